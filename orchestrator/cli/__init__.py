@@ -1,13 +1,15 @@
 """The `bwmigrate` command line: the only place that reads the environment, opens user files,
 prints, and draws progress.
 
-Each subcommand lives in its own module here and is registered below. A `BwmigrateError`
-reaching this level becomes one line on stderr and its documented exit code; anything else is a
-bug and keeps its traceback.
+Each subcommand lives in its own module here and is listed in `_COMMANDS`; a module is imported
+only when its command runs (or help lists it), so `bwmigrate sandbox` does not pay for lxml and
+phonenumbers. A `BwmigrateError` reaching this level becomes one line on stderr and its
+documented exit code; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -16,9 +18,26 @@ import click
 from orchestrator import __version__
 from orchestrator.errors import BwmigrateError
 
+# command name -> "module:attribute" (one line per subcommand module)
+_COMMANDS: dict[str, str] = {
+    "plan": "orchestrator.cli.plan_cmd:plan",
+}
+
 
 class _Group(click.Group):
-    """A click group that turns package errors into one line and an exit code."""
+    """A lazy click group that turns package errors into one line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -36,12 +55,3 @@ def main() -> None:
     Plan a migration (dry run), rehearse it on the embedded sandbox, run the cutover,
     resume it after any interruption, and report every number's outcome.
     """
-
-
-def _register() -> None:
-    """Attach every subcommand module's command to the group."""
-    # One import and one add_command per subcommand module (plan, run, status, report,
-    # sandbox, convert, scan, doctor, rollback).
-
-
-_register()

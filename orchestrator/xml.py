@@ -365,8 +365,6 @@ def _describe_syntax_error(exc: etree.XMLSyntaxError) -> str:
         return "malformed XML: nested deeper than the parser's limit of 256 levels"
     if "amplification" in message:
         return "malformed XML: entity expansion refused (DTDs and entities are not accepted)"
-    if "Document is empty" in message:
-        return "empty body: expected an XML document"
     return f"malformed or truncated XML: {message}"
 
 

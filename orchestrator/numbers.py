@@ -32,6 +32,7 @@ from phonenumbers import (
     PhoneMetadata,
     PhoneNumber,
     PhoneNumberFormat,
+    PhoneNumberType,
     ValidationResult,
 )
 
@@ -167,10 +168,15 @@ def area_code_string(e164: str) -> str | None:
 
     "+19195551234" -> "+1919"; "+27215551234" -> "+27021" (South Africa dials the area code
     with its national prefix 0, and v2 keeps it, as in the migration guide's "+27098").
-    None when the number has no geographic area code (toll-free, most mobiles).
+    None when the number has no geographic area code (toll-free; mobiles outside NANP).
     """
     number = _parse_e164(e164)
     length = phonenumbers.length_of_geographical_area_code(number)
+    nanp_mobile = number.country_code == 1 and (
+        phonenumbers.number_type(number) == PhoneNumberType.MOBILE
+    )
+    if length == 0 and nanp_mobile:  # NANP has no mobile area codes: mobiles use geographic NPAs
+        length = 3
     if length == 0:
         return None
     nsn = phonenumbers.national_significant_number(number)
@@ -354,7 +360,7 @@ def _normalize_text(raw: str, text: str, region: str) -> str | InvalidNumber:
     return _reject(
         raw,
         Rejection.INVALID_FOR_COUNTRY,
-        f"{e164} is not a valid {where} number: check the digits"
+        f"not a valid {where} number ({shown}): check the digits"
         " (and the default country, if the number has no + and country code)",
     )
 

@@ -20,6 +20,8 @@ from lxml import etree
 from orchestrator.errors import XmlError
 
 __all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_TEXT_CHARS",
     "A2pSettings",
     "ApiErrorDetail",
     "CheckerResult",
@@ -74,7 +76,8 @@ class A2pSettings:
 def _escape(value: str, element: str) -> str:
     if _ILLEGAL_XML_CHARS.search(value):
         raise XmlError(f"cannot build <{element}>: value {value!r} has a character XML forbids")
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\r", "&#13;")  # a raw CR would be read back as LF
 
 
 class _Writer:

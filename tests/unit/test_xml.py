@@ -199,6 +199,19 @@ def test_builders_escape_markup_characters() -> None:
     assert root.findtext("LoaAuthorizingPerson") == tricky
 
 
+def test_builders_preserve_line_breaks_in_values() -> None:
+    """A value with CR LF reads back with its CR intact (a raw CR would become LF)."""
+    body = build_import_order(
+        customer_order_id="X",
+        site_id="1",
+        sip_peer_id="2",
+        loa_type="CARRIER",
+        numbers=["+19195551234"],
+        subscriber=Subscriber(name="Line 1\r\nLine 2"),
+    )
+    assert etree.fromstring(body).findtext("Subscriber/Name") == "Line 1\r\nLine 2"
+
+
 def test_builders_keep_non_ascii_text_as_utf8() -> None:
     """Non-ASCII names are encoded as UTF-8, as the declaration says."""
     body = build_import_order(

@@ -21,6 +21,7 @@ from orchestrator.errors import BwmigrateError
 # command name -> "module:attribute" (one line per subcommand module)
 _COMMANDS: dict[str, str] = {
     "plan": "orchestrator.cli.plan_cmd:plan",
+    "sandbox": "orchestrator.cli.sandbox_cmd:sandbox",
 }
 
 

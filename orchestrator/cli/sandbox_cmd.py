@@ -1,0 +1,152 @@
+"""`bwmigrate sandbox`: serve the v2 API emulator in the foreground.
+
+The first line on stdout is the base URL (e.g. `http://127.0.0.1:54321`), flushed at once so a
+parent process can read it; the credentials go to stderr. It serves until SIGINT or SIGTERM
+and then exits 0.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from orchestrator.sandbox.config import SandboxConfig, load_config
+from orchestrator.sandbox.server import serve_forever
+
+_RATE = click.FloatRange(0.0, 1.0)
+
+
+@click.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--seed-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML seed file: accounts, inventory, failure rules, faults, timing.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Requests per second per account before 429 (0 = off).",
+)
+@click.option("--seed", type=int, default=None, help="Seed of every fault decision.")
+@click.option(
+    "--order-delay-s",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Seconds from RECEIVED to a terminal status (half RECEIVED, half PROCESSING).",
+)
+@click.option("--fault-5xx", type=_RATE, default=None, help="Probability of a 500 answer.")
+@click.option(
+    "--fault-429",
+    type=_RATE,
+    default=None,
+    help="Probability of a 429 regardless of the rate limit.",
+)
+@click.option(
+    "--fault-latency",
+    type=_RATE,
+    default=None,
+    help="Probability of added latency (see --latency-s).",
+)
+@click.option(
+    "--latency-s",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Latency added by --fault-latency.",
+)
+@click.option(
+    "--fault-reset",
+    type=_RATE,
+    default=None,
+    help="Probability of breaking the connection before handling.",
+)
+@click.option(
+    "--fault-drop",
+    type=_RATE,
+    default=None,
+    help="Probability that a create commits but its response is lost.",
+)
+@click.option(
+    "--drop-mode",
+    type=click.Choice(["reset", "hang"]),
+    default=None,
+    help="How a dropped response is lost: truncated, or held until the client gives up.",
+)
+@click.option(
+    "--fault-slow-order",
+    type=_RATE,
+    default=None,
+    help="Probability that an order stays PROCESSING --slow-order-s longer.",
+)
+@click.option(
+    "--slow-order-s",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Extra PROCESSING time of a slow order.",
+)
+def sandbox(
+    host: str,
+    port: int,
+    seed_file: Path | None,
+    rate_limit: float | None,
+    seed: int | None,
+    order_delay_s: float | None,
+    fault_5xx: float | None,
+    fault_429: float | None,
+    fault_latency: float | None,
+    latency_s: float | None,
+    fault_reset: float | None,
+    fault_drop: float | None,
+    drop_mode: str | None,
+    fault_slow_order: float | None,
+    slow_order_s: float | None,
+) -> None:
+    """Serve a local emulator of the v2 number-management API (with fault injection).
+
+    Default credentials: Basic sandbox/sandbox; OAuth2 client sandbox-client/sandbox-secret.
+    Options override the seed file. Side endpoints: GET /_sandbox/ledger, POST /_sandbox/reset,
+    GET /_sandbox/inventory, POST /_sandbox/seed.
+    """
+    config = load_config(seed_file) if seed_file else SandboxConfig(order_delay_s=2.0)
+    fault_changes: dict[str, Any] = {
+        "error_rate": fault_5xx,
+        "throttle_rate": fault_429,
+        "latency_rate": fault_latency,
+        "latency_s": latency_s,
+        "reset_rate": fault_reset,
+        "drop_after_commit_rate": fault_drop,
+        "drop_mode": drop_mode,
+        "slow_order_rate": fault_slow_order,
+        "slow_order_s": slow_order_s,
+    }
+    faults = replace(config.faults, **{k: v for k, v in fault_changes.items() if v is not None})
+    changes: dict[str, object] = {"faults": faults}
+    for key, value in (("rate_limit_per_s", rate_limit), ("seed", seed),
+                       ("order_delay_s", order_delay_s)):  # fmt: skip
+        if value is not None:
+            changes[key] = value
+    config = config.with_changes(**changes)
+
+    def ready(base_url: str) -> None:
+        click.echo(base_url)
+        sys.stdout.flush()
+        creds = config.credentials
+        click.echo(
+            f"bwmigrate sandbox: serving {base_url}/api/v2 (Basic {creds.username}/"
+            f"{creds.password}; OAuth2 client {creds.client_id}); Ctrl-C to stop",
+            err=True,
+        )
+
+    serve_forever(config, host, port, ready)

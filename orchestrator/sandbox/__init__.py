@@ -1,0 +1,75 @@
+"""The sandbox: a local emulator of Bandwidth's v2 number-management API, with fault injection.
+
+It is the embedded target of `bwmigrate run --sandbox` and the HTTP peer of every integration
+test. It emulates the documented behaviour of the real API (shared/reference/bandwidth-api.md
+and the v2 migration guide): paths, XML element names, statuses, error shapes, E.164 on v2.
+
+Default credentials (override in the seed file's `[credentials]`):
+    HTTP Basic      user `sandbox`, password `sandbox`
+    OAuth2 client   id `sandbox-client`, secret `sandbox-secret`
+                    (POST /api/v1/oauth2/token, grant_type=client_credentials -> Bearer token)
+Default account `9900012` with sites 743 (SIP peer 303716), 486 (500025) and 744 (303717,
+without the SMS feature); no numbers until seeded.
+
+Modules: `model` (vocabulary), `codes` (error texts), `config` (SandboxConfig, TOML seed
+files), `clock`, `xmlio` (its own XML codec; never the client's `orchestrator.xml`),
+`validation` (body-level errors), `state` (inventory, orders, lifecycle), `subscriptions`,
+`render` (response documents), `auth`, `faults`, `ledger` (request counts, rate limit),
+`routes` (handlers), `app` (ASGI shell, side endpoints), `server` (uvicorn: `run_sandbox`).
+
+Choices where the reference marks a fact inferred [I] or conflicting [X]:
+- Import create answers `ImportTnOrderResponse` (not the java SDK's `ImportTnOrdersResponse`)
+  with ProcessingStatus RECEIVED [X]; removal answers PROCESSING (documented).
+- The v2 import accepts the guide's `ExternalTnsOrder` body and SPEC2's `ImportTnOrder`; only
+  v1 `importTnOrders` requires Subscriber and LoaAuthorizingPerson. LoaType defaults: CARRIER
+  for the `ExternalTnsOrder` form, SUBSCRIBER for `ImportTnOrder` (as documented per form).
+- 5000 numbers per order for every order kind [I]; 5095 above it.
+- Unknown well-formed order id: 404 with `<…ReportResponse><ResponseStatus><Description>The
+  resource does not exist` [I]; malformed id: 400/1008 for import and removal (documented for
+  removal), 404 for TN options (documented 404, nothing said about malformed ids).
+- v1-only paths under /api/v2 (externalTns, addresses, importTnOrders and
+  removeImportedTnOrders without /messaging): 404 with a ResponseStatus body [I]; an unknown
+  path: 404 with root `ErrorResponse` [I].
+- 401 has an empty body and `WWW-Authenticate: Basic` [I: undocumented for the XML API];
+  unknown account under valid credentials: 403 ResponseStatus 1001 "Access Denied".
+- A non-E.164 number on v2: import/removal 400 with one `Errors` 1022; in a TN option order a
+  per-number `ErrorList` 1022 at completion; in a path ({tn}) 400 ResponseStatus 1022.
+  importTnChecker answers 7201 per invalid number (as the documented example) in both versions.
+- Per-number outcomes at completion: a Bandwidth number (in service anywhere, or Bandwidth
+  inventory) 19006; a number imported on another account 19005 [I]; a re-import on the same
+  account succeeds and resets the number's messaging settings (documented for externalTns);
+  removing a number not imported on the account 5158 (externalTns REMOVE: 25120).
+- TN option per-number codes: 5076 not on the account, 5166 SIP peer without SMS, 5132 A2P with
+  SMS off, 5128 non-SMS options on imported numbers; SMS on for an enabled number succeeds with
+  the documented Warning. Body-level: 400 ResponseStatus with the first error; 409 5200 for an
+  OriginationRoutePlan when the account lacks it.
+- Order history statuses are uppercase (spec examples) [X: the java fixture has lowercase].
+- List summaries use the example casing (`accountId`, `userId`, `lastModifiedDate`,
+  `OrderStatus`) [X]; lists are newest first, at most 1000; an empty list is
+  `<ImportTnOrders><TotalCount>0</TotalCount></ImportTnOrders>` [I]. `TnOptionOrders` is the
+  list root (RAML, SDK fixtures) rather than SPEC1's `TnOptionOrderReportResponse` wrapper [X].
+- importTnChecker omits `ImportTnErrors` when every number passes [I].
+- inserviceNumbers: `page` is a 1-based page number (v1 semantics; v2 says "id of first
+  element", initial 1) [X]; v2 `areaCode`/`city`/`phoneNumberType` without `countryCodeA3`
+  answers 400 ResponseStatus 1003 inside `<TNs>` [I]; 204 when nothing matches.
+- The 429 carries both `X-RateLimit-Reset` (documented) and `Retry-After` [I]; the token endpoint
+  is exempt from the rate limit and from faults (so a client can always authenticate).
+- Subscriptions default `NumberFormat` to E164 on v2 and LEGACY on v1 (documented); GET by id is
+  wrapped like the list (`SubscriptionsResponse/Subscriptions`) [X]. No callbacks are sent.
+- tndetails: root `TelephoneNumberResponse/TelephoneNumberDetails`; `A2pState` values
+  (`overridden`/`system_default`) [I].
+"""
+
+from orchestrator.sandbox.clock import ManualClock, SystemClock
+from orchestrator.sandbox.config import SandboxConfig, load_config
+from orchestrator.sandbox.server import RunningSandbox, run_sandbox, start_sandbox
+
+__all__ = [
+    "ManualClock",
+    "RunningSandbox",
+    "SandboxConfig",
+    "SystemClock",
+    "load_config",
+    "run_sandbox",
+    "start_sandbox",
+]

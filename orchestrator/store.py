@@ -1,0 +1,801 @@
+"""The state file: every number's progress, every order's transitions, the plan and its hash.
+
+The only module that touches the database. SQLite in WAL mode; the schema is declared with
+sqlmodel; the hot path uses bulk SQL on the same connection (the ORM's one-row-at-a-time path is
+far too slow for millions of numbers). Order transitions are committed with `synchronous=FULL`
+before the engine acts on them, which is what makes exactly-once submission hold across crashes:
+
+    planned --intent committed--> submitting --id committed--> submitted --outcomes--> done
+
+A lease (an OS file lock beside the database plus a row saying who holds it) stops two runs on
+one state file. No secret is ever stored. Rows never leave this module: callers get dataclasses.
+
+Synchronous by design: the engine calls it through `anyio.to_thread` with one writer at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Index, create_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Field, SQLModel
+
+from orchestrator.errors import InputError, StateLockedError, StateMismatchError
+from orchestrator.plan import CompiledPlan, StepKind
+
+SCHEMA_VERSION = 1
+INVALID_INPUT_CODE = "INVALID_INPUT"  # error_code of numbers the plan itself rejected
+
+
+class NumberStatus(StrEnum):
+    """Where one number stands in one step."""
+
+    PENDING = "pending"
+    IN_ORDER = "in_order"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class OrderState(StrEnum):
+    """Where one order stands in the exactly-once protocol."""
+
+    PLANNED = "planned"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    DONE = "done"
+
+
+# --- schema (sqlmodel) ------------------------------------------------------------------------
+
+
+def _zero() -> Any:
+    """A counter column: 0 in Python and in the database (bulk SQL inserts rely on it)."""
+    return Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class MetaRow(SQLModel, table=True):
+    """Key/value facts about the state file: schema version, plan hash, plan text."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class StepRow(SQLModel, table=True):
+    """A plan step, or the TN option step chained to an import."""
+
+    __tablename__ = "steps"
+    id: int = Field(primary_key=True)
+    name: str
+    kind: str
+    chained_from: int | None = None
+    depends_on: str = "[]"  # JSON list of step ids that must finish first
+    settings: str = "{}"  # JSON, as shown by the dry run
+
+
+class NumberRow(SQLModel, table=True):
+    """One number in one step: the unit of progress."""
+
+    __tablename__ = "numbers"
+    __table_args__ = (
+        Index("ix_numbers_step_seq", "step", "seq", unique=True),
+        Index("ix_numbers_order_e164", "order_id", "e164"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    step: int
+    seq: int
+    e164: str | None = None
+    raw: str
+    source: str
+    status: str
+    order_id: int | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+    note: str | None = None
+    attempts: int = _zero()
+    updated_at: float = _zero()
+
+
+class OrderRow(SQLModel, table=True):
+    """One v2 order and its place in the exactly-once protocol."""
+
+    __tablename__ = "orders"
+    id: int | None = Field(default=None, primary_key=True)
+    step: int = Field(index=True)
+    idx: int
+    customer_order_id: str = Field(unique=True)
+    state: str = Field(index=True)
+    remote_id: str | None = None
+    remote_status: str | None = None
+    size: int
+    submit_attempts: int = _zero()
+    created_at: float
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    last_error: str | None = None
+
+
+class RunRow(SQLModel, table=True):
+    """One invocation of `bwmigrate run` on this state file."""
+
+    __tablename__ = "runs"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: float
+    ended_at: float | None = None
+    pid: int
+    target: str
+    exit_code: int | None = None
+    requests: int = _zero()
+    rate_limited: int = _zero()
+    retried: int = _zero()
+
+
+class LeaseRow(SQLModel, table=True):
+    """Who holds the state file now (informational; the OS lock is the authority)."""
+
+    __tablename__ = "lease"
+    id: int = Field(default=1, primary_key=True)
+    pid: int
+    host: str
+    command: str
+    acquired_at: float
+
+
+# --- what callers get ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepInfo:
+    """A step as stored."""
+
+    id: int
+    name: str
+    kind: StepKind
+    chained_from: int | None
+    depends_on: tuple[int, ...]
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """An order as stored."""
+
+    id: int
+    step: int
+    idx: int
+    customer_order_id: str
+    state: OrderState
+    remote_id: str | None
+    remote_status: str | None
+    size: int
+    submit_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class FailedNumber:
+    """A per-number failure reported by the API for an order."""
+
+    number: str
+    code: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What committing an order's terminal status changed."""
+
+    succeeded: int
+    failed: int
+    skipped: int
+    chained_order: OrderRecord | None
+
+
+@dataclass(slots=True)
+class StepCounts:
+    """Number counts of one step by status."""
+
+    step: int
+    name: str
+    kind: str
+    total: int = 0
+    pending: int = 0
+    in_order: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One number in one step, for `bwmigrate report`."""
+
+    step: str
+    kind: str
+    e164: str | None
+    input: str
+    source: str
+    status: str
+    order_id: str | None
+    customer_order_id: str | None
+    error_code: str | None
+    error_description: str | None
+    note: str | None
+    attempts: int
+    updated_at: float
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+
+class Store:
+    """A migration's state file. Open with `Store.open`; close when done."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool) -> None:
+        self.path = path
+        self._conn = conn
+        self._readonly = readonly
+        self._lock = threading.Lock()
+        self._lease_fd: int | None = None
+
+    # lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        """Open (and if needed create) the state file; check its schema version."""
+        if readonly and not path.exists():
+            raise InputError(
+                f"{path}: no state file here; run `bwmigrate run PLAN` first or pass --state"
+            )
+        try:
+            if not readonly:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+            conn = sqlite3.connect(
+                uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None
+            )
+            if not readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except (sqlite3.Error, OSError) as exc:
+            raise InputError(f"{path}: cannot open the state file ({exc})") from exc
+        store = cls(path, conn, readonly)
+        try:
+            store._check_or_create_schema()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StateMismatchError(
+                f"{path}: not a bwmigrate state file ({exc}); pass another --state path"
+            ) from exc
+        return store
+
+    def close(self) -> None:
+        """Release the lease (if held) and close the database."""
+        self.release_lease()
+        with self._lock:
+            self._conn.close()
+
+    def _check_or_create_schema(self) -> None:
+        """Create tables on a new file; refuse a file of another schema version."""
+        tables = {
+            r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if "meta" not in tables:
+            if self._readonly:
+                raise StateMismatchError(f"{self.path}: empty state file; nothing has run yet")
+            engine = create_engine("sqlite://", creator=lambda: self._conn, poolclass=StaticPool)
+            SQLModel.metadata.create_all(engine)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            return
+        version = self.meta().get("schema_version")
+        if version != str(SCHEMA_VERSION):
+            raise StateMismatchError(
+                f"{self.path}: state file schema version {version}, this bwmigrate uses "
+                f"{SCHEMA_VERSION}; use the bwmigrate version that made it, or a new --state file"
+            )
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), serialised across threads."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read query under the connection lock."""
+        with self._lock:
+            cur = self._conn.execute(sql, params)
+            return cur.fetchall()
+
+    # lease ------------------------------------------------------------------------------------
+
+    def acquire_lease(self, *, pid: int, host: str, command: str, now: float) -> None:
+        """Take the state file for this run, or raise `StateLockedError` at once."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = self._query("SELECT pid, host, command, acquired_at FROM lease WHERE id=1")
+            who = f" by pid {holder[0][0]} on {holder[0][1]} ({holder[0][2]})" if holder else ""
+            raise StateLockedError(
+                f"{self.path}: the state file is in use{who}; wait for that run to end, or pass "
+                "another --state"
+            ) from None
+        self._lease_fd = fd
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO lease(id, pid, host, command, acquired_at) "
+                "VALUES (1, ?, ?, ?, ?)",
+                (pid, host, command, now),
+            )
+
+    def lease_holder(self) -> dict[str, object] | None:
+        """Who holds the state file now, or None (checked with the OS lock, not just the row)."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        if self._lease_fd is None and lock_path.exists():
+            fd = os.open(lock_path, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return None
+            except BlockingIOError:
+                pass
+            finally:
+                os.close(fd)
+        elif self._lease_fd is None:
+            return None
+        rows = self._query("SELECT pid, host, command, acquired_at FROM lease WHERE id=1")
+        if not rows:
+            return {"pid": None, "host": None, "command": None, "acquired_at": None}
+        return dict(zip(("pid", "host", "command", "acquired_at"), rows[0], strict=True))
+
+    def release_lease(self) -> None:
+        """Give the state file back (the OS also does this if the process dies)."""
+        if self._lease_fd is None:
+            return
+        with contextlib.suppress(sqlite3.Error), self._tx() as c:
+            c.execute("DELETE FROM lease WHERE id=1")
+        fcntl.flock(self._lease_fd, fcntl.LOCK_UN)
+        os.close(self._lease_fd)
+        self._lease_fd = None
+
+    # plan -------------------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record one fact about the state file (never a secret)."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self) -> dict[str, str]:
+        """All key/value facts of the state file."""
+        return {k: v for k, v in self._query("SELECT key, value FROM meta")}
+
+    def initialize(self, plan: CompiledPlan, plan_text: str, now: float) -> bool:
+        """Store a compiled plan on a new state file, or check it matches the stored one.
+
+        Returns True when the plan was stored now, False when it was already there. Raises
+        `StateMismatchError` when the state file belongs to a plan with another hash.
+        """
+        stored = self.meta().get("plan_hash")
+        if stored is not None:
+            if stored != plan.hash:
+                raise StateMismatchError(
+                    f"{self.path}: this state file belongs to plan "
+                    f"{self.meta().get('plan_name')!r} with hash {stored[:12]}, but the plan now "
+                    f"has hash {plan.hash[:12]}: the plan changed after the run started. "
+                    "Restore the plan to resume, or pass a new --state file to run the changed "
+                    "plan as a new migration"
+                )
+            return False
+        with self._tx() as c:
+            self._insert_plan(c, plan, plan_text, now)
+        return True
+
+    def _insert_plan(
+        self, c: sqlite3.Connection, plan: CompiledPlan, text: str, now: float
+    ) -> None:
+        """Write steps, numbers (valid and invalid) and planned orders in one transaction."""
+        spec = plan.spec
+        facts = {
+            "plan_hash": plan.hash,
+            "plan_name": spec.name,
+            "plan_path": spec.path,
+            "account_id": spec.account_id,
+            "plan_text": text,
+            "created_at": str(now),
+            "batch_size": str(spec.batch_size),
+        }
+        c.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", facts.items())
+        n_steps = len(plan.steps)
+        chained = [s for s in plan.steps if s.spec.enable_messaging]
+        for step in plan.steps:
+            c.execute(
+                "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
+                "VALUES (?, ?, ?, NULL, ?, ?)",
+                (
+                    step.spec.index,
+                    step.spec.name,
+                    step.spec.kind.value,
+                    json.dumps(list(step.depends_on)),
+                    json.dumps(step.spec.settings()),
+                ),
+            )
+        for n, step in enumerate(chained):
+            settings = {
+                "kind": "messaging",
+                "sms": "on",
+                "chained_from": step.spec.name,
+                "a2p": step.spec.settings().get("a2p"),
+            }
+            c.execute(
+                "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
+                "VALUES (?, ?, 'messaging', ?, '[]', ?)",
+                (n_steps + n, f"{step.spec.name}:sms-on", step.spec.index, json.dumps(settings)),
+            )
+        chained_ids = {s.spec.index: n_steps + n for n, s in enumerate(chained)}
+        for step in plan.steps:
+            self._insert_step_numbers(c, plan, step.spec.index, now)
+            if step.spec.index in chained_ids:
+                c.executemany(
+                    "INSERT INTO numbers(step, seq, e164, raw, source, status, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+                    (
+                        (chained_ids[step.spec.index], i, e, r, loc, now)
+                        for i, (e, r, loc) in enumerate(
+                            zip(step.numbers, step.raws, step.locations, strict=True)
+                        )
+                    ),
+                )
+        invalid_seq: dict[int, int] = {s.spec.index: len(s.numbers) for s in plan.steps}
+        rows = []
+        for e in plan.invalid:
+            seq = invalid_seq[e.step_index]
+            invalid_seq[e.step_index] = seq + 1
+            rows.append(
+                (
+                    e.step_index,
+                    seq,
+                    e.raw,
+                    e.location,
+                    INVALID_INPUT_CODE,
+                    f"{e.reason}: {e.message}",
+                    now,
+                )
+            )
+        c.executemany(
+            "INSERT INTO numbers(step, seq, e164, raw, source, status, error_code, "
+            "error_description, updated_at) VALUES (?, ?, NULL, ?, ?, 'failed', ?, ?, ?)",
+            rows,
+        )
+
+    def _insert_step_numbers(
+        self, c: sqlite3.Connection, plan: CompiledPlan, index: int, now: float
+    ) -> None:
+        """Insert a step's planned orders and its numbers, each tied to its order."""
+        step = plan.steps[index]
+        size = plan.spec.batch_size
+        order_ids = []
+        for order in step.orders:
+            cur = c.execute(
+                "INSERT INTO orders(step, idx, customer_order_id, state, size, created_at) "
+                "VALUES (?, ?, ?, 'planned', ?, ?)",
+                (index, order.index, order.customer_order_id, len(order.numbers), now),
+            )
+            order_ids.append(cur.lastrowid)
+        c.executemany(
+            "INSERT INTO numbers(step, seq, e164, raw, source, status, order_id, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (
+                (index, i, e, r, loc, order_ids[i // size], now)
+                for i, (e, r, loc) in enumerate(
+                    zip(step.numbers, step.raws, step.locations, strict=True)
+                )
+            ),
+        )
+
+    # steps and orders -------------------------------------------------------------------------
+
+    def steps(self) -> list[StepInfo]:
+        """Every step, plan order first, chained steps after."""
+        return [
+            StepInfo(
+                id=r[0],
+                name=r[1],
+                kind=StepKind(r[2]),
+                chained_from=r[3],
+                depends_on=tuple(json.loads(r[4])),
+                settings=json.loads(r[5]),
+            )
+            for r in self._query(
+                "SELECT id, name, kind, chained_from, depends_on, settings FROM steps ORDER BY id"
+            )
+        ]
+
+    _ORDER_COLS = (
+        "id, step, idx, customer_order_id, state, remote_id, remote_status, size, submit_attempts"
+    )
+
+    @staticmethod
+    def _order(r: Sequence[Any]) -> OrderRecord:
+        return OrderRecord(
+            id=r[0],
+            step=r[1],
+            idx=r[2],
+            customer_order_id=r[3],
+            state=OrderState(r[4]),
+            remote_id=r[5],
+            remote_status=r[6],
+            size=r[7],
+            submit_attempts=r[8],
+        )
+
+    def orders(self, state: OrderState | None = None, step: int | None = None) -> list[OrderRecord]:
+        """Orders in a state and/or of a step (all when not given), by step then index."""
+        clauses, params = [], []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state.value)
+        if step is not None:
+            clauses.append("step = ?")
+            params.append(step)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(
+            f"SELECT {self._ORDER_COLS} FROM orders{where} ORDER BY step, idx",  # noqa: S608
+            params,
+        )
+        return [self._order(r) for r in rows]
+
+    def order_numbers(self, order_id: int) -> list[str]:
+        """The E.164 numbers of an order, in plan order."""
+        rows = self._query("SELECT e164 FROM numbers WHERE order_id=? ORDER BY seq", (order_id,))
+        return [r[0] for r in rows]
+
+    def mark_submitting(self, order_id: int, now: float) -> None:
+        """Commit the intent to POST an order (durable before the request is sent)."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE orders SET state='submitting', submit_attempts=submit_attempts+1 "
+                "WHERE id=? AND state='planned'",
+                (order_id,),
+            )
+            c.execute(
+                "UPDATE numbers SET status='in_order', attempts=attempts+1, updated_at=? "
+                "WHERE order_id=? AND status IN ('pending', 'in_order')",
+                (now, order_id),
+            )
+
+    def mark_submitted(
+        self, order_id: int, remote_id: str, remote_status: str | None, now: float
+    ) -> None:
+        """Commit the order id the API gave (or that a lookup found) before polling it."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE orders SET state='submitted', remote_id=?, remote_status=?, "
+                "submitted_at=?, last_error=NULL WHERE id=?",
+                (remote_id, remote_status, now, order_id),
+            )
+
+    def mark_absent(self, order_id: int, reason: str) -> None:
+        """A `submitting` order proved absent remotely: back to planned, to be posted again."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE orders SET state='planned', last_error=? WHERE id=? AND state='submitting'",
+                (reason, order_id),
+            )
+
+    def note_order_error(self, order_id: int, message: str) -> None:
+        """Remember the last error seen for an order (shown by status and report)."""
+        with self._tx() as c:
+            c.execute("UPDATE orders SET last_error=? WHERE id=?", (message, order_id))
+
+    def record_outcome(
+        self,
+        order_id: int,
+        remote_status: str,
+        failures: Sequence[FailedNumber],
+        order_error: tuple[str, str] | None,
+        warnings: Sequence[tuple[str, str]],
+        now: float,
+    ) -> Outcome:
+        """Commit an order's terminal status and its per-number outcomes in one transaction.
+
+        Numbers listed in `failures` fail with the API's code and description. On FAILED (or a
+        create the API refused) every other number fails with `order_error`; otherwise every
+        other number succeeds. If the order's step has a chained TN option step, a chained
+        order is planned for the numbers that succeeded and the others are skipped.
+        """
+        status = remote_status.upper()
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT step, customer_order_id FROM orders WHERE id=?", (order_id,)
+            ).fetchone()
+            step, customer_order_id = row[0], row[1]
+            failed = c.executemany(
+                "UPDATE numbers SET status='failed', error_code=?, error_description=?, "
+                "updated_at=? WHERE order_id=? AND e164=? AND status='in_order'",
+                ((f.code, f.description, now, order_id, f.number) for f in failures),
+            ).rowcount
+            failed = max(failed, 0)
+            c.executemany(
+                "UPDATE numbers SET note=? WHERE order_id=? AND e164=?",
+                ((desc, order_id, number) for number, desc in warnings),
+            )
+            rest = "failed" if status in ("FAILED", "REJECTED") else "succeeded"
+            code, desc = order_error or (None, None)
+            if rest == "failed" and code is None:
+                code, desc = status, f"order {status.lower()} without per-number errors"
+            cur = c.execute(
+                "UPDATE numbers SET status=?, error_code=CASE WHEN ?='failed' THEN ? END, "
+                "error_description=CASE WHEN ?='failed' THEN ? END, updated_at=? "
+                "WHERE order_id=? AND status='in_order'",
+                (rest, rest, code, rest, desc, now, order_id),
+            )
+            if rest == "failed":
+                failed += cur.rowcount
+                succeeded = 0
+            else:
+                succeeded = cur.rowcount
+            c.execute(
+                "UPDATE orders SET state='done', remote_status=?, finished_at=?, "
+                "last_error=? WHERE id=?",
+                (status, now, f"{code}: {desc}" if order_error else None, order_id),
+            )
+            chained, skipped = self._chain(c, step, order_id, customer_order_id, now)
+        return Outcome(succeeded=succeeded, failed=failed, skipped=skipped, chained_order=chained)
+
+    def _chain(
+        self, c: sqlite3.Connection, step: int, order_id: int, customer_order_id: str, now: float
+    ) -> tuple[OrderRecord | None, int]:
+        """Plan the chained TN option order for an import order's successes; skip the rest."""
+        chained = c.execute("SELECT id FROM steps WHERE chained_from=?", (step,)).fetchone()
+        if chained is None:
+            return None, 0
+        chained_step = chained[0]
+        skipped = c.execute(
+            "UPDATE numbers SET status='skipped', error_code=src.error_code, "
+            "error_description='import failed: ' || coalesce(src.error_description, ''), "
+            "updated_at=? FROM (SELECT seq, error_code, error_description FROM numbers "
+            "WHERE order_id=? AND status='failed') AS src "
+            "WHERE numbers.step=? AND numbers.seq=src.seq",
+            (now, order_id, chained_step),
+        ).rowcount
+        ok = c.execute(
+            "SELECT count(*) FROM numbers WHERE order_id=? AND status='succeeded'", (order_id,)
+        ).fetchone()[0]
+        if not ok:
+            return None, skipped
+        idx = c.execute("SELECT idx FROM orders WHERE id=?", (order_id,)).fetchone()[0]
+        cid = f"{customer_order_id}-M"
+        cur = c.execute(
+            "INSERT INTO orders(step, idx, customer_order_id, state, size, created_at) "
+            "VALUES (?, ?, ?, 'planned', ?, ?)",
+            (chained_step, idx, cid, ok, now),
+        )
+        new_id = cur.lastrowid
+        assert new_id is not None
+        c.execute(
+            "UPDATE numbers SET order_id=?, updated_at=? WHERE step=? AND seq IN "
+            "(SELECT seq FROM numbers WHERE order_id=? AND status='succeeded')",
+            (new_id, now, chained_step, order_id),
+        )
+        return OrderRecord(
+            id=new_id,
+            step=chained_step,
+            idx=idx,
+            customer_order_id=cid,
+            state=OrderState.PLANNED,
+            remote_id=None,
+            remote_status=None,
+            size=ok,
+            submit_attempts=0,
+        ), skipped
+
+    # counts, runs, report ---------------------------------------------------------------------
+
+    def counts(self) -> list[StepCounts]:
+        """Per-step number counts by status."""
+        out = {s.id: StepCounts(step=s.id, name=s.name, kind=s.kind.value) for s in self.steps()}
+        for step, status, n in self._query(
+            "SELECT step, status, count(*) FROM numbers GROUP BY step, status"
+        ):
+            sc = out[step]
+            setattr(sc, status, n)
+            sc.total += n
+        return list(out.values())
+
+    def order_counts(self) -> dict[str, int]:
+        """Orders by protocol state."""
+        return {
+            r[0]: r[1] for r in self._query("SELECT state, count(*) FROM orders GROUP BY state")
+        }
+
+    def api_failed_counts(self) -> tuple[int, int]:
+        """(finished, failed) numbers that went through the API (plan-invalid ones excluded)."""
+        rows = self._query(
+            "SELECT status, count(*) FROM numbers WHERE status IN ('succeeded', 'failed') "
+            "AND order_id IS NOT NULL GROUP BY status"
+        )
+        by: dict[str, int] = {r[0]: r[1] for r in rows}
+        return by.get("succeeded", 0) + by.get("failed", 0), by.get("failed", 0)
+
+    def start_run(self, *, pid: int, target: str, now: float) -> int:
+        """Record the start of a run; `target` must carry no credentials."""
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO runs(started_at, pid, target) VALUES (?, ?, ?)", (now, pid, target)
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def end_run(
+        self,
+        run_id: int,
+        *,
+        exit_code: int,
+        requests: int,
+        rate_limited: int,
+        retried: int,
+        now: float,
+    ) -> None:
+        """Record how a run ended and what it cost in requests."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE runs SET ended_at=?, exit_code=?, requests=?, rate_limited=?, "
+                "retried=? WHERE id=?",
+                (now, exit_code, requests, rate_limited, retried, run_id),
+            )
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run so far, oldest first."""
+        cols = (
+            "id",
+            "started_at",
+            "ended_at",
+            "pid",
+            "target",
+            "exit_code",
+            "requests",
+            "rate_limited",
+            "retried",
+        )
+        rows = self._query(f"SELECT {', '.join(cols)} FROM runs ORDER BY id")  # noqa: S608
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    def iter_report(self, batch: int = 5000) -> Iterator[ReportRow]:
+        """Every number in every step with its outcome, streamed in batches."""
+        sql = (
+            "SELECT s.name, s.kind, n.e164, n.raw, n.source, n.status, o.remote_id, "
+            "o.customer_order_id, n.error_code, n.error_description, n.note, n.attempts, "
+            "n.updated_at, n.id FROM numbers n JOIN steps s ON s.id = n.step "
+            "LEFT JOIN orders o ON o.id = n.order_id WHERE n.id > ? ORDER BY n.id LIMIT ?"
+        )
+        last = 0
+        while True:
+            rows = self._query(sql, (last, batch))
+            if not rows:
+                return
+            for r in rows:
+                yield ReportRow(*r[:13])
+            last = rows[-1][13]

@@ -1,0 +1,220 @@
+"""The state file: plan storage and hash check, lease, order transitions, outcomes, the chain."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from orchestrator.errors import InputError, StateLockedError, StateMismatchError
+from orchestrator.plan import CompiledPlan, compile_plan, parse_plan
+from orchestrator.store import INVALID_INPUT_CODE, FailedNumber, OrderState, Store
+
+PLAN = """
+name = "store-test"
+account_id = "9900012"
+batch_size = 3
+[[steps]]
+kind = "import"
+name = "imp"
+site_id = "743"
+enable_messaging = true
+numbers = ["9199918388", "4158714245", "4352154439", "4352154466", "letters!"]
+[[steps]]
+kind = "remove"
+name = "rem"
+numbers = ["6672286710"]
+"""
+
+
+def _plan(text: str = PLAN) -> CompiledPlan:
+    return compile_plan(parse_plan(text, "p.toml"), lambda name: b"")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.open(tmp_path / "state" / "run.db")
+    s.acquire_lease(pid=os.getpid(), host="test", command="pytest", now=1.0)
+    yield s
+    s.close()
+
+
+def test_initialize_stores_numbers_orders_and_invalid_entries(store: Store) -> None:
+    """A new state file gets every valid number, the invalid ones as failed, and planned orders."""
+    assert store.initialize(_plan(), PLAN, now=10.0) is True
+    counts = {c.name: c for c in store.counts()}
+    assert (counts["imp"].total, counts["imp"].pending, counts["imp"].failed) == (5, 4, 1)
+    assert counts["imp:sms-on"].pending == 4
+    assert counts["rem"].pending == 1
+    orders = store.orders()
+    assert [(o.step, o.idx, o.size, o.state) for o in orders] == [
+        (0, 0, 3, OrderState.PLANNED),
+        (0, 1, 1, OrderState.PLANNED),
+        (1, 0, 1, OrderState.PLANNED),
+    ]
+    assert store.order_numbers(orders[0].id) == ["+19199918388", "+14158714245", "+14352154439"]
+    invalid = [r for r in store.iter_report() if r.status == "failed"]
+    assert [(r.input, r.error_code) for r in invalid] == [("letters!", INVALID_INPUT_CODE)]
+
+
+def test_same_plan_resumes_and_changed_plan_is_refused(store: Store) -> None:
+    """Initializing again with the same plan is a resume; a changed plan raises a clear error."""
+    store.initialize(_plan(), PLAN, now=1.0)
+    assert store.initialize(_plan(), PLAN, now=2.0) is False
+    changed = PLAN.replace("6672286710", "5756186700")
+    with pytest.raises(StateMismatchError, match="the plan changed after the run started"):
+        store.initialize(_plan(changed), changed, now=3.0)
+
+
+def test_second_lease_on_the_same_file_is_refused(store: Store, tmp_path: Path) -> None:
+    """A second opener cannot take the lease while the first holds it (exit code 4)."""
+    other = Store.open(tmp_path / "state" / "run.db")
+    try:
+        with pytest.raises(StateLockedError, match=r"in use by pid \d+ on test \(pytest\)") as info:
+            other.acquire_lease(pid=1, host="x", command="y", now=2.0)
+        assert int(info.value.exit_code) == 4
+    finally:
+        other.close()
+
+
+def test_lease_of_a_killed_process_is_released_by_the_os(tmp_path: Path) -> None:
+    """After the holder is SIGKILLed, a new run can take the state file at once."""
+    db = tmp_path / "run.db"
+    code = textwrap.dedent(f"""
+        import os, sys, time
+        from pathlib import Path
+        from orchestrator.store import Store
+        s = Store.open(Path({str(db)!r}))
+        s.acquire_lease(pid=os.getpid(), host="child", command="child", now=1.0)
+        print("held", flush=True)
+        time.sleep(60)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        probe = Store.open(db)
+        with pytest.raises(StateLockedError):
+            probe.acquire_lease(pid=2, host="p", command="p", now=2.0)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        probe.acquire_lease(pid=2, host="p", command="p", now=3.0)
+        assert probe.lease_holder() is not None
+        probe.close()
+    finally:
+        child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+
+
+def test_partial_outcome_splits_numbers_and_plans_the_chained_order(store: Store) -> None:
+    """PARTIAL: listed numbers fail with the API's code, the rest succeed and get chained."""
+    store.initialize(_plan(), PLAN, now=1.0)
+    first = store.orders()[0]
+    store.mark_submitting(first.id, now=2.0)
+    store.mark_submitted(first.id, "uuid-1", "RECEIVED", now=3.0)
+    outcome = store.record_outcome(
+        first.id,
+        "PARTIAL",
+        [
+            FailedNumber(
+                "+14158714245",
+                "19006",
+                "Bandwidth numbers cannot be imported by this account at this time.",
+            )
+        ],
+        None,
+        [],
+        now=4.0,
+    )
+    assert (outcome.succeeded, outcome.failed, outcome.skipped) == (2, 1, 1)
+    chained = outcome.chained_order
+    assert chained is not None and chained.customer_order_id == first.customer_order_id + "-M"
+    assert store.order_numbers(chained.id) == ["+19199918388", "+14352154439"]
+    rows = {(r.step, r.e164): r for r in store.iter_report()}
+    failed = rows[("imp", "+14158714245")]
+    assert (failed.status, failed.error_code, failed.order_id) == ("failed", "19006", "uuid-1")
+    skipped = rows[("imp:sms-on", "+14158714245")]
+    assert skipped.status == "skipped" and skipped.error_description.startswith("import failed:")
+    assert rows[("imp", "+19199918388")].status == "succeeded"
+    assert rows[("imp", "+19199918388")].attempts == 1
+
+
+def test_rejected_order_fails_all_its_numbers_with_the_api_code(store: Store) -> None:
+    """A create the API refused (4xx) fails every number with that code; nothing is chained."""
+    store.initialize(_plan(), PLAN, now=1.0)
+    first = store.orders()[0]
+    store.mark_submitting(first.id, now=2.0)
+    outcome = store.record_outcome(
+        first.id,
+        "REJECTED",
+        [],
+        ("7309", "The site id was not supplied or is invalid."),
+        [],
+        now=3.0,
+    )
+    assert (outcome.succeeded, outcome.failed, outcome.skipped) == (0, 3, 3)
+    assert outcome.chained_order is None
+    codes = {r.error_code for r in store.iter_report() if r.step == "imp" and r.e164}
+    assert codes == {"7309", None}  # the second import order is untouched
+
+
+def test_absent_order_goes_back_to_planned_and_counts_attempts(store: Store) -> None:
+    """An order proved absent after a lost response is planned again; attempts keep counting."""
+    store.initialize(_plan(), PLAN, now=1.0)
+    first = store.orders()[0]
+    store.mark_submitting(first.id, now=2.0)
+    store.mark_absent(first.id, "POST outcome unknown; absent remotely")
+    assert store.orders(OrderState.PLANNED)[0].submit_attempts == 1
+    store.mark_submitting(first.id, now=3.0)
+    again = store.orders(OrderState.SUBMITTING)[0]
+    assert again.submit_attempts == 2
+    assert {
+        r.attempts
+        for r in store.iter_report()
+        if r.step == "imp" and r.e164 and r.status == "in_order"
+    } == {2}
+
+
+def test_state_survives_reopen_and_readonly_status_reads_it(tmp_path: Path) -> None:
+    """Committed transitions are on disk: a read-only reopen sees them while the writer is open."""
+    path = tmp_path / "run.db"
+    writer = Store.open(path)
+    writer.initialize(_plan(), PLAN, now=1.0)
+    order = writer.orders()[0]
+    writer.mark_submitting(order.id, now=2.0)
+    reader = Store.open(path, readonly=True)
+    assert reader.orders(OrderState.SUBMITTING)[0].customer_order_id == order.customer_order_id
+    reader.close()
+    writer.close()
+
+
+def test_readonly_open_of_a_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    """Status on a missing state file is a clear InputError, not a new empty database."""
+    with pytest.raises(InputError, match="no state file here"):
+        Store.open(tmp_path / "nope.db", readonly=True)
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
+    """A state file with another schema version is refused with advice."""
+    path = tmp_path / "run.db"
+    s = Store.open(path)
+    s.set_meta("schema_version", "99")
+    s.close()
+    with pytest.raises(StateMismatchError, match="schema version 99"):
+        Store.open(path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    """Pointing --state at some other file is refused and the file is left alone."""
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database" * 100)
+    with pytest.raises((StateMismatchError, InputError)):
+        Store.open(path)
+    assert path.read_bytes().startswith(b"these are my notes")

@@ -1,0 +1,708 @@
+"""The v2 number-management API over one `httpx.AsyncClient`: auth, requests, error mapping.
+
+Owns every HTTP exchange with Bandwidth (or the sandbox). httpx requests, responses and
+exceptions never leave this module: callers get `orchestrator.xml` dataclasses or the package's
+errors. No retries and no pacing here (that is `limits`); the one exception is a 401 on an
+OAuth2 token, which forces one token refresh and one retry.
+
+Credentials come from the environment, read by the CLI and passed to `credentials_from_env`:
+
+    BWMIGRATE_CLIENT_ID, BWMIGRATE_CLIENT_SECRET   OAuth2 client credentials (preferred: a
+                                                   Bearer token is fetched and refreshed)
+    BWMIGRATE_TOKEN                                a static Bearer token
+    BWMIGRATE_USERNAME, BWMIGRATE_PASSWORD         HTTP Basic (legacy API users)
+
+The first complete set in that order wins. None set is an `InputError` (exit 2: a usage
+problem found before any request); credentials the API refuses are an `AuthError` (exit 3).
+Secrets never appear in a `repr`, an exception message or an `Exchange`.
+
+Error mapping (`create` = a POST that creates an order; every other call is idempotent):
+
+    connect error, connect/pool timeout, token fetch failure   RequestNotSentError (retry-safe)
+    read/write timeout, reset, truncated or undecodable reply  TransientApiError; create:
+                                                                ResponseLostError
+    5xx, 408                                                    TransientApiError; create:
+                                                                ResponseLostError
+    429                                                         RateLimitedError(retry_at)
+    401, 403 (after one token refresh for OAuth2)               AuthError
+    other 4xx                                                   PermanentApiError(status, code,
+                                                                description) (API's own code)
+    unreadable 2xx body                                         XmlError; create:
+                                                                ResponseLostError (it exists)
+
+Must not read the environment, print, sleep or touch the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import ipaddress
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import anyio
+import httpx
+
+from orchestrator import __version__
+from orchestrator.errors import (
+    AuthError,
+    InputError,
+    PermanentApiError,
+    RateLimitedError,
+    ResponseLostError,
+    TransientApiError,
+    XmlError,
+)
+from orchestrator.limits import RequestNotSentError, retry_at_from_headers
+from orchestrator.xml import (
+    ApiErrorDetail,
+    CheckerResult,
+    OrderDoc,
+    OrderList,
+    parse_errors,
+    parse_import_checker,
+    parse_order,
+    parse_order_list,
+    parse_xml,
+)
+
+__all__ = [
+    "USER_AGENT",
+    "ApiClient",
+    "BasicCredentials",
+    "ClientCredentials",
+    "Credentials",
+    "Exchange",
+    "OrderKind",
+    "TnDetails",
+    "TokenCredentials",
+    "credentials_from_env",
+]
+
+USER_AGENT = f"bwmigrate/{__version__} (+python-httpx)"
+TOKEN_PATH = "/api/v1/oauth2/token"  # noqa: S105 - a path, not a password
+DEFAULT_EXPIRES_IN_S = 3600.0
+REFRESH_MARGIN_S = 60.0
+"""Refresh a token when less than this remains (or half its lifetime, if that is shorter)."""
+
+_XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Accept": "application/xml"}
+
+
+# --- credentials ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BasicCredentials:
+    """HTTP Basic with an API user (deprecated by Bandwidth in favour of OAuth2)."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCredentials:
+    """A Bearer token obtained elsewhere; never refreshed."""
+
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    """OAuth2 client credentials; tokens are fetched from `/api/v1/oauth2/token`."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+Credentials = BasicCredentials | TokenCredentials | ClientCredentials
+
+_ENV_HELP = (
+    "set BWMIGRATE_CLIENT_ID and BWMIGRATE_CLIENT_SECRET (OAuth2, preferred), "
+    "or BWMIGRATE_TOKEN (a Bearer token), or BWMIGRATE_USERNAME and BWMIGRATE_PASSWORD"
+)
+
+
+def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
+    """The credentials named by `BWMIGRATE_*` variables in `environ` (see the module docstring)."""
+
+    def get(name: str) -> str | None:
+        return environ.get(name) or None
+
+    pairs = (
+        ("BWMIGRATE_CLIENT_ID", "BWMIGRATE_CLIENT_SECRET", ClientCredentials),
+        ("BWMIGRATE_USERNAME", "BWMIGRATE_PASSWORD", BasicCredentials),
+    )
+    client_id, secret = get(pairs[0][0]), get(pairs[0][1])
+    if client_id and secret:
+        return ClientCredentials(client_id, secret)
+    token = get("BWMIGRATE_TOKEN")
+    if token:
+        return TokenCredentials(token)
+    username, password = get(pairs[1][0]), get(pairs[1][1])
+    if username and password:
+        return BasicCredentials(username, password)
+    for first, second, _ in pairs:
+        if bool(get(first)) != bool(get(second)):
+            present, missing = (first, second) if get(first) else (second, first)
+            raise InputError(f"{present} is set but {missing} is not: {_ENV_HELP}")
+    raise InputError(f"no API credentials in the environment: {_ENV_HELP}")
+
+
+# --- what callers get -----------------------------------------------------------------------------
+
+
+class OrderKind(StrEnum):
+    """The three v2 order endpoints; methods taking a `kind` accept these values (and a plan's
+    step kind "messaging" for "tnoptions")."""
+
+    IMPORT = "import"
+    REMOVE = "remove"
+    TNOPTIONS = "tnoptions"
+
+
+_ORDER_PATHS = {
+    "import": "importTnOrders/messaging",
+    "remove": "removeImportedTnOrders/messaging",
+    "tnoptions": "tnoptions",
+    "messaging": "tnoptions",  # plan.StepKind.MESSAGING
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TnDetails:
+    """What `GET /tns/{tn}/tndetails` says about a number's messaging."""
+
+    number: str
+    account_id: str | None
+    hosted: bool
+    sms_enabled: bool | None
+    campaign_id: str | None
+    message_class: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP exchange, for counting and audit logs; never holds a header or a secret.
+
+    `status` is None when the exchange failed without an answer; `error` then names the fault.
+    """
+
+    method: str
+    path: str
+    status: int | None
+    error: str | None
+    elapsed_s: float
+    customer_order_id: str | None = None
+    order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """What a request is about, for messages and exchanges."""
+
+    method: str
+    path: str
+    creates: bool = False
+    kind: str | None = None
+    customer_order_id: str | None = None
+    order_id: str | None = None
+
+    def describe(self) -> str:
+        about = f"{self.method} {self.path}"
+        if self.customer_order_id:
+            about += f" (CustomerOrderId {self.customer_order_id!r})"
+        return about
+
+
+# --- the client -----------------------------------------------------------------------------------
+
+
+class ApiClient:
+    """The v2 API for one account, as an async context manager over one connection pool.
+
+    `base_url` is the v2 base (`https://api.bandwidth.com/api/v2`, or a sandbox's
+    `http://127.0.0.1:PORT/api/v2`); plain HTTP is refused unless the host is loopback.
+    `on_exchange` is called once per HTTP exchange (token requests included).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        account_id: str,
+        credentials: Credentials,
+        *,
+        timeout_s: float = 30.0,
+        connect_timeout_s: float = 10.0,
+        user_agent: str = USER_AGENT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
+    ) -> None:
+        url = _checked_base_url(base_url)
+        if not account_id.strip():
+            raise InputError("the account id is empty: give the Bandwidth account id")
+        self.base_url = str(url).rstrip("/")
+        self.account_id = account_id
+        self._account_path = f"accounts/{_segment(account_id)}"
+        self._credentials = credentials
+        self._on_exchange = on_exchange
+        self._token_url = str(url.copy_with(path=TOKEN_PATH, query=None, fragment=None))
+        self._token: _Token | None = None
+        self._token_lock = anyio.Lock()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            headers={"User-Agent": user_agent},
+            timeout=httpx.Timeout(
+                connect=connect_timeout_s, read=timeout_s, write=timeout_s, pool=timeout_s
+            ),
+            # Below common server keep-alive timeouts (uvicorn: 5 s), so an idle connection is
+            # not reused just as the server closes it (which would lose a POST's answer).
+            limits=httpx.Limits(keepalive_expiry=4.0),
+            follow_redirects=False,
+            trust_env=False,  # only the CLI reads the environment
+        )
+
+    def __repr__(self) -> str:
+        kind = type(self._credentials).__name__
+        return f"ApiClient({self.base_url!r}, account {self.account_id!r}, {kind})"
+
+    async def __aenter__(self) -> Self:
+        await self._http.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._http.__aexit__(exc_type, exc, tb)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # --- orders ---------------------------------------------------------------------------------
+
+    async def create_order(self, kind: str, body: bytes) -> OrderDoc:
+        """POST an order (201); a lost answer raises `ResponseLostError`, never a blind retry."""
+        path = self._order_path(kind)
+        call = _Call(
+            "POST", path, creates=True, kind=str(kind), customer_order_id=_customer_order_id(body)
+        )
+        response = await self._send(call, content=body)
+        try:
+            doc = parse_order(response.content)
+        except XmlError as exc:
+            raise ResponseLostError(
+                f"{call.describe()} answered {response.status_code} but the answer is "
+                f"unreadable ({exc}): the order may exist, reconcile by CustomerOrderId"
+            ) from exc
+        if doc.order_id is None:
+            doc = dataclasses.replace(doc, order_id=_id_from_location(response, path))
+        if doc.order_id is None:
+            raise ResponseLostError(
+                f"{call.describe()} answered {response.status_code} without an order id "
+                "(neither in the body nor in Location): reconcile by CustomerOrderId"
+            )
+        return doc
+
+    async def get_order(self, kind: str, order_id: str) -> OrderDoc:
+        """GET one order by id (404: `PermanentApiError` with status 404)."""
+        path = f"{self._order_path(kind)}/{_segment(order_id)}"
+        response = await self._send(_Call("GET", path, kind=str(kind), order_id=order_id))
+        return parse_order(response.content)
+
+    async def find_orders(self, kind: str, customer_order_id: str) -> OrderList:
+        """The orders of `kind` whose CustomerOrderId is exactly `customer_order_id`.
+
+        An empty answer (204) or a 404 carrying an API error body ("the resource does not
+        exist", the v1 list's answer for no match) is an empty list: the list path is the
+        create path, so a 404 there also proves no order was created by it. Orders the API
+        lists under another CustomerOrderId are dropped (the filter may be loose).
+        """
+        call = _Call(
+            "GET", self._order_path(kind), kind=str(kind), customer_order_id=customer_order_id
+        )
+        response = await self._send(
+            call, params={"customerOrderId": customer_order_id}, not_found_ok=True
+        )
+        if response.status_code in (204, 404):
+            return OrderList(total_count=0, orders=())
+        listing = parse_order_list(response.content)
+        kept = tuple(o for o in listing.orders if o.customer_order_id in (None, customer_order_id))
+        if len(kept) == len(listing.orders):
+            return listing
+        return OrderList(total_count=len(kept), orders=kept)
+
+    async def check_import(self, body: bytes) -> CheckerResult:
+        """POST `importTnChecker` (read-only, so its faults are plain transient errors)."""
+        path = f"{self._account_path}/importTnChecker"
+        response = await self._send(_Call("POST", path), content=body)
+        return parse_import_checker(response.content)
+
+    async def get_tn_details(self, tn: str) -> TnDetails:
+        """GET `/tns/{tn}/tndetails`: is the number hosted here, is SMS on, which campaign."""
+        response = await self._send(_Call("GET", f"tns/{_segment(tn)}/tndetails"))
+        return _parse_tn_details(response.content, tn)
+
+    async def probe(self, path: str) -> tuple[int, dict[str, str]]:
+        """GET `path` (relative to the v2 base) with credentials; the status and the headers.
+
+        HTTP statuses are returned, not raised (for `doctor`); transport faults still raise.
+        """
+        call = _Call("GET", path.lstrip("/"))
+        response = await self._exchange(call, content=None, params=None)
+        return response.status_code, {k.lower(): v for k, v in response.headers.items()}
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _order_path(self, kind: str) -> str:
+        try:
+            return f"{self._account_path}/{_ORDER_PATHS[str(kind)]}"
+        except KeyError:
+            raise ValueError(f"unknown order kind {kind!r}") from None
+
+    async def _send(
+        self,
+        call: _Call,
+        *,
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        not_found_ok: bool = False,
+    ) -> httpx.Response:
+        """One API request with auth; the response if 2xx (or 404 when `not_found_ok`)."""
+        response = await self._exchange(call, content=content, params=params)
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        if status == 404 and not_found_ok and _api_error(response.content) is not None:
+            return response
+        raise _status_error(call, response, self._credentials)
+
+    async def _exchange(
+        self, call: _Call, *, content: bytes | None, params: Mapping[str, str] | None
+    ) -> httpx.Response:
+        """Send with auth; for OAuth2, one refresh and one retry after a 401."""
+        url = f"{self.base_url}/{call.path}"
+        headers = dict(_XML_HEADERS)
+        for attempt in (1, 2):
+            token = await self._authorization(call)
+            headers["Authorization"] = token
+            response = await self._request(
+                call, url, content=content, params=params, headers=headers
+            )
+            if response.status_code != 401 or attempt == 2:
+                return response
+            if not isinstance(self._credentials, ClientCredentials):
+                return response
+            await self._refresh_token(call, rejected=token)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _request(
+        self,
+        call: _Call,
+        url: str,
+        *,
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: dict[str, str],
+        auth: httpx.BasicAuth | None = None,
+        data: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One HTTP exchange: reported to `on_exchange`, transport faults translated."""
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(
+                call.method,
+                url,
+                content=content,
+                params=params,
+                headers=headers,
+                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                data=data,
+            )
+        except httpx.HTTPError as exc:
+            self._report(call, url, None, _fault_name(exc), started)
+            raise _transport_error(call, exc) from exc
+        order_id = call.order_id or (
+            _id_from_location(response, call.path) if call.creates else None
+        )
+        self._report(
+            dataclasses.replace(call, order_id=order_id), url, response.status_code, None, started
+        )
+        return response
+
+    def _report(
+        self, call: _Call, url: str, status: int | None, error: str | None, started: float
+    ) -> None:
+        if self._on_exchange is None:
+            return
+        self._on_exchange(
+            Exchange(
+                method=call.method,
+                path=httpx.URL(url).path,
+                status=status,
+                error=error,
+                elapsed_s=time.perf_counter() - started,
+                customer_order_id=call.customer_order_id,
+                order_id=call.order_id,
+            )
+        )
+
+    # --- auth -----------------------------------------------------------------------------------
+
+    async def _authorization(self, call: _Call) -> str:
+        creds = self._credentials
+        if isinstance(creds, BasicCredentials):
+            return _basic_header(creds.username, creds.password)
+        if isinstance(creds, TokenCredentials):
+            return f"Bearer {creds.token}"
+        token = self._token
+        if token is None or token.is_stale(time.monotonic()):
+            token = await self._refresh_token(call, rejected=None)
+        return f"Bearer {token.value}"
+
+    async def _refresh_token(self, call: _Call, *, rejected: str | None) -> _Token:
+        """Fetch a token unless another task already replaced the stale or rejected one."""
+        async with self._token_lock:
+            current = self._token
+            fresh = current is not None and not current.is_stale(time.monotonic())
+            if current is not None and fresh and f"Bearer {current.value}" != rejected:
+                return current
+            self._token = await self._fetch_token(call)
+            return self._token
+
+    async def _fetch_token(self, about: _Call) -> _Token:
+        creds = self._credentials
+        assert isinstance(creds, ClientCredentials)
+        call = _Call("POST", TOKEN_PATH.lstrip("/"))
+        try:
+            response = await self._request(
+                call,
+                self._token_url,
+                content=None,
+                params=None,
+                headers={"Accept": "application/json"},
+                auth=httpx.BasicAuth(creds.client_id, creds.client_secret),
+                data={"grant_type": "client_credentials"},
+            )
+        except TransientApiError as exc:
+            raise RequestNotSentError(
+                f"{about.describe()} not sent: the OAuth2 token request failed ({exc})"
+            ) from exc
+        return _read_token(response, about)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: str = field(repr=False)
+    refresh_at: float  # time.monotonic()
+
+    def is_stale(self, now: float) -> bool:
+        return now >= self.refresh_at
+
+
+def _read_token(response: httpx.Response, about: _Call) -> _Token:
+    status = response.status_code
+    if status == 429:
+        retry_at = retry_at_from_headers(response.headers, time.time())
+        raise RateLimitedError(
+            f"{about.describe()} not sent: token endpoint answered 429", retry_at=retry_at
+        )
+    if status >= 500:
+        raise RequestNotSentError(f"{about.describe()} not sent: token endpoint answered {status}")
+    body = _json_object(response)
+    if status != 200:
+        error = str(body.get("error") or "")
+        raise AuthError(
+            f"OAuth2 token request refused (HTTP {status}{', ' + error if error else ''}): "
+            "check BWMIGRATE_CLIENT_ID and BWMIGRATE_CLIENT_SECRET",
+            status=status,
+            code=error or None,
+        )
+    value = body.get("access_token")
+    if not isinstance(value, str) or not value:
+        raise AuthError(
+            "the OAuth2 token endpoint answered 200 without an access_token", status=status
+        )
+    expires_in = body.get("expires_in", DEFAULT_EXPIRES_IN_S)
+    try:
+        lifetime_s = float(expires_in)
+    except (TypeError, ValueError):
+        lifetime_s = DEFAULT_EXPIRES_IN_S
+    margin_s = min(REFRESH_MARGIN_S, lifetime_s / 2)
+    return _Token(value, time.monotonic() + lifetime_s - margin_s)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+# --- URLs and small readers -----------------------------------------------------------------------
+
+
+def _checked_base_url(base_url: str) -> httpx.URL:
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as exc:
+        raise InputError(f"invalid API URL {base_url!r}: {exc}") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InputError(f"invalid API URL {base_url!r}: expected https://host/api/v2")
+    if url.userinfo:
+        raise InputError(
+            f"API URL {url.copy_with(username=None, password=None)} carries credentials: "
+            "put them in the BWMIGRATE_* environment variables instead"
+        )
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise InputError(
+            f"refusing plain HTTP to {base_url}: credentials would cross the network "
+            "unencrypted; use https:// (plain http is allowed only for loopback hosts)"
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _basic_header(username: str, password: str) -> str:
+    pair = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _segment(value: str) -> str:
+    """A path segment: percent-encoded, except `+` (E.164 numbers read better unescaped)."""
+    return quote(value, safe="+")
+
+
+_CUSTOMER_ORDER_ID = re.compile(rb"<CustomerOrderId>([^<]{1,80})</CustomerOrderId>")
+
+
+def _customer_order_id(body: bytes) -> str | None:
+    """The CustomerOrderId of a request body we built (for messages only, no parsing)."""
+    found = _CUSTOMER_ORDER_ID.search(body)
+    return found.group(1).decode("utf-8", "replace").strip() or None if found else None
+
+
+def _id_from_location(response: httpx.Response, collection: str) -> str | None:
+    location = response.headers.get("location")
+    if not location:
+        return None
+    last = httpx.URL(location).path.rstrip("/").rpartition("/")[2]
+    if not last or last.lower() == collection.rpartition("/")[2].lower():
+        return None
+    return last
+
+
+def _api_error(body: bytes) -> ApiErrorDetail | None:
+    """The first API error in an error body, or None when it holds none or is not XML."""
+    try:
+        details = parse_errors(body)
+    except XmlError:
+        return None
+    return details[0] if details else None
+
+
+def _parse_tn_details(body: bytes, tn: str) -> TnDetails:
+    root = parse_xml(body)
+    texts: dict[str, str] = {}
+    service_types: set[str] = set()
+    for el in root.iter():
+        name = str(el.tag).rpartition("}")[2].lower()
+        text = (el.text or "").strip()
+        if name == "servicetype":
+            service_types.add(text.lower())
+        elif text:
+            texts.setdefault(name, text)
+    if "fullnumber" not in texts:
+        raise XmlError(f"tndetails for {tn} has no FullNumber")
+    sms = texts.get("smsenabled")
+    return TnDetails(
+        number=texts["fullnumber"],
+        account_id=texts.get("accountid"),
+        hosted=texts.get("hosted", "").lower() == "true" or "hosted messaging" in service_types,
+        sms_enabled=None if sms is None else sms.lower() == "true",
+        campaign_id=texts.get("campaignid"),
+        message_class=texts.get("messageclass"),
+    )
+
+
+# --- error translation ----------------------------------------------------------------------------
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _fault_name(exc: httpx.HTTPError) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _transport_error(call: _Call, exc: httpx.HTTPError) -> TransientApiError | ResponseLostError:
+    fault = _fault_name(exc)
+    if isinstance(exc, _NOT_SENT):
+        return RequestNotSentError(f"{call.describe()} not sent: {fault}")
+    if call.creates:
+        return ResponseLostError(
+            f"{call.describe()} sent but its answer was lost ({fault}): the {call.kind} order "
+            "may exist; reconcile by CustomerOrderId, do not resend blindly"
+        )
+    return TransientApiError(f"{call.describe()} failed: {fault}")
+
+
+def _status_error(
+    call: _Call, response: httpx.Response, credentials: Credentials
+) -> TransientApiError | PermanentApiError | ResponseLostError:
+    status = response.status_code
+    where = f"{call.describe()} answered HTTP {status}"
+    if status == 429:
+        retry_at = retry_at_from_headers(response.headers, time.time())
+        return RateLimitedError(f"{where} (rate limited)", retry_at=retry_at)
+    detail = _api_error(response.content)
+    said = (
+        f": {detail.code + ' ' if detail and detail.code else ''}{detail.description}"
+        if detail
+        else ""
+    )
+    code = detail.code if detail else None
+    description = detail.description if detail else None
+    if status in (401, 403):
+        hint = _auth_hint(status, credentials)
+        return AuthError(
+            f"{where}{said} ({hint})", status=status, code=code, description=description
+        )
+    if status >= 500 or status == 408 or status < 400:
+        if call.creates:
+            return ResponseLostError(
+                f"{where}{said}: the {call.kind} order may or may not exist; "
+                "reconcile by CustomerOrderId, do not resend blindly"
+            )
+        if status < 400:
+            return PermanentApiError(f"{where}: unexpected for this call", status=status)
+        return TransientApiError(f"{where}{said}")
+    return PermanentApiError(f"{where}{said}", status=status, code=code, description=description)
+
+
+def _auth_hint(status: int, credentials: Credentials) -> str:
+    if status == 403:
+        return "access denied: the credentials lack a role, or the account is not theirs"
+    if isinstance(credentials, ClientCredentials):
+        return "the OAuth2 token was refused even after a refresh"
+    if isinstance(credentials, TokenCredentials):
+        return "the Bearer token in BWMIGRATE_TOKEN was refused (expired?)"
+    return "check BWMIGRATE_USERNAME and BWMIGRATE_PASSWORD"

@@ -61,6 +61,10 @@ class SandboxApp:
     """The ASGI app; `state`, `ledger`, `faults` and `auth` are public for tests."""
 
     def __init__(self, config: SandboxConfig | None = None, clock: Clock | None = None) -> None:
+        self.reconfigure(config, clock)
+
+    def reconfigure(self, config: SandboxConfig | None = None, clock: Clock | None = None) -> None:
+        """Start over with another config and clock (a running server keeps serving)."""
         self.config = config or SandboxConfig()
         self.clock = clock or SystemClock()
         self.state = SandboxState(self.config, self.clock)

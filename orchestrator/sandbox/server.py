@@ -100,9 +100,18 @@ class RunningSandbox:
         """The configuration the sandbox started with."""
         return self.app.config
 
+    @property
+    def clock(self) -> Clock:
+        """The clock the sandbox reads (a `ManualClock` when one was given)."""
+        return self.app.clock
+
     def reset(self) -> None:
         """Same as `POST /_sandbox/reset`."""
         self.app.reset()
+
+    def reconfigure(self, config: SandboxConfig | None = None, clock: Clock | None = None) -> None:
+        """Replace the config and clock of the running sandbox; all state starts over."""
+        self.app.reconfigure(config, clock)
 
     def stop(self) -> None:
         """Ask uvicorn to exit and wait for its thread (bounded)."""

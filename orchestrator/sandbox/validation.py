@@ -205,7 +205,7 @@ def _check_group(group: TnOptionGroup, errors: list[ApiError]) -> None:
     numbers, sms, a2p, options = group.numbers, group.sms, group.a2p, group.options
     if not numbers:
         errors.append(ApiError(5073, describe(5073)))
-    if sms is None and a2p is None and not options:
+    if sms is None and a2p is None and not options and not group.has_route_plan:
         errors.append(ApiError(5115, describe(5115, ", ".join(numbers) or "the group")))
     if sms is not None and sms not in SMS_VALUES:
         errors.append(ApiError(5113, describe(5113, sms)))

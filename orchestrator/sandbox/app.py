@@ -23,6 +23,7 @@ import math
 import tomllib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -117,7 +118,7 @@ class SandboxApp:
         if user is None:
             return await self._send(_unauthorized(), scope, receive, send)
         if route is None:
-            return await self._send(_no_route(near, scope["method"]), scope, receive, send)
+            return await self._send(_no_route(near, version, scope["method"]), scope, receive, send)
         limited = self._limit(params.get("account") or user, decision)
         if limited is not None:
             return await self._send(limited, scope, receive, send)
@@ -156,11 +157,10 @@ class SandboxApp:
         await _break(send, 201, "dropped")
 
     async def _token(self, request: Request) -> Response:
-        form = await request.form()
+        raw = (await request.body()).decode("utf-8", errors="replace")
+        form = {k: v[0] for k, v in parse_qs(raw).items()}  # x-www-form-urlencoded
         accounts = [a.id for a in self.state.config.accounts]
-        status, body = self.auth.issue_token(
-            request.headers.get("authorization"), dict(form), accounts
-        )
+        status, body = self.auth.issue_token(request.headers.get("authorization"), form, accounts)
         return JSONResponse(body, status, {"Cache-Control": "no-store"})
 
     async def _side(self, request: Request) -> Response:
@@ -218,8 +218,10 @@ def _unauthorized() -> Response:
     return Response(b"", 401, {"WWW-Authenticate": 'Basic realm="bandwidth-sandbox"'})
 
 
-def _no_route(near: Route | None, method: str) -> Response:
-    if near is not None and near.method != method:
+def _no_route(near: Route | None, version: ApiVersion | None, method: str) -> Response:
+    """405 when the path exists in this version for other methods; else 404 (with the root of
+    the resource when it exists in the other version)."""
+    if near is not None and version in near.versions and near.method != method:
         return Response(b"", 405)
     return render_error(near, RejectedError(404, []))
 

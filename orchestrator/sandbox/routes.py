@@ -548,7 +548,7 @@ def match(
     if scoped:
         params["account"] = segments[1]
         rest = segments[2:]
-    near: Route | None = None
+    near: list[Route] = []
     for route in ROUTES:
         if route.account_scoped != scoped or len(route.pattern) != len(rest):
             continue
@@ -557,8 +557,10 @@ def match(
             continue
         if route.method == method and version in route.versions:
             return route, params | found, None
-        near = near or route
-    return None, params, near
+        near.append(route)
+    # this method in the other version first (404 with its root), else another method (405)
+    near.sort(key=lambda r: (r.method != method, version not in r.versions))
+    return None, params, near[0] if near else None
 
 
 def _bind(pattern: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:

@@ -229,7 +229,8 @@ class ApiClient:
 
     `base_url` is the v2 base (`https://api.bandwidth.com/api/v2`, or a sandbox's
     `http://127.0.0.1:PORT/api/v2`); plain HTTP is refused unless the host is loopback.
-    `on_exchange` is called once per HTTP exchange (token requests included).
+    `on_exchange` is called once per HTTP exchange (token requests included); `clock`
+    (monotonic seconds) decides when an OAuth2 token is due for refresh.
     """
 
     def __init__(
@@ -243,6 +244,7 @@ class ApiClient:
         user_agent: str = USER_AGENT,
         transport: httpx.AsyncBaseTransport | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         url = _checked_base_url(base_url)
         if not account_id.strip():
@@ -252,6 +254,7 @@ class ApiClient:
         self._account_path = f"accounts/{_segment(account_id)}"
         self._credentials = credentials
         self._on_exchange = on_exchange
+        self._clock = clock
         self._token_url = str(url.copy_with(path=TOKEN_PATH, query=None, fragment=None))
         self._token: _Token | None = None
         self._token_lock = anyio.Lock()
@@ -465,7 +468,7 @@ class ApiClient:
         if isinstance(creds, TokenCredentials):
             return f"Bearer {creds.token}"
         token = self._token
-        if token is None or token.is_stale(time.monotonic()):
+        if token is None or token.is_stale(self._clock()):
             token = await self._refresh_token(call, rejected=None)
         return f"Bearer {token.value}"
 
@@ -473,7 +476,7 @@ class ApiClient:
         """Fetch a token unless another task already replaced the stale or rejected one."""
         async with self._token_lock:
             current = self._token
-            fresh = current is not None and not current.is_stale(time.monotonic())
+            fresh = current is not None and not current.is_stale(self._clock())
             if current is not None and fresh and f"Bearer {current.value}" != rejected:
                 return current
             self._token = await self._fetch_token(call)
@@ -497,19 +500,19 @@ class ApiClient:
             raise RequestNotSentError(
                 f"{about.describe()} not sent: the OAuth2 token request failed ({exc})"
             ) from exc
-        return _read_token(response, about)
+        return _read_token(response, about, self._clock())
 
 
 @dataclass(frozen=True, slots=True)
 class _Token:
     value: str = field(repr=False)
-    refresh_at: float  # time.monotonic()
+    refresh_at: float  # on the client's monotonic clock
 
     def is_stale(self, now: float) -> bool:
         return now >= self.refresh_at
 
 
-def _read_token(response: httpx.Response, about: _Call) -> _Token:
+def _read_token(response: httpx.Response, about: _Call, now: float) -> _Token:
     status = response.status_code
     if status == 429:
         retry_at = retry_at_from_headers(response.headers, time.time())
@@ -538,7 +541,7 @@ def _read_token(response: httpx.Response, about: _Call) -> _Token:
     except (TypeError, ValueError):
         lifetime_s = DEFAULT_EXPIRES_IN_S
     margin_s = min(REFRESH_MARGIN_S, lifetime_s / 2)
-    return _Token(value, time.monotonic() + lifetime_s - margin_s)
+    return _Token(value, now + lifetime_s - margin_s)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

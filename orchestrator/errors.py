@@ -16,8 +16,9 @@ else escaping to the CLI is a bug and keeps its traceback.
     │   │   └── AuthError       401 / 403
     │   └── ResponseLostError   a POST whose outcome is unknown (reconcile, never retry)
     ├── AbortedError            failure threshold, API unreachable             (exit 3)
-    ├── StateLockedError        another run holds the state file               (exit 4)
-    └── InterruptedError_       Ctrl-C / SIGTERM, state saved                  (exit 130)
+    └── StateLockedError        another run holds the state file               (exit 4)
+
+An interrupted run (Ctrl-C / SIGTERM) is not an error: it ends with exit 130 and its state saved.
 
 This module must not import anything outside the standard library.
 """
@@ -108,9 +109,3 @@ class StateLockedError(BwmigrateError):
     """Another run holds the lease on this state file."""
 
     exit_code = ExitCode.LOCKED
-
-
-class InterruptedError_(BwmigrateError):  # noqa: N801 - avoid shadowing the builtin
-    """The run was interrupted (Ctrl-C / SIGTERM); its state is saved."""
-
-    exit_code = ExitCode.INTERRUPTED

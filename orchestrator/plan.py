@@ -362,7 +362,9 @@ class _Validator:
                     integer=True,
                 )
             ),
-            poll_interval_s=self.number(t, "poll_interval_s", "rate.", d.poll_interval_s, 0, 3600),
+            poll_interval_s=self.number(
+                t, "poll_interval_s", "rate.", d.poll_interval_s, 0.01, 3600
+            ),
             expected_order_s=self.number(
                 t, "expected_order_s", "rate.", d.expected_order_s, 0, 86400
             ),
@@ -713,10 +715,10 @@ def customer_order_id(
 ) -> str:
     """The deterministic CustomerOrderId of an order: letters, digits, dashes; at most 40 chars.
 
-    `<plan name, 14 chars>-<hash, 8>-<kind letter><step>-<order>[-M]`, for example
+    `<plan name, 16 chars>-<hash, 8>-<kind letter><step>-<order>[-M]`, for example
     `acme-cutover-3f9a1c2e-I01-00042`; `-M` marks the TN option order chained to an import.
     """
-    slug = re.sub(r"[^A-Za-z0-9-]+", "-", spec.name).strip("-")[:14] or "plan"
+    slug = re.sub(r"[^A-Za-z0-9-]+", "-", spec.name).strip("-")[:16].strip("-") or "plan"
     out = f"{slug}-{digest[:8]}-{_KIND_LETTER[step.kind]}{step.index + 1:02d}-{order_index:05d}"
     if chained:
         out += "-M"

@@ -480,7 +480,7 @@ class Store:
                     e.raw,
                     e.location,
                     INVALID_INPUT_CODE,
-                    f"{e.reason}: {e.message}",
+                    e.message,
                     now,
                 )
             )
@@ -553,7 +553,8 @@ class Store:
 
     def orders(self, state: OrderState | None = None, step: int | None = None) -> list[OrderRecord]:
         """Orders in a state and/or of a step (all when not given), by step then index."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if state is not None:
             clauses.append("state = ?")
             params.append(state.value)

@@ -22,6 +22,9 @@ from orchestrator.errors import BwmigrateError
 _COMMANDS: dict[str, str] = {
     "plan": "orchestrator.cli.plan_cmd:plan",
     "sandbox": "orchestrator.cli.sandbox_cmd:sandbox",
+    "run": "orchestrator.cli.run_cmd:run",
+    "status": "orchestrator.cli.status_cmd:status",
+    "report": "orchestrator.cli.report_cmd:report",
 }
 
 

@@ -1,0 +1,103 @@
+"""Progress bars and summary tables (rich): per step done / total, failed, in flight, rate, ETA.
+
+Progress goes to stderr so stdout keeps the machine-readable result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from orchestrator.engine import Progress as EngineProgress
+from orchestrator.store import StepCounts
+
+_MIN_INTERVAL_S = 0.2
+
+
+class ProgressView:
+    """A live view of a run, fed by the engine's progress callback; a no-op when disabled."""
+
+    def __init__(self, console: Console, *, enabled: bool) -> None:
+        self._enabled = enabled
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("failed {task.fields[failed]}"),
+            TextColumn("{task.fields[extra]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            refresh_per_second=5,
+            transient=False,
+        )
+        self._tasks: dict[int, TaskID] = {}
+        self._last = 0.0
+
+    def __enter__(self) -> ProgressView:
+        if self._enabled:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._enabled:
+            self._progress.stop()
+
+    def update(self, snap: EngineProgress) -> None:
+        """Redraw from an engine snapshot (throttled)."""
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < _MIN_INTERVAL_S:
+            return
+        self._last = now
+        extra = f"in flight {snap.in_flight}  {snap.request_rate_per_s:.1f} req/s" + (
+            "  stopping..." if snap.stopping else ""
+        )
+        for c in snap.steps:
+            done = c.succeeded + c.failed + c.skipped
+            if c.step not in self._tasks:
+                self._tasks[c.step] = self._progress.add_task(
+                    c.name, total=max(c.total, 1), failed=0, extra=""
+                )
+            self._progress.update(
+                self._tasks[c.step],
+                completed=done,
+                total=max(c.total, 1),
+                failed=c.failed,
+                extra=extra,
+            )
+
+
+def print_summary(steps: Sequence[StepCounts], console: Console) -> None:
+    """The final table: per step total, succeeded, failed, skipped, pending."""
+    table = Table(title="Run summary", show_edge=False, pad_edge=False)
+    table.add_column("step")
+    table.add_column("kind")
+    for col in ("total", "succeeded", "failed", "skipped", "pending"):
+        table.add_column(col, justify="right")
+    sums = [0, 0, 0, 0, 0]
+    for c in steps:
+        values = [c.total, c.succeeded, c.failed, c.skipped, c.pending + c.in_order]
+        sums = [a + b for a, b in zip(sums, values, strict=True)]
+        table.add_row(c.name, c.kind, *map(str, values))
+    table.add_row("[bold]all[/]", "", *(f"[bold]{v}[/]" for v in sums))
+    console.print(table)

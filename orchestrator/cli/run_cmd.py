@@ -1,0 +1,319 @@
+"""`bwmigrate run`: execute a plan against v2 (or rehearse it on the embedded sandbox); resumable.
+
+Re-running the same command resumes from the state file: a finished run sends no request and
+says so; a changed plan is refused. Progress goes to stderr; the summary (or `--json`) to stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import click
+from rich.console import Console
+
+from orchestrator.cli.loading import load_plan, read_plan_text
+from orchestrator.cli.progress import ProgressView, print_summary
+from orchestrator.client import ApiClient, Credentials, credentials_from_env
+from orchestrator.engine import Engine, EngineSettings, RunOutcome
+from orchestrator.errors import ExitCode, InputError, StateMismatchError
+from orchestrator.limits import Aimd, RequestGate
+from orchestrator.plan import CompiledPlan
+from orchestrator.report import summary
+from orchestrator.store import Store
+
+DEFAULT_TARGET = "https://api.bandwidth.com/api/v2"
+
+
+def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
+    """`state/<plan name>.db`, or `state/<plan name>.rehearsal.db` for sandbox rehearsals."""
+    suffix = ".rehearsal.db" if sandbox else ".db"
+    return Path("state") / f"{plan.spec.name}{suffix}"
+
+
+def _confirm(plan: CompiledPlan, target: str, yes: bool) -> None:
+    """Show what a real run will change and ask before the first write."""
+    if yes:
+        return
+    lines = [f"About to change live numbers on {target} (account {plan.spec.account_id}):"]
+    for s in plan.steps:
+        extra = " (+ SMS on for the imported numbers)" if s.spec.enable_messaging else ""
+        lines.append(
+            f"  {s.spec.name}: {s.spec.kind.value} {len(s.numbers)} numbers in "
+            f"{len(s.orders)} orders{extra}"
+        )
+    click.echo("\n".join(lines), err=True)
+    if not sys.stdin.isatty():
+        raise InputError(
+            "refusing to change a live account without confirmation: pass --yes "
+            "to run non-interactively"
+        )
+    if not click.confirm("Proceed?", default=False, err=True):
+        raise InputError("cancelled; nothing was sent")
+
+
+def _check_target(store: Store, target_id: str) -> None:
+    """A state file belongs to one target: a rehearsal never resumes against production."""
+    stored = store.meta().get("target")
+    if stored is not None and stored != target_id:
+        raise StateMismatchError(
+            f"{store.path}: this state file holds a run against {stored}, not {target_id}; "
+            "pass another --state file (rehearsals default to state/<plan>.rehearsal.db)"
+        )
+
+
+@contextlib.contextmanager
+def _sandbox_target(plan: CompiledPlan, state: Path) -> Iterator[tuple[str, Credentials]]:
+    """Start the embedded sandbox prepared for this plan; yield its v2 base URL and login."""
+    from orchestrator.cli.rehearsal import rehearsal_sandbox
+
+    with rehearsal_sandbox(plan, state) as (base_url, credentials):
+        yield base_url, credentials
+
+
+async def _execute(engine: Engine, view: ProgressView | None) -> RunOutcome:
+    """Run the engine; first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
+    result: RunOutcome | None = None
+    async with anyio.create_task_group() as tg:
+
+        async def watch_signals() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                count = 0
+                async for _sig in signals:
+                    count += 1
+                    if count == 1:
+                        engine.request_stop()
+                    else:
+                        tg.cancel_scope.cancel()
+
+        async def run_engine() -> None:
+            nonlocal result
+            result = await engine.run()
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(watch_signals)
+        tg.start_soon(run_engine)
+    if result is None:  # a second signal cancelled everything; the store is consistent
+        return RunOutcome("interrupted", "cancelled; state saved", engine.progress())
+    return result
+
+
+def _exit_code(outcome: RunOutcome) -> ExitCode:
+    """Map how the run ended (and what failed) to the documented exit code."""
+    if outcome.reason == "interrupted":
+        return ExitCode.INTERRUPTED
+    if outcome.reason == "aborted":
+        return ExitCode.ABORTED
+    failed = sum(c.failed for c in outcome.progress.steps)
+    return ExitCode.FAILED_NUMBERS if failed else ExitCode.OK
+
+
+def run_plan(
+    plan_path: Path,
+    *,
+    sandbox: bool,
+    target: str | None,
+    state: Path | None,
+    yes: bool,
+    as_json: bool,
+    seed: int | None,
+    environ: dict[str, str],
+) -> int:
+    """Everything `bwmigrate run` does, returning the exit code."""
+    plan = load_plan(plan_path)
+    state_path = state or default_state_path(plan, sandbox)
+    if not sandbox and not target:
+        raise InputError(
+            "choose where to run: --sandbox to rehearse on the embedded sandbox, "
+            f"or --target URL for a live run (the v2 API is {DEFAULT_TARGET})"
+        )
+    target_id = "sandbox" if sandbox else (target or "").rstrip("/")
+    err = Console(stderr=True, highlight=False)
+    store = Store.open(state_path)
+    try:
+        store.acquire_lease(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            command=f"bwmigrate run {plan_path}",
+            now=time.time(),
+        )
+        _check_target(store, target_id)
+        fresh = store.initialize(plan, read_plan_text(plan_path), time.time())
+        if fresh:
+            store.set_meta("target", target_id)
+        open_orders = [o for o in store.orders() if o.state.value != "done"]
+        if not open_orders:
+            return _report_finished(store, state_path, as_json, err)
+        if not sandbox and fresh:
+            _confirm(plan, target_id, yes)
+        err.print(
+            ("Starting" if fresh else "Resuming") + f" {plan.spec.name} against "
+            f"{target_id} (state {state_path})"
+        )
+        return _run_with_target(
+            plan, store, state_path, sandbox, target_id, as_json, seed, environ, err
+        )
+    finally:
+        store.close()
+
+
+def _report_finished(store: Store, state_path: Path, as_json: bool, err: Console) -> int:
+    """A finished run: send nothing, say so, and exit as it ended."""
+    counts = store.counts()
+    orders = store.order_counts()
+    runs = store.runs()
+    obj = summary(
+        counts,
+        orders_submitted=orders.get("done", 0),
+        orders_terminal=orders.get("done", 0),
+        requests=0,
+        rate_limited=0,
+        retried=0,
+        elapsed_s=0.0,
+        extra={"state": str(state_path), "already_finished": True, "runs": len(runs)},
+    )
+    if as_json:
+        click.echo(json.dumps(obj, indent=2))
+    else:
+        err.print(
+            f"Nothing to do: this plan already finished (state {state_path}); no request "
+            "was sent. `bwmigrate report` shows every number's outcome."
+        )
+        print_summary(counts, Console(highlight=False))
+    failed = sum(c.failed for c in counts)
+    return int(ExitCode.FAILED_NUMBERS if failed else ExitCode.OK)
+
+
+def _run_with_target(
+    plan: CompiledPlan,
+    store: Store,
+    state_path: Path,
+    sandbox: bool,
+    target_id: str,
+    as_json: bool,
+    seed: int | None,
+    environ: dict[str, str],
+    err: Console,
+) -> int:
+    """Open the target (embedded sandbox or real API), run the engine, print the result."""
+    rate = plan.spec.rate
+    settings = EngineSettings(
+        max_orders_in_flight=rate.max_orders_in_flight,
+        poll_interval_s=rate.poll_interval_s,
+        failure_threshold=plan.spec.failure_threshold,
+        seed=seed,
+    )
+    started = time.time()
+    run_id = store.start_run(pid=os.getpid(), target=target_id, now=started)
+    stack = contextlib.ExitStack()
+    with stack:
+        if sandbox:
+            base_url, credentials = stack.enter_context(_sandbox_target(plan, state_path))
+        else:
+            base_url, credentials = target_id, credentials_from_env(environ)
+        view = stack.enter_context(ProgressView(err, enabled=err.is_terminal and not as_json))
+
+        async def main() -> RunOutcome:
+            gate = RequestGate(Aimd(rate.requests_per_s))
+            async with ApiClient(base_url, plan.spec.account_id, credentials) as client:
+                engine = Engine(store, client, gate, settings, on_progress=view.update)
+                return await _execute(engine, view)
+
+        outcome = anyio.run(main)
+    code = _exit_code(outcome)
+    p = outcome.progress
+    store.end_run(
+        run_id,
+        exit_code=int(code),
+        requests=p.requests,
+        rate_limited=p.rate_limited,
+        retried=p.retried,
+        now=time.time(),
+    )
+    obj = summary(
+        p.steps,
+        orders_submitted=p.orders_submitted,
+        orders_terminal=p.orders_terminal,
+        requests=p.requests,
+        rate_limited=p.rate_limited,
+        retried=p.retried,
+        elapsed_s=time.time() - started,
+        extra={
+            "state": str(state_path),
+            "target": target_id,
+            "outcome": outcome.reason,
+            "message": outcome.message,
+        },
+    )
+    if as_json:
+        click.echo(json.dumps(obj, indent=2))
+    else:
+        print_summary(p.steps, Console(highlight=False))
+        err.print(
+            f"{outcome.message}. Requests: {p.requests} ({p.rate_limited} rate-limited, "
+            f"{p.retried} retried) in {obj['elapsed_s']:.1f}s. "
+            f"`bwmigrate report --state {state_path}` lists every number."
+        )
+    if outcome.reason == "aborted":
+        err.print(f"bwmigrate: aborted: {outcome.message}")
+    elif outcome.reason == "interrupted":
+        err.print(
+            f"bwmigrate: interrupted; state saved in {state_path}. Run the same command "
+            "again to resume."
+        )
+    return int(code)
+
+
+@click.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Rehearse on the embedded sandbox (a local emulator of the v2 API).",
+)
+@click.option("--target", metavar="URL", help=f"The v2 API base URL, e.g. {DEFAULT_TARGET}.")
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="State file (default state/<plan name>.db, or .rehearsal.db with --sandbox).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation before a live run.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object when done.")
+@click.option("--seed", type=int, default=None, help="Seed for retry jitter (reproducible runs).")
+def run(
+    plan_path: Path,
+    sandbox: bool,
+    target: str | None,
+    state: Path | None,
+    yes: bool,
+    as_json: bool,
+    seed: int | None,
+) -> None:
+    """Execute PLAN: import, remove and TN option orders, checkpointed per number.
+
+    Run it again to resume after any interruption. Exit 0 all done, 1 some numbers failed,
+    2 bad usage/plan, 3 aborted (failure threshold, API unreachable, credentials), 4 state file
+    in use, 130 interrupted (state saved).
+    """
+    if sandbox and target:
+        raise click.UsageError("choose one of --sandbox and --target")
+    sys.exit(
+        run_plan(
+            plan_path,
+            sandbox=sandbox,
+            target=target,
+            state=state,
+            yes=yes,
+            as_json=as_json,
+            seed=seed,
+            environ=dict(os.environ),
+        )
+    )

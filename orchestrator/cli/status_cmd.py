@@ -1,0 +1,81 @@
+"""`bwmigrate status`: where a migration stands, any time, even while a run is going."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from orchestrator.cli.progress import print_summary
+from orchestrator.report import summary
+from orchestrator.store import Store
+
+
+def _default_state() -> Path:
+    """The only state file in state/, if there is exactly one."""
+    found = sorted(Path("state").glob("*.db"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise click.UsageError("no state file in state/; pass --state")
+    names = ", ".join(str(p) for p in found)
+    raise click.UsageError(f"several state files in state/ ({names}); pass --state")
+
+
+@click.command()
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="State file (default: the only one in state/).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status(state: Path | None, as_json: bool) -> None:
+    """Show per-step counts, orders and requests of a migration's state file."""
+    path = state or _default_state()
+    store = Store.open(path, readonly=True)
+    try:
+        counts = store.counts()
+        orders = store.order_counts()
+        runs = store.runs()
+        meta = store.meta()
+        holder = store.lease_holder()
+    finally:
+        store.close()
+    now = time.time()
+    elapsed = sum((r["ended_at"] or now) - r["started_at"] for r in runs)
+    obj = summary(
+        counts,
+        orders_submitted=orders.get("submitted", 0) + orders.get("done", 0),
+        orders_terminal=orders.get("done", 0),
+        requests=sum(r["requests"] for r in runs),
+        rate_limited=sum(r["rate_limited"] for r in runs),
+        retried=sum(r["retried"] for r in runs),
+        elapsed_s=elapsed,
+        extra={
+            "state": str(path),
+            "plan": {"name": meta.get("plan_name"), "hash": meta.get("plan_hash")},
+            "target": meta.get("target"),
+            "running": holder is not None,
+            "runs": len(runs),
+            "orders_by_state": orders,
+        },
+    )
+    if as_json:
+        click.echo(json.dumps(obj, indent=2))
+        return
+    console = Console(highlight=False)
+    running = f"running (pid {holder['pid']})" if holder else "not running"
+    console.print(
+        f"[bold]{meta.get('plan_name')}[/] against {meta.get('target')}: {running}; "
+        f"{len(runs)} run(s); state {path}"
+    )
+    print_summary(counts, console)
+    console.print(
+        "Orders: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(orders.items()))
+        + f". Requests: {obj['requests']['total']} "
+        f"({obj['requests']['rate_limited']} rate-limited)."
+    )

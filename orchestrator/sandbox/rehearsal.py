@@ -1,0 +1,88 @@
+"""A sandbox prepared for one plan: what `bwmigrate run PLAN --sandbox` rehearses against.
+
+The account, sites and SIP peers the plan names exist; numbers the plan removes or whose
+messaging it changes are already hosted on the account (removing or re-configuring a number
+that was never imported would only show 5158/5076 errors); numbers it imports are not (they
+are external numbers to import). Orders take `expected_order_s` (capped) to complete, and the
+sandbox enforces the plan's request rate, so a rehearsal shows the real pacing. A plan's
+`rehearsal = "file.toml"` seed file (sandbox seed format, see `config.py`) is applied on top:
+failure rules, faults, extra inventory.
+
+Pure apart from reading that seed file through `load_config`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator.plan import CompiledPlan, StepKind
+from orchestrator.sandbox.config import (
+    AccountConfig,
+    NumberSeed,
+    SandboxConfig,
+    SipPeerConfig,
+    SiteConfig,
+    load_config,
+)
+from orchestrator.sandbox.model import NumberKind
+
+MAX_REHEARSAL_ORDER_S = 10.0
+
+
+def _account(plan: CompiledPlan) -> AccountConfig:
+    """The plan's account with every site and SIP peer its import steps name."""
+    sites: dict[str, list[str]] = {}
+    for step in plan.steps:
+        s = step.spec
+        if s.kind is StepKind.IMPORT and s.site_id:
+            peers = sites.setdefault(s.site_id, [])
+            if s.sip_peer_id and s.sip_peer_id not in peers:
+                peers.append(s.sip_peer_id)
+    if not sites:
+        sites["1"] = []
+    return AccountConfig(
+        id=plan.spec.account_id,
+        sites=tuple(
+            SiteConfig(
+                id=site,
+                sip_peers=tuple(
+                    SipPeerConfig(id=p, sms_enabled=True, default=(i == 0))
+                    for i, p in enumerate(peers or [f"{site}01"])
+                ),
+            )
+            for site, peers in sites.items()
+        ),
+    )
+
+
+def _inventory(plan: CompiledPlan) -> list[NumberSeed]:
+    """Numbers already hosted on the account: those the plan removes or re-configures."""
+    seeds: list[NumberSeed] = []
+    imported = {n for s in plan.steps if s.spec.kind is StepKind.IMPORT for n in s.numbers}
+    for step in plan.steps:
+        s = step.spec
+        if s.kind is StepKind.IMPORT:
+            continue
+        sms_before = s.kind is StepKind.REMOVE or s.sms == "off"
+        seeds.extend(
+            NumberSeed(
+                number=n,
+                kind=NumberKind.IMPORTED,
+                account=plan.spec.account_id,
+                sms_enabled=sms_before,
+            )
+            for n in step.numbers
+            if n not in imported
+        )
+    return seeds
+
+
+def rehearsal_config(plan: CompiledPlan, seed_file: Path | None = None) -> SandboxConfig:
+    """The sandbox configuration that rehearses `plan` (plus its optional seed file)."""
+    base = SandboxConfig(
+        accounts=(_account(plan),),
+        numbers=tuple(_inventory(plan)),
+        order_delay_s=min(plan.spec.rate.expected_order_s, MAX_REHEARSAL_ORDER_S),
+        rate_limit_per_s=plan.spec.rate.requests_per_s,
+    )
+    return load_config(seed_file, base=base) if seed_file is not None else base

@@ -10,6 +10,7 @@ import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from orchestrator import numbers
 from orchestrator.errors import InputError
@@ -420,7 +421,8 @@ def test_module_imports_nothing_impure() -> None:
 # --- the bulk path agrees with the reference ------------------------------------------------------
 
 NANP_A3 = [numbers._A2_TO_A3[region] for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]]
-COUNTRIES = st.sampled_from([*NANP_A3, "GBR", "AUS", "ZAF", "DEU", "FRA", "ITA", "MEX", "JPN"])
+OTHER_A3 = ["GBR", "AUS", "ZAF", "DEU", "FRA", "ITA", "MEX", "JPN", "RUS", "FIN", "CUW", "GGY"]
+COUNTRIES = st.sampled_from(NANP_A3) | st.sampled_from(OTHER_A3)
 
 _prefix = st.sampled_from(["", "1", "+1", "1-", "+1 ", "1.", "1 (", "+1(", "(", "+", "11", "0"])
 _separator = st.sampled_from(["", " ", "-", ".", "  ", "/", ") "])
@@ -458,8 +460,21 @@ free_text = st.text(
     alphabet="0123456789" * 3 + "+-(). /\u00a0\t\ufeff\"',;#xXeE*abcFLOWERS",
     max_size=20,
 )
+# International and national shapes for the other countries, with and without a trunk zero.
+international = st.builds(
+    lambda lead, code, separator, body: f"{lead}{code}{separator}{body}",
+    st.sampled_from(["+", "+", "00", "011 ", "+0", "+ "]),
+    st.sampled_from(
+        ["44", "61", "49", "27", "33", "39", "52", "7", "81", "358", "599", "800", "99"]
+    ),
+    st.sampled_from(["", " ", "-", " (0)", " 0"]),
+    st.from_regex(r"[0-9]{1,4}( ?[0-9]{2,4}){0,3}", fullmatch=True),
+)
+national = st.from_regex(r"0[1-9][0-9]{1,3}[ -]?[0-9]{3,4}[ -]?[0-9]{0,4}", fullmatch=True)
 raw_numbers = st.lists(
-    st.sampled_from([free_text, messy_nanp, plausible_nanp, plausible_nanp]).flatmap(lambda s: s),
+    st.sampled_from(
+        [free_text, messy_nanp, plausible_nanp, plausible_nanp, international, national]
+    ).flatmap(lambda s: s),
     max_size=20,
 )
 
@@ -485,3 +500,53 @@ def test_bulk_path_equals_reference_for_every_area_code(country_a3: str) -> None
         ]
     ]
     assert normalize_numbers(raws, country_a3) == [_one(raw, country_a3) for raw in raws]
+
+
+def _example_numbers() -> list[tuple[str, str, str]]:
+    """phonenumbers' example number of every region and type: (E.164, region's alpha-3, region)."""
+    examples = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                e164 = phonenumbers.format_number(example, PhoneNumberFormat.E164)
+                examples.append((e164, numbers._A2_TO_A3[region], region))
+    return examples
+
+
+EXAMPLES = _example_numbers()
+
+
+def test_every_example_number_of_every_region_is_accepted_in_three_formats() -> None:
+    """Each region's example numbers come back as themselves from E.164, international, national."""
+    for e164, country_a3, _ in EXAMPLES:
+        example = phonenumbers.parse(e164)
+        national = phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL)
+        international = phonenumbers.format_number(example, PhoneNumberFormat.INTERNATIONAL)
+        raws = [e164, international, national]
+        assert normalize_numbers(raws, country_a3) == [e164, e164, e164], (country_a3, raws)
+        assert [normalize_number(raw, country_a3) for raw in raws] == [e164, e164, e164]
+
+
+def test_every_example_number_belongs_to_a_country_of_its_calling_code() -> None:
+    """country_a3_of names a country that shares the example's calling code.
+
+    Not always the example's own: the toll-free +1 800 example of Antigua is also a US number.
+    """
+    for e164, _, region in EXAMPLES:
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[
+            phonenumbers.country_code_for_region(region)
+        ]
+        assert region_for_a3(country_a3_of(e164)) in regions, e164
+
+
+def test_global_service_numbers_are_rejected_as_having_no_country() -> None:
+    """+800, +808, +870 ... numbers are valid E.164 but belong to no country v2 can hold."""
+    for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
+        example = phonenumbers.example_number_for_non_geo_entity(code)
+        if example is None:
+            continue
+        raw = phonenumbers.format_number(example, PhoneNumberFormat.INTERNATIONAL)
+        for result in (_one(raw, "USA"), _bulk(raw, "USA")):
+            assert isinstance(result, InvalidNumber), raw
+            assert result.reason is Rejection.NO_COUNTRY

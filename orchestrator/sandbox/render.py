@@ -7,7 +7,13 @@ returns `xmlio.Node` trees. No HTTP here.
 
 from __future__ import annotations
 
-from orchestrator.sandbox.model import ApiError, ApiVersion, OrderKind, render_number
+from orchestrator.sandbox.model import (
+    ApiError,
+    ApiVersion,
+    OrderKind,
+    ServiceAddress,
+    render_number,
+)
 from orchestrator.sandbox.state import NumberRecord, Order, iso
 from orchestrator.sandbox.subscriptions import Subscription
 from orchestrator.sandbox.xmlio import Node, el, opt
@@ -79,8 +85,10 @@ def _header(order: Order, now: float) -> list[Node | None]:
     ]
 
 
-def import_order(order: Order, now: float, version: ApiVersion) -> Node:
-    """The bare `ImportTnOrder` (or v1 `ExternalTnsOrder`) element."""
+def import_order(order: Order, now: float, version: ApiVersion, *, report: bool = False) -> Node:
+    """The bare `ImportTnOrder` (or v1 `ExternalTnsOrder`) element. `SipPeerId` shows only
+    when the request gave one; a `report` (GET) completes the service address with `Country`
+    and `AddressType` as the live API's example does."""
     d = order.details
     assert d is not None
     external = order.endpoint == "externalTns"
@@ -92,13 +100,13 @@ def import_order(order: Order, now: float, version: ApiVersion) -> Node:
             el("Name", text=d.subscriber.name),
             None
             if address is None
-            else el("ServiceAddress", *(el(k, text=v) for k, v in address.fields)),
+            else el("ServiceAddress", *(el(k, text=v) for k, v in _address(address, report))),
         )
     return el(
         "ExternalTnsOrder" if external else "ImportTnOrder",
         *_header(order, now),
         opt("SiteId", d.site_id or None),
-        opt("SipPeerId", d.sip_peer_id or None),
+        opt("SipPeerId", d.sip_peer_id if d.sip_peer_given else None),
         subscriber,
         opt("LoaAuthorizingPerson", d.loa_authorizing_person),
         opt("Action", d.action) if external else None,
@@ -107,6 +115,15 @@ def import_order(order: Order, now: float, version: ApiVersion) -> Node:
         el("ProcessingStatus", text=order.status_at(now).value),
         _order_errors(order, version),
     )
+
+
+def _address(address: ServiceAddress, report: bool) -> list[tuple[str, str]]:
+    fields = list(address.fields)
+    if report:
+        present = {k for k, _ in fields}
+        fields += [(k, v) for k, v in (("Country", "United States"), ("AddressType", "Service"))
+                   if k not in present]  # fmt: skip
+    return fields
 
 
 def remove_order(order: Order, now: float, version: ApiVersion) -> Node:
@@ -183,7 +200,7 @@ def order_element(order: Order, now: float, version: ApiVersion) -> Node:
         return tnoption_order(order, now, version)
     if order.endpoint == "removeImportedTnOrders":
         return remove_order(order, now, version)
-    return import_order(order, now, version)
+    return import_order(order, now, version, report=True)
 
 
 SUMMARY = {

@@ -234,7 +234,7 @@ async def get_external_tns(ctx: Ctx) -> Response:
         order = None
     if order is None:
         raise RejectedError(404, [])
-    return xml(render.import_order(order, ctx.now, ctx.version))
+    return xml(render.import_order(order, ctx.now, ctx.version, report=True))
 
 
 async def post_checker(ctx: Ctx) -> Response:

@@ -39,6 +39,7 @@ class ValidImport:
     numbers: tuple[str, ...]
     site_id: str
     sip_peer_id: str
+    sip_peer_given: bool
     loa_type: str
     customer_order_id: str | None
     subscriber: Subscriber | None
@@ -158,6 +159,7 @@ def validate_import(
         numbers=numbers,
         site_id=site_id,
         sip_peer_id=sip_peer_id,
+        sip_peer_given=req.sip_peer_id is not None,
         loa_type=loa_type,
         customer_order_id=customer_order_id,
         subscriber=req.subscriber,

@@ -30,6 +30,7 @@ from orchestrator.sandbox.model import (
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 MALFORMED_CODE = 1019  # "bad request" in the generic catalogue
+MAX_BODY_BYTES = 4 * 1024 * 1024  # 5000 numbers take ~250 kB; anything far larger is refused
 
 
 class Node:
@@ -93,7 +94,9 @@ class _HostileError(Exception):
 
 
 def parse(body: bytes) -> Node:
-    """Parse a request body; refuse DTDs and entities; raise `RejectedError` (400)."""
+    """Parse a request body; refuse DTDs, entities and oversize bodies with `RejectedError`."""
+    if len(body) > MAX_BODY_BYTES:
+        raise _bad(f"The request body exceeds {MAX_BODY_BYTES} bytes")
     stack: list[Node] = []
     texts: list[list[str]] = []
     root: list[Node] = []

@@ -1,0 +1,116 @@
+"""`bwmigrate sandbox` as a subprocess: URL first on stdout, serves, stops cleanly."""
+
+from __future__ import annotations
+
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+START_DEADLINE_S = 20.0
+
+
+def _first_line(proc: subprocess.Popen[str]) -> str:
+    """Read stdout's first line within a deadline (no sleeps)."""
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + START_DEADLINE_S
+        while time.monotonic() < deadline:
+            if selector.select(timeout=deadline - time.monotonic()):
+                return proc.stdout.readline().strip()
+    raise AssertionError("bwmigrate sandbox printed no URL in time")
+
+
+@contextmanager
+def sandbox_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "sandbox", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc, _first_line(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_prints_url_serves_and_exits_zero_on_signal(stop):
+    """The first stdout line is the base URL; the API answers there; a signal stops it with 0."""
+    with sandbox_process() as (proc, url):
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(url + "/_sandbox/health").json() == {"ok": True}
+        r = httpx.get(url + "/api/v2/accounts/9900012/tnoptions", auth=("sandbox", "sandbox"))
+        assert r.status_code == 200
+        proc.send_signal(stop)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_seed_file_and_options_apply(tmp_path: Path):
+    """A seed file adds inventory; --rate-limit makes the sandbox answer 429."""
+    seed = tmp_path / "seed.toml"
+    seed.write_text('[[numbers]]\nnumber = "+19195550100"\nsms_enabled = true\n')
+    with sandbox_process("--seed-file", str(seed), "--rate-limit", "1") as (proc, url):
+        numbers = httpx.get(url + "/_sandbox/inventory").json()["numbers"]
+        assert [n["number"] for n in numbers] == ["+19195550100"]
+        auth = ("sandbox", "sandbox")
+        statuses = {
+            httpx.get(url + "/api/v2/accounts/9900012/tnoptions", auth=auth).status_code
+            for _ in range(3)
+        }
+        assert 429 in statuses
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0
+
+
+def test_bad_seed_file_is_one_line_and_exit_2(tmp_path: Path):
+    """An invalid seed file is reported in one line with exit code 2, no traceback."""
+    seed = tmp_path / "seed.toml"
+    seed.write_text('[[numbers]]\nnumber = "919"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "sandbox", "--seed-file", str(seed)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "seed.toml" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_help_lists_the_fault_options():
+    """`--help` documents the fault options."""
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "sandbox", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0
+    for option in (
+        "--seed-file",
+        "--rate-limit",
+        "--seed",
+        "--order-delay-s",
+        "--fault-5xx",
+        "--fault-reset",
+        "--fault-drop",
+        "--drop-mode",
+        "--fault-slow-order",
+    ):
+        assert option in done.stdout

@@ -164,11 +164,13 @@ def to_legacy(e164: str) -> str:
 
 
 def area_code_string(e164: str) -> str | None:
-    """Return v2's area-code string: the country code and the area code as dialled nationally.
+    """Return v2's area-code string: the country code, then the area code with its leading 0.
 
-    "+19195551234" -> "+1919"; "+27215551234" -> "+27021" (South Africa dials the area code
-    with its national prefix 0, and v2 keeps it, as in the migration guide's "+27098").
-    None when the number has no geographic area code (toll-free; mobiles outside NANP).
+    "+19195551234" -> "+1919"; "+27215551234" -> "+27021": where a country dials its area codes
+    with a national prefix 0 (South Africa, the UK, Germany, Australia ...), v2 keeps the 0, as
+    in the migration guide's "+27098". Other national prefixes (1 in NANP, 8 in Russia) are not
+    part of the area code. None when the number has no geographic area code (toll-free numbers,
+    mobiles outside NANP).
     """
     number = _parse_e164(e164)
     length = phonenumbers.length_of_geographical_area_code(number)
@@ -179,13 +181,10 @@ def area_code_string(e164: str) -> str | None:
         length = 3
     if length == 0:
         return None
-    nsn = phonenumbers.national_significant_number(number)
-    area = nsn[:length]
-    prefix = _metadata(phonenumbers.region_code_for_number(number) or "").national_prefix or ""
+    area = phonenumbers.national_significant_number(number)[:length]
     national = re.sub(r"\D", "", phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))
-    if not (prefix and national.startswith(prefix + area)):
-        prefix = ""
-    return f"+{number.country_code}{prefix}{area}"
+    zero = "0" if not area.startswith("0") and national.startswith("0" + area) else ""
+    return f"+{number.country_code}{zero}{area}"
 
 
 def _metadata(region: str) -> PhoneMetadata:

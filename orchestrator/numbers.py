@@ -86,19 +86,19 @@ _A2_TO_A3: dict[str, str] = {a2: a3 for a3, a2 in _A3_TO_A2.items()}
 class Rejection(StrEnum):
     """Why a raw number was not turned into E.164; the value is what the state store keeps."""
 
-    EMPTY = "empty"
-    NO_DIGITS = "no_digits"
-    SCIENTIFIC_NOTATION = "scientific_notation"
-    DECIMAL_SUFFIX = "decimal_suffix"
-    EXTENSION = "extension"
-    LETTERS = "letters"
-    UNEXPECTED_CHARACTER = "unexpected_character"
-    TOO_SHORT = "too_short"
-    TOO_LONG = "too_long"
-    WRONG_LENGTH = "wrong_length"
-    UNKNOWN_COUNTRY = "unknown_country"
-    INVALID_FOR_COUNTRY = "invalid_for_country"
-    NO_COUNTRY = "no_country"
+    EMPTY = "empty"  # nothing but whitespace, quotes or a byte-order mark
+    NO_DIGITS = "no_digits"  # only punctuation: "---", "( )"
+    SCIENTIFIC_NOTATION = "scientific_notation"  # a spreadsheet's 6.67229E+09: digits lost
+    DECIMAL_SUFFIX = "decimal_suffix"  # went through a float: 6672286710.0
+    EXTENSION = "extension"  # x123, ext. 5, ;ext=5, #12, ,,3
+    LETTERS = "letters"  # vanity (1-800-FLOWERS) or annotated ("(mobile)") numbers
+    UNEXPECTED_CHARACTER = "unexpected_character"  # *, a plus sign inside, a comma ...
+    TOO_SHORT = "too_short"  # fewer digits than any number of the country has
+    TOO_LONG = "too_long"  # more digits than any number of the country has
+    WRONG_LENGTH = "wrong_length"  # a digit count between the country's lengths
+    UNKNOWN_COUNTRY = "unknown_country"  # no country has the calling code after + or 011/00
+    INVALID_FOR_COUNTRY = "invalid_for_country"  # right length, but no such number (+1 555 ...)
+    NO_COUNTRY = "no_country"  # a global service number (+800 ...): v2 needs a country
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +188,7 @@ def area_code_string(e164: str) -> str | None:
 
 
 def _metadata(region: str) -> PhoneMetadata:
+    """phonenumbers' metadata for a region it supports."""
     metadata = PhoneMetadata.metadata_for_region(region)
     if metadata is None:
         raise ValueError(f"phonenumbers has no metadata for region {region!r}")
@@ -243,6 +244,7 @@ def _shown(text: str) -> str:
 
 
 def _reject(raw: str, reason: Rejection, message: str) -> InvalidNumber:
+    """A rejection of the untouched raw text."""
     return InvalidNumber(raw=raw, reason=reason, message=message)
 
 
@@ -284,14 +286,18 @@ def _precheck(raw: str, text: str) -> InvalidNumber | None:
 def _check_characters(raw: str, text: str) -> InvalidNumber | None:
     """Only digits, spaces, digit-group punctuation and one leading plus may remain."""
     bad = _UNEXPECTED.search(text)
-    if bad is None and "+" in text[1:]:
-        bad = re.search(r"\+", text[1:])
     if bad is not None:
         return _reject(
             raw,
             Rejection.UNEXPECTED_CHARACTER,
             f"contains {bad.group()!r}, which has no place in a phone number ({_shown(text)}):"
-            " remove it (a plus sign may only start the number)",
+            " remove it",
+        )
+    if "+" in text[1:]:
+        return _reject(
+            raw,
+            Rejection.UNEXPECTED_CHARACTER,
+            f"has a plus sign inside ({_shown(text)}): a + may only start the number",
         )
     if not any(char.isdigit() for char in text):
         return _reject(
@@ -318,8 +324,12 @@ _LENGTH_ERRORS = {
 
 
 def _length_message(reason: Rejection, text: str, where: str) -> str:
+    """The message for a rejection phonenumbers found: unknown code or a length problem."""
     if reason is Rejection.UNKNOWN_COUNTRY:
-        return f"no country has the calling code after the + ({text}): check the digits after +"
+        return (
+            f"no country has the calling code after the + or international prefix ({text}):"
+            " check the digits after it"
+        )
     if reason is Rejection.TOO_SHORT:
         return f"too short for a {where} number ({text}): check for missing digits or area code"
     if reason is Rejection.TOO_LONG:

@@ -201,7 +201,8 @@ def test_every_rejection_reason_is_tested() -> None:
         ("667228671012", "USA", "write international numbers with +"),
         ("*6672286710", "USA", "'*'"),
         ("\x00667", "USA", "\\x00"),
-        ("+999 1234567", "USA", "check the digits after +"),
+        ("+999 1234567", "USA", "calling code after the + or international prefix"),
+        ("667+2286710", "USA", "a + may only start the number"),
         ("12", "USA", "too short for a +1 (USA, ATG, AIA, …) number ('12')"),
     ],
 )

@@ -405,6 +405,7 @@ class _RegionRule:
     valid_by_length: dict[int, re.Pattern[str]]
 
     def is_valid(self, nsn: str) -> bool:
+        """phonenumbers' `_number_type_helper(nsn, metadata) != UNKNOWN`, in one match."""
         pattern = self.valid_by_length.get(len(nsn))
         return pattern is not None and pattern.fullmatch(nsn) is not None
 
@@ -439,7 +440,7 @@ def _compile_region_rule(region: str) -> _RegionRule:
         ]
         if alternatives and general.national_number_pattern:
             valid_by_length[length] = re.compile(
-                f"(?=(?:{general.national_number_pattern})$)(?:{'|'.join(alternatives)})"
+                f"(?=(?:{general.national_number_pattern})\\Z)(?:{'|'.join(alternatives)})"
             )
     leading = metadata.leading_digits
     return _RegionRule(region, re.compile(leading) if leading else None, valid_by_length)
@@ -482,7 +483,7 @@ def _parses_nanp_plainly(region: str) -> bool:
         and metadata.country_code == 1
         and metadata.international_prefix == "011"
         and _NANP_NATIONAL_PREFIX.fullmatch(metadata.national_prefix_for_parsing or "") is not None
-        and max(metadata.general_desc.possible_length) == 10
+        and max(metadata.general_desc.possible_length, default=0) == 10  # so 11 is too long
     )
 
 

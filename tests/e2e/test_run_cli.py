@@ -1,0 +1,305 @@
+"""`bwmigrate run` as a subprocess against a sandbox subprocess: kill -9 and resume, Ctrl-C,
+the lease, the confirmation gate, and what a finished run does on a re-run.
+
+The sandbox runs as its own process (`bwmigrate sandbox --port 0`), so killing the CLI kills
+only the client side, exactly like a crashed cutover against the real API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ACCOUNT = "9900012"
+ENV = {**os.environ, "BWMIGRATE_USERNAME": "sandbox", "BWMIGRATE_PASSWORD": "sandbox"}
+
+
+class SandboxProcess:
+    """`bwmigrate sandbox` in a child process; its base URL is the first line it prints."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "sandbox", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.base_url = self.proc.stdout.readline().strip()
+        assert self.base_url.startswith("http://127.0.0.1:"), self.base_url
+
+    def ledger(self) -> dict[str, Any]:
+        return httpx.get(f"{self.base_url}/_sandbox/ledger", timeout=10).json()
+
+    def inventory(self) -> dict[str, dict[str, Any]]:
+        rows = httpx.get(f"{self.base_url}/_sandbox/inventory", timeout=10).json()
+        items = rows["numbers"] if isinstance(rows, dict) else rows
+        return {r["number"]: r for r in items}
+
+    def seed(self, data: dict[str, Any]) -> None:
+        httpx.post(f"{self.base_url}/_sandbox/seed", json=data, timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        finally:
+            self.proc.kill()
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+
+
+@pytest.fixture
+def sandbox_proc(request: pytest.FixtureRequest) -> Iterator[SandboxProcess]:
+    args = getattr(request, "param", ("--order-delay-s", "0.2"))
+    sb = SandboxProcess(*args)
+    try:
+        yield sb
+    finally:
+        sb.stop()
+
+
+def _write_plan(folder: Path, imports: int, removes: list[str], batch: int = 10) -> Path:
+    numbers = [f"+1919991{i:04d}" for i in range(imports)]
+    (folder / "import.csv").write_text("TN\n" + "\n".join(n[2:] for n in numbers) + "\n")
+    (folder / "remove.txt").write_text("\n".join(removes) + "\n")
+    plan = folder / "plan.toml"
+    plan.write_text(
+        f'name = "e2e"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch}\n'
+        "[rate]\nrequests_per_s = 200\nmax_orders_in_flight = 6\npoll_interval_s = 0.05\n"
+        '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
+        'enable_messaging = true\nfiles = [{ path = "import.csv", column = "TN" }]\n'
+        '[[steps]]\nkind = "remove"\nfiles = ["remove.txt"]\n'
+    )
+    return plan
+
+
+def _run_args(plan: Path, sb: SandboxProcess, state: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "orchestrator",
+        "run",
+        str(plan),
+        "--target",
+        f"{sb.base_url}/api/v2",
+        "--state",
+        str(state),
+        "--yes",
+        *extra,
+    ]
+
+
+def _report(state: Path) -> list[dict[str, str]]:
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "report", "--state", str(state), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def _assert_exactly_once(sb: SandboxProcess, imported: list[str]) -> None:
+    ledger = sb.ledger()
+    for kind in ("import", "remove", "tnoptions"):
+        seen = Counter(n for o in ledger["orders"] if o["kind"] == kind for n in o["numbers"])
+        twice = sorted(n for n, c in seen.items() if c > 1)
+        assert not twice, f"{kind}: in two orders: {twice[:5]}"
+    inv = sb.inventory()
+    assert {inv[n]["imports"] for n in imported} == {1}
+
+
+def test_sigkill_mid_run_several_times_then_resume_loses_nothing_and_sends_nothing_twice(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """SIGKILL the CLI at random moments, resume until done: every number ends exactly once."""
+    removes = [f"+1415871{i:04d}" for i in range(30)]
+    sandbox_proc.seed(
+        {"numbers": [{"number": n, "kind": "imported", "account": ACCOUNT} for n in removes]}
+    )
+    plan = _write_plan(tmp_path, 200, removes)
+    state = tmp_path / "state.db"
+    rng = random.Random(1234)
+    kills = 0
+    for _ in range(4):
+        child = subprocess.Popen(
+            _run_args(plan, sandbox_proc, state),
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.6, 1.6))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        child.wait(timeout=30)
+    assert kills >= 2, "the run finished too fast to be killed; slow the sandbox down"
+    final = subprocess.run(
+        _run_args(plan, sandbox_proc, state, "--json"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert final.returncode == 0, final.stderr
+    summary = json.loads(final.stdout)
+    assert summary["numbers"] == {
+        "total": 430,
+        "succeeded": 430,
+        "failed": 0,
+        "skipped": 0,
+        "pending": 0,
+    }
+    rows = _report(state)
+    assert len(rows) == 430
+    assert Counter(r["status"] for r in rows) == {"succeeded": 430}
+    imported = [f"+1919991{i:04d}" for i in range(200)]
+    assert {r["number"] for r in rows if r["step"] == "import-1"} == set(imported)
+    _assert_exactly_once(sandbox_proc, imported)
+    known = {r["customer_order_id"] for r in rows}
+    unknown = [o for o in sandbox_proc.ledger()["orders"] if o["customer_order_id"] not in known]
+    assert unknown == [], "orders the tool does not know about"
+
+
+def test_sigint_stops_with_130_and_the_same_command_resumes(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """Ctrl-C exits 130 with state saved; re-running the command finishes the plan."""
+    plan = _write_plan(tmp_path, 150, [])
+    plan.write_text(
+        plan.read_text().replace('[[steps]]\nkind = "remove"\nfiles = ["remove.txt"]\n', "")
+    )
+    state = tmp_path / "state.db"
+    child = subprocess.Popen(
+        _run_args(plan, sandbox_proc, state),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err
+    assert "state saved" in err and "Traceback" not in err
+    final = subprocess.run(
+        _run_args(plan, sandbox_proc, state, "--json"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert final.returncode == 0, final.stderr
+    assert json.loads(final.stdout)["numbers"]["succeeded"] == 300
+    _assert_exactly_once(sandbox_proc, [f"+1919991{i:04d}" for i in range(150)])
+
+
+@pytest.mark.parametrize("sandbox_proc", [("--order-delay-s", "30")], indirect=True)
+def test_second_run_on_the_same_state_file_exits_4_at_once(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """While one run holds the state file, a second one exits 4 with who holds it."""
+    plan = _write_plan(tmp_path, 20, [])
+    state = tmp_path / "state.db"
+    first = subprocess.Popen(
+        _run_args(plan, sandbox_proc, state),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not Path(str(state) + ".lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        second = subprocess.run(
+            _run_args(plan, sandbox_proc, state),
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert second.returncode == 4
+        assert "in use by pid" in second.stderr and "Traceback" not in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)
+
+
+def test_finished_run_sends_no_request_and_says_so(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """Re-running a finished plan sends nothing and reports the stored outcome."""
+    plan = _write_plan(tmp_path, 10, [])
+    state = tmp_path / "state.db"
+    first = subprocess.run(
+        _run_args(plan, sandbox_proc, state), env=ENV, capture_output=True, text=True, timeout=60
+    )
+    assert first.returncode == 0, first.stderr
+    before = sandbox_proc.ledger()["requests"]["total"]
+    again = subprocess.run(
+        _run_args(plan, sandbox_proc, state), env=ENV, capture_output=True, text=True, timeout=60
+    )
+    assert again.returncode == 0
+    assert "Nothing to do" in again.stderr
+    assert sandbox_proc.ledger()["requests"]["total"] == before
+
+
+def test_changed_plan_is_refused_on_resume(sandbox_proc: SandboxProcess, tmp_path: Path) -> None:
+    """Editing the plan after a run started is refused with exit 2 and a clear message."""
+    plan = _write_plan(tmp_path, 10, [])
+    state = tmp_path / "state.db"
+    subprocess.run(
+        _run_args(plan, sandbox_proc, state), env=ENV, capture_output=True, timeout=60, check=True
+    )
+    plan.write_text(plan.read_text().replace('site_id = "743"', 'site_id = "486"'))
+    again = subprocess.run(
+        _run_args(plan, sandbox_proc, state), env=ENV, capture_output=True, text=True, timeout=60
+    )
+    assert again.returncode == 2
+    assert "the plan changed after the run started" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_live_target_without_yes_is_refused_when_not_interactive(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """A non-sandbox target needs --yes when stdin is not a terminal; nothing is sent."""
+    plan = _write_plan(tmp_path, 10, [])
+    args = [a for a in _run_args(plan, sandbox_proc, tmp_path / "s.db") if a != "--yes"]
+    out = subprocess.run(
+        args, env=ENV, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert out.returncode == 2
+    assert "pass --yes" in out.stderr
+    assert sandbox_proc.ledger()["requests"]["total"] == 0
+
+
+def test_missing_credentials_are_a_clear_error(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """Without BWMIGRATE_* credentials a live run explains which variables to set."""
+    plan = _write_plan(tmp_path, 10, [])
+    env = {k: v for k, v in ENV.items() if not k.startswith("BWMIGRATE_")}
+    out = subprocess.run(
+        _run_args(plan, sandbox_proc, tmp_path / "s.db"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "BWMIGRATE_CLIENT_ID" in out.stderr and "Traceback" not in out.stderr

@@ -90,7 +90,7 @@ class ProgressView:
 def print_summary(steps: Sequence[StepCounts], console: Console) -> None:
     """The final table: per step total, succeeded, failed, skipped, pending."""
     table = Table(title="Run summary", show_edge=False, pad_edge=False)
-    table.add_column("step")
+    table.add_column("step", no_wrap=True)
     table.add_column("kind")
     for col in ("total", "succeeded", "failed", "skipped", "pending"):
         table.add_column(col, justify="right")

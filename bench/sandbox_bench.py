@@ -32,7 +32,8 @@ import httpx
 from orchestrator.sandbox.clock import ManualClock
 from orchestrator.sandbox.config import SandboxConfig
 from orchestrator.sandbox.model import ApiVersion, ImportRequest, OrderKind
-from orchestrator.sandbox.state import OrderFilter, SandboxState
+from orchestrator.sandbox.orders import OrderFilter
+from orchestrator.sandbox.state import SandboxState
 
 ACCOUNT_PATH = "/api/v2/accounts/9900012"
 AUTH = ("sandbox", "sandbox")

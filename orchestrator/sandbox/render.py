@@ -7,6 +7,7 @@ returns `xmlio.Node` trees. No HTTP here.
 
 from __future__ import annotations
 
+from orchestrator.sandbox.inventory import NumberRecord
 from orchestrator.sandbox.model import (
     ApiError,
     ApiVersion,
@@ -14,7 +15,7 @@ from orchestrator.sandbox.model import (
     ServiceAddress,
     render_number,
 )
-from orchestrator.sandbox.state import NumberRecord, Order, iso
+from orchestrator.sandbox.orders import Order, iso
 from orchestrator.sandbox.subscriptions import Subscription
 from orchestrator.sandbox.xmlio import Node, el, opt
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from orchestrator.sandbox import render, xmlio
 from orchestrator.sandbox.faults import FaultInjector
+from orchestrator.sandbox.inventory import SMS_WARNING
 from orchestrator.sandbox.model import (
     ApiError,
     ApiVersion,
@@ -30,7 +31,8 @@ from orchestrator.sandbox.model import (
     reject,
     render_number,
 )
-from orchestrator.sandbox.state import SMS_WARNING, Order, OrderFilter, SandboxState
+from orchestrator.sandbox.orders import Order, OrderFilter
+from orchestrator.sandbox.state import SandboxState
 
 XML_TYPE = "application/xml; charset=utf-8"
 V1 = frozenset({ApiVersion.V1})

@@ -14,20 +14,17 @@ import itertools
 import random
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.sandbox.clock import Clock
-from orchestrator.sandbox.codes import IMPORTED_ELSEWHERE, describe
+from orchestrator.sandbox.codes import describe
 from orchestrator.sandbox.config import (
     AccountConfig,
-    NumberSeed,
     SandboxConfig,
-    SipPeerConfig,
     config_from_mapping,
 )
+from orchestrator.sandbox.inventory import Inventory, NumberRecord
 from orchestrator.sandbox.model import (
     ApiError,
     ApiVersion,
@@ -35,19 +32,16 @@ from orchestrator.sandbox.model import (
     ImportRequest,
     NumberKind,
     OrderKind,
-    OrderStatus,
     RejectedError,
     RemoveRequest,
     SubscriptionRequest,
-    TnOptionGroup,
     TnOptionRequest,
-    Warning_,
     parse_number,
     reject,
 )
+from orchestrator.sandbox.orders import Order, OrderFilter, iso, matches
 from orchestrator.sandbox.subscriptions import Subscription, SubscriptionBook
 from orchestrator.sandbox.validation import (
-    ValidImport,
     check_numbers,
     validate_import,
     validate_remove,
@@ -55,105 +49,6 @@ from orchestrator.sandbox.validation import (
 )
 
 MAX_LISTED_ORDERS = 1000
-SMS_WARNING = "SMS is already Enabled or number is in processing."
-
-
-@dataclass
-class NumberRecord:
-    """One number the sandbox knows, and its messaging state."""
-
-    number: str
-    kind: NumberKind
-    account_id: str | None
-    site_id: str | None
-    sip_peer_id: str | None
-    sms_enabled: bool = False
-    campaign_id: str | None = None
-    message_class: str | None = None
-    imports: int = 0
-    updated_at: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The record as the `/_sandbox/inventory` side endpoint shows it."""
-        return {
-            "number": self.number,
-            "kind": self.kind.value,
-            "account_id": self.account_id,
-            "site_id": self.site_id,
-            "sip_peer_id": self.sip_peer_id,
-            "sms_enabled": self.sms_enabled,
-            "campaign_id": self.campaign_id,
-            "message_class": self.message_class,
-            "imports": self.imports,
-        }
-
-
-@dataclass
-class Order:
-    """An accepted order; `final_status` and the outcome fields are set once, at completion."""
-
-    kind: OrderKind
-    order_id: str
-    account_id: str
-    endpoint: str
-    version: ApiVersion
-    created_by: str
-    customer_order_id: str | None
-    numbers: tuple[str, ...]
-    created_at: float
-    processing_at: float
-    complete_at: float
-    details: ValidImport | None = None
-    groups: tuple[TnOptionGroup, ...] = ()
-    final_status: OrderStatus | None = None
-    completed_at: float | None = None
-    errors: list[ApiError] = field(default_factory=list)
-    warnings: list[Warning_] = field(default_factory=list)
-
-    def status_at(self, now: float) -> OrderStatus:
-        """The `ProcessingStatus` at time `now`."""
-        if self.final_status is not None:
-            return self.final_status
-        if now < self.processing_at or (
-            now <= self.created_at and self.kind is not OrderKind.REMOVE
-        ):
-            return OrderStatus.RECEIVED
-        return OrderStatus.PROCESSING
-
-    def modified_at(self, now: float) -> float:
-        """`LastModifiedDate` at time `now`."""
-        if self.completed_at is not None:
-            return self.completed_at
-        return (
-            self.processing_at if now >= self.processing_at > self.created_at else self.created_at
-        )
-
-    def history(self, now: float) -> list[tuple[float, str]]:
-        """(time, status) steps so far, for `/history`."""
-        steps = [(self.created_at, OrderStatus.RECEIVED.value)]
-        if now >= self.processing_at:
-            steps.append((self.processing_at, OrderStatus.PROCESSING.value))
-        if self.final_status is not None and self.completed_at is not None:
-            steps.append((self.completed_at, self.final_status.value))
-        return steps
-
-
-@dataclass(frozen=True)
-class OrderFilter:
-    """List filters (all optional; dates are inclusive `yyyy-MM-dd`)."""
-
-    customer_order_id: str | None = None
-    statuses: frozenset[OrderStatus] = frozenset()
-    tn: str | None = None
-    created_from: date | None = None
-    created_to: date | None = None
-    loa_type: str | None = None
-
-
-def iso(epoch_s: float) -> str:
-    """Epoch seconds as the API's timestamp text (`2024-05-14T09:12:03.512Z`)."""
-    moment = datetime.fromtimestamp(epoch_s, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class SandboxState:
@@ -171,13 +66,13 @@ class SandboxState:
         self.config = config
         self._rng = random.Random(config.seed)
         self._seq = itertools.count()
-        self.numbers: dict[str, NumberRecord] = {}
+        self.inventory = Inventory(config)
         self._orders: dict[str, Order] = {}
         self._by_kind: dict[tuple[str, OrderKind], list[Order]] = {}
         self._by_coid: dict[tuple[str, OrderKind, str], list[Order]] = {}
         self._pending: list[tuple[float, int, Order]] = []
         self.subscriptions = SubscriptionBook()
-        self._add_numbers(config.numbers)
+        self.inventory.add(config.numbers, self.clock.now())
 
     def reset(self) -> None:
         """Forget every order, subscription and seed change: back to the starting config."""
@@ -188,45 +83,17 @@ class SandboxState:
         """Add accounts, numbers and failure rules (same keys as the TOML seed file)."""
         with self._lock:
             before = len(self.config.numbers)
-            self.config = config_from_mapping(data, self.config)
-            self._add_numbers(self.config.numbers[before:])
+            self.config = self.inventory.config = config_from_mapping(data, self.config)
+            self.inventory.add(self.config.numbers[before:], self.clock.now())
 
-    def _add_numbers(self, seeds: Iterable[NumberSeed]) -> None:
-        now = self.clock.now()
-        for seed in seeds:
-            site, peer = seed.site, seed.sip_peer
-            account = self.account(seed.account) if seed.account else None
-            if account is not None:
-                site = site or (account.sites[0].id if account.sites else None)
-                site_config = next((s for s in account.sites if s.id == site), None)
-                default_peer = site_config.default_sip_peer() if site_config else None
-                peer = peer or (default_peer.id if default_peer else None)
-            for number in seed.expand():
-                self.numbers[number] = NumberRecord(
-                    number=number,
-                    kind=seed.kind,
-                    account_id=seed.account,
-                    site_id=site,
-                    sip_peer_id=peer,
-                    sms_enabled=seed.sms_enabled,
-                    campaign_id=seed.campaign_id,
-                    message_class=seed.message_class,
-                    imports=1 if seed.kind is NumberKind.IMPORTED else 0,
-                    updated_at=now,
-                )
+    @property
+    def numbers(self) -> dict[str, NumberRecord]:
+        """Every number the sandbox knows (read it through `number()` to see due orders)."""
+        return self.inventory.numbers
 
     def account(self, account_id: str) -> AccountConfig | None:
         """The configured account, or None."""
-        return next((a for a in self.config.accounts if a.id == account_id), None)
-
-    def _sip_peer(
-        self, account_id: str, site_id: str | None, peer_id: str | None
-    ) -> SipPeerConfig | None:
-        account = self.account(account_id)
-        for site in account.sites if account else ():
-            if site.id == site_id:
-                return next((p for p in site.sip_peers if p.id == peer_id), None)
-        return None
+        return self.inventory.account(account_id)
 
     def _account_or_403(self, account_id: str) -> AccountConfig:
         account = self.account(account_id)
@@ -242,7 +109,7 @@ class SandboxState:
             now = self.clock.now()
             while self._pending and self._pending[0][0] <= now:
                 _, _, order = heapq.heappop(self._pending)
-                self._complete(order)
+                self.inventory.complete(order)
 
     def _new_order(
         self,
@@ -272,155 +139,6 @@ class SandboxState:
             self._by_coid.setdefault((account_id, kind, customer_order_id), []).append(order)
         heapq.heappush(self._pending, (order.complete_at, next(self._seq), order))
         return order
-
-    def _complete(self, order: Order) -> None:
-        if order.kind is OrderKind.TNOPTIONS:
-            failed = self._complete_tnoptions(order)
-            total = len({n for g in order.groups for n in g.numbers})
-        else:
-            failed = self._complete_numbers(order)
-            total = len(order.numbers)
-        order.completed_at = order.complete_at
-        if not failed:
-            order.final_status = OrderStatus.COMPLETE
-        elif failed >= total:
-            order.final_status = OrderStatus.FAILED
-        else:
-            order.final_status = OrderStatus.PARTIAL
-
-    def _complete_numbers(self, order: Order) -> int:
-        """Import or remove each number; group failures by (code, description)."""
-        removing = order.kind is OrderKind.REMOVE or (
-            order.details is not None and order.details.action == "REMOVE"
-        )
-        grouped: dict[tuple[int, str], list[str]] = {}
-        for number in order.numbers:
-            if removing:
-                error = self._remove_error(order, number)
-            else:
-                error = self._import_error(order.account_id, number, OrderKind.IMPORT)
-            if error is None:
-                self._apply(order, number, removing)
-            else:
-                grouped.setdefault((error.code, error.description), []).append(number)
-        order.errors = [ApiError(c, d, tuple(ns)) for (c, d), ns in grouped.items()]
-        return sum(len(ns) for ns in grouped.values())
-
-    def _rule_error(self, kind: OrderKind, number: str, checker: bool = False) -> ApiError | None:
-        for rule in self.config.failure_rules:
-            if rule.matches(kind, number) and (rule.checker or not checker):
-                return ApiError(rule.code, rule.description)
-        return None
-
-    def _import_error(
-        self, account_id: str, number: str, kind: OrderKind, checker: bool = False
-    ) -> ApiError | None:
-        error = self._rule_error(kind, number, checker)
-        if error is not None:
-            return error
-        record = self.numbers.get(number)
-        if record is None:
-            return None
-        if record.kind in (NumberKind.INSERVICE, NumberKind.BANDWIDTH):
-            return ApiError(19006, describe(19006))
-        if record.account_id != account_id:
-            return ApiError(
-                IMPORTED_ELSEWHERE,
-                "The number is already imported for hosted messaging on another account.",
-            )
-        return None
-
-    def _remove_error(self, order: Order, number: str) -> ApiError | None:
-        error = self._rule_error(OrderKind.REMOVE, number)
-        if error is not None:
-            return error
-        record = self.numbers.get(number)
-        if (
-            record is None
-            or record.kind is not NumberKind.IMPORTED
-            or (record.account_id != order.account_id)
-        ):
-            if order.endpoint == "externalTns":
-                return ApiError(25120, "The TNs provided are not external.")
-            return ApiError(5158, describe(5158))
-        return None
-
-    def _apply(self, order: Order, number: str, removing: bool) -> None:
-        if removing:
-            del self.numbers[number]
-            return
-        details = order.details
-        assert details is not None
-        previous = self.numbers.get(number)
-        self.numbers[number] = NumberRecord(
-            number=number,
-            kind=NumberKind.IMPORTED,
-            account_id=order.account_id,
-            site_id=details.site_id,
-            sip_peer_id=details.sip_peer_id,
-            imports=(previous.imports if previous else 0) + 1,
-            updated_at=order.complete_at,
-        )
-
-    def _complete_tnoptions(self, order: Order) -> int:
-        failed = 0
-        for group in order.groups:
-            for text in group.numbers:
-                error = self._apply_options(order, group, text)
-                if error is not None:
-                    order.errors.append(ApiError(error.code, error.description, (error.numbers)))
-                    failed += 1
-        return failed
-
-    def _apply_options(self, order: Order, group: TnOptionGroup, text: str) -> ApiError | None:
-        """Apply one group's options to one number; the error (with the number) if it fails."""
-        number = parse_number(text, order.version)
-        if number is None:
-            code = 1022 if order.version is ApiVersion.V2 else 5070
-            return ApiError(code, describe(code), (text,))
-        rule = self._rule_error(OrderKind.TNOPTIONS, number)
-        record = self.numbers.get(number)
-        if rule is not None:
-            return ApiError(rule.code, rule.description, (number,))
-        if (
-            record is None
-            or record.account_id != order.account_id
-            or (record.kind is NumberKind.BANDWIDTH)
-        ):
-            return ApiError(5076, describe(5076), (number,))
-        if record.kind is NumberKind.IMPORTED and group.options:
-            return ApiError(5128, describe(5128), (number,))
-        sms = record.sms_enabled if group.sms in (None, "unchanged") else group.sms == "on"
-        if group.sms == "on":
-            peer = self._sip_peer(order.account_id, record.site_id, record.sip_peer_id)
-            if peer is not None and not peer.sms_enabled:
-                return ApiError(5166, describe(5166), (number,))
-        a2p = group.a2p
-        if a2p is not None and (a2p.action or "asSpecified") == "asSpecified" and not sms:
-            return ApiError(5132, describe(5132), (number,))
-        if group.sms == "on" and record.sms_enabled:
-            order.warnings.append(Warning_(number, SMS_WARNING))
-        record.sms_enabled = sms
-        if not sms:
-            record.campaign_id = record.message_class = None
-        if a2p is not None:
-            self._apply_a2p(record, a2p.action or "asSpecified", a2p.campaign_id, a2p.message_class)
-        record.updated_at = order.complete_at
-        return None
-
-    @staticmethod
-    def _apply_a2p(
-        record: NumberRecord, action: str, campaign: str | None, cls: str | None
-    ) -> None:
-        if action == "asSpecified":
-            record.campaign_id = campaign or record.campaign_id
-            record.message_class = cls or record.message_class
-        elif action == "off":
-            record.campaign_id, record.message_class = None, "P"
-        elif action in ("systemDefault", "delete"):
-            record.campaign_id = None
-            if action == "systemDefault":
-                record.message_class = None
 
     # -- creating orders ---------------------------------------------------------------------
 
@@ -512,7 +230,9 @@ class SandboxState:
             ok: list[str] = []
             grouped: dict[tuple[int, str], list[str]] = {}
             for number in numbers:
-                error = self._import_error(account_id, number, OrderKind.IMPORT, checker=True)
+                error = self.inventory.import_error(
+                    account_id, number, OrderKind.IMPORT, checker=True
+                )
                 if error is None:
                     ok.append(number)
                 else:
@@ -562,7 +282,7 @@ class SandboxState:
                     candidates.extend(self._by_kind.get((account_id, kind), ()))
             matched = [
                 o for o in candidates
-                if (endpoint is None or o.endpoint == endpoint) and _matches(o, filters, now)
+                if (endpoint is None or o.endpoint == endpoint) and matches(o, filters, now)
             ]  # fmt: skip
             matched.sort(key=lambda o: o.created_at, reverse=True)
             return len(matched), matched[:MAX_LISTED_ORDERS]
@@ -609,14 +329,6 @@ class SandboxState:
         with self._lock:
             self.advance()
             return [r.to_json() for r in sorted(self.numbers.values(), key=lambda r: r.number)]
-
-    def sip_peer_sms_feature(
-        self, account_id: str, site_id: str | None, peer_id: str | None
-    ) -> bool:
-        """Whether a SIP peer has the SMS feature (False when unknown)."""
-        with self._lock:
-            peer = self._sip_peer(account_id, site_id, peer_id)
-            return peer is not None and peer.sms_enabled
 
     def set_sms(self, number: str, enabled: bool) -> bool:
         """v1 SIP-peer TN PUT: set SmsEnabled; returns whether it was already enabled."""
@@ -666,21 +378,6 @@ class SandboxState:
         with self._lock:
             self.get_subscription(account_id, sub_id)
             self.subscriptions.delete(account_id, sub_id)
-
-
-def _matches(order: Order, filters: OrderFilter, now: float) -> bool:
-    if filters.statuses and order.status_at(now) not in filters.statuses:
-        return False
-    if filters.tn is not None and filters.tn not in order.numbers:
-        return False
-    created = datetime.fromtimestamp(order.created_at, UTC).date()
-    if filters.created_from is not None and created < filters.created_from:
-        return False
-    if filters.created_to is not None and created > filters.created_to:
-        return False
-    if filters.loa_type not in (None, "ALL"):
-        return order.details is not None and order.details.loa_type == filters.loa_type
-    return True
 
 
 def _checker_errors(raw: tuple[str, ...], version: ApiVersion, max_numbers: int) -> list[ApiError]:

@@ -205,15 +205,20 @@ class Backoff:
 
 
 class Aimd:
-    """The request rate: multiplicative decrease on a 429, slow additive recovery.
+    """The request rate: multiplicative decrease on a 429, additive recovery in two speeds.
 
-    Starts at `rate_per_s` (the plan's rate) and never goes above it. A 429 multiplies the current
-    rate by `decrease` (not below `floor_per_s`), at most once per `window_s`, and only for a
-    request sent after the previous cut (a 429 for a request already in flight when the rate was
-    cut says nothing about the new rate). Each `recover_every_s` without a cut adds
-    `recover_fraction` of the configured rate back.
+    Starts at `rate_per_s` (the plan's rate) and never goes above it. A 429 multiplies the
+    current rate by `decrease` (not below `floor_per_s`), at most once per `window_s`, and only
+    for a request sent after the previous cut (a 429 for a request already in flight when the
+    rate was cut says nothing about the new rate).
 
-    Time is passed in; the object keeps only the last cut (rate and time).
+    The rate at which the 429 came is remembered as the *ceiling*. Recovery is quick up to
+    `settle` × ceiling (`recover_fraction` of the configured rate back per `recover_every_s`),
+    then slow (`probe_fraction` per `recover_every_s`) up to the configured rate: the limiter
+    spends its time just under the limit it found instead of bouncing off it (each 429 also
+    costs a pause), yet still finds a limit that was raised.
+
+    Time is passed in; the object keeps only the last cut (its rate, time and ceiling).
     """
 
     def __init__(
@@ -223,34 +228,49 @@ class Aimd:
         floor_per_s: float | None = None,
         decrease: float = 0.5,
         window_s: float = 2.0,
-        recover_fraction: float = 0.05,
+        recover_fraction: float = 0.1,
         recover_every_s: float = 1.0,
+        settle: float = 0.9,
+        probe_fraction: float = 0.005,
     ) -> None:
         floor = rate_per_s / 10 if floor_per_s is None else floor_per_s
         if not rate_per_s > 0:
             raise ValueError(f"rate_per_s must be > 0, got {rate_per_s}")
         if not 0 < floor <= rate_per_s:
             raise ValueError(f"floor_per_s must be in (0, {rate_per_s}], got {floor}")
-        if not 0 < decrease <= 1:
-            raise ValueError(f"decrease must be in (0, 1], got {decrease}")
-        if not (window_s >= 0 and recover_fraction > 0 and recover_every_s > 0):
-            raise ValueError("window_s >= 0, recover_fraction > 0 and recover_every_s > 0 needed")
+        if not (0 < decrease <= 1 and 0 < settle <= 1):
+            raise ValueError(f"decrease and settle must be in (0, 1], got {decrease}, {settle}")
+        if not (window_s >= 0 and recover_every_s > 0):
+            raise ValueError("window_s >= 0 and recover_every_s > 0 needed")
+        if not (recover_fraction > 0 and probe_fraction > 0):
+            raise ValueError("recover_fraction > 0 and probe_fraction > 0 needed")
         self.configured_per_s = rate_per_s
         self.floor_per_s = floor
         self.decrease = decrease
         self.window_s = window_s
-        self.recover_fraction = recover_fraction
         self.recover_every_s = recover_every_s
+        self.settle = settle
+        self._fast_step = recover_fraction * rate_per_s
+        self._slow_step = probe_fraction * rate_per_s
         self._cut_rate = rate_per_s
         self._cut_at = -math.inf
+        self._knee = rate_per_s
+
+    @property
+    def ceiling_per_s(self) -> float:
+        """The rate at which the last 429 came (the configured rate before any)."""
+        return min(self.configured_per_s, self._knee / self.settle)
 
     def rate_per_s(self, now: float) -> float:
         """The allowed request rate at `now`."""
         if self._cut_rate >= self.configured_per_s:
             return self.configured_per_s
         steps = max(0, math.floor((now - self._cut_at) / self.recover_every_s))
-        recovered = self._cut_rate + steps * self.recover_fraction * self.configured_per_s
-        return min(self.configured_per_s, recovered)
+        fast_steps = max(0, math.ceil((self._knee - self._cut_rate) / self._fast_step))
+        if steps <= fast_steps:
+            return min(self._knee, self._cut_rate + steps * self._fast_step)
+        slow = self._knee + (steps - fast_steps) * self._slow_step
+        return min(self.configured_per_s, slow)
 
     def on_rate_limited(self, now: float, *, sent_at: float | None = None) -> bool:
         """Record a 429 seen at `now` for a request sent at `sent_at`; True if the rate was cut."""
@@ -258,7 +278,9 @@ class Aimd:
             return False
         if sent_at is not None and sent_at < self._cut_at:
             return False
-        self._cut_rate = max(self.floor_per_s, self.rate_per_s(now) * self.decrease)
+        rate = self.rate_per_s(now)
+        self._cut_rate = max(self.floor_per_s, rate * self.decrease)
+        self._knee = max(self._cut_rate, rate * self.settle)
         self._cut_at = now
         return True
 

@@ -197,40 +197,49 @@ def test_testing_switch_turns_delays_off() -> None:
 # --- AIMD ----------------------------------------------------------------------------------------
 
 # (action, now, sent_at or None, expected): "429" expects whether the rate was cut,
-# "rate" expects the allowed rate at `now`. Configured 20/s, floor 2, ×0.5, window 2 s,
-# +5 % of 20 (= 1/s) per second without a cut.
+# "rate" expects the allowed rate at `now`. Configured 20/s, floor 2, ×0.5, window 2 s; back
+# +1/s per second (5 %) up to 0.9 × the rate the 429 came at, then +0.2/s per second (1 %).
 AIMD_STEPS: list[tuple[str, float, float | None, float | bool]] = [
     ("rate", 0.0, None, 20.0),
-    ("429", 10.0, None, True),
+    ("429", 10.0, None, True),  # 20 -> 10, ceiling 20, knee 18
     ("rate", 10.0, None, 10.0),
     ("429", 11.0, None, False),  # inside the window
     ("rate", 10.99, None, 10.0),
     ("rate", 11.0, None, 11.0),
     ("rate", 15.5, None, 15.0),
-    ("rate", 60.0, None, 20.0),  # recovered, never above the configured rate
+    ("rate", 18.0, None, 18.0),  # the knee: quick recovery ends
+    ("rate", 19.0, None, 18.2),
+    ("rate", 23.0, None, 19.0),
+    ("rate", 60.0, None, 20.0),  # never above the configured rate
     ("429", 12.5, 9.9, False),  # sent before the last cut
-    ("429", 12.5, 10.5, True),  # 12/s at 12.5 s, halved
+    ("429", 12.5, 10.5, True),  # 12/s -> 6, ceiling 12, knee 10.8
     ("rate", 12.5, None, 6.0),
-    ("429", 20.0, None, True),  # 13/s -> 6.5
-    ("rate", 20.0, None, 6.5),
-    ("429", 30.0, None, True),  # 16.5 -> 8.25
-    ("429", 32.0, None, True),  # 10.25 -> 5.125
-    ("429", 34.0, None, True),  # 7.125 -> 3.5625
-    ("429", 36.0, None, True),  # 5.5625 -> 2.78125
-    ("429", 38.0, None, True),  # 4.78125 -> floor
-    ("rate", 38.0, None, 2.39),
-    ("rate", 38.0 + 18.0, None, 20.0),
+    ("rate", 17.5, None, 10.8),
+    ("rate", 18.5, None, 11.0),
+    ("429", 20.0, None, True),  # 11.2/s -> 5.6
+    ("rate", 20.0, None, 5.6),
+    ("rate", 20.0 + 5 + 25, None, 15.08),
 ]
 
 
-def test_aimd_cuts_once_per_window_and_recovers_slowly_to_the_configured_rate() -> None:
-    """A 429 halves the rate (once per window, not below the floor); it regains 1/s per second."""
-    aimd = Aimd(20.0, floor_per_s=2.0, decrease=0.5, window_s=2.0)
+def test_aimd_cuts_once_per_window_and_recovers_quickly_then_slowly() -> None:
+    """A 429 halves the rate once per window; it climbs fast to 90 % of where the 429 came, then
+    slowly to the configured rate."""
+    aimd = Aimd(
+        20.0,
+        floor_per_s=2.0,
+        decrease=0.5,
+        window_s=2.0,
+        recover_fraction=0.05,
+        probe_fraction=0.01,
+        settle=0.9,
+    )
     for action, now, sent_at, expected in AIMD_STEPS:
         if action == "429":
             assert aimd.on_rate_limited(now, sent_at=sent_at) is expected, (action, now)
         else:
             assert aimd.rate_per_s(now) == pytest.approx(expected, abs=0.01), (action, now)
+    assert aimd.ceiling_per_s == pytest.approx(11.2)
 
 
 def test_aimd_never_cuts_below_the_floor() -> None:

@@ -33,10 +33,11 @@ from orchestrator.sandbox import render
 from orchestrator.sandbox.auth import Authenticator
 from orchestrator.sandbox.clock import Clock, SystemClock
 from orchestrator.sandbox.config import SandboxConfig
+from orchestrator.sandbox.context import Ctx, Route, xml
 from orchestrator.sandbox.faults import FaultDecision, FaultInjector
 from orchestrator.sandbox.ledger import RateLimiter, RequestLedger
 from orchestrator.sandbox.model import ApiError, ApiVersion, RejectedError
-from orchestrator.sandbox.routes import Ctx, Route, match, render_error, xml
+from orchestrator.sandbox.routes import match, render_error
 from orchestrator.sandbox.state import SandboxState
 
 Scope = MutableMapping[str, Any]

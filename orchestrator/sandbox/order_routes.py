@@ -1,0 +1,157 @@
+"""Handlers of the order endpoints: import, removal, TN options, v1 externalTns, importTnChecker
+(create, list with filters, get by id, history)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from starlette.responses import Response
+
+from orchestrator.sandbox import render, xmlio
+from orchestrator.sandbox.context import Ctx, Handler, path_number, xml
+from orchestrator.sandbox.model import (
+    ApiVersion,
+    OrderKind,
+    OrderStatus,
+    RejectedError,
+    reject,
+)
+from orchestrator.sandbox.orders import Order, OrderFilter
+
+
+def _order_id(ctx: Ctx, *, strict: bool) -> str:
+    """The `{id}` parameter; malformed -> 400/1008 when `strict`, else treated as unknown."""
+    order_id = ctx.params["id"]
+    try:
+        uuid.UUID(order_id)
+    except ValueError as exc:
+        if strict:
+            raise reject(400, 1008, f"'{order_id}' is not a valid UUID") from exc
+        raise RejectedError(404, []) from exc
+    return order_id
+
+
+def _filters(ctx: Ctx) -> OrderFilter:
+    q = ctx.request.query_params
+    try:
+        statuses = frozenset(OrderStatus(s.upper()) for s in q.getlist("status"))
+    except ValueError as exc:
+        raise reject(400, 1008, f"'{q.get('status')}' is not a valid status") from exc
+    tn = q.get("tn")
+    try:
+        created_from = date.fromisoformat(q["createdDateFrom"]) if "createdDateFrom" in q else None
+        created_to = date.fromisoformat(q["createdDateTo"]) if "createdDateTo" in q else None
+    except ValueError as exc:
+        raise reject(400, 1007, "The date is invalid; use yyyy-MM-dd") from exc
+    loa_type = q.get("loaType")
+    return OrderFilter(
+        customer_order_id=q.get("customerOrderId"),
+        statuses=statuses,
+        tn=None if tn is None else path_number(ctx, tn),
+        created_from=created_from,
+        created_to=created_to,
+        loa_type=None if loa_type is None else loa_type.upper(),
+    )
+
+
+# -- import / remove / externalTns --------------------------------------------------------
+
+
+async def post_import(ctx: Ctx) -> Response:
+    req = xmlio.decode_import(await ctx.request.body())
+    order = ctx.state.create_import(ctx.account_id, req, ctx.version, ctx.user,
+                                    extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
+    path = "importTnOrders/messaging" if ctx.version is ApiVersion.V2 else "importTnOrders"
+    body = xmlio.el(
+        "ImportTnOrderResponse", render.import_order(order, order.created_at, ctx.version)
+    )
+    return xml(body, 201, {"Location": ctx.location(f"{path}/{order.order_id}")})
+
+
+async def post_external_tns(ctx: Ctx) -> Response:
+    req = xmlio.decode_import(await ctx.request.body())
+    order = ctx.state.create_import(ctx.account_id, req, ctx.version, ctx.user, external_tns=True,
+                                    extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
+    body = xmlio.el(
+        "ExternalTnsOrderResponse", render.import_order(order, order.created_at, ctx.version)
+    )
+    return xml(body, 201, {"Location": ctx.location(f"externalTns/{order.order_id}")})
+
+
+async def post_remove(ctx: Ctx) -> Response:
+    req = xmlio.decode_remove(await ctx.request.body())
+    order = ctx.state.create_remove(ctx.account_id, req, ctx.version, ctx.user,
+                                    extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
+    path = "removeImportedTnOrders" + ("/messaging" if ctx.version is ApiVersion.V2 else "")
+    body = xmlio.el(
+        "RemoveImportedTnOrdersResponse", render.remove_order(order, order.created_at, ctx.version)
+    )
+    return xml(body, 201, {"Location": ctx.location(f"{path}/{order.order_id}")})
+
+
+async def post_tnoptions(ctx: Ctx) -> Response:
+    req = xmlio.decode_tnoptions(await ctx.request.body())
+    order = ctx.state.create_tnoptions(ctx.account_id, req, ctx.version, ctx.user,
+                                       extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
+    body = xmlio.el(
+        "TnOptionOrderResponse", render.tnoption_order(order, order.created_at, ctx.version)
+    )
+    return xml(body, 201, {"Location": ctx.location(f"tnoptions/{order.order_id}")})
+
+
+def lister(kind: OrderKind, endpoint: str) -> Handler:
+    """A list handler for one order kind and endpoint."""
+
+    async def handler(ctx: Ctx) -> Response:
+        total, orders = ctx.state.list_orders((kind,), ctx.account_id, _filters(ctx), endpoint)
+        return xml(render.order_list(endpoint, total, orders, ctx.now))
+
+    return handler
+
+
+def getter(kind: OrderKind, endpoint: str, *, strict_id: bool, history: bool) -> Handler:
+    """A get-by-id (or `/history`) handler for one order kind and endpoint."""
+
+    async def handler(ctx: Ctx) -> Response:
+        order_id = _order_id(ctx, strict=strict_id)
+        order = ctx.state.get_order(kind, ctx.account_id, order_id)
+        if order is None or order.endpoint != endpoint:
+            raise RejectedError(404, [])
+        if history:
+            return xml(render.history(order, ctx.now))
+        return xml(render.order_element(order, ctx.now, ctx.version))
+
+    return handler
+
+
+async def list_external_tns(ctx: Ctx) -> Response:
+    filters = _filters(ctx)
+    total, orders = ctx.state.list_orders(
+        (OrderKind.IMPORT, OrderKind.REMOVE), ctx.account_id, filters, "externalTns"
+    )
+    action = ctx.request.query_params.get("action")
+    if action is not None:
+        orders = [o for o in orders if o.details and o.details.action == action.upper()]
+        total = len(orders)
+    if total == 0:
+        raise RejectedError(404, [])  # documented: 404 when nothing matches
+    return xml(render.external_order_list(total, orders, ctx.now))
+
+
+async def get_external_tns(ctx: Ctx) -> Response:
+    order: Order | None = None
+    try:
+        uuid.UUID(ctx.params["id"])
+        order = ctx.state.find_external_order(ctx.account_id, ctx.params["id"])
+    except ValueError:
+        order = None
+    if order is None:
+        raise RejectedError(404, [])
+    return xml(render.import_order(order, ctx.now, ctx.version, report=True))
+
+
+async def post_checker(ctx: Ctx) -> Response:
+    req = xmlio.decode_checker(await ctx.request.body())
+    ok, errors = ctx.state.check_import(ctx.account_id, req, ctx.version)
+    return xml(render.checker(ok, errors, ctx.version))

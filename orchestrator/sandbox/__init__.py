@@ -13,9 +13,11 @@ without the SMS feature); no numbers until seeded.
 
 Modules: `model` (vocabulary), `codes` (error texts), `config` (SandboxConfig, TOML seed
 files), `clock`, `xmlio` (its own XML codec; never the client's `orchestrator.xml`),
-`validation` (body-level errors), `state` (inventory, orders, lifecycle), `subscriptions`,
-`render` (response documents), `auth`, `faults`, `ledger` (request counts, rate limit),
-`routes` (handlers), `app` (ASGI shell, side endpoints), `server` (uvicorn: `run_sandbox`).
+`validation` (body-level errors), `orders` (order timing and filters), `inventory` (numbers
+and per-number outcomes), `state` (the lifecycle and indexes), `subscriptions`, `render`
+(response documents), `auth`, `faults`, `ledger` (request counts, rate limit), `context`,
+`order_routes` and `resource_routes` (handlers), `routes` (the table), `app` (ASGI shell,
+side endpoints), `server` (uvicorn: `run_sandbox`, `serve_forever`).
 
 Choices where the reference marks a fact inferred [I] or conflicting [X]:
 - Import create answers `ImportTnOrderResponse` (not the java SDK's `ImportTnOrdersResponse`)

@@ -43,6 +43,7 @@ from orchestrator.sandbox.orders import Order, OrderFilter, iso, matches
 from orchestrator.sandbox.subscriptions import Subscription, SubscriptionBook
 from orchestrator.sandbox.validation import (
     check_numbers,
+    resolve_placement,
     validate_import,
     validate_remove,
     validate_tnoptions,
@@ -214,18 +215,13 @@ class SandboxState:
             account = self._account_or_403(account_id)
             errors: list[ApiError] = []
             if req.site_id is not None:
-                validate_import(  # reuses the placement rules (7309/7312)
-                    ImportRequest(root="ImportTnCheckerPayload", numbers=("+12025550100",),
-                                  site_id=req.site_id, sip_peer_id=req.sip_peer_id),
-                    account, ApiVersion.V2, 1,
-                )  # fmt: skip
+                resolve_placement(account, req.site_id, req.sip_peer_id, errors)
             numbers, number_errors = check_numbers(
-                req.numbers,
-                ApiVersion.V1 if version is ApiVersion.V1 else ApiVersion.V2,
-                self.config.max_numbers_per_order,
+                req.numbers, version, self.config.max_numbers_per_order
             )
             if number_errors:
-                errors = _checker_errors(req.numbers, version, self.config.max_numbers_per_order)
+                errors += _checker_errors(req.numbers, version, self.config.max_numbers_per_order)
+            if errors:
                 raise RejectedError(400, errors)
             ok: list[str] = []
             grouped: dict[tuple[int, str], list[str]] = {}

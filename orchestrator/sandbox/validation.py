@@ -91,11 +91,11 @@ def _customer_order_id(value: str | None, errors: list[ApiError]) -> str | None:
     return value
 
 
-def _placement(
+def resolve_placement(
     account: AccountConfig, site_id: str | None, sip_peer_id: str | None, errors: list[ApiError]
 ) -> tuple[str, str]:
-    """Resolve SiteId/SipPeerId: 7309 bad site, 7312 unknown peer, 7311 peer of another site,
-    7310 site without a default peer."""
+    """Resolve SiteId/SipPeerId to (site, peer), adding errors: 7309 bad site, 7312 unknown
+    peer, 7311 peer of another site, 7310 site without a default peer."""
     site = next((s for s in account.sites if s.id == site_id), None)
     if site is None:
         errors.append(ApiError(7309, describe(7309)))
@@ -140,7 +140,7 @@ def validate_import(
     numbers, number_errors = check_numbers(req.numbers, version, max_numbers)
     site_id = sip_peer_id = ""
     if action != "REMOVE":
-        site_id, sip_peer_id = _placement(account, req.site_id, req.sip_peer_id, errors)
+        site_id, sip_peer_id = resolve_placement(account, req.site_id, req.sip_peer_id, errors)
     default_loa = "SUBSCRIBER" if req.root == "ImportTnOrder" else "CARRIER"
     loa_type = (req.loa_type or default_loa).upper()
     if loa_type not in LOA_TYPES:

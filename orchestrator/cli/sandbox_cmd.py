@@ -18,6 +18,7 @@ from orchestrator.sandbox.config import SandboxConfig, load_config
 from orchestrator.sandbox.server import serve_forever
 
 _RATE = click.FloatRange(0.0, 1.0)
+DEFAULT_ORDER_DELAY_S = 2.0  # a rehearsal shows orders passing through RECEIVED and PROCESSING
 
 
 @click.command("sandbox")
@@ -45,7 +46,7 @@ _RATE = click.FloatRange(0.0, 1.0)
     "--order-delay-s",
     type=click.FloatRange(min=0.0),
     default=None,
-    help="Seconds from RECEIVED to a terminal status (half RECEIVED, half PROCESSING).",
+    help="Seconds from RECEIVED to a terminal status (half RECEIVED, half PROCESSING); default 2.",
 )
 @click.option("--fault-5xx", type=_RATE, default=None, help="Probability of a 500 answer.")
 @click.option(
@@ -119,7 +120,8 @@ def sandbox(
     Options override the seed file. Side endpoints: GET /_sandbox/ledger, POST /_sandbox/reset,
     GET /_sandbox/inventory, POST /_sandbox/seed.
     """
-    config = load_config(seed_file) if seed_file else SandboxConfig(order_delay_s=2.0)
+    base = SandboxConfig(order_delay_s=DEFAULT_ORDER_DELAY_S)
+    config = load_config(seed_file, base) if seed_file else base
     fault_changes: dict[str, Any] = {
         "error_rate": fault_5xx,
         "throttle_rate": fault_429,

@@ -1,0 +1,266 @@
+"""Benchmark: a 100,000-number cutover against a rate-limited sandbox, beside a naive baseline.
+
+    python bench/cutover_bench.py                       # 100,000 numbers, 20 req/s, 4 s orders
+    python bench/cutover_bench.py --numbers 20000       # quicker
+
+In one run:
+
+- engine:   the real engine (store, client, limits) imports every number against a sandbox
+  process with `--rate-limit R --order-delay-s D`; each exchange is timestamped client-side.
+- baseline: what a customer writes by hand: one order at a time, POST then GET every 2 s until
+  terminal, on the same sandbox (reset first). It is sequential, so its time per order is
+  constant: it runs `--baseline-orders` orders and extrapolates linearly to all (printed as such).
+- checkpoint: the store alone, marking every number of a `--numbers` plan submitting, submitted
+  and finished (1% failed), order by order: number transitions per second.
+
+Printed: makespan, requests, 429s (all, and after the first 10 s), the request rate achieved in
+steady state (from 10 s to the last submit) as a fraction of the limit, numbers/s, the ratio to
+the baseline, and checkpoint transitions/s. Targets (issue 4): >= 90% of the limit in steady
+state, < 1% of requests answered 429 after the first 10 s, >= 20,000 transitions/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import httpx
+
+from orchestrator.client import ApiClient, BasicCredentials, Exchange
+from orchestrator.engine import Engine, EngineSettings
+from orchestrator.limits import Aimd, RequestGate
+from orchestrator.numbers import normalize_numbers
+from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
+from orchestrator.store import FailedNumber, OrderState, Store
+from orchestrator.xml import build_import_order
+
+ACCOUNT = "9900012"
+AUTH = BasicCredentials("sandbox", "sandbox")
+NPAS = ["919", "984", "415", "628", "435", "801", "667", "410", "575", "505", "212", "646"]
+
+
+def valid_numbers(count: int) -> list[str]:
+    """`count` distinct valid NANP numbers (checked by bwmigrate's own normaliser)."""
+    out: list[str] = []
+    for npa in NPAS:
+        for nxx in range(201, 1000):
+            candidates = [f"+1{npa}{nxx}{line:04d}" for line in range(0, 10000, 7)]
+            ok = [n for n in normalize_numbers(candidates) if isinstance(n, str)]
+            out.extend(ok)
+            if len(out) >= count:
+                return out[:count]
+    raise SystemExit(f"could not generate {count} numbers")
+
+
+def plan_text(numbers: list[str], batch: int, rate: float, in_flight: int, poll_s: float) -> str:
+    quoted = ",\n".join(f'"{n}"' for n in numbers)
+    return (
+        f'name = "bench"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch}\n'
+        f"[rate]\nrequests_per_s = {rate}\nmax_orders_in_flight = {in_flight}\n"
+        f"poll_interval_s = {poll_s}\n"
+        '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
+        f"numbers = [\n{quoted}\n]\n"
+    )
+
+
+class Sandbox:
+    """`bwmigrate sandbox` in a child process."""
+
+    def __init__(self, rate: float, delay_s: float) -> None:
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "orchestrator",
+                "sandbox",
+                "--port",
+                "0",
+                "--rate-limit",
+                str(rate),
+                "--order-delay-s",
+                str(delay_s),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            self.log.seek(0)
+            raise SystemExit(f"sandbox did not start: {self.log.read()[-2000:]}")
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_sandbox/reset", timeout=10).raise_for_status()
+
+    def ledger(self) -> dict[str, object]:
+        return httpx.get(f"{self.url}/_sandbox/ledger", timeout=30).json()  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=15)
+        self.log.close()
+
+
+def run_engine(
+    sb: Sandbox, text: str, state: Path, rate: float, in_flight: int, poll_s: float
+) -> dict[str, float]:
+    """Run the real engine; return makespan and request-rate figures."""
+    plan = compile_plan(parse_plan(text, "bench.toml"), lambda _n: b"")
+    store = Store.open(state)
+    store.initialize(plan, text, now=time.time())
+    stamps: list[tuple[float, str, int | None]] = []
+
+    def on_exchange(x: Exchange) -> None:
+        stamps.append((time.monotonic(), x.method, x.status))
+
+    async def main() -> None:
+        gate = RequestGate(Aimd(rate))
+        settings = EngineSettings(
+            max_orders_in_flight=in_flight,
+            poll_interval_s=poll_s,
+            failure_threshold=FailureThreshold(100, 0),
+            seed=1,
+        )
+        async with ApiClient(f"{sb.url}/api/v2", ACCOUNT, AUTH, on_exchange=on_exchange) as c:
+            outcome = await Engine(store, c, gate, settings).run()
+        assert outcome.reason == "done", outcome.message
+
+    t0 = time.monotonic()
+    anyio.run(main)
+    makespan = time.monotonic() - t0
+    counts = store.counts()[0]
+    store.close()
+    assert counts.succeeded == plan.valid_count, counts
+    last_post = max(t for t, m, _ in stamps if m == "POST")
+    steady = [t for t, _, _ in stamps if t0 + 10 <= t <= last_post]
+    steady_rate = len(steady) / max(last_post - (t0 + 10), 1e-9) if steady else float("nan")
+    late = [s for t, _, s in stamps if t >= t0 + 10]
+    return {
+        "makespan_s": makespan,
+        "requests": len(stamps),
+        "r429": sum(1 for _, _, s in stamps if s == 429),
+        "late_requests": len(late),
+        "late_429": sum(1 for s in late if s == 429),
+        "steady_rate": steady_rate,
+        "steady_window_s": last_post - (t0 + 10),
+        "numbers": plan.valid_count,
+        "orders": sum(len(s.orders) for s in plan.steps),
+    }
+
+
+def run_baseline(sb: Sandbox, numbers: list[str], batch: int, orders: int) -> float:
+    """Sequential POST + poll every 2 s for `orders` orders; return seconds per order."""
+    base = f"{sb.url}/api/v2/accounts/{ACCOUNT}/importTnOrders/messaging"
+    auth = (AUTH.username, AUTH.password)
+    t0 = time.monotonic()
+    with httpx.Client(auth=auth, timeout=30) as http:
+        for i in range(orders):
+            chunk = numbers[i * batch : (i + 1) * batch]
+            body = build_import_order(
+                customer_order_id=f"naive-{i}",
+                site_id="743",
+                sip_peer_id="303716",
+                loa_type="CARRIER",
+                numbers=chunk,
+            )
+            r = http.post(base, content=body, headers={"Content-Type": "application/xml"})
+            while r.status_code == 429:
+                time.sleep(1)
+                r = http.post(base, content=body, headers={"Content-Type": "application/xml"})
+            r.raise_for_status()
+            order_id = r.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+            while True:
+                time.sleep(2)
+                g = http.get(f"{base}/{order_id}")
+                if g.status_code == 200 and any(
+                    s in g.text for s in ("COMPLETE", "PARTIAL", "FAILED")
+                ):
+                    break
+    return (time.monotonic() - t0) / orders
+
+
+def checkpoint_rate(numbers: list[str], batch: int, folder: Path) -> tuple[float, float]:
+    """Store alone: (insert numbers/s, number transitions/s) through every order's lifecycle."""
+    text = plan_text(numbers, batch, 20, 10, 2)
+    plan = compile_plan(parse_plan(text, "bench.toml"), lambda _n: b"")
+    store = Store.open(folder / "checkpoint.db")
+    t0 = time.perf_counter()
+    store.initialize(plan, text, now=0.0)
+    insert_s = time.perf_counter() - t0
+    transitions = 0
+    t0 = time.perf_counter()
+    for order in store.orders(OrderState.PLANNED):
+        store.mark_submitting(order.id, 1.0)
+        store.mark_submitted(order.id, f"id-{order.id}", "RECEIVED", 2.0)
+        nums = store.order_numbers(order.id)
+        failures = [FailedNumber(n, "19006", "no") for n in nums[::100]]
+        store.record_outcome(order.id, "PARTIAL", failures, None, [], 3.0)
+        transitions += 2 * len(nums)  # pending->in_order, in_order->succeeded/failed
+    rate = transitions / (time.perf_counter() - t0)
+    store.close()
+    return len(numbers) / insert_s, rate
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--numbers", type=int, default=100_000)
+    p.add_argument("--rate", type=float, default=20.0, help="sandbox limit = engine rate (req/s)")
+    p.add_argument("--order-delay-s", type=float, default=4.0)
+    p.add_argument("--batch", type=int, default=250)
+    p.add_argument("--in-flight", type=int, default=64)
+    p.add_argument("--poll-s", type=float, default=2.0)
+    p.add_argument("--baseline-orders", type=int, default=15)
+    args = p.parse_args()
+    numbers = valid_numbers(args.numbers)
+    sb = Sandbox(args.rate, args.order_delay_s)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            text = plan_text(numbers, args.batch, args.rate, args.in_flight, args.poll_s)
+            eng = run_engine(sb, text, folder / "state.db", args.rate, args.in_flight, args.poll_s)
+            ledger = sb.ledger()
+            sb.reset()
+            per_order = run_baseline(sb, numbers, args.batch, args.baseline_orders)
+            insert_rate, transition_rate = checkpoint_rate(numbers, 1000, folder)
+    finally:
+        sb.stop()
+    orders = int(eng["orders"])
+    baseline = per_order * orders
+    print(
+        f"machine: {os.cpu_count()} cores; numbers {eng['numbers']:,.0f} in {orders} orders "
+        f"of {args.batch}; limit {args.rate:g} req/s; order delay {args.order_delay_s:g} s; "
+        f"in flight {args.in_flight}"
+    )
+    print(
+        f"engine:   makespan {eng['makespan_s']:.1f} s, {eng['numbers'] / eng['makespan_s']:,.0f}"
+        f" numbers/s, requests {eng['requests']:.0f}, 429s {eng['r429']:.0f} "
+        f"({eng['late_429']:.0f} of {eng['late_requests']:.0f} after 10 s = "
+        f"{100 * eng['late_429'] / max(eng['late_requests'], 1):.2f}%)"
+    )
+    print(
+        f"          steady state ({eng['steady_window_s']:.0f} s): {eng['steady_rate']:.2f} req/s"
+        f" = {100 * eng['steady_rate'] / args.rate:.1f}% of the limit; sandbox saw max "
+        f"{ledger['max_requests_in_any_1s_window']} requests in any 1 s"
+    )
+    print(
+        f"baseline: {per_order:.2f} s per order (measured on {args.baseline_orders} orders), "
+        f"extrapolated makespan {baseline:,.0f} s for {orders} orders"
+    )
+    print(f"ratio baseline/engine makespan: {baseline / eng['makespan_s']:.1f}x")
+    print(
+        f"checkpoint: insert {insert_rate:,.0f} numbers/s; {transition_rate:,.0f} number "
+        "transitions/s (submitting, submitted, outcome with 1% failed, order by order)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -193,6 +193,23 @@ class FailedNumber:
 
 
 @dataclass(frozen=True, slots=True)
+class ExcludedNumber:
+    """A plan number kept out of every order on purpose (e.g. importTnChecker rejected it).
+
+    Stored as failed with the API's code and description and no order, so the report still
+    accounts for it.
+    """
+
+    step: int
+    e164: str
+    raw: str
+    source: str
+    code: str
+    description: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What committing an order's terminal status changed."""
 
@@ -392,11 +409,20 @@ class Store:
         """All key/value facts of the state file."""
         return {k: v for k, v in self._query("SELECT key, value FROM meta")}
 
-    def initialize(self, plan: CompiledPlan, plan_text: str, now: float) -> bool:
+    def initialize(
+        self,
+        plan: CompiledPlan,
+        plan_text: str,
+        now: float,
+        *,
+        excluded: Sequence[ExcludedNumber] = (),
+    ) -> bool:
         """Store a compiled plan on a new state file, or check it matches the stored one.
 
         Returns True when the plan was stored now, False when it was already there. Raises
         `StateMismatchError` when the state file belongs to a plan with another hash.
+        `excluded` numbers (not part of `plan`'s steps) are stored as failed in the same
+        transaction.
         """
         stored = self.meta().get("plan_hash")
         if stored is not None:
@@ -410,11 +436,16 @@ class Store:
                 )
             return False
         with self._tx() as c:
-            self._insert_plan(c, plan, plan_text, now)
+            self._insert_plan(c, plan, plan_text, now, excluded)
         return True
 
     def _insert_plan(
-        self, c: sqlite3.Connection, plan: CompiledPlan, text: str, now: float
+        self,
+        c: sqlite3.Connection,
+        plan: CompiledPlan,
+        text: str,
+        now: float,
+        excluded: Sequence[ExcludedNumber] = (),
     ) -> None:
         """Write steps, numbers (valid and invalid) and planned orders in one transaction."""
         spec = plan.spec
@@ -488,6 +519,16 @@ class Store:
             "INSERT INTO numbers(step, seq, e164, raw, source, status, error_code, "
             "error_description, updated_at) VALUES (?, ?, NULL, ?, ?, 'failed', ?, ?, ?)",
             rows,
+        )
+        kept = []
+        for x in excluded:
+            seq = invalid_seq[x.step]
+            invalid_seq[x.step] = seq + 1
+            kept.append((x.step, seq, x.e164, x.raw, x.source, x.code, x.description, x.note, now))
+        c.executemany(
+            "INSERT INTO numbers(step, seq, e164, raw, source, status, error_code, "
+            "error_description, note, updated_at) VALUES (?, ?, ?, ?, ?, 'failed', ?, ?, ?, ?)",
+            kept,
         )
 
     def _insert_step_numbers(
@@ -605,6 +646,24 @@ class Store:
                 "UPDATE orders SET state='planned', last_error=? WHERE id=? AND state='submitting'",
                 (reason, order_id),
             )
+
+    def forget_remote_orders(self, reason: str) -> int:
+        """The remote side lost every order (a rehearsal's embedded sandbox was restarted):
+        put submitting and submitted orders back to planned. Never used against a real API."""
+        with self._tx() as c:
+            return c.execute(
+                "UPDATE orders SET state='planned', remote_id=NULL, remote_status=NULL, "
+                "last_error=? WHERE state IN ('submitting', 'submitted')",
+                (reason,),
+            ).rowcount
+
+    def succeeded_numbers(self) -> Iterator[tuple[int, str]]:
+        """(step id, E.164) of every number whose step succeeded, in step order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT step, e164 FROM numbers WHERE status='succeeded' ORDER BY step, seq"
+            ).fetchall()
+        yield from ((r[0], r[1]) for r in rows)
 
     def note_order_error(self, order_id: int, message: str) -> None:
         """Remember the last error seen for an order (shown by status and report)."""

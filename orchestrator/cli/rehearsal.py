@@ -1,4 +1,11 @@
-"""Starting the embedded sandbox for `bwmigrate run PLAN --sandbox`."""
+"""Starting the embedded sandbox for `bwmigrate run PLAN --sandbox`.
+
+The embedded sandbox lives only as long as its run. When a rehearsal resumes, the account is
+rebuilt from the state file (finished numbers in their final state) and orders that were in
+flight in the lost sandbox are placed again: the state file says so in their `last_error`.
+To rehearse crash recovery against one sandbox that outlives the run, serve it with
+`bwmigrate sandbox` and use `run --target`.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +15,31 @@ from pathlib import Path
 
 from orchestrator.client import BasicCredentials, Credentials
 from orchestrator.plan import CompiledPlan
-from orchestrator.sandbox.rehearsal import rehearsal_config
+from orchestrator.sandbox.rehearsal import DoneNumber, rehearsal_config
 from orchestrator.sandbox.server import run_sandbox
+from orchestrator.store import Store
+
+LOST_SANDBOX = "the embedded sandbox of an earlier rehearsal run is gone; placed again"
+
+
+def _done_numbers(store: Store) -> list[DoneNumber]:
+    """What earlier runs of this rehearsal finished, as sandbox effects."""
+    steps = {s.id: s for s in store.steps()}
+    return [
+        DoneNumber(number, steps[step].kind, steps[step].settings)
+        for step, number in store.succeeded_numbers()
+    ]
 
 
 @contextlib.contextmanager
-def rehearsal_sandbox(plan: CompiledPlan, state: Path) -> Iterator[tuple[str, Credentials]]:
-    """Run a sandbox prepared for `plan`; yield its v2 base URL and its (public) login."""
+def rehearsal_sandbox(plan: CompiledPlan, store: Store) -> Iterator[tuple[str, Credentials]]:
+    """Run a sandbox prepared for `plan` and for what `store` says is done; yield its v2 base
+    URL and its (public) login."""
     seed_file = None
     if plan.spec.rehearsal:
         seed_file = Path(plan.spec.path).parent / plan.spec.rehearsal
-    config = rehearsal_config(plan, seed_file)
+    store.forget_remote_orders(LOST_SANDBOX)
+    config = rehearsal_config(plan, seed_file, _done_numbers(store))
     with run_sandbox(config) as sandbox:
         creds = config.credentials
         yield (f"{sandbox.base_url}/api/v2", BasicCredentials(creds.username, creds.password))

@@ -13,7 +13,6 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -22,7 +21,7 @@ from rich.console import Console
 
 from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.client import ApiClient, Credentials, credentials_from_env
+from orchestrator.client import ApiClient, credentials_from_env
 from orchestrator.engine import Engine, EngineSettings, RunOutcome
 from orchestrator.errors import ExitCode, InputError, StateMismatchError
 from orchestrator.limits import Aimd, RequestGate
@@ -68,15 +67,6 @@ def _check_target(store: Store, target_id: str) -> None:
             f"{store.path}: this state file holds a run against {stored}, not {target_id}; "
             "pass another --state file (rehearsals default to state/<plan>.rehearsal.db)"
         )
-
-
-@contextlib.contextmanager
-def _sandbox_target(plan: CompiledPlan, state: Path) -> Iterator[tuple[str, Credentials]]:
-    """Start the embedded sandbox prepared for this plan; yield its v2 base URL and login."""
-    from orchestrator.cli.rehearsal import rehearsal_sandbox
-
-    with rehearsal_sandbox(plan, state) as (base_url, credentials):
-        yield base_url, credentials
 
 
 async def _execute(engine: Engine, view: ProgressView | None) -> RunOutcome:
@@ -216,7 +206,9 @@ def _run_with_target(
     stack = contextlib.ExitStack()
     with stack:
         if sandbox:
-            base_url, credentials = stack.enter_context(_sandbox_target(plan, state_path))
+            from orchestrator.cli.rehearsal import rehearsal_sandbox  # uvicorn only when needed
+
+            base_url, credentials = stack.enter_context(rehearsal_sandbox(plan, store))
         else:
             base_url, credentials = target_id, credentials_from_env(environ)
         view = stack.enter_context(ProgressView(err, enabled=err.is_terminal and not as_json))

@@ -8,12 +8,19 @@ sandbox enforces the plan's request rate, so a rehearsal shows the real pacing. 
 `rehearsal = "file.toml"` seed file (sandbox seed format, see `config.py`) is applied on top:
 failure rules, faults, extra inventory.
 
+An embedded sandbox lives only as long as its run. A resumed rehearsal therefore starts from
+the account as the state file says it now is (`done`: numbers already imported, removed or
+re-configured are in their final state) and places the orders that were in flight again.
+
 Pure apart from reading that seed file through `load_config`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from orchestrator.plan import CompiledPlan, StepKind
 from orchestrator.sandbox.config import (
@@ -77,11 +84,55 @@ def _inventory(plan: CompiledPlan) -> list[NumberSeed]:
     return seeds
 
 
-def rehearsal_config(plan: CompiledPlan, seed_file: Path | None = None) -> SandboxConfig:
-    """The sandbox configuration that rehearses `plan` (plus its optional seed file)."""
+@dataclass(frozen=True, slots=True)
+class DoneNumber:
+    """A number a previous run of the rehearsal finished, and the step that changed it."""
+
+    number: str
+    kind: StepKind
+    settings: dict[str, Any]
+
+
+def _apply_done(
+    account: str, seeds: list[NumberSeed], done: Sequence[DoneNumber]
+) -> list[NumberSeed]:
+    """The inventory after the effects of `done` (in the order given)."""
+    by_number = {s.number: s for s in seeds}
+    for d in done:
+        s = d.settings
+        if d.kind is StepKind.IMPORT:
+            by_number[d.number] = NumberSeed(
+                number=d.number,
+                kind=NumberKind.IMPORTED,
+                account=account,
+                site=s.get("site_id"),
+                sip_peer=s.get("sip_peer_id"),
+            )
+        elif d.kind is StepKind.REMOVE:
+            by_number.pop(d.number, None)
+        else:
+            seed = by_number.get(d.number) or NumberSeed(
+                number=d.number, kind=NumberKind.IMPORTED, account=account
+            )
+            on = s.get("sms") == "on"
+            a2p = s.get("a2p") or {}
+            by_number[d.number] = replace(
+                seed,
+                sms_enabled=on,
+                campaign_id=(a2p.get("campaign_id") if on else None) or seed.campaign_id,
+                message_class=(a2p.get("message_class") if on else None) or seed.message_class,
+            )
+    return list(by_number.values())
+
+
+def rehearsal_config(
+    plan: CompiledPlan, seed_file: Path | None = None, done: Sequence[DoneNumber] = ()
+) -> SandboxConfig:
+    """The sandbox configuration that rehearses `plan` (plus its optional seed file), with the
+    numbers a previous run finished (`done`) already in their final state."""
     base = SandboxConfig(
         accounts=(_account(plan),),
-        numbers=tuple(_inventory(plan)),
+        numbers=tuple(_apply_done(plan.spec.account_id, _inventory(plan), done)),
         order_delay_s=min(plan.spec.rate.expected_order_s, MAX_REHEARSAL_ORDER_S),
         rate_limit_per_s=plan.spec.rate.requests_per_s,
     )

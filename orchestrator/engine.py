@@ -62,6 +62,7 @@ from orchestrator.xml import (
 TERMINAL = frozenset({"COMPLETE", "PARTIAL", "FAILED", "EXCEPTION"})
 _API_KIND = {StepKind.IMPORT: "import", StepKind.REMOVE: "remove", StepKind.MESSAGING: "tnoptions"}
 MAX_REPOSTS = 5  # an order proved absent this many times is left for the next run
+MAX_FAILED_POLLS = 20  # polls failing in a row before an order is left for the next run
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +173,8 @@ class Engine:
         if self._given_up:
             return RunOutcome(
                 "aborted",
-                f"{self._given_up} order(s) could not be placed "
-                f"after {MAX_REPOSTS} attempts each; run again to retry them",
+                f"{self._given_up} order(s) could not be placed or followed (see `bwmigrate "
+                "status`: the last error of each); run again to retry them",
                 progress,
             )
         return RunOutcome("done", "all orders finished", progress)
@@ -309,6 +310,12 @@ class Engine:
                 await self._abort(f"the API refused the credentials ({exc})")
                 raise _Abort from exc
             except PermanentApiError as exc:
+                if exc.status in (404, 405):
+                    await self._abort(
+                        f"the target does not serve {kind} orders ({exc}); "
+                        "check --target (it must end in /api/v2)"
+                    )
+                    raise _Abort from exc
                 return await self._reject(order, exc)
             except (ResponseLostError, TransientApiError, XmlError) as exc:
                 found = await self._reconcile(order, f"POST outcome unknown: {exc}")
@@ -336,10 +343,14 @@ class Engine:
             order.id,
             f"absent after {MAX_REPOSTS} posts; left for the next run",
         )
+        self._give_up(order)
+        return _with(order, remote_id=None)
+
+    def _give_up(self, order: OrderRecord) -> None:
+        """Stop driving an order in this run; it stays in the state file for the next one."""
         self._given_up += 1
         self._open_orders[order.step] -= 1
         self._maybe_step_done(order.step)
-        return _with(order, remote_id=None)
 
     async def _reject(self, order: OrderRecord, exc: PermanentApiError) -> OrderRecord:
         """The API refused the order itself (4xx): its numbers fail with the API's code."""
@@ -397,7 +408,7 @@ class Engine:
         kind = _API_KIND[self._steps[order.step].kind]
         assert order.remote_id is not None
         remote_id = order.remote_id
-        polls = 0
+        polls = failed_polls = 0
         while True:
             with anyio.move_on_after(self._polls.delay_s(polls)):
                 await self._stop.wait()
@@ -417,9 +428,16 @@ class Engine:
                 await self._abort(f"the API refused the credentials ({exc})")
                 raise _Abort from exc
             except (ApiError, XmlError) as exc:
-                # Never lose an order: note the error and keep polling (backing off).
-                await self._db_call(self._store.note_order_error, order.id, f"poll: {exc}")
+                # Never lose an order: note the error and keep polling (backing off); after
+                # MAX_FAILED_POLLS in a row leave it submitted for the next run.
+                failed_polls += 1
+                note = f"poll {failed_polls}: {exc}"
+                await self._db_call(self._store.note_order_error, order.id, note)
+                if failed_polls >= MAX_FAILED_POLLS:
+                    self._give_up(order)
+                    return None
                 continue
+            failed_polls = 0
             if doc.status in TERMINAL:
                 return doc
 

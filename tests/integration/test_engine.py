@@ -7,6 +7,7 @@ per-number report, and the sandbox's own ledger and inventory (what the "API" re
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from orchestrator.limits import Aimd, Backoff, RequestGate, set_testing
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import FaultConfig
-from orchestrator.store import Store
+from orchestrator.store import OrderState, Store
 
 ACCOUNT = "9900012"
 
@@ -63,6 +64,8 @@ class Harness:
         rate_per_s: float = 500.0,
         stop_after_orders: int | None = None,
         timeout_s: float = 5.0,
+        base_path: str = "/api/v2",
+        stop_when: Callable[[Progress], bool] | None = None,
     ) -> RunOutcome:
         store = self.prepare(text)
         creds = self.sandbox.config.credentials
@@ -78,13 +81,15 @@ class Harness:
 
         try:
             async with ApiClient(
-                f"{self.sandbox.base_url}/api/v2", ACCOUNT, credentials, timeout_s=timeout_s
+                f"{self.sandbox.base_url}{base_path}", ACCOUNT, credentials, timeout_s=timeout_s
             ) as client:
                 engine: Engine
 
                 def on_progress(p: Progress) -> None:
                     self.seen.append(p)
                     if stop_after_orders is not None and p.orders_terminal >= stop_after_orders:
+                        engine.request_stop()
+                    if stop_when is not None and stop_when(p):
                         engine.request_stop()
 
                 engine = Engine(
@@ -354,3 +359,39 @@ async def test_request_rate_stays_under_the_sandbox_limit(harness: Harness) -> N
     ledger = harness.sandbox.app.ledger.to_json()
     assert ledger["max_requests_in_any_1s_window"] <= 20
     assert ledger["requests"]["rate_limited"] <= 1
+
+
+async def test_orders_the_api_no_longer_knows_are_left_for_the_next_run(harness: Harness) -> None:
+    """Polls that keep failing (404 for a known id) end the run (aborted), never loop forever,
+    and leave the order submitted in the state file instead of losing it."""
+    harness.sandbox.reconfigure(harness.sandbox.config.with_changes(order_delay_s=60.0), None)
+    imports = _numbers("+1919991", 20)
+    text = _plan_text(_step("import", imports, IMPORT_EXTRA))
+    first = await harness.run(text, stop_when=lambda p: p.orders_submitted >= 2)
+    assert first.reason == "interrupted"
+    harness.sandbox.reconfigure(harness.sandbox.config, None)  # the API forgets every order
+    second = await harness.run(text)
+    assert second.reason == "aborted"
+    assert "could not be placed or followed" in second.message
+    store = Store.open(harness.state_path, readonly=True)
+    try:
+        submitted = store.orders(OrderState.SUBMITTED)
+        assert submitted, "the orders were dropped from the state file"
+        assert all(o.remote_id for o in submitted)
+    finally:
+        store.close()
+    assert Counter(r.status for r in harness.report)["succeeded"] == 0
+
+
+async def test_a_target_without_the_endpoint_aborts_without_failing_numbers(
+    harness: Harness,
+) -> None:
+    """A 404 on create means a wrong target, not bad numbers: abort, fail nothing, send nothing."""
+    imports = _numbers("+1919991", 10)
+    outcome = await harness.run(
+        _plan_text(_step("import", imports, IMPORT_EXTRA)), base_path="/nope/api/v2"
+    )
+    assert outcome.reason == "aborted"
+    assert "does not serve import orders" in outcome.message
+    assert Counter(r.status for r in harness.report) == {"in_order": 10}
+    assert harness.ledger_orders() == []

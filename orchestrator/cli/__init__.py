@@ -25,6 +25,7 @@ _COMMANDS: dict[str, str] = {
     "run": "orchestrator.cli.run_cmd:run",
     "status": "orchestrator.cli.status_cmd:status",
     "report": "orchestrator.cli.report_cmd:report",
+    "convert": "orchestrator.cli.convert_cmd:convert",
 }
 
 

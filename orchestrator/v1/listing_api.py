@@ -1,0 +1,127 @@
+"""Read the v1 `externalTns` order listing live, read-only, for `convert --from-api`.
+
+`GET {v1 base}/accounts/{id}/externalTns?page=1&size=N`, following `Links/next` (reference
+§12). The listing is capped at 1,000 orders per answer and documents no paging of its own; when
+an answer holds fewer orders than its `TotalCount` and names no next page, older orders are
+fetched through `createdDateTo` windows (newest first, de-duplicated by order id) until every
+order is in or no window brings a new one (then a note says the listing is incomplete).
+
+Auth, error mapping and the OAuth2 token come from `orchestrator.client.ApiClient` (the same
+`BWMIGRATE_*` credentials as every other command); this module only adds one read-only GET.
+Only GETs are sent. httpx objects do not leave this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import anyio
+import httpx
+
+from orchestrator.client import ApiClient, Credentials, _Call
+from orchestrator.errors import InputError
+from orchestrator.v1.intent import Note
+from orchestrator.v1.orders import listing_page_info
+
+DEFAULT_PAGE_SIZE = 1000
+MAX_REQUESTS = 1000  # a bound on one listing's GETs, whatever the server answers
+
+
+@dataclass(slots=True)
+class Listing:
+    """The raw pages of one listing, the URL it came from (no credentials), and notes."""
+
+    source: str
+    pages: list[bytes] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def v1_base_url(url: str) -> str:
+    """Check and normalise a v1 base URL: no credentials in it, not v2; bare host -> /api/v1."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"--from-api {url!r}: give an http(s) URL such as "
+            "https://dashboard.bandwidth.com/api/v1"
+        )
+    if parts.username or parts.password:
+        raise InputError(
+            "--from-api: credentials in the URL are refused; set BWMIGRATE_* "
+            "environment variables instead"
+        )
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/v2"):
+        raise InputError(
+            f"--from-api {url!r} is a v2 base: externalTns exists only on v1 "
+            "(/api/v1, /api or /v1.0)"
+        )
+    return urlunsplit((parts.scheme, parts.netloc, path or "/api/v1", "", ""))
+
+
+class _V1Reader(ApiClient):
+    """`ApiClient` on a v1 base, plus one read-only GET returning the raw answer."""
+
+    async def get_listing(self, params: Mapping[str, str]) -> bytes | None:
+        """The listing's bytes, or None when v1 answers 404/204 (no order matches)."""
+        call = _Call("GET", f"{self._account_path}/externalTns")
+        response = await self._send(call, params=params, not_found_ok=True)
+        if response.status_code in (204, 404):
+            return None
+        return response.content
+
+
+async def fetch_external_tns(
+    base_url: str,
+    account_id: str,
+    credentials: Credentials,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Listing:
+    """Every page of the account's v1 externalTns listing (see the module docstring)."""
+    base = v1_base_url(base_url)
+    listing = Listing(source=f"{base}/accounts/{account_id}/externalTns")
+    seen: set[str] = set()
+    expected: int | None = None
+    params: dict[str, str] = {"page": "1", "size": str(page_size)}
+    async with _V1Reader(base, account_id, credentials, transport=transport) as client:
+        for _ in range(MAX_REQUESTS):
+            body = await client.get_listing(params)
+            if body is None:
+                break
+            info = listing_page_info(body, listing.source)
+            new = [i for i in info.order_ids if i not in seen]
+            seen.update(info.order_ids)
+            if new or not listing.pages:
+                listing.pages.append(body)
+            if expected is None:
+                expected = info.total_count
+            if info.next_query:
+                params = dict(parse_qsl(info.next_query))
+                continue
+            if expected is None or len(seen) >= expected or not new or info.oldest_date is None:
+                break
+            params = {"createdDateTo": info.oldest_date}  # older orders, newest first
+        if expected is not None and len(seen) < expected:
+            listing.notes.append(
+                Note(
+                    listing.source,
+                    None,
+                    f"the listing reports {expected} orders but only "
+                    f"{len(seen)} could be read: convert saved listings for the rest",
+                )
+            )
+    return listing
+
+
+def fetch_external_tns_sync(
+    base_url: str, account_id: str, credentials: Credentials, *, page_size: int = DEFAULT_PAGE_SIZE
+) -> Listing:
+    """`fetch_external_tns` from synchronous code (the CLI)."""
+
+    async def run() -> Listing:
+        return await fetch_external_tns(base_url, account_id, credentials, page_size=page_size)
+
+    return anyio.run(run)

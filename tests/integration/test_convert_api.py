@@ -1,0 +1,134 @@
+"""`convert --from-api`: the live v1 externalTns listing over real HTTP (sandbox), read-only."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from orchestrator.client import BasicCredentials, ClientCredentials
+from orchestrator.errors import AuthError, InputError
+from orchestrator.v1.intent import Action, InputKind
+from orchestrator.v1.listing_api import fetch_external_tns, v1_base_url
+from orchestrator.v1.orders import read_listing_pages
+
+ACCOUNT = "9900012"
+
+
+def post_external(sandbox, body: str) -> str:
+    """Create a v1 externalTns order on the sandbox; return its order id."""
+    url = f"{sandbox.base_url}/api/v1/accounts/{ACCOUNT}/externalTns"
+    creds = sandbox.config.credentials
+    r = httpx.post(url, content=body, auth=(creds.username, creds.password),
+                   headers={"Content-Type": "application/xml"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    return r.headers["Location"].rsplit("/", 1)[1]
+
+
+IMPORT = (
+    "<ExternalTnsOrder><SiteId>{site}</SiteId><Action>IMPORT</Action><LoaType>CARRIER</LoaType>"
+    "<TelephoneNumbers>{tns}</TelephoneNumbers></ExternalTnsOrder>"
+)
+REMOVE = (
+    "<ExternalTnsOrder><Action>REMOVE</Action>"
+    "<TelephoneNumbers>{tns}</TelephoneNumbers></ExternalTnsOrder>"
+)
+
+
+def tns(*numbers: str) -> str:
+    return "".join(f"<TelephoneNumber>{n}</TelephoneNumber>" for n in numbers)
+
+
+@pytest.mark.parametrize("prefix", ["/api/v1", "/api", "/v1.0"])
+async def test_listing_is_read_from_every_v1_base_form(sandbox, prefix):
+    """The three v1 base URL forms serve the same listing; its orders become intents."""
+    post_external(sandbox, IMPORT.format(site="743", tns=tns("9198064286", "6673502735")))
+    orders_before = len(sandbox.state.ledger_orders())
+    creds = sandbox.config.credentials
+    listing = await fetch_external_tns(
+        sandbox.base_url + prefix, ACCOUNT, BasicCredentials(creds.username, creds.password)
+    )
+    result = read_listing_pages(listing.pages, listing.source)
+    assert result.kind is InputKind.API_LISTING
+    assert sorted(e.raw for e in result.entries if e.action is Action.IMPORT) == [
+        "6673502735", "9198064286",
+    ]  # fmt: skip
+    assert listing.source.endswith(f"{prefix}/accounts/{ACCOUNT}/externalTns")
+    assert len(sandbox.state.ledger_orders()) == orders_before  # read-only
+
+
+async def test_listing_orders_apply_in_date_order_and_oauth_works(sandbox):
+    """Import then remove of one number: the remove (newer) is applied last; OAuth2 is used."""
+    post_external(sandbox, IMPORT.format(site="743", tns=tns("3035133456")))
+    post_external(sandbox, REMOVE.format(tns=tns("3035133456")))
+    creds = sandbox.config.credentials
+    listing = await fetch_external_tns(
+        sandbox.base_url + "/api/v1",
+        ACCOUNT,
+        ClientCredentials(creds.client_id, creds.client_secret),
+    )
+    result = read_listing_pages(listing.pages, listing.source)
+    assert [e.action for e in result.entries if e.raw == "3035133456"] == [
+        Action.IMPORT,
+        Action.REMOVE,
+    ]
+
+
+async def test_empty_listing_is_no_orders(sandbox):
+    """v1 answers 404 when nothing matches: an empty listing, not an error."""
+    creds = sandbox.config.credentials
+    listing = await fetch_external_tns(
+        sandbox.base_url + "/api/v1", ACCOUNT, BasicCredentials(creds.username, creds.password)
+    )
+    assert listing.pages == []
+
+
+async def test_wrong_credentials_are_an_auth_error(sandbox):
+    """Refused credentials surface as AuthError (exit 3), not as an empty listing."""
+    with pytest.raises(AuthError):
+        await fetch_external_tns(sandbox.base_url + "/api/v1", ACCOUNT, BasicCredentials("x", "y"))
+
+
+async def test_links_next_pages_are_followed():
+    """A server that pages with Links/next is read page by page until the last."""
+    pages = {
+        "1": (
+            '<next>Link=&lt;https://h/api/v1/accounts/1/externalTns?page=2&amp;size=1&gt;;rel="next";</next>',
+            "a",
+            "9198064286",
+        ),
+        "2": ("", "b", "6673502735"),
+    }
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.method == "GET"
+        page = request.url.params.get("page", "1")
+        seen.append(page)
+        link, order_id, tn = pages[page]
+        body = (
+            f"<ExternalTnsOrders><TotalCount>2</TotalCount><Links>{link}</Links><ExternalTnsOrder>"
+            f"<OrderId>{order_id}</OrderId><OrderCreateDate>2023-03-0{page}T00:00:00Z</OrderCreateDate>"
+            f"<Action>REMOVE</Action><TelephoneNumbers><TelephoneNumber>{tn}</TelephoneNumber>"
+            "</TelephoneNumbers><ProcessingStatus>COMPLETE</ProcessingStatus></ExternalTnsOrder>"
+            "</ExternalTnsOrders>"
+        )
+        return httpx.Response(200, content=body.encode())
+
+    listing = await fetch_external_tns(
+        "http://127.0.0.1:9/api/v1", "1", BasicCredentials("u", "p"),
+        page_size=1, transport=httpx.MockTransport(handler),
+    )  # fmt: skip
+    assert seen == ["1", "2"]
+    result = read_listing_pages(listing.pages, listing.source)
+    assert [e.raw for e in result.entries] == ["9198064286", "6673502735"]
+
+
+def test_base_url_checks():
+    """Credentials in the URL and v2 bases are refused; a bare host means /api/v1."""
+    assert (
+        v1_base_url("https://dashboard.bandwidth.com") == "https://dashboard.bandwidth.com/api/v1"
+    )
+    with pytest.raises(InputError, match="credentials in the URL"):
+        v1_base_url("https://u:p@dashboard.bandwidth.com/api/v1")
+    with pytest.raises(InputError, match="v2 base"):
+        v1_base_url("https://api.bandwidth.com/api/v2")

@@ -11,7 +11,8 @@ else escaping to the CLI is a bug and keeps its traceback.
     ├── XmlError                a document is malformed or hostile            (exit 2)
     ├── ApiError                the API answered something we cannot use      (exit 3)
     │   ├── TransientApiError   5xx, timeouts, connection errors (retryable)
-    │   │   └── RateLimitedError  429, with the time the window resets
+    │   │   ├── RateLimitedError  429, with the time the window resets
+    │   │   └── RequestNotSentError  the request never left (retryable even for a POST)
     │   ├── PermanentApiError   4xx with the API's error code and description
     │   │   └── AuthError       401 / 403
     │   └── ResponseLostError   a POST whose outcome is unknown (reconcile, never retry)
@@ -77,6 +78,13 @@ class RateLimitedError(TransientApiError):
     def __init__(self, message: str, retry_at: float | None = None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class RequestNotSentError(TransientApiError):
+    """A fault before the request left this machine (connect error, connect or pool timeout).
+
+    Safe to retry even for a POST: the server cannot have seen it.
+    """
 
 
 class PermanentApiError(ApiError):

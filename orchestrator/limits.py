@@ -11,10 +11,12 @@ Owns *when* a request may go out and *whether* a failed one is tried again, in t
   what is safe to retry).
 
 The gate paces by spacing: two grants are never closer than `1 / rate` seconds, and the first
-grant of a run is a single request, not a bucket's worth. This is exactly what aiolimiter's
-`AsyncLimiter(1, 1 / rate)` does; it is written out here because aiolimiter reads the event
-loop's clock (so it cannot be driven by a test clock), keeps FIFO order (no submit priority) and
-has no public way to change the rate of a live limiter.
+grant of a run is a single request, not a bucket's worth. In production the spacing is
+aiolimiter's `AsyncLimiter(1, 1 / rate)`: a leaky bucket of capacity one, so a start cannot
+burst. Submit priority and pauses sit on top of it (aiolimiter serves its waiters first come,
+first served), and a rate change replaces the limiter, primed so the spacing holds across the
+change. aiolimiter reads the event loop's clock, so tests that drive the gate with a fake clock
+get `SpacingPacer`, the same rule computed from that clock.
 
 Retry rules (DESIGN.md §3):
 
@@ -41,9 +43,11 @@ from enum import IntEnum
 from typing import Protocol, TypeVar
 
 import anyio
+from aiolimiter import AsyncLimiter
 
 from orchestrator.errors import (
     RateLimitedError,
+    RequestNotSentError,
     ResponseLostError,
     TransientApiError,
 )
@@ -63,13 +67,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class RequestNotSentError(TransientApiError):
-    """A fault before the request left this machine (connect error, connect or pool timeout).
-
-    Safe to retry even for a POST: the server cannot have seen it.
-    """
 
 
 # --- 429 headers ---------------------------------------------------------------------------------
@@ -337,6 +334,55 @@ class _Ticket:
         self.wake = anyio.Event()
 
 
+class Pacer(Protocol):
+    """The spacing step of the gate: wait until the next grant at `rate_per_s` may go out."""
+
+    async def ready(self, rate_per_s: float) -> bool:
+        """Return True when a grant may go out now; False after a wait (the gate re-checks)."""
+        ...
+
+
+class AioLimiterPacer:
+    """Spacing by aiolimiter: `AsyncLimiter(1, 1 / rate)`, replaced (primed) on a rate change."""
+
+    # A relative rate change below this keeps the current limiter (AIMD recovers in small steps).
+    CHANGE = 0.02
+
+    def __init__(self) -> None:
+        self._limiter: AsyncLimiter | None = None
+        self._rate_per_s = 0.0
+
+    async def ready(self, rate_per_s: float) -> bool:
+        limiter = self._limiter
+        if limiter is None or abs(rate_per_s - self._rate_per_s) > self.CHANGE * self._rate_per_s:
+            fresh = AsyncLimiter(1, 1.0 / rate_per_s)
+            if limiter is not None:
+                # Prime it: its one slot counts as the grant just made, so the next grant waits a
+                # full new interval instead of going out at once.
+                await fresh.acquire()
+            self._limiter, self._rate_per_s, limiter = fresh, rate_per_s, fresh
+        await limiter.acquire()
+        return True
+
+
+class SpacingPacer:
+    """Spacing computed from an injected clock (deterministic tests): grants `1 / rate` apart."""
+
+    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]):
+        self._clock = clock
+        self._sleep = sleep
+        self._last_grant_at = -math.inf
+
+    async def ready(self, rate_per_s: float) -> bool:
+        now = self._clock()
+        ready_at = self._last_grant_at + 1.0 / rate_per_s
+        if ready_at <= now:
+            self._last_grant_at = now
+            return True
+        await self._sleep(ready_at - now)
+        return False
+
+
 class RequestGate:
     """One burst-free pacer for an API budget, shared by every submit and poll.
 
@@ -345,7 +391,8 @@ class RequestGate:
     - Submits go first: while any submit waits, no poll is granted. Within a priority, FIFO.
     - `pause_until(epoch_s)` holds every caller until then (pauses only ever extend).
 
-    `clock` returns epoch seconds and `sleep` waits; tests inject a fake pair.
+    `clock` returns epoch seconds and `sleep` waits; tests inject a fake pair, and then the
+    spacing is computed from that clock (`SpacingPacer`) instead of by aiolimiter.
     """
 
     def __init__(
@@ -355,6 +402,7 @@ class RequestGate:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         default_pause_s: float = 1.0,
+        pacer: Pacer | None = None,
     ) -> None:
         self.rate = rate
         self.clock = clock
@@ -362,8 +410,11 @@ class RequestGate:
         self.default_pause_s = default_pause_s
         self.counters = GateCounters()
         self._queues: dict[Priority, deque[_Ticket]] = {p: deque() for p in Priority}
-        self._last_grant_at = -math.inf
         self._paused_until = -math.inf
+        if pacer is None:
+            real = clock is time.time and sleep is anyio.sleep
+            pacer = AioLimiterPacer() if real else SpacingPacer(clock, sleep)
+        self._pacer = pacer
 
     @property
     def paused_until(self) -> float | None:
@@ -408,16 +459,16 @@ class RequestGate:
                 await ticket.wake.wait()
                 continue
             now = self.clock()
-            ready_at = self._ready_at(now)
-            if ready_at <= now:
-                self._last_grant_at = now
-                self.counters.requests += 1
-                return now
-            await self.sleep(ready_at - now)
-
-    def _ready_at(self, now: float) -> float:
-        spacing = 1.0 / self.rate.rate_per_s(now)
-        return max(self._last_grant_at + spacing, self._paused_until)
+            if self._paused_until > now:
+                await self.sleep(self._paused_until - now)
+                continue
+            if not await self._pacer.ready(self.rate.rate_per_s(now)):
+                continue
+            now = self.clock()
+            if self._paused_until > now:  # a 429 arrived while pacing: honour its pause
+                continue
+            self.counters.requests += 1
+            return now
 
     def _head(self) -> _Ticket | None:
         for priority in Priority:

@@ -1,13 +1,19 @@
 """Sandbox: a client that knows only the public API can use it without special cases.
 
 Two clients: Bandwidth's official Python numbers SDK (`bandwidth-numbers-sdk`, imported as
-`bandwidth_numbers`; skipped when not installed), and plain httpx speaking only documented
-shapes (always runs). Both create and read TN option orders and call importTnChecker.
+`bandwidth_numbers`, run from its own cached virtualenv because it pins old certifi/idna), and
+plain httpx speaking only documented shapes. Both create and read TN option orders and call
+importTnChecker.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,35 +28,81 @@ def inventory(sandbox):
     return sandbox
 
 
-def test_official_sdk_creates_and_reads_tn_options_and_checks_imports(inventory):
-    """bandwidth_numbers (Basic auth, base URL .../api/v2) creates, gets and lists a TN option
-    order and runs importTnChecker against the sandbox."""
-    sdk = pytest.importorskip("bandwidth_numbers")
-    client = sdk.Client(
-        url=inventory.base_url + "/api/v2",
-        account_id="9900012",
-        username="sandbox",
-        password="sandbox",
+SDK_VERSION = "1.2.0"
+# Runs inside the SDK's own virtualenv: it pins certifi==2019.11.28 and idna==2.8, which must
+# not leak into bwmigrate's environment. Prints what it saw as JSON for the test to check.
+SDK_SCRIPT = """
+import json, sys
+import bandwidth_numbers as sdk
+client = sdk.Client(url=sys.argv[1] + "/api/v2", account_id="9900012",
+                    username="sandbox", password="sandbox")
+account = sdk.Account(client=client)
+order = account.tn_option_orders.create({
+    "customer_order_id": "sdk-order-1",
+    "tn_option_groups": {"tn_option_group": [
+        {"sms": "on", "telephone_numbers": {"telephone_number": ["+12018551020"]}}]},
+})
+fetched = account.tn_option_orders.get(order.order_id)
+listed = account.tn_option_orders.list({"customerOrderId": "sdk-order-1"})
+checked = account.import_tn_checker(["+12018551099", "+14109235436"])
+print(json.dumps({
+    "created_status": order.processing_status,
+    "fetched": [fetched.processing_status, fetched.customer_order_id],
+    "listed_total": listed.total_count,
+    "listed_id": listed.tn_option_order_summary.items[0].order_id,
+    "order_id": order.order_id,
+    "importable": list(checked.import_tn_checker_payload.telephone_numbers.items),
+}))
+"""
+
+
+@pytest.fixture(scope="session")
+def sdk_python() -> Path:
+    """A Python with Bandwidth's official numbers SDK, in its own cached virtualenv.
+
+    `BWMIGRATE_SDK_PYTHON` may name one; otherwise it is built once under the user cache
+    directory (pip from PyPI, as the project's own install does).
+    """
+    given = os.environ.get("BWMIGRATE_SDK_PYTHON")
+    if given:
+        return Path(given)
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    venv = cache / "bwmigrate-tests" / f"bandwidth-numbers-sdk-{SDK_VERSION}"
+    python = venv / "bin" / "python"
+    if not (venv / "ok").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                f"bandwidth-numbers-sdk=={SDK_VERSION}",
+            ],
+            check=True,
+            timeout=300,
+        )
+        (venv / "ok").write_text(SDK_VERSION)
+    return python
+
+
+@pytest.mark.timeout(360)
+def test_official_sdk_creates_and_reads_tn_options_and_checks_imports(inventory, sdk_python):
+    """Bandwidth's official SDK (bandwidth_numbers, Basic auth, base URL .../api/v2) creates,
+    gets and lists a TN option order and runs importTnChecker against the sandbox."""
+    out = subprocess.run(
+        [str(sdk_python), "-c", SDK_SCRIPT, inventory.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    account = sdk.Account(client=client)
-    order = account.tn_option_orders.create(
-        {
-            "customer_order_id": "sdk-order-1",
-            "tn_option_groups": {
-                "tn_option_group": [
-                    {"sms": "on", "telephone_numbers": {"telephone_number": ["+12018551020"]}}
-                ]
-            },
-        }
-    )
-    assert order.processing_status == "RECEIVED"
-    fetched = account.tn_option_orders.get(order.order_id)
-    assert (fetched.processing_status, fetched.customer_order_id) == ("COMPLETE", "sdk-order-1")
-    listed = account.tn_option_orders.list({"customerOrderId": "sdk-order-1"})
-    assert listed.total_count == "1"
-    assert listed.tn_option_order_summary.items[0].order_id == order.order_id
-    result = account.import_tn_checker(["+12018551099", "+14109235436"])
-    assert result.import_tn_checker_payload.telephone_numbers.items == ["+12018551099"]
+    assert out.returncode == 0, out.stderr[-2000:]
+    seen = json.loads(out.stdout)
+    assert seen["created_status"] == "RECEIVED"
+    assert seen["fetched"] == ["COMPLETE", "sdk-order-1"]
+    assert seen["listed_total"] == "1" and seen["listed_id"] == seen["order_id"]
+    assert seen["importable"] == ["+12018551099"]
     assert inventory.state.number("+12018551020").sms_enabled is True
 
 

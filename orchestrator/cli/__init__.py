@@ -26,6 +26,7 @@ _COMMANDS: dict[str, str] = {
     "status": "orchestrator.cli.status_cmd:status",
     "report": "orchestrator.cli.report_cmd:report",
     "convert": "orchestrator.cli.convert_cmd:convert",
+    "scan": "orchestrator.cli.scan_cmd:scan",
 }
 
 

@@ -1,0 +1,175 @@
+"""`bwmigrate scan`: find v1 usage in the customer's code and configuration.
+
+The CLI side: walks the given paths (skipping VCS folders, virtual environments,
+node_modules, caches, binaries, oversized files and every symlink, so nothing outside the tree
+is ever read), reads each file, runs the rule table (`orchestrator.v1.scan_rules`) and prints
+text, JSON or SARIF. `--fix` rewrites only the safe rules' findings in place (atomically,
+keeping the file's mode), prints a unified diff, and re-scans what it wrote.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from orchestrator.errors import ExitCode
+from orchestrator.v1.scan_report import ScanStats, render_json, render_sarif, render_text
+from orchestrator.v1.scan_rules import FIXABLE, Finding, apply_fixes, scan_text
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+_SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", "_darcs", "CVS", ".jj", "node_modules", "bower_components",
+        ".venv", "venv", ".virtualenv", "virtualenv", ".tox", ".nox", "site-packages",
+        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gradle", ".terraform",
+    }
+)  # fmt: skip
+_BINARY_SUFFIXES = frozenset(
+    {
+        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".pdf", ".zip", ".gz", ".tgz",
+        ".bz2", ".xz", ".7z", ".jar", ".war", ".class", ".so", ".dll", ".dylib", ".exe", ".o",
+        ".a", ".pyc", ".pyo", ".whl", ".woff", ".woff2", ".ttf", ".otf", ".mp3", ".mp4", ".wav",
+        ".mov", ".xlsx", ".xls", ".docx", ".db", ".sqlite", ".bin", ".dat", ".nupkg",
+    }
+)  # fmt: skip
+_SNIFF_BYTES = 8192
+
+
+def _is_venv(path: str) -> bool:
+    return os.path.exists(os.path.join(path, "pyvenv.cfg"))
+
+
+def walk(paths: tuple[Path, ...], stats: ScanStats) -> Iterator[Path]:
+    """Every candidate file under `paths`, in a stable order; skipped entries are counted."""
+    for given in paths:
+        if given.is_file():
+            yield given
+            continue
+        for top, dirs, files in os.walk(given, followlinks=False):
+            kept = []
+            for name in sorted(dirs):
+                full = os.path.join(top, name)
+                if os.path.islink(full):
+                    stats.skipped["symlinks"] += 1
+                elif name in _SKIP_DIRS or _is_venv(full):
+                    stats.skipped["excluded folders"] += 1
+                else:
+                    kept.append(name)
+            dirs[:] = kept
+            for name in sorted(files):
+                yield Path(top, name)
+
+
+def read_text(path: Path, stats: ScanStats) -> tuple[str, bool] | None:
+    """(text, is UTF-8) of a scannable file, or None when it is skipped (and counted)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        stats.skipped["unreadable"] += 1
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        stats.skipped["symlinks"] += 1
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        stats.skipped["special files"] += 1
+        return None
+    if path.suffix.lower() in _BINARY_SUFFIXES:
+        stats.skipped["binary"] += 1
+        return None
+    if info.st_size > MAX_FILE_BYTES:
+        stats.skipped["too large"] += 1
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        stats.skipped["unreadable"] += 1
+        return None
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        stats.skipped["binary"] += 1
+        return None
+    stats.files += 1
+    stats.bytes += len(data)
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), False
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fix_file(path: Path, shown: str, text: str, findings: list[Finding]) -> tuple[str, int]:
+    """Rewrite the fixable findings of one file; (unified diff, fixes applied)."""
+    new, applied = apply_fixes(text, findings)
+    if not applied or new == text:
+        return "", 0
+    _write_atomically(path, new)
+    diff = difflib.unified_diff(
+        text.splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile=f"a/{shown}", tofile=f"b/{shown}",
+    )  # fmt: skip
+    return "".join(line if line.endswith("\n") else line + "\n" for line in diff), applied
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print findings as one JSON object.")
+@click.option("--sarif", "as_sarif", is_flag=True, help="Print a SARIF 2.1.0 log.")
+@click.option("--fix", is_flag=True, help="Rewrite v1 base URLs and paths in place (BW001-"
+              "BW004) and print a unified diff; report everything else.")  # fmt: skip
+def scan(paths: tuple[Path, ...], as_json: bool, as_sarif: bool, fix: bool) -> None:
+    """Find v1 API usage in code, scripts and configuration (PATH: files or folders).
+
+    One rule per breaking change of the v2 guide; each finding names file, line, column, rule
+    and the v2 replacement. Skips binaries, VCS folders, virtual environments, node_modules
+    and symlinks. Exit 0 when nothing is found, 1 when something is, 2 on bad usage.
+    """
+    if as_json and as_sarif:
+        raise click.UsageError("give --json or --sarif, not both")
+    stats = ScanStats()
+    findings: list[Finding] = []
+    diffs: list[str] = []
+    for path in walk(paths, stats):
+        read = read_text(path, stats)
+        if read is None:
+            continue
+        text, utf8 = read
+        shown = str(path)
+        found = scan_text(shown, text)
+        if fix and utf8 and any(f.rule.id in FIXABLE for f in found):
+            diff, applied = _fix_file(path, shown, text, found)
+            if applied:
+                diffs.append(diff)
+                stats.fixed += applied
+                stats.fixed_files += 1
+                found = scan_text(shown, path.read_text(encoding="utf-8"))
+        elif fix and not utf8 and any(f.rule.id in FIXABLE for f in found):
+            stats.skipped["not fixed (not UTF-8)"] += 1
+        findings += found
+    if diffs:
+        click.echo("".join(diffs), nl=False, err=as_json or as_sarif)
+    if as_json:
+        click.echo(render_json(findings, stats), nl=False)
+    elif as_sarif:
+        root = Path.cwd().resolve().as_uri().rstrip("/") + "/"
+        click.echo(render_sarif(findings, stats, root), nl=False)
+    else:
+        click.echo(render_text(findings, stats), nl=False)
+    sys.exit(int(ExitCode.FAILED_NUMBERS if findings else ExitCode.OK))

@@ -1,0 +1,209 @@
+"""Scan findings as text (grouped by file, with a summary), JSON, or SARIF 2.1.0.
+
+SARIF: one run; the driver lists every rule (with its level, the guide's change and the v2
+replacement); results point at `file:line:column` with a snippet; fixable findings carry a
+SARIF `fix` (the replacement text for the region). Relative paths are relative to `%SRCROOT%`,
+the directory the scan ran in; columns count Unicode code points (`columnKind`).
+
+Pure: findings and counts in, text out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote
+
+from orchestrator import __version__
+from orchestrator.v1.scan_rules import GUIDE_URL, RULES, Finding
+
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+TOOL_NAME = "bwmigrate-scan"
+
+
+@dataclass(slots=True)
+class ScanStats:
+    """What the walk saw."""
+
+    files: int = 0
+    bytes: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> files
+    fixed: int = 0  # fixes applied (with --fix)
+    fixed_files: int = 0
+
+
+def render_text(findings: list[Finding], stats: ScanStats) -> str:
+    """Findings grouped by file, then a summary per rule."""
+    lines: list[str] = []
+    current = None
+    for f in findings:
+        if f.path != current:
+            if current is not None:
+                lines.append("")
+            lines.append(f.path)
+            current = f.path
+        lines.append(f"  {f.line}:{f.column}  {f.rule.severity:<7}  {f.rule.id} {f.rule.name}")
+        lines.append(f"      {f.message}")
+        lines.append(f"      v2: {f.replacement}{'  (fixable: --fix)' if f.fix else ''}")
+    if findings:
+        lines.append("")
+    lines += _summary_lines(findings, stats)
+    return "\n".join(lines) + "\n"
+
+
+def _summary_lines(findings: list[Finding], stats: ScanStats) -> list[str]:
+    files = len({f.path for f in findings})
+    mb = stats.bytes / 1e6
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())) or "none"
+    lines = [
+        f"{len(findings)} findings in {files} files (scanned {stats.files} files, {mb:.1f} MB; "
+        f"skipped: {skipped})"
+    ]
+    if stats.fixed:
+        lines.append(f"fixed {stats.fixed} findings in {stats.fixed_files} files (diff above)")
+    by_rule = Counter(f.rule.id for f in findings)
+    for rule in RULES:
+        if by_rule[rule.id]:
+            fix = "  fixable with --fix" if rule.fixable else ""
+            lines.append(f"  {rule.id} {rule.name:<28} {by_rule[rule.id]:>6}{fix}")
+    return lines
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "file": f.path,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "end_column": f.end_column,
+        "rule": f.rule.id,
+        "name": f.rule.name,
+        "severity": str(f.rule.severity),
+        "message": f.message,
+        "replacement": f.replacement,
+        "fixable": f.fix is not None,
+        "snippet": f.snippet,
+    }
+
+
+def render_json(findings: list[Finding], stats: ScanStats) -> str:
+    """One JSON object: findings, a summary and the rule table."""
+    doc = {
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "findings": [_finding_json(f) for f in findings],
+        "summary": {
+            "findings": len(findings),
+            "files_with_findings": len({f.path for f in findings}),
+            "files_scanned": stats.files,
+            "bytes_scanned": stats.bytes,
+            "skipped": dict(sorted(stats.skipped.items())),
+            "fixed": stats.fixed,
+            "by_rule": dict(sorted(Counter(f.rule.id for f in findings).items())),
+        },
+        "rules": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "severity": str(r.severity),
+                "change": r.change,
+                "replacement": r.replacement,
+                "fixable": r.fixable,
+            }
+            for r in RULES
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _artifact(path: str) -> dict[str, str]:
+    p = PurePath(path)
+    if p.is_absolute():
+        return {"uri": "file://" + quote(p.as_posix())}
+    return {"uri": quote(p.as_posix()), "uriBaseId": "SRCROOT"}
+
+
+def _region(f: Finding) -> dict[str, Any]:
+    return {
+        "startLine": f.line,
+        "startColumn": f.column,
+        "endLine": f.end_line,
+        "endColumn": f.end_column,
+    }
+
+
+def render_sarif(findings: list[Finding], stats: ScanStats, root_uri: str) -> str:
+    """A SARIF 2.1.0 log; `root_uri` is the `file://` URI (ending in /) of the scan directory."""
+    index = {rule.id: i for i, rule in enumerate(RULES)}
+    rules = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "shortDescription": {"text": r.change},
+            "fullDescription": {"text": f"{r.change}. v2: {r.replacement}"},
+            "help": {"text": f"v2 replacement: {r.replacement}"},
+            "helpUri": GUIDE_URL,
+            "defaultConfiguration": {"level": str(r.severity)},
+            "properties": {"fixable": r.fixable, "tags": ["bandwidth-v2-migration"]},
+        }
+        for r in RULES
+    ]
+    results = []
+    for f in findings:
+        result: dict[str, Any] = {
+            "ruleId": f.rule.id,
+            "ruleIndex": index[f.rule.id],
+            "level": str(f.rule.severity),
+            "message": {"text": f"{f.message}. v2: {f.replacement}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact(f.path),
+                        "region": {**_region(f), "snippet": {"text": f.snippet}},
+                    }
+                }
+            ],
+        }
+        if f.fix is not None:
+            result["fixes"] = [
+                {
+                    "description": {"text": f"replace with {f.fix.text}"},
+                    "artifactChanges": [
+                        {
+                            "artifactLocation": _artifact(f.path),
+                            "replacements": [
+                                {
+                                    "deletedRegion": _region(f),
+                                    "insertedContent": {"text": f.fix.text},
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        results.append(result)
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": TOOL_NAME,
+                        "version": __version__,
+                        "informationUri": GUIDE_URL,
+                        "rules": rules,
+                    }
+                },
+                "originalUriBaseIds": {"SRCROOT": {"uri": root_uri}},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+                "properties": {"filesScanned": stats.files, "bytesScanned": stats.bytes},
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"

@@ -192,6 +192,9 @@ class Exchange:
     """One HTTP exchange, for counting and audit logs; never holds a header or a secret.
 
     `status` is None when the exchange failed without an answer; `error` then names the fault.
+    `request_body` and `response_body` are the XML bytes sent and received (for the audit log
+    to read numbers and error codes from); both are None for the OAuth2 token exchange, whose
+    answer is a secret.
     """
 
     method: str
@@ -201,6 +204,8 @@ class Exchange:
     elapsed_s: float
     customer_order_id: str | None = None
     order_id: str | None = None
+    request_body: bytes | None = field(default=None, repr=False, compare=False)
+    response_body: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,21 +437,35 @@ class ApiClient:
                 data=data,
             )
         except httpx.HTTPError as exc:
-            self._report(call, url, None, _fault_name(exc), started)
+            self._report(call, url, None, _fault_name(exc), started, content, None)
             raise _transport_error(call, exc) from exc
         order_id = call.order_id or (
             _id_from_location(response, call.path) if call.creates else None
         )
         self._report(
-            dataclasses.replace(call, order_id=order_id), url, response.status_code, None, started
+            dataclasses.replace(call, order_id=order_id),
+            url,
+            response.status_code,
+            None,
+            started,
+            content,
+            response.content,
         )
         return response
 
     def _report(
-        self, call: _Call, url: str, status: int | None, error: str | None, started: float
+        self,
+        call: _Call,
+        url: str,
+        status: int | None,
+        error: str | None,
+        started: float,
+        sent: bytes | None,
+        received: bytes | None,
     ) -> None:
         if self._on_exchange is None:
             return
+        secret = url == self._token_url  # the token endpoint's answer is the token itself
         self._on_exchange(
             Exchange(
                 method=call.method,
@@ -456,6 +475,8 @@ class ApiClient:
                 elapsed_s=time.perf_counter() - started,
                 customer_order_id=call.customer_order_id,
                 order_id=call.order_id,
+                request_body=None if secret else sent,
+                response_body=None if secret else received,
             )
         )
 

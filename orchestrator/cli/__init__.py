@@ -25,6 +25,8 @@ _COMMANDS: dict[str, str] = {
     "run": "orchestrator.cli.run_cmd:run",
     "status": "orchestrator.cli.status_cmd:status",
     "report": "orchestrator.cli.report_cmd:report",
+    "doctor": "orchestrator.cli.doctor_cmd:doctor",
+    "rollback": "orchestrator.cli.rollback_cmd:rollback",
     "convert": "orchestrator.cli.convert_cmd:convert",
     "scan": "orchestrator.cli.scan_cmd:scan",
 }

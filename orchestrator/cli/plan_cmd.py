@@ -1,26 +1,56 @@
-"""`bwmigrate plan`: the dry run. Compile a plan, show what would be sent, send nothing."""
+"""`bwmigrate plan`: the dry run. Compile a plan, show what would be sent, send no order.
+
+With `--check`, the numbers of import steps are pre-flighted through `importTnChecker` (read-only)
+on a live target or a rehearsal sandbox; rejected numbers are listed with the API's code and
+excluded from the compiled plan `--out` writes, whose header then records the check. `bwmigrate
+run PLAN --checked FILE` runs exactly that checked plan (see `orchestrator.preflight`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 import click
 from rich.console import Console
 from rich.table import Table
 
+from orchestrator.audit import AuditLog, secret_values
 from orchestrator.cli.loading import load_plan
+from orchestrator.client import ApiClient, BasicCredentials, Credentials, credentials_from_env
 from orchestrator.errors import ExitCode, InputError
+from orchestrator.limits import Aimd, RequestGate
 from orchestrator.plan import CompiledPlan, StepKind, estimate, iter_compiled_rows
+from orchestrator.preflight import CheckOutcome, check_imports, check_record, exclude_numbers
 from orchestrator.xml import build_import_order, build_remove_order, build_tn_option_order
 
 _LIST_LIMIT = 50  # invalid numbers / duplicates listed in human output
 
 
-def plan_summary(plan: CompiledPlan) -> dict[str, Any]:
-    """The dry run as one JSON-ready object (the `--json` contract)."""
+def plan_summary(plan: CompiledPlan, rejected: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The dry run as one JSON-ready object (the `--json` contract).
+
+    `rejected` (step name -> count) are numbers a pre-flight took out of `plan`: they count as
+    read (`total`) and show as `rejected`, per step and overall.
+    """
+    out = _summary(plan)
+    if rejected is not None:
+        out["numbers"]["rejected"] = sum(rejected.values())
+        out["numbers"]["total"] += out["numbers"]["rejected"]
+        for step in out["steps"]:
+            step["rejected"] = rejected.get(step["step"], 0)
+    return out
+
+
+def _summary(plan: CompiledPlan) -> dict[str, Any]:
     est = estimate(plan)
     return {
         "plan": {
@@ -148,17 +178,21 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
         f"{spec.country}  batch size {spec.batch_size}  hash {plan.hash[:12]}"
     )
     table = Table(show_edge=False, pad_edge=False)
-    for col in ("step", "kind", "read", "valid", "invalid", "duplicate", "orders"):
+    checked = "rejected" in summary["numbers"]
+    cols = ("step", "kind", "read", "valid", "invalid", "duplicate")
+    for col in (*cols, *(("rejected",) if checked else ()), "orders"):
         table.add_column(col, justify="left" if col in ("step", "kind") else "right")
-    for s in plan.steps:
+    for s, row in zip(plan.steps, summary["steps"], strict=True):
         orders = str(len(s.orders)) + (f" +{len(s.orders)} sms" if s.spec.enable_messaging else "")
+        rejected = [str(row["rejected"])] if checked else []
         table.add_row(
             s.spec.name,
             s.spec.kind.value,
-            str(s.input_count),
+            str(s.input_count + row.get("rejected", 0)),
             str(len(s.numbers)),
             str(s.invalid_count),
             str(s.duplicate_count),
+            *rejected,
             orders,
         )
     console.print(table)
@@ -166,6 +200,7 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
     console.print(
         f"Numbers: {n['valid']} to send, {n['invalid']} invalid (excluded), "
         f"{n['duplicates']} duplicates dropped"
+        + (f", {n['rejected']} rejected by the pre-flight (excluded)" if checked else "")
     )
     console.print(
         f"Orders: {summary['orders']}  API calls (estimate): "
@@ -184,11 +219,20 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
             console.print(f"  {d.location}  {d.number} (first at {d.first_location})", markup=False)
         if len(plan.duplicates) > _LIST_LIMIT:
             console.print(f"  ... and {len(plan.duplicates) - _LIST_LIMIT} more (see --json)")
-    console.print("\nDry run: nothing was sent.")
+    if "check" not in summary:
+        console.print("\nDry run: nothing was sent.")
 
 
-def write_compiled(plan: CompiledPlan, out: Path, summary: dict[str, Any]) -> None:
-    """Write the compiled plan as JSON Lines: a header object, then one object per number."""
+def write_compiled(
+    plan: CompiledPlan,
+    out: Path,
+    summary: dict[str, Any],
+    check: dict[str, Any] | None = None,
+) -> None:
+    """Write the compiled plan as JSON Lines: a header object, then one object per number.
+
+    With a pre-flight, the header's `check` block records it (`run --checked` reads it).
+    """
     header = {
         "type": "plan",
         "plan": summary["plan"],
@@ -196,6 +240,8 @@ def write_compiled(plan: CompiledPlan, out: Path, summary: dict[str, Any]) -> No
         "steps": summary["steps"],
         "invalid": summary["invalid"],
     }
+    if check is not None:
+        header["check"] = check
     try:
         with out.open("w", encoding="utf-8") as fh:
             fh.write(json.dumps(header) + "\n")
@@ -203,6 +249,98 @@ def write_compiled(plan: CompiledPlan, out: Path, summary: dict[str, Any]) -> No
                 fh.write(json.dumps({"type": "number", **row}) + "\n")
     except OSError as exc:
         raise InputError(f"{out}: cannot write the compiled plan ({exc.strerror})") from exc
+
+
+# --- the pre-flight (--check) ----------------------------------------------------------------
+
+
+def default_check_audit(plan: CompiledPlan) -> Path:
+    """Where `plan --check` logs requests without --audit: state/<name>.check.audit.jsonl."""
+    return Path("state") / f"{plan.spec.name}.check.audit.jsonl"
+
+
+@contextlib.contextmanager
+def plan_sandbox(plan: CompiledPlan) -> Iterator[tuple[str, Credentials]]:
+    """An embedded sandbox prepared for `plan` as `run --sandbox` prepares it (its seed file
+    included, no earlier run); yield its v2 base URL and its public login."""
+    from orchestrator.sandbox.rehearsal import rehearsal_config
+    from orchestrator.sandbox.server import run_sandbox
+
+    seed_file = Path(plan.spec.path).parent / plan.spec.rehearsal if plan.spec.rehearsal else None
+    config = rehearsal_config(plan, seed_file)
+    with run_sandbox(config) as sandbox:
+        creds = config.credentials
+        yield f"{sandbox.base_url}/api/v2", BasicCredentials(creds.username, creds.password)
+
+
+def run_check(
+    plan: CompiledPlan,
+    *,
+    sandbox: bool,
+    target: str | None,
+    audit: Path,
+    environ: dict[str, str],
+    err: Console,
+) -> tuple[CheckOutcome, str]:
+    """Pre-flight the plan's imports on the target; return what was found and the target id."""
+    target_id = "sandbox" if sandbox else (target or "").rstrip("/")
+    with contextlib.ExitStack() as stack:
+        credentials: Credentials
+        if sandbox:
+            base_url, credentials = stack.enter_context(plan_sandbox(plan))
+        else:
+            base_url, credentials = target_id, credentials_from_env(environ)
+        log = AuditLog(
+            audit,
+            context={"command": "plan --check"},
+            session={"plan": plan.spec.name, "plan_hash": plan.hash, "target": target_id},
+            secrets=secret_values(credentials),
+        )
+        stack.callback(log.close)
+        show = err.is_terminal
+
+        def progress(step: str, done: int, total: int) -> None:
+            if show:
+                err.print(f"importTnChecker: {step} {done}/{total}", markup=False)
+
+        async def main() -> CheckOutcome:
+            gate = RequestGate(Aimd(plan.spec.rate.requests_per_s))
+            async with ApiClient(
+                base_url, plan.spec.account_id, credentials, on_exchange=log.record
+            ) as client:
+                return await check_imports(client, gate, plan, on_batch=progress)
+
+        return anyio.run(main), target_id
+
+
+def _print_check(check: dict[str, Any], console: Console) -> None:
+    """The pre-flight for people: counts, rejections grouped by code, then each number."""
+    excluded = check["excluded"]
+    console.print(
+        f"\n[bold]Pre-flight[/]: importTnChecker on {check['target']} checked "
+        f"{check['checked']} numbers in {check['calls']} read-only calls (audit log "
+        f"{check['audit']})"
+    )
+    if not excluded:
+        console.print("Every import number passed the check.")
+    else:
+        console.print(f"[bold]Rejected and excluded[/] ({len(excluded)}):")
+        by_code = Counter((r["code"], r["description"]) for r in excluded)
+        for (code, desc), n in sorted(by_code.items()):
+            console.print(f"  {code} {desc}: {n} numbers", markup=False)
+        for r in excluded[:_LIST_LIMIT]:
+            console.print(f"  {r['step']}  {r['number']}  {r['source']}  {r['code']}", markup=False)
+        if len(excluded) > _LIST_LIMIT:
+            console.print(f"  ... and {len(excluded) - _LIST_LIMIT} more (see --json)")
+    if check["unanswered"]:
+        console.print(
+            f"{len(check['unanswered'])} numbers were in no part of the checker's answer; "
+            "they are kept (not excluded)"
+        )
+    console.print(
+        f"Checked plan hash {check['plan_hash'][:12]} (the plan file's: "
+        f"{check['source_plan_hash'][:12]}). No order was sent."
+    )
 
 
 @click.command()
@@ -214,25 +352,79 @@ def write_compiled(plan: CompiledPlan, out: Path, summary: dict[str, Any]) -> No
     help="Write the compiled plan (every number, E.164, source, order) as JSON Lines.",
 )
 @click.option("--show-xml", is_flag=True, help="Print the body of each step's first order.")
-def plan(plan_path: Path, as_json: bool, out: Path | None, show_xml: bool) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Pre-flight import numbers through importTnChecker (read-only); exclude rejected ones.",
+)
+@click.option("--target", metavar="URL", help="With --check: the v2 API base URL to ask.")
+@click.option(
+    "--sandbox", is_flag=True, help="With --check: ask a rehearsal sandbox prepared for PLAN."
+)
+@click.option(
+    "--audit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --check: audit log file (default state/<plan name>.check.audit.jsonl).",
+)
+def plan(
+    plan_path: Path,
+    as_json: bool,
+    out: Path | None,
+    show_xml: bool,
+    check: bool,
+    target: str | None,
+    sandbox: bool,
+    audit: Path | None,
+) -> None:
     """Dry run: validate PLAN, normalise numbers, cut orders, estimate calls and time.
 
-    Nothing is sent. Exit 0 when every number is valid, 1 when some were invalid (they are
-    excluded and listed), 2 when the plan cannot be used.
+    No order is sent. With --check (and --target URL or --sandbox), import numbers are asked
+    about through importTnChecker (read-only, at most 5000 a call, at the plan's rate); those it
+    rejects are listed with the API's code and left out of the compiled plan --out writes, which
+    `bwmigrate run PLAN --checked FILE` then runs. Exit 0 when every number is valid (and
+    passed), 1 when some were invalid or rejected (excluded and listed), 2 when the plan cannot
+    be used, 3 when the check could not be completed.
     """
+    if (target or sandbox or audit) and not check:
+        raise click.UsageError("--target, --sandbox and --audit go with --check")
+    if check and bool(target) == sandbox:
+        raise click.UsageError("--check needs one of --target URL and --sandbox")
     compiled = load_plan(plan_path)
-    summary = plan_summary(compiled)
+    shown, record = compiled, None
+    if check:
+        audit_file = audit or default_check_audit(compiled)
+        err = Console(stderr=True, highlight=False)
+        outcome, target_id = run_check(
+            compiled,
+            sandbox=sandbox,
+            target=target,
+            audit=audit_file,
+            environ=dict(os.environ),
+            err=err,
+        )
+        shown = exclude_numbers(compiled, outcome.rejections)
+        checked_at = datetime.now(UTC).isoformat(timespec="seconds")
+        record = check_record(compiled, shown, outcome, target=target_id, checked_at=checked_at)
+    rejected = Counter(r["step"] for r in record["excluded"]) if record is not None else None
+    summary = plan_summary(shown, rejected)
+    if record is not None:
+        summary["check"] = {**record, "audit": str(audit_file)}
     if out is not None:
-        write_compiled(compiled, out, summary)
+        write_compiled(shown, out, summary, record)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         console = Console(highlight=False, soft_wrap=True)
-        _print_human(compiled, summary, console)
+        _print_human(shown, summary, console)
+        if record is not None:
+            _print_check(summary["check"], console)
         if out is not None:
             console.print(f"Compiled plan written to {out}")
+            if record is not None:
+                console.print(f"Run it with: bwmigrate run {plan_path} --checked {out} ...")
     if show_xml:
-        for title, body in first_order_xml(compiled):
+        for title, body in first_order_xml(shown):
             click.echo(f"\n--- {title}", err=as_json)
             click.echo(body.decode("utf-8"), err=as_json)
-    sys.exit(int(ExitCode.FAILED_NUMBERS if compiled.invalid else ExitCode.OK))
+    code = ExitCode.FAILED_NUMBERS if compiled.invalid or rejected else ExitCode.OK
+    sys.exit(int(code))

@@ -1,18 +1,59 @@
-"""`bwmigrate report`: one row per number and step with its outcome, as CSV or JSON."""
+"""`bwmigrate report`: one row per number and step with its outcome, as CSV or JSON; with
+`--audit`, one row per API exchange read back from the state file's audit log."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
+from orchestrator.audit import (
+    about_order,
+    audit_path,
+    involves,
+    read_audit,
+    write_audit_csv,
+    write_audit_json,
+)
 from orchestrator.cli.status_cmd import _default_state
 from orchestrator.errors import InputError
+from orchestrator.numbers import NumberRejectedError, normalize_number, to_legacy
 from orchestrator.report import write_csv, write_json
 from orchestrator.store import Store
+
+
+def _audit_lines(
+    path: Path, numbers: tuple[str, ...], order: str | None, run: int | None
+) -> Iterator[dict[str, Any]]:
+    """Exchange lines of an audit log, filtered."""
+    for line in read_audit(path):
+        if line.get("type") != "exchange":
+            continue
+        if run is not None and line.get("run") != run:
+            continue
+        if order is not None and not about_order(line, order):
+            continue
+        if numbers and not any(involves(line, n) for n in numbers):
+            continue
+        yield line
+
+
+def _e164(raw: str) -> str:
+    try:
+        return normalize_number(raw)
+    except NumberRejectedError as exc:
+        raise click.UsageError(f"--number: {exc}") from None
+
+
+def _legacy(number: str) -> str:
+    try:
+        return to_legacy(number)
+    except ValueError:
+        return number
 
 
 @click.command()
@@ -36,9 +77,42 @@ from orchestrator.store import Store
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to FILE instead of stdout.",
 )
-def report(state: Path | None, fmt: str, number_format: str, out: Path | None) -> None:
-    """Every number in every step: input, status, order ids, API error code and description."""
+@click.option(
+    "--audit",
+    is_flag=True,
+    help="Report the audit log instead: one row per API request and answer.",
+)
+@click.option(
+    "--number",
+    "numbers",
+    multiple=True,
+    metavar="N",
+    help="With --audit: only exchanges carrying this number (repeatable).",
+)
+@click.option("--order", metavar="ID", help="With --audit: only this order id / CustomerOrderId.")
+@click.option("--run", "run_id", type=int, help="With --audit: only this run (see `status`).")
+def report(
+    state: Path | None,
+    fmt: str,
+    number_format: str,
+    out: Path | None,
+    audit: bool,
+    numbers: tuple[str, ...],
+    order: str | None,
+    run_id: int | None,
+) -> None:
+    """Every number in every step: input, status, order ids, API error code and description.
+
+    With --audit: every exchange with the API from the audit log beside the state file (time,
+    method, path, status, CustomerOrderId, order id, order status, numbers, error codes),
+    oldest first across rotated segments.
+    """
+    if (numbers or order or run_id is not None) and not audit:
+        raise click.UsageError("--number, --order and --run go with --audit")
     path = state or _default_state()
+    if audit:
+        _report_audit(path, fmt, number_format, out, numbers, order, run_id)
+        return
     store = Store.open(path, readonly=True)
     try:
         with contextlib.ExitStack() as stack:
@@ -56,3 +130,29 @@ def report(state: Path | None, fmt: str, number_format: str, out: Path | None) -
             click.echo(f"{rows} rows written to {out}", err=True)
     finally:
         store.close()
+
+
+def _report_audit(
+    state: Path,
+    fmt: str,
+    number_format: str,
+    out: Path | None,
+    numbers: tuple[str, ...],
+    order: str | None,
+    run_id: int | None,
+) -> None:
+    """`report --audit`: the state file's audit log, filtered, as CSV or JSON."""
+    wanted = tuple(_e164(n) for n in numbers)
+    lines = _audit_lines(audit_path(state), wanted, order, run_id)
+    render = _legacy if number_format == "legacy" else str
+    writer = write_audit_csv if fmt == "csv" else write_audit_json
+    with contextlib.ExitStack() as stack:
+        fh: TextIO = sys.stdout
+        if out is not None:
+            try:
+                fh = stack.enter_context(out.open("w", encoding="utf-8", newline=""))
+            except OSError as exc:
+                raise InputError(f"{out}: cannot write the report ({exc.strerror})") from exc
+        rows = writer(lines, fh, render)
+    if out is not None:
+        click.echo(f"{rows} exchanges written to {out}", err=True)

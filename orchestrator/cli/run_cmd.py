@@ -2,6 +2,12 @@
 
 Re-running the same command resumes from the state file: a finished run sends no request and
 says so; a changed plan is refused. Progress goes to stderr; the summary (or `--json`) to stdout.
+
+A live run (or resume) asks for confirmation first, showing the target, the account and what is
+left to do (`--yes` skips it; without a terminal and without `--yes` it exits 2). `--checked
+FILE` runs the checked plan a `plan --check --out FILE` pre-flight recorded (its rejected numbers
+are stored as failed with the API's code, never sent). Every exchange with the API goes to the
+audit log beside the state file (`orchestrator.audit`).
 """
 
 from __future__ import annotations
@@ -19,15 +25,17 @@ import anyio
 import click
 from rich.console import Console
 
+from orchestrator.audit import AuditLog, audit_path, secret_values
 from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.client import ApiClient, credentials_from_env
+from orchestrator.client import ApiClient, Credentials, credentials_from_env
 from orchestrator.engine import Engine, EngineSettings, RunOutcome
 from orchestrator.errors import ExitCode, InputError, StateMismatchError
 from orchestrator.limits import Aimd, RequestGate
 from orchestrator.plan import CompiledPlan
+from orchestrator.preflight import CheckRecord, apply_check, read_check_record
 from orchestrator.report import summary
-from orchestrator.store import Store
+from orchestrator.store import ExcludedNumber, OrderState, Store
 
 DEFAULT_TARGET = "https://api.bandwidth.com/api/v2"
 
@@ -38,25 +46,126 @@ def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
     return Path("state") / f"{plan.spec.name}{suffix}"
 
 
-def _confirm(plan: CompiledPlan, target: str, yes: bool) -> None:
-    """Show what a real run will change and ask before the first write."""
+def _still_to_do(store: Store) -> list[str]:
+    """What a resumed run has left, per step: numbers not finished, open orders, sent ones."""
+    orders = store.orders()
+    open_orders = {o.step: 0 for o in orders}
+    sent = dict(open_orders)
+    for o in orders:
+        if o.state is not OrderState.DONE:
+            open_orders[o.step] += 1
+        if o.state in (OrderState.SUBMITTING, OrderState.SUBMITTED):
+            sent[o.step] += 1
+    counts = store.counts()
+    finished = sum(c.succeeded for c in counts), sum(c.failed for c in counts)
+    lines = [f"Resuming: {finished[0]} numbers succeeded and {finished[1]} failed so far; left:"]
+    for c in counts:
+        left = c.pending + c.in_order
+        if left:
+            lines.append(
+                f"  {c.name}: {c.kind} {left} numbers, {open_orders.get(c.step, 0)} orders open "
+                f"({sent.get(c.step, 0)} sent, outcome not yet known)"
+            )
+    return lines
+
+
+def _confirm(
+    plan: CompiledPlan,
+    store: Store,
+    target: str,
+    *,
+    fresh: bool,
+    checked: str | None,
+    yes: bool,
+) -> None:
+    """Show what a live run will change (or, resuming, what it has left) and ask first."""
     if yes:
         return
-    lines = [f"About to change live numbers on {target} (account {plan.spec.account_id}):"]
-    for s in plan.steps:
-        extra = " (+ SMS on for the imported numbers)" if s.spec.enable_messaging else ""
-        lines.append(
-            f"  {s.spec.name}: {s.spec.kind.value} {len(s.numbers)} numbers in "
-            f"{len(s.orders)} orders{extra}"
-        )
+    lines = [
+        f"About to change live numbers on {target}, account {plan.spec.account_id}:",
+        f"  plan {plan.spec.name} (hash {plan.hash[:12]}) from {plan.spec.path}",
+        f"  state {store.path}; every request goes to the audit log {audit_path(store.path)}",
+    ]
+    if checked:
+        lines.append(f"  {checked}")
+    if fresh:
+        for s in plan.steps:
+            extra = " (+ SMS on for the imported numbers)" if s.spec.enable_messaging else ""
+            lines.append(
+                f"  {s.spec.name}: {s.spec.kind.value} {len(s.numbers)} numbers in "
+                f"{len(s.orders)} orders{extra}"
+            )
+    else:
+        lines += _still_to_do(store)
     click.echo("\n".join(lines), err=True)
     if not sys.stdin.isatty():
         raise InputError(
             "refusing to change a live account without confirmation: pass --yes "
             "to run non-interactively"
         )
-    if not click.confirm("Proceed?", default=False, err=True):
+    try:
+        go = click.confirm("Proceed?", default=False, err=True)
+    except click.Abort:
+        go = False
+    if not go:
         raise InputError("cancelled; nothing was sent")
+
+
+def _read_checked(path: Path) -> CheckRecord:
+    """The check record in the header line of a compiled plan written by `plan --check`."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            first = fh.readline()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; pass what `plan --check --out` wrote") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the checked plan ({exc})") from exc
+    try:
+        header = json.loads(first)
+    except json.JSONDecodeError:
+        header = None
+    return read_check_record(header, str(path))
+
+
+def _checked_plan(
+    plan: CompiledPlan, path: Path, target_id: str, err: Console
+) -> tuple[CompiledPlan, list[ExcludedNumber], str]:
+    """The plan without the numbers a pre-flight rejected; the excluded rows; a one-line note."""
+    record = _read_checked(path)
+    if record.target == "sandbox" and target_id != "sandbox":
+        raise InputError(
+            f"{path} was checked against the sandbox, which says nothing about the live "
+            f"account: run `bwmigrate plan {plan.spec.path} --check --target {target_id} "
+            "--out FILE` and pass that file"
+        )
+    if record.target not in ("sandbox", target_id):
+        err.print(f"Note: {path} was checked against {record.target}, not {target_id}.")
+    checked, excluded = apply_check(plan, record, str(path))
+    note = (
+        f"{len(excluded)} numbers excluded: importTnChecker on {record.target} rejected them "
+        f"at {record.checked_at} ({path}); they are recorded as failed and never sent"
+    )
+    return checked, excluded, note
+
+
+def _explain_mismatch(store: Store, plan: CompiledPlan, source_hash: str, checked: bool) -> None:
+    """A clearer error than "the plan changed" when only `--checked` differs from the start."""
+    meta = store.meta()
+    stored = meta.get("plan_hash")
+    if stored is None or stored == plan.hash:
+        return
+    started_with = meta.get("checked_file")
+    if started_with and meta.get("checked_source_hash") == source_hash:
+        raise StateMismatchError(
+            f"{store.path}: this run started with --checked {started_with}; pass the same "
+            "file again to resume it"
+            + (" (the file given now records another check)" if checked else "")
+        )
+    if checked and stored == source_hash:
+        raise StateMismatchError(
+            f"{store.path}: this run started without --checked; resume it without, or pass "
+            "another --state file to run the checked plan as a new migration"
+        )
 
 
 def _check_target(store: Store, target_id: str) -> None:
@@ -72,6 +181,7 @@ def _check_target(store: Store, target_id: str) -> None:
 async def _execute(engine: Engine, view: ProgressView | None) -> RunOutcome:
     """Run the engine; first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
     result: RunOutcome | None = None
+    sigterm = signal.getsignal(signal.SIGTERM)
     async with anyio.create_task_group() as tg:
 
         async def watch_signals() -> None:
@@ -91,6 +201,10 @@ async def _execute(engine: Engine, view: ProgressView | None) -> RunOutcome:
 
         tg.start_soon(watch_signals)
         tg.start_soon(run_engine)
+    # Closing the receiver leaves SIGTERM at SIG_DFL (asyncio): give the CLI's handler back, so
+    # a SIGTERM while the run writes its summary still ends in exit 130, not a killed process.
+    if sigterm is not None:
+        signal.signal(signal.SIGTERM, sigterm)
     if result is None:  # a second signal cancelled everything; the store is consistent
         return RunOutcome("interrupted", "cancelled; state saved", engine.progress())
     return result
@@ -116,6 +230,7 @@ def run_plan(
     as_json: bool,
     seed: int | None,
     environ: dict[str, str],
+    checked: Path | None = None,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
     plan = load_plan(plan_path)
@@ -126,7 +241,12 @@ def run_plan(
             f"or --target URL for a live run (the v2 API is {DEFAULT_TARGET})"
         )
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
+    credentials = None if sandbox else credentials_from_env(environ)
     err = Console(stderr=True, highlight=False)
+    source_hash, note = plan.hash, None
+    excluded: list[ExcludedNumber] = []
+    if checked is not None:
+        plan, excluded, note = _checked_plan(plan, checked, target_id, err)
     store = Store.open(state_path)
     try:
         store.acquire_lease(
@@ -136,21 +256,25 @@ def run_plan(
             now=time.time(),
         )
         _check_target(store, target_id)
-        fresh = store.initialize(plan, read_plan_text(plan_path), time.time())
+        _explain_mismatch(store, plan, source_hash, checked is not None)
+        fresh = store.initialize(plan, read_plan_text(plan_path), time.time(), excluded=excluded)
         if fresh:
             store.set_meta("target", target_id)
-        open_orders = [o for o in store.orders() if o.state.value != "done"]
+            if checked is not None:
+                store.set_meta("checked_file", str(checked))
+                store.set_meta("checked_source_hash", source_hash)
+        open_orders = [o for o in store.orders() if o.state is not OrderState.DONE]
         if not open_orders:
             return _report_finished(store, state_path, as_json, err)
-        if not sandbox and fresh:
-            _confirm(plan, target_id, yes)
+        if not sandbox:
+            _confirm(plan, store, target_id, fresh=fresh, checked=note, yes=yes)
         err.print(
             ("Starting" if fresh else "Resuming") + f" {plan.spec.name} against "
             f"{target_id} (state {state_path})"
         )
-        return _run_with_target(
-            plan, store, state_path, sandbox, target_id, as_json, seed, environ, err
-        )
+        if note:
+            err.print(note, markup=False)
+        return _run_with_target(plan, store, state_path, target_id, credentials, as_json, seed, err)
     finally:
         store.close()
 
@@ -186,11 +310,10 @@ def _run_with_target(
     plan: CompiledPlan,
     store: Store,
     state_path: Path,
-    sandbox: bool,
     target_id: str,
+    live_credentials: Credentials | None,
     as_json: bool,
     seed: int | None,
-    environ: dict[str, str],
     err: Console,
 ) -> int:
     """Open the target (embedded sandbox or real API), run the engine, print the result."""
@@ -205,21 +328,38 @@ def _run_with_target(
     run_id = store.start_run(pid=os.getpid(), target=target_id, now=started)
     stack = contextlib.ExitStack()
     with stack:
-        if sandbox:
+        if live_credentials is None:
             from orchestrator.cli.rehearsal import rehearsal_sandbox  # uvicorn only when needed
 
             base_url, credentials = stack.enter_context(rehearsal_sandbox(plan, store))
         else:
-            base_url, credentials = target_id, credentials_from_env(environ)
+            base_url, credentials = target_id, live_credentials
+        audit = AuditLog(
+            audit_path(state_path),
+            context={"command": "run", "run": run_id},
+            session={
+                "command": "run",
+                "plan": plan.spec.name,
+                "plan_hash": plan.hash,
+                "target": target_id,
+                "account_id": plan.spec.account_id,
+            },
+            # the embedded sandbox's login is public (and "sandbox" is also the target's name)
+            secrets=() if live_credentials is None else secret_values(credentials),
+        )
+        stack.callback(audit.close)
         view = stack.enter_context(ProgressView(err, enabled=err.is_terminal and not as_json))
 
         async def main() -> RunOutcome:
             gate = RequestGate(Aimd(rate.requests_per_s))
-            async with ApiClient(base_url, plan.spec.account_id, credentials) as client:
+            async with ApiClient(
+                base_url, plan.spec.account_id, credentials, on_exchange=audit.record
+            ) as client:
                 engine = Engine(store, client, gate, settings, on_progress=view.update)
                 return await _execute(engine, view)
 
         outcome = anyio.run(main)
+        logged = audit.close(outcome=outcome.reason)
     code = _exit_code(outcome)
     p = outcome.progress
     store.end_run(
@@ -243,6 +383,7 @@ def _run_with_target(
             "target": target_id,
             "outcome": outcome.reason,
             "message": outcome.message,
+            "audit_log": str(logged.path),
         },
     )
     if as_json:
@@ -252,8 +393,11 @@ def _run_with_target(
         err.print(
             f"{outcome.message}. Requests: {p.requests} ({p.rate_limited} rate-limited, "
             f"{p.retried} retried) in {obj['elapsed_s']:.1f}s. "
-            f"`bwmigrate report --state {state_path}` lists every number."
+            f"`bwmigrate report --state {state_path}` lists every number; `--audit` every "
+            "request."
         )
+    if logged.error:
+        err.print(f"bwmigrate: warning: the audit log is incomplete: {logged.error}")
     if outcome.reason == "aborted":
         err.print(f"bwmigrate: aborted: {outcome.message}")
     elif outcome.reason == "interrupted":
@@ -280,6 +424,12 @@ def _run_with_target(
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before a live run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object when done.")
 @click.option("--seed", type=int, default=None, help="Seed for retry jitter (reproducible runs).")
+@click.option(
+    "--checked",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The compiled plan `plan PLAN --check --out FILE` wrote: its rejected numbers are "
+    "not sent.",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -288,10 +438,12 @@ def run(
     yes: bool,
     as_json: bool,
     seed: int | None,
+    checked: Path | None,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
-    Run it again to resume after any interruption. Exit 0 all done, 1 some numbers failed,
+    Run it again to resume after any interruption. Every request and answer is logged to
+    <state>.audit.jsonl (`bwmigrate report --audit`). Exit 0 all done, 1 some numbers failed,
     2 bad usage/plan, 3 aborted (failure threshold, API unreachable, credentials), 4 state file
     in use, 130 interrupted (state saved).
     """
@@ -307,5 +459,6 @@ def run(
             as_json=as_json,
             seed=seed,
             environ=dict(os.environ),
+            checked=checked,
         )
     )

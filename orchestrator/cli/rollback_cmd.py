@@ -1,0 +1,225 @@
+"""`bwmigrate rollback`: write the plan that undoes what a run changed (`orchestrator.rollback`).
+
+Reads the state file (read-only; refused while a run holds it), writes a normal plan and its
+number files. Nothing is sent: the rollback is then dry-run, rehearsed and run like any plan.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from orchestrator.cli.status_cmd import _default_state
+from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
+from orchestrator.plan import parse_plan
+from orchestrator.rollback import (
+    ChangedNumber,
+    Reimport,
+    RollbackPlan,
+    RollbackSource,
+    StepFact,
+    build_rollback,
+)
+from orchestrator.store import Store
+
+_OPEN = ("submitting", "submitted")  # order states whose outcome the state file does not know
+
+
+def _facts(store: Store, include_unknown: bool) -> tuple[list[StepFact], Iterator[ChangedNumber]]:
+    """The run's steps, and the numbers it changed (or, with include_unknown, may have)."""
+    steps = store.steps()
+    names = {s.id: s.name for s in steps}
+    facts = [
+        StepFact(
+            name=s.name,
+            kind=s.kind,
+            sms=s.settings.get("sms"),
+            chained_from=names.get(s.chained_from) if s.chained_from is not None else None,
+        )
+        for s in steps
+    ]
+    wanted = {"succeeded", "in_order"} if include_unknown else {"succeeded"}
+
+    def changed() -> Iterator[ChangedNumber]:
+        for row in store.iter_report():
+            if row.status in wanted and row.e164:
+                yield ChangedNumber(row.step, row.e164, row.note)
+
+    return facts, changed()
+
+
+def _source(store: Store) -> RollbackSource:
+    """What the state file says about the run and its plan."""
+    meta = store.meta()
+    text, path = meta.get("plan_text"), meta.get("plan_path") or str(store.path)
+    if text is None or "plan_hash" not in meta:
+        raise StateMismatchError(f"{store.path}: no plan stored here; nothing ran from it")
+    try:
+        spec = parse_plan(text, path)
+    except PlanError as exc:
+        raise StateMismatchError(
+            f"{store.path}: the plan stored in the state file no longer parses ({exc}); "
+            "use the bwmigrate version that ran it"
+        ) from exc
+    return RollbackSource(spec, meta["plan_hash"], str(store.path), meta.get("target"))
+
+
+def build_from_state(
+    state: Path, out: Path, *, reimport: Reimport | None, include_unknown: bool
+) -> tuple[RollbackPlan, dict[str, int]]:
+    """Read the state file and build its rollback plan; also the orders by state."""
+    store = Store.open(state, readonly=True)
+    try:
+        holder = store.lease_holder()
+        if holder is not None:
+            raise StateLockedError(
+                f"{state}: a run holds this state file (pid {holder.get('pid')}); wait for it "
+                "to end, then write the rollback of what it did"
+            )
+        orders = store.order_counts()
+        unknown = sum(orders.get(s, 0) for s in _OPEN)
+        if unknown and not include_unknown:
+            raise InputError(
+                f"{state}: {unknown} orders were sent but their outcome is not recorded yet; "
+                "resume the run to settle them, or pass --include-unknown to undo their numbers "
+                "too (undoing a change that did not happen is refused harmlessly by the API, "
+                "e.g. 5158 for a removal)"
+            )
+        source = _source(store)
+        steps, changed = _facts(store, include_unknown)
+        written_at = datetime.now(UTC).isoformat(timespec="seconds")
+        plan = build_rollback(
+            source, steps, changed, file_stem=out.stem, written_at=written_at, reimport=reimport
+        )
+    finally:
+        store.close()
+    return plan, orders
+
+
+def _write(plan: RollbackPlan, out: Path, force: bool) -> list[Path]:
+    """Write the plan and its number files; refuse to overwrite unless forced."""
+    targets = [out, *(out.parent / name for name in plan.files)]
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        raise InputError(
+            f"{existing[0]} exists; a rollback plan may already be running from it. "
+            "Pass --force to overwrite, or choose another --out"
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for name, text in plan.files.items():
+            (out.parent / name).write_text(text, encoding="utf-8")
+        out.write_text(plan.text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write the rollback plan ({exc.strerror})") from exc
+    return targets
+
+
+@click.command()
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="State file of the run to undo (default: the only one in state/).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rollback plan (its number files go beside it).",
+)
+@click.option("--site-id", help="Re-import numbers the run removed into this site.")
+@click.option("--sip-peer-id", help="...and this SIP peer (default: the site's default).")
+@click.option(
+    "--loa-type",
+    type=click.Choice(["CARRIER", "SUBSCRIBER"]),
+    default="CARRIER",
+    show_default=True,
+    help="LoaType of the re-import.",
+)
+@click.option("--enable-messaging", is_flag=True, help="Turn SMS on for the numbers re-imported.")
+@click.option(
+    "--include-unknown",
+    is_flag=True,
+    help="Also undo numbers in orders sent whose outcome is not recorded.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing rollback plan.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def rollback(
+    state: Path | None,
+    out: Path,
+    site_id: str | None,
+    sip_peer_id: str | None,
+    loa_type: str,
+    enable_messaging: bool,
+    include_unknown: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Write the plan that undoes what a run changed; nothing is sent.
+
+    Numbers the run imported are removed; SMS it turned on is turned off and the reverse;
+    numbers it removed are imported again into --site-id (when given). Only changes that
+    succeeded are undone. Review the result with `bwmigrate plan`, rehearse it with
+    `bwmigrate run OUT --sandbox`, then run it. Exit 0 written (or nothing to undo), 2 bad
+    usage, 4 a run holds the state file.
+    """
+    if (sip_peer_id or enable_messaging) and not site_id:
+        raise click.UsageError("--sip-peer-id and --enable-messaging need --site-id")
+    if site_id is not None and not site_id.isdigit():
+        raise click.UsageError(f"--site-id must be digits, got {site_id!r}")
+    reimport = (
+        Reimport(site_id, sip_peer_id, loa_type, enable_messaging) if site_id is not None else None
+    )
+    path = state or _default_state()
+    plan, orders = build_from_state(path, out, reimport=reimport, include_unknown=include_unknown)
+    written = _write(plan, out, force) if plan.steps else []
+    obj: dict[str, Any] = {
+        "state": str(path),
+        "out": str(out) if plan.steps else None,
+        "name": plan.name,
+        "numbers": plan.numbers,
+        "steps": [
+            {
+                "step": s.name,
+                "kind": s.kind.value,
+                "sms": s.sms,
+                "numbers": len(s.numbers),
+                "undoes": s.undoes,
+                "file": str(out.parent / s.file),
+            }
+            for s in plan.steps
+        ],
+        "not_undone": plan.not_undone,
+        "orders_never_sent": orders.get("planned", 0),
+    }
+    if as_json:
+        click.echo(json.dumps(obj, indent=2))
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if not plan.steps:
+        err.print(f"Nothing to undo: no change of {path} succeeded. No file written.")
+    else:
+        err.print(f"Rollback plan {plan.name} written to {written[0]}:", markup=False)
+        for step in plan.steps:
+            what = {"remove": "remove", "import": "import again"}.get(
+                step.kind.value, f"SMS {step.sms}"
+            )
+            err.print(
+                f"  {step.name}: {what} {len(step.numbers)} numbers "
+                f"(undoes {', '.join(step.undoes)})",
+                markup=False,
+            )
+        err.print(
+            f"Next: bwmigrate plan {out}; bwmigrate run {out} --sandbox; "
+            f"bwmigrate run {out} --target URL",
+            markup=False,
+        )
+    for note in plan.not_undone:
+        err.print(f"Not undone: {note}", markup=False)
+    sys.exit(0)

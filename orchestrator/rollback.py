@@ -1,0 +1,263 @@
+"""The rollback plan: what a run changed (as its state file records it) -> a plan that undoes it.
+
+Undoing is itself a plan, so it is dry-run, rehearsed, rate-limited, resumable and reported like
+any other. Only numbers whose change *succeeded* are undone; per number, the net effect wins:
+
+    imported by the run                       -> removed (a removal restores the number to its
+                                                 pre-import state, messaging included)
+    removed by the run                        -> imported again, when the operator says where
+                                                 (site, SIP peer); otherwise listed as not undone
+    SMS turned on by a messaging step         -> SMS off
+    SMS turned off by a messaging step        -> SMS on
+    SMS "turned on" that was already on       -> left alone (the API's warning says so: the run
+    (the API's "already enabled" warning)        did not change it)
+
+The chained TN option order of an import needs no step of its own: removing the number undoes
+it. What the state file cannot know is not guessed: a removed number's messaging settings and
+campaign, an SMS-off number's campaign, and whether an imported number had been imported on this
+account before the run (re-importing resets its attributes; removing it then is not a restore).
+
+Pure: facts in, TOML text and number-file contents out. No I/O, no clock, no environment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from orchestrator.plan import PlanSpec, StepKind
+
+_ALREADY = re.compile(r"already\s+(enabled|disabled)", re.IGNORECASE)
+_NAME_MAX = 64
+
+
+@dataclass(frozen=True, slots=True)
+class StepFact:
+    """A step of the run as its state file holds it."""
+
+    name: str
+    kind: StepKind
+    sms: str | None = None  # "on" | "off" for messaging steps
+    chained_from: str | None = None  # the import step a chained TN option step belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedNumber:
+    """A number whose change succeeded in a step, with the API's warning note, if any."""
+
+    step: str
+    number: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reimport:
+    """Where numbers the run removed go back to (the state file does not know)."""
+
+    site_id: str
+    sip_peer_id: str | None = None
+    loa_type: str = "CARRIER"
+    enable_messaging: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackSource:
+    """The run being undone."""
+
+    spec: PlanSpec
+    plan_hash: str
+    state_path: str
+    target: str | None
+
+
+@dataclass(slots=True)
+class RollbackStep:
+    """One step of the rollback plan and the numbers it sends."""
+
+    name: str
+    kind: StepKind
+    numbers: list[str]
+    undoes: list[str]  # the original steps whose changes it reverses
+    file: str
+    sms: str | None = None
+
+
+@dataclass(slots=True)
+class RollbackPlan:
+    """The plan text, its number files (name -> contents), its steps, and what is not undone."""
+
+    name: str
+    text: str
+    files: dict[str, str]
+    steps: list[RollbackStep]
+    not_undone: list[str] = field(default_factory=list)
+
+    @property
+    def numbers(self) -> int:
+        """Numbers the rollback changes."""
+        return sum(len(s.numbers) for s in self.steps)
+
+
+@dataclass(slots=True)
+class _Net:
+    """Per-number effects collected from the run, first step first."""
+
+    imported: dict[str, str] = field(default_factory=dict)
+    removed: dict[str, str] = field(default_factory=dict)
+    sms_on: dict[str, str] = field(default_factory=dict)
+    sms_off: dict[str, str] = field(default_factory=dict)
+    unchanged: int = 0
+
+
+def _collect(steps: Sequence[StepFact], changed: Iterable[ChangedNumber]) -> _Net:
+    """Sort succeeded numbers by what their step did to them."""
+    by_name = {s.name: s for s in steps}
+    net = _Net()
+    for row in changed:
+        step = by_name.get(row.step)
+        if step is None or step.chained_from is not None:
+            continue  # a chained SMS-on order is undone by removing the imported number
+        if step.kind is StepKind.IMPORT:
+            net.imported.setdefault(row.number, step.name)
+        elif step.kind is StepKind.REMOVE:
+            net.removed.setdefault(row.number, step.name)
+        elif row.note and _ALREADY.search(row.note):
+            net.unchanged += 1
+        elif step.sms == "on":
+            net.sms_on.setdefault(row.number, step.name)
+        elif step.sms == "off":
+            net.sms_off.setdefault(row.number, step.name)
+    return net
+
+
+def rollback_name(plan_name: str) -> str:
+    """`<plan name>-rollback`, within the 64 characters a plan name may have."""
+    suffix = "-rollback"
+    return plan_name[: _NAME_MAX - len(suffix)] + suffix
+
+
+def build_rollback(
+    source: RollbackSource,
+    steps: Sequence[StepFact],
+    changed: Iterable[ChangedNumber],
+    *,
+    file_stem: str,
+    written_at: str,
+    reimport: Reimport | None = None,
+) -> RollbackPlan:
+    """The rollback plan of a run. Number files are named `<file_stem>.<step>.txt`."""
+    net = _collect(steps, changed)
+    hosting = net.imported.keys() | net.removed.keys()
+    plan = RollbackPlan(rollback_name(source.spec.name), "", {}, [])
+
+    def add(name: str, kind: StepKind, found: dict[str, str], sms: str | None = None) -> None:
+        hosting_step = kind in (StepKind.REMOVE, StepKind.IMPORT)
+        numbers = [n for n in found if hosting_step or n not in hosting]
+        if numbers:
+            undoes = sorted(set(found[n] for n in numbers))
+            file = f"{file_stem}.{name}.txt"
+            plan.steps.append(RollbackStep(name, kind, numbers, undoes, file, sms))
+
+    add("undo-imports", StepKind.REMOVE, net.imported)
+    add("undo-sms-on", StepKind.MESSAGING, net.sms_on, "off")
+    add("undo-sms-off", StepKind.MESSAGING, net.sms_off, "on")
+    if net.removed and reimport is not None:
+        add("undo-removals", StepKind.IMPORT, net.removed)
+    elif net.removed:
+        plan.not_undone.append(
+            f"{len(net.removed)} numbers removed by the run are not re-imported: the state file "
+            "does not know their site (give --site-id to re-import them)"
+        )
+    if net.unchanged:
+        plan.not_undone.append(
+            f"{net.unchanged} numbers the run asked to change already had that SMS setting "
+            "(the API said so); they are left as they are"
+        )
+    if net.sms_off:
+        plan.not_undone.append(
+            "SMS turned back on does not restore a 10DLC campaign the numbers had: the state "
+            "file does not record it"
+        )
+    if net.removed and reimport is not None:
+        plan.not_undone.append(
+            "re-imported numbers get the site and SIP peer given here; their earlier messaging "
+            "settings and campaign are not recorded in the state file"
+        )
+    for step in plan.steps:
+        plan.files[step.file] = _number_file(step, source)
+    plan.text = _render(plan, source, written_at, reimport)
+    return plan
+
+
+def _number_file(step: RollbackStep, source: RollbackSource) -> str:
+    """One E.164 number per line, after a comment saying where they come from."""
+    head = (
+        f"# {step.name}: {len(step.numbers)} numbers changed by step(s) "
+        f"{', '.join(step.undoes)} of plan {source.spec.name} (state {source.state_path})\n"
+    )
+    return head + "\n".join(step.numbers) + "\n"
+
+
+def _q(text: str) -> str:
+    """A TOML basic string (JSON's escapes are a subset of TOML's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _describe(step: RollbackStep) -> str:
+    what = {
+        StepKind.REMOVE: "remove",
+        StepKind.IMPORT: "import again",
+        StepKind.MESSAGING: f"SMS {step.sms}",
+    }[step.kind]
+    return f"{step.name}: {what} {len(step.numbers)} numbers (undoes {', '.join(step.undoes)})"
+
+
+def _render(
+    plan: RollbackPlan, source: RollbackSource, written_at: str, reimport: Reimport | None
+) -> str:
+    """The plan file."""
+    spec = source.spec
+    lines = [
+        f"# Rollback of plan {spec.name!r} (hash {source.plan_hash[:12]}) as recorded in",
+        f"# {source.state_path}"
+        + (f" (run against {source.target})" if source.target else "")
+        + f"; written {written_at}.",
+        "# It undoes what that run changed:",
+        *(f"#   {_describe(s)}" for s in plan.steps),
+    ]
+    if plan.not_undone:
+        lines.append("# Not undone:")
+        lines.extend(f"#   {note}" for note in plan.not_undone)
+    lines += [
+        "# Review it with `bwmigrate plan`, rehearse it with `bwmigrate run --sandbox`, then run",
+        "# it like any plan (it has its own state file and is resumable).",
+        "",
+        f"name = {_q(plan.name)}",
+        f"account_id = {_q(spec.account_id)}",
+        f"country = {_q(spec.country)}",
+        f"batch_size = {spec.batch_size}",
+        "",
+        "[rate]",
+        f"requests_per_s = {spec.rate.requests_per_s!r}",
+        f"max_orders_in_flight = {spec.rate.max_orders_in_flight}",
+        f"poll_interval_s = {spec.rate.poll_interval_s!r}",
+        f"expected_order_s = {spec.rate.expected_order_s!r}",
+        "",
+        "[failure_threshold]",
+        f"max_failed_percent = {spec.failure_threshold.max_failed_percent!r}",
+        f"min_finished = {spec.failure_threshold.min_finished}",
+    ]
+    for step in plan.steps:
+        lines += ["", "[[steps]]", f"kind = {_q(step.kind.value)}", f"name = {_q(step.name)}"]
+        if step.kind is StepKind.MESSAGING:
+            lines.append(f"sms = {_q(step.sms or '')}")
+        if step.kind is StepKind.IMPORT and reimport is not None:
+            lines.append(f"site_id = {_q(reimport.site_id)}")
+            if reimport.sip_peer_id:
+                lines.append(f"sip_peer_id = {_q(reimport.sip_peer_id)}")
+            lines.append(f"loa_type = {_q(reimport.loa_type)}")
+            lines.append(f"enable_messaging = {str(reimport.enable_messaging).lower()}")
+        lines.append(f"files = [{_q(step.file)}]")
+    return "\n".join(lines) + "\n"

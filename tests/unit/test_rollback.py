@@ -1,0 +1,152 @@
+"""The rollback plan from store facts: what is undone, what is not, and that it is a valid plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.plan import StepKind, compile_plan, parse_plan
+from orchestrator.rollback import (
+    ChangedNumber,
+    Reimport,
+    RollbackSource,
+    StepFact,
+    build_rollback,
+    rollback_name,
+)
+
+ORIGINAL = """
+name = "acme"
+account_id = "9900012"
+batch_size = 50
+[rate]
+requests_per_s = 7
+[failure_threshold]
+max_failed_percent = 20
+min_finished = 10
+[[steps]]
+kind = "import"
+name = "hosted"
+site_id = "743"
+enable_messaging = true
+numbers = ["+19195550100"]
+"""
+
+STEPS = [
+    StepFact("hosted", StepKind.IMPORT),
+    StepFact("gone", StepKind.REMOVE),
+    StepFact("sms-on", StepKind.MESSAGING, sms="on"),
+    StepFact("sms-off", StepKind.MESSAGING, sms="off"),
+    StepFact("hosted:sms-on", StepKind.MESSAGING, sms="on", chained_from="hosted"),
+]
+
+
+def _source() -> RollbackSource:
+    return RollbackSource(parse_plan(ORIGINAL, "acme.toml"), "ab" * 32, "state/acme.db", "sandbox")
+
+
+def _build(changed: list[ChangedNumber], reimport: Reimport | None = None):  # type: ignore[no-untyped-def]
+    return build_rollback(
+        _source(),
+        STEPS,
+        changed,
+        file_stem="undo",
+        written_at="2026-01-01T00:00:00+00:00",
+        reimport=reimport,
+    )
+
+
+def _compile(text: str, files: dict[str, str]):  # type: ignore[no-untyped-def]
+    return compile_plan(parse_plan(text, "undo.toml"), lambda name: files[name].encode())
+
+
+def test_each_kind_of_change_is_inverted_into_its_own_step() -> None:
+    """Imports become removals, SMS on becomes off and off becomes on."""
+    plan = _build(
+        [
+            ChangedNumber("hosted", "+19195550100"),
+            ChangedNumber("hosted:sms-on", "+19195550100"),
+            ChangedNumber("sms-on", "+19195550200"),
+            ChangedNumber("sms-off", "+19195550300"),
+        ]
+    )
+    got = {(s.name, s.kind, s.sms): s.numbers for s in plan.steps}
+    assert got == {
+        ("undo-imports", StepKind.REMOVE, None): ["+19195550100"],
+        ("undo-sms-on", StepKind.MESSAGING, "off"): ["+19195550200"],
+        ("undo-sms-off", StepKind.MESSAGING, "on"): ["+19195550300"],
+    }
+
+
+def test_the_rollback_is_a_plan_that_compiles_with_the_original_settings() -> None:
+    """The TOML parses and compiles; account, batch size, rate and threshold are kept."""
+    plan = _build(
+        [ChangedNumber("hosted", "+19195550100"), ChangedNumber("sms-on", "+19195550200")]
+    )
+    compiled = _compile(plan.text, plan.files)
+    spec = compiled.spec
+    assert spec.name == "acme-rollback"
+    assert (spec.account_id, spec.batch_size) == ("9900012", 50)
+    assert spec.rate.requests_per_s == 7
+    assert spec.failure_threshold.max_failed_percent == 20
+    assert [s.numbers for s in compiled.steps] == [["+19195550100"], ["+19195550200"]]
+    assert not compiled.invalid
+
+
+def test_a_number_imported_by_the_run_is_only_removed_not_also_reconfigured() -> None:
+    """Removal restores the number entirely, so no messaging step touches it (no conflict)."""
+    plan = _build(
+        [ChangedNumber("hosted", "+19195550100"), ChangedNumber("sms-off", "+19195550100")]
+    )
+    assert [(s.name, s.numbers) for s in plan.steps] == [("undo-imports", ["+19195550100"])]
+    _compile(plan.text, plan.files)
+
+
+def test_sms_the_api_said_was_already_on_is_left_alone() -> None:
+    """A number the run did not change (the API's "already Enabled" warning) is not turned off."""
+    warning = "SMS is already Enabled or number is in processing."
+    plan = _build(
+        [ChangedNumber("sms-on", "+19195550200", warning), ChangedNumber("sms-on", "+19195550201")]
+    )
+    assert [s.numbers for s in plan.steps] == [["+19195550201"]]
+    assert any("already had that SMS setting" in note for note in plan.not_undone)
+
+
+def test_removed_numbers_are_reimported_only_where_the_operator_says() -> None:
+    """Without a site the removals are listed as not undone; with one they become an import."""
+    changed = [ChangedNumber("gone", "+19195550400")]
+    without = _build(changed)
+    assert without.steps == []
+    assert any("--site-id" in note for note in without.not_undone)
+    with_site = _build(changed, Reimport("486", "500025", "SUBSCRIBER", enable_messaging=True))
+    step = _compile(with_site.text, with_site.files).steps[0]
+    assert step.numbers == ["+19195550400"]
+    assert (step.spec.kind, step.spec.site_id, step.spec.sip_peer_id) == (
+        StepKind.IMPORT,
+        "486",
+        "500025",
+    )
+    assert (step.spec.loa_type, step.spec.enable_messaging) == ("SUBSCRIBER", True)
+
+
+def test_number_files_keep_the_run_order_and_say_where_they_come_from() -> None:
+    """One E.164 number per line, in the order the run changed them, after a comment."""
+    numbers = [f"+1919555{i:04d}" for i in (7, 3, 5)]
+    plan = _build([ChangedNumber("hosted", n) for n in numbers])
+    text = plan.files["undo.undo-imports.txt"]
+    assert text.splitlines()[0].startswith("# undo-imports: 3 numbers changed by step(s) hosted")
+    assert text.splitlines()[1:] == numbers
+
+
+def test_nothing_changed_gives_no_steps() -> None:
+    """A run that changed nothing has nothing to undo."""
+    assert _build([]).steps == []
+
+
+@pytest.mark.parametrize("name", ["a", "x" * 64])
+def test_the_rollback_name_is_always_a_valid_plan_name(name: str) -> None:
+    """`<name>-rollback`, cut to the 64 characters a plan name allows."""
+    out = rollback_name(name)
+    assert out.endswith("-rollback") and len(out) <= 64
+    step = '[[steps]]\nkind = "remove"\nnumbers = ["+19195550100"]\n'
+    text = f'name = "{out}"\naccount_id = "1"\n{step}'
+    assert parse_plan(text, "p.toml").name == out

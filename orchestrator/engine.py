@@ -62,6 +62,7 @@ from orchestrator.xml import (
 TERMINAL = frozenset({"COMPLETE", "PARTIAL", "FAILED", "EXCEPTION"})
 _API_KIND = {StepKind.IMPORT: "import", StepKind.REMOVE: "remove", StepKind.MESSAGING: "tnoptions"}
 MAX_REPOSTS = 5  # an order proved absent this many times is left for the next run
+COUNTERS_EVERY_S = 2.0  # how often a run saves its request counters for `status`
 MAX_FAILED_POLLS = 20  # polls failing in a row before an order is left for the next run
 
 
@@ -231,7 +232,13 @@ class Engine:
             self._step_done[step_id].set()
 
     async def _watch_stop(self, tg: anyio.abc.TaskGroup) -> None:
-        """End the run when everything is done; on a stop request, just let tasks wind down."""
+        """End the run when everything is done; on a stop request, just let tasks wind down.
+
+        Meanwhile, report progress twice a second and save the request counters every
+        `COUNTERS_EVERY_S` into this run's row, so `bwmigrate status` sees them during the run.
+        """
+        run_id = await self._db_call(self._store.open_run_id)
+        saved_at = self._clock()
         while True:
             if not self._has_open_work():
                 tg.cancel_scope.cancel()
@@ -239,6 +246,18 @@ class Engine:
             with anyio.move_on_after(0.5):
                 await self._stop.wait()
             self._on_progress(self.progress())
+            if run_id is not None and self._clock() - saved_at >= COUNTERS_EVERY_S:
+                saved_at = self._clock()
+                c = self._gate.counters
+                await self._db_call(
+                    functools.partial(
+                        self._store.update_run_counters,
+                        run_id,
+                        requests=c.requests,
+                        rate_limited=c.rate_limited,
+                        retried=c.retried,
+                    )
+                )
             if self._stop.is_set() and self._in_flight == 0:
                 tg.cancel_scope.cancel()
                 return

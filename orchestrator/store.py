@@ -809,6 +809,21 @@ class Store:
             assert cur.lastrowid is not None
             return cur.lastrowid
 
+    def open_run_id(self) -> int | None:
+        """The run this lease holder started and has not ended (None outside a run)."""
+        rows = self._query("SELECT max(id) FROM runs WHERE ended_at IS NULL")
+        return rows[0][0] if rows else None
+
+    def update_run_counters(
+        self, run_id: int, *, requests: int, rate_limited: int, retried: int
+    ) -> None:
+        """Record a running run's request counters (read by `status` during the run)."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE runs SET requests=?, rate_limited=?, retried=? WHERE id=?",
+                (requests, rate_limited, retried, run_id),
+            )
+
     def end_run(
         self,
         run_id: int,

@@ -7,6 +7,7 @@ only the client side, exactly like a crashed cutover against the real API.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -303,3 +304,75 @@ def test_missing_credentials_are_a_clear_error(
     )
     assert out.returncode == 2
     assert "BWMIGRATE_CLIENT_ID" in out.stderr and "Traceback" not in out.stderr
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("sandbox_proc", [("--order-delay-s", "30")], indirect=True)
+def test_status_during_a_run_shows_live_counts(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """While a run waits on slow orders, status (read-only) shows it running, with requests."""
+    plan = _write_plan(tmp_path, 40, [])
+    state = tmp_path / "state.db"
+    child = subprocess.Popen(
+        _run_args(plan, sandbox_proc, state),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        doc: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            out = _cli("status", "--state", str(state), "--json")
+            if out.returncode == 0:
+                doc = json.loads(out.stdout)
+                if doc["requests"]["total"] >= 4:
+                    break
+            time.sleep(0.2)
+        assert doc["running"] is True
+        assert doc["requests"]["total"] >= 4  # 4 creates, then polls, saved during the run
+        assert doc["numbers"]["total"] == 80 and doc["numbers"]["pending"] == 80
+        assert doc["orders"]["submitted"] == 4
+    finally:
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=30) == 130
+    after = json.loads(_cli("status", "--state", str(state), "--json").stdout)
+    assert after["running"] is False
+
+
+def test_report_csv_json_and_legacy_numbers(sandbox_proc: SandboxProcess, tmp_path: Path) -> None:
+    """report writes one row per number and step; legacy prints +1 numbers as 10 digits."""
+    plan = _write_plan(tmp_path, 12, [])
+    (tmp_path / "import.csv").write_text((tmp_path / "import.csv").read_text() + "6.67229E+09\n")
+    state = tmp_path / "state.db"
+    run = subprocess.run(
+        _run_args(plan, sandbox_proc, state), env=ENV, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 1, run.stderr  # one invalid input
+    csv_out = tmp_path / "r.csv"
+    assert (
+        _cli(
+            "report", "--state", str(state), "--number-format", "legacy", "--out", str(csv_out)
+        ).returncode
+        == 0
+    )
+    with csv_out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 12 + 12 + 1
+    assert {r["number"] for r in rows if r["step"] == "import-1" and r["number"]} == {
+        f"919991{i:04d}" for i in range(12)
+    }
+    bad = [r for r in rows if r["status"] == "failed"]
+    assert [(b["input"], b["error_code"], b["source"]) for b in bad] == [
+        ("6.67229E+09", "INVALID_INPUT", "import.csv:14")
+    ]
+    ok = next(r for r in rows if r["step"] == "import-1:sms-on")
+    assert ok["order_id"] and ok["customer_order_id"].endswith("-I01-00000-M")
+    as_json = json.loads(_cli("report", "--state", str(state), "--format", "json").stdout)
+    assert len(as_json) == 25 and as_json[0]["number"].startswith("+1919991")

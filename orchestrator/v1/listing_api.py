@@ -13,8 +13,10 @@ Only GETs are sent. httpx objects do not leave this module.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import anyio
@@ -22,10 +24,12 @@ import httpx
 
 from orchestrator.client import ApiClient, Credentials, _Call
 from orchestrator.errors import InputError
+from orchestrator.limits import Aimd, Backoff, Priority, RequestGate, call_with_retry
 from orchestrator.v1.intent import Note
 from orchestrator.v1.orders import listing_page_info
 
 DEFAULT_PAGE_SIZE = 1000
+DEFAULT_RATE_PER_S = 2.0  # a polite pace for a read the cutover's budget may share
 MAX_REQUESTS = 1000  # a bound on one listing's GETs, whatever the server answers
 
 
@@ -78,17 +82,27 @@ async def fetch_external_tns(
     credentials: Credentials,
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
+    rate_per_s: float = DEFAULT_RATE_PER_S,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Listing:
-    """Every page of the account's v1 externalTns listing (see the module docstring)."""
+    """Every page of the account's v1 externalTns listing (see the module docstring).
+
+    GETs are paced at `rate_per_s`; 429s pause until the window resets and transient faults
+    are retried with backoff (`limits.call_with_retry`: GETs are safe to repeat).
+    """
     base = v1_base_url(base_url)
     listing = Listing(source=f"{base}/accounts/{account_id}/externalTns")
     seen: set[str] = set()
     expected: int | None = None
     params: dict[str, str] = {"page": "1", "size": str(page_size)}
+    gate = RequestGate(Aimd(rate_per_s))
+    backoff, rng = Backoff(), random.Random()
     async with _V1Reader(base, account_id, credentials, transport=transport) as client:
         for _ in range(MAX_REQUESTS):
-            body = await client.get_listing(params)
+            body = await call_with_retry(
+                gate, backoff, rng, partial(client.get_listing, dict(params)),
+                priority=Priority.POLL, retry_posts=True,
+            )  # fmt: skip
             if body is None:
                 break
             info = listing_page_info(body, listing.source)

@@ -24,6 +24,14 @@ def post_external(sandbox, body: str) -> str:
     return r.headers["Location"].rsplit("/", 1)[1]
 
 
+def use_up_rate_limit(sandbox, requests: int = 3) -> None:
+    """Send a few listing GETs at once, exhausting a low rate limit's window."""
+    creds = sandbox.config.credentials
+    for _ in range(requests):
+        httpx.get(f"{sandbox.base_url}/api/v1/accounts/{ACCOUNT}/externalTns",
+                  auth=(creds.username, creds.password))  # fmt: skip
+
+
 IMPORT = (
     "<ExternalTnsOrder><SiteId>{site}</SiteId><Action>IMPORT</Action><LoaType>CARRIER</LoaType>"
     "<TelephoneNumbers>{tns}</TelephoneNumbers></ExternalTnsOrder>"
@@ -116,7 +124,7 @@ async def test_links_next_pages_are_followed():
 
     listing = await fetch_external_tns(
         "http://127.0.0.1:9/api/v1", "1", BasicCredentials("u", "p"),
-        page_size=1, transport=httpx.MockTransport(handler),
+        page_size=1, rate_per_s=100, transport=httpx.MockTransport(handler),
     )  # fmt: skip
     assert seen == ["1", "2"]
     result = read_listing_pages(listing.pages, listing.source)
@@ -132,3 +140,47 @@ def test_base_url_checks():
         v1_base_url("https://u:p@dashboard.bandwidth.com/api/v1")
     with pytest.raises(InputError, match="v2 base"):
         v1_base_url("https://api.bandwidth.com/api/v2")
+
+
+async def test_rate_limited_listing_waits_and_succeeds(sandbox_factory):
+    """A 429 from a rate-limited v1 endpoint pauses the read until the window resets."""
+    sandbox = sandbox_factory(rate_limit_per_s=2)
+    creds = sandbox.config.credentials
+    post_external(sandbox, IMPORT.format(site="743", tns=tns("2129332865")))
+    use_up_rate_limit(sandbox)  # so the listing's first GET meets a 429
+    listing = await fetch_external_tns(
+        sandbox.base_url + "/api/v1", ACCOUNT, BasicCredentials(creds.username, creds.password)
+    )
+    result = read_listing_pages(listing.pages, listing.source)
+    assert [e.raw for e in result.entries] == ["2129332865"]
+    assert sandbox.app.ledger.to_json()["requests"]["rate_limited"] >= 1
+
+
+async def test_capped_listing_is_read_in_date_windows():
+    """A listing capped below its TotalCount, without next links, is read by createdDateTo."""
+    orders = [(f"o{i}", f"2023-03-0{i}", f"919806428{i}") for i in range(1, 6)]  # oldest first
+    asked: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        to = request.url.params.get("createdDateTo")
+        asked.append(to)
+        matching = [o for o in orders if to is None or o[1] <= to][::-1][:2]  # newest first, cap 2
+        items = "".join(
+            f"<ExternalTnsOrder><OrderId>{oid}</OrderId><OrderCreateDate>{day}T00:00:00Z"
+            f"</OrderCreateDate><Action>REMOVE</Action><TelephoneNumbers><TelephoneNumber>{tn}"
+            "</TelephoneNumber></TelephoneNumbers><ProcessingStatus>COMPLETE</ProcessingStatus>"
+            "</ExternalTnsOrder>"
+            for oid, day, tn in matching
+        )
+        total = len([o for o in orders if to is None or o[1] <= to])
+        body = f"<ExternalTnsOrders><TotalCount>{total}</TotalCount>{items}</ExternalTnsOrders>"
+        return httpx.Response(200, content=body.encode())
+
+    listing = await fetch_external_tns(
+        "http://127.0.0.1:9/api/v1", "1", BasicCredentials("u", "p"),
+        rate_per_s=100, transport=httpx.MockTransport(handler),
+    )  # fmt: skip
+    assert asked == [None, "2023-03-04", "2023-03-03", "2023-03-02"]  # stops at TotalCount
+    result = read_listing_pages(listing.pages, listing.source)
+    assert [e.raw for e in result.entries] == [o[2] for o in orders]  # applied oldest first
+    assert listing.notes == []

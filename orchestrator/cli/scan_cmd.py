@@ -49,8 +49,8 @@ def _is_venv(path: str) -> bool:
 def walk(paths: tuple[Path, ...], stats: ScanStats) -> Iterator[Path]:
     """Every candidate file under `paths`, in a stable order; skipped entries are counted."""
     for given in paths:
-        if given.is_file():
-            yield given
+        if given.is_file():  # named on the command line: scanned even through a symlink
+            yield given.resolve() if given.is_symlink() else given
             continue
         for top, dirs, files in os.walk(given, followlinks=False):
             kept = []

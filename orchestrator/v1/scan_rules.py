@@ -430,6 +430,9 @@ def _bw009(doc: _Doc) -> Iterator[_Hit]:
     for m in _TEN_DIGITS.finditer(doc.text):
         if "+" in doc.text[max(0, m.start() - 5) : m.start()]:
             continue  # an E.164 pattern such as ^\+1\d{10}$
+        near = doc.window(m.start(), 2)
+        if "e164" in near or "e.164" in near or _PLUS_ONE.search(near):
+            continue  # code turning 10 digits into E.164 is v2-ready
         yield _Hit(m.start(), m.end(), "code expects 10-digit numbers",
                    RULES_BY_ID["BW009"].replacement)  # fmt: skip
 

@@ -96,6 +96,8 @@ def test_walk_skips_vcs_venv_node_modules_binaries_and_symlinks(tmp_path):
     done = json.loads(bwmigrate("scan", str(tree), "--json").stdout)
     assert {f["file"] for f in done["findings"]} == {str(tree / "src" / "client.py")}
     assert done["summary"]["skipped"] == {"binary": 2, "excluded folders": 3, "symlinks": 2}
+    named = json.loads(bwmigrate("scan", str(tree / "src" / "link.py"), "--json").stdout)
+    assert [f["file"] for f in named["findings"]] == [str(outside / "secret.py")]
 
 
 def test_usage_errors_exit_2(tmp_path):

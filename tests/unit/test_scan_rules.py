@@ -52,6 +52,7 @@ CASES = [
     ("BW008", BW + "GET /tns/9195551234/tndetails", BW + "GET /tns/%2B19195551234/tndetails"),
     ("BW009", BW + "if len(tn) == 10:", BW + "if E164.match(tn):"),
     ("BW009", BW + r"TN = re.compile(r'^\d{10}$')", BW + r"TN = re.compile(r'^\+1\d{10}$')"),
+    ("BW009", BW + "if len(n) == 10:\n    return n", BW + "if len(n) == 10:\n    return '+1' + n"),
     ("BW010", "<Subscription><OrderType>orders</OrderType><CallbackSubscription><URL>u</URL>"
      "</CallbackSubscription></Subscription>",
      "<Subscription><OrderType>orders</OrderType><CallbackSubscription><URL>u</URL>"

@@ -410,11 +410,22 @@ def involves(line: Mapping[str, Any], number: str) -> bool:
     return any(number in (e.get("numbers") or ()) for e in line.get("errors") or ())
 
 
-def about_order(line: Mapping[str, Any], order: str) -> bool:
-    """True when an exchange line is about an order (by order id or CustomerOrderId)."""
-    return order in (line.get("order_id"), line.get("customer_order_id")) or order in (
-        line.get("found") or ()
-    )
+class OrderFilter:
+    """Matches the exchange lines about one order, named by its id or its CustomerOrderId.
+
+    Lines are read oldest first, so the POST (or the lookup) that ties a CustomerOrderId to an
+    order id comes before the polls that carry only the id; the filter remembers the ids.
+    """
+
+    def __init__(self, order: str) -> None:
+        self._ids = {order}
+
+    def __call__(self, line: Mapping[str, Any]) -> bool:
+        ids = {line.get("order_id"), line.get("customer_order_id"), *(line.get("found") or ())}
+        if self._ids.isdisjoint(ids):
+            return False
+        self._ids.update(i for i in ids if i)
+        return True
 
 
 def _cell(line: Mapping[str, Any], column: str, render: Callable[[str], str]) -> str:

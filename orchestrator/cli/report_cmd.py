@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import click
 
 from orchestrator.audit import (
-    about_order,
+    OrderFilter,
     audit_path,
     involves,
     read_audit,
@@ -30,12 +30,13 @@ def _audit_lines(
     path: Path, numbers: tuple[str, ...], order: str | None, run: int | None
 ) -> Iterator[dict[str, Any]]:
     """Exchange lines of an audit log, filtered."""
+    about_order = OrderFilter(order) if order is not None else None
     for line in read_audit(path):
         if line.get("type") != "exchange":
             continue
         if run is not None and line.get("run") != run:
             continue
-        if order is not None and not about_order(line, order):
+        if about_order is not None and not about_order(line):
             continue
         if numbers and not any(involves(line, n) for n in numbers):
             continue

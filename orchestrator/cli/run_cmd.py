@@ -103,11 +103,7 @@ def _confirm(
             "refusing to change a live account without confirmation: pass --yes "
             "to run non-interactively"
         )
-    try:
-        go = click.confirm("Proceed?", default=False, err=True)
-    except click.Abort:
-        go = False
-    if not go:
+    if not click.confirm("Proceed?", default=False, err=True):  # Ctrl-C: exit 130 (cli)
         raise InputError("cancelled; nothing was sent")
 
 
@@ -181,7 +177,7 @@ def _check_target(store: Store, target_id: str) -> None:
 async def _execute(engine: Engine, view: ProgressView | None) -> RunOutcome:
     """Run the engine; first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
     result: RunOutcome | None = None
-    sigterm = signal.getsignal(signal.SIGTERM)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     async with anyio.create_task_group() as tg:
 
         async def watch_signals() -> None:
@@ -201,10 +197,11 @@ async def _execute(engine: Engine, view: ProgressView | None) -> RunOutcome:
 
         tg.start_soon(watch_signals)
         tg.start_soon(run_engine)
-    # Closing the receiver leaves SIGTERM at SIG_DFL (asyncio): give the CLI's handler back, so
-    # a SIGTERM while the run writes its summary still ends in exit 130, not a killed process.
-    if sigterm is not None:
-        signal.signal(signal.SIGTERM, sigterm)
+    # Closing the receiver resets SIGINT and SIGTERM (asyncio): give the CLI's handlers back, so
+    # an interrupt while the run writes its summary still ends in exit 130, not a killed process.
+    for sig, handler in handlers.items():
+        if handler is not None:
+            signal.signal(sig, handler)
     if result is None:  # a second signal cancelled everything; the store is consistent
         return RunOutcome("interrupted", "cancelled; state saved", engine.progress())
     return result

@@ -27,8 +27,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index, create_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Index
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import Field, SQLModel
 
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
@@ -305,19 +306,31 @@ class Store:
             self._conn.close()
 
     def _check_or_create_schema(self) -> None:
-        """Create tables on a new file; refuse a file of another schema version."""
+        """Create tables on a new file; refuse a file of another schema version.
+
+        Tables, indexes and the schema version are created in one transaction, so a kill
+        during creation leaves no half-made file. A file with the tables but an empty `meta`
+        (cut short that way by an older bwmigrate, which committed each table on its own)
+        has stored nothing yet: its creation is finished now.
+        """
         tables = {
             r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        if "meta" not in tables:
+        if "meta" not in tables or not self.meta():
             if self._readonly:
                 raise StateMismatchError(f"{self.path}: empty state file; nothing has run yet")
-            engine = create_engine("sqlite://", creator=lambda: self._conn, poolclass=StaticPool)
-            SQLModel.metadata.create_all(engine)
-            self._conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+            dialect = sqlite_dialect()
+            with self._tx() as c:
+                for table in SQLModel.metadata.sorted_tables:
+                    c.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
+                    for index in table.indexes:
+                        c.execute(
+                            str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect))
+                        )
+                c.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
             return
         version = self.meta().get("schema_version")
         if version != str(SCHEMA_VERSION):

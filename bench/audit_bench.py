@@ -15,16 +15,24 @@ exchange, on the thread that calls the client's `on_exchange` hook (the event lo
   and the log's bytes per exchange.
 
 `queued` is what `run` uses; `inline` is what it would cost the event loop not to.
+
+    python bench/audit_bench.py --cutover 20000 --batch 100
+
+adds a whole cutover (engine + in-process sandbox, unpaced, SMS chained) with and without the
+audit log, `--repeats` times each, interleaved: the ratio of the median wall times. The writer
+thread still shares the GIL, so this is where its CPU shows.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from orchestrator.audit import AuditLog, audit_segments, exchange_fields
 from orchestrator.client import Exchange
@@ -32,7 +40,7 @@ from orchestrator.client import Exchange
 
 def exchanges(count: int, numbers: int) -> list[Exchange]:
     """`count` exchanges: every tenth an order POST, the others polls of it."""
-    tns = [f"+1919{i:07d}" for i in range(numbers)]
+    tns = [f"+1919{2000000 + i:07d}" for i in range(numbers)]
     listed = "".join(f"<TelephoneNumber>{n}</TelephoneNumber>" for n in tns)
     post_body = (
         f"<ImportTnOrder><CustomerOrderId>bench</CustomerOrderId><SiteId>743</SiteId>"
@@ -73,10 +81,76 @@ def per_call_us(items: list[Exchange], call: Callable[[Exchange], object]) -> fl
     return (time.perf_counter() - started) / len(items) * 1e6
 
 
+def cutover_s(numbers: int, batch: int, audit: bool, sandbox: Any) -> float:
+    """Wall time of one unpaced cutover of `numbers` imports against the running sandbox."""
+    import anyio
+
+    from orchestrator.client import ApiClient, BasicCredentials
+    from orchestrator.engine import Engine, EngineSettings
+    from orchestrator.limits import Aimd, RequestGate
+    from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
+    from orchestrator.store import Store
+
+    listed = ",".join(f'"+1919{2000000 + i:07d}"' for i in range(numbers))
+    text = (
+        f'name = "bench"\naccount_id = "9900012"\nbatch_size = {batch}\n[[steps]]\n'
+        f'kind = "import"\nsite_id = "743"\nenable_messaging = true\nnumbers = [{listed}]\n'
+    )
+    plan = compile_plan(parse_plan(text, "bench.toml"), lambda name: b"")
+    sandbox.reset()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp) / "s.db")
+        store.initialize(plan, text, 0.0)
+        log = AuditLog(Path(tmp) / "s.db.audit.jsonl") if audit else None
+        settings = EngineSettings(
+            max_orders_in_flight=8,
+            poll_interval_s=0.01,
+            poll_cap_s=0.02,
+            failure_threshold=FailureThreshold(100.0, 0),
+        )
+
+        async def run() -> str:
+            async with ApiClient(
+                f"{sandbox.base_url}/api/v2",
+                "9900012",
+                BasicCredentials("sandbox", "sandbox"),
+                on_exchange=log.record if log is not None else None,
+            ) as client:
+                engine = Engine(store, client, RequestGate(Aimd(1000.0)), settings)
+                return (await engine.run()).reason
+
+        started = time.perf_counter()
+        reason = anyio.run(run)
+        if log is not None:
+            log.close()
+        elapsed = time.perf_counter() - started
+        store.close()
+    assert reason == "done", reason
+    return elapsed
+
+
+def cutover_ratio(numbers: int, batch: int, repeats: int) -> None:
+    """Print the median cutover time with and without the audit log, and their ratio."""
+    from orchestrator.sandbox import SandboxConfig, run_sandbox
+
+    times: dict[bool, list[float]] = {False: [], True: []}
+    with run_sandbox(SandboxConfig(order_delay_s=0.05)) as sandbox:
+        for _ in range(repeats):
+            for audit in (False, True):
+                times[audit].append(cutover_s(numbers, batch, audit, sandbox))
+        requests = sandbox.app.ledger.to_json()["requests"]["total"]
+    plain, audited = (statistics.median(times[a]) for a in (False, True))
+    print(f"cutover of {numbers} numbers in orders of {batch} ({requests} requests):")
+    print(f"without audit {plain:6.2f} s, with audit {audited:6.2f} s: {audited / plain:.3f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exchanges", type=int, default=20000)
     parser.add_argument("--numbers", type=int, default=1000)
+    parser.add_argument("--cutover", type=int, default=0, help="also a whole cutover (numbers)")
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     items = exchanges(args.exchanges, args.numbers)
 
@@ -108,6 +182,8 @@ def main() -> None:
         f"writer: {args.exchanges / (drain_s + queued * args.exchanges / 1e6):.0f} exchanges/s "
         f"to disk; {size / args.exchanges:.0f} bytes per exchange"
     )
+    if args.cutover:
+        cutover_ratio(args.cutover, args.batch, args.repeats)
 
 
 if __name__ == "__main__":

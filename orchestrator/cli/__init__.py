@@ -5,18 +5,26 @@ Each subcommand lives in its own module here and is listed in `_COMMANDS`; a mod
 only when its command runs (or help lists it), so `bwmigrate sandbox` does not pay for lxml and
 phonenumbers. A `BwmigrateError` reaching this level becomes one line on stderr and its
 documented exit code; anything else is a bug and keeps its traceback.
+
+Once the command's module is imported, SIGTERM stops it like Ctrl-C, and an interrupt that
+reaches this level (one that came before the command installed its own handling, e.g. while
+`run` compiles and stores the plan) is one line and exit 130, never click's "Aborted!" and exit 1,
+which would read as "finished with failed numbers". Before that (the interpreter starting,
+nothing read or written yet) the defaults apply.
 """
 
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 import click
 
 from orchestrator import __version__
-from orchestrator.errors import BwmigrateError
+from orchestrator.errors import BwmigrateError, ExitCode
 
 # command name -> "module:attribute" (one line per subcommand module)
 _COMMANDS: dict[str, str] = {
@@ -47,12 +55,57 @@ class _Group(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        resolved = super().resolve_command(ctx, args)
+        # Imports are done: from here on an interrupt is one line and exit 130 (an exception
+        # raised by a signal handler inside an import can come out as any other error).
+        previous = getattr(self, "_previous_handlers", None)  # None outside `invoke`
+        if previous is not None:
+            for sig in _STOP_SIGNALS:
+                previous.setdefault(sig, signal.signal(sig, _interrupt))
+        return resolved
+
     def invoke(self, ctx: click.Context) -> Any:
+        self._previous_handlers: dict[int, Any] | None = {}
         try:
             return super().invoke(ctx)
         except BwmigrateError as exc:
             click.echo(f"bwmigrate: error: {exc}", err=True)
             sys.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            _exit_interrupted()
+        except click.exceptions.Abort as exc:  # a prompt turns Ctrl-C into Abort
+            if not isinstance(exc.__context__, KeyboardInterrupt):
+                raise
+            _exit_interrupted()
+        finally:
+            for sig, handler in (self._previous_handlers or {}).items():
+                signal.signal(sig, handler)
+            self._previous_handlers = None
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM before a command handled it (a subclass: CPython makes the process
+    die by SIGINT at exit after a plain KeyboardInterrupt escaped some C-level evaluation,
+    even one caught later, which would replace exit 130)."""
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM: stop (commands with their own signal handling replace this)."""
+    raise _Interrupted(signal.Signals(signum).name)
+
+
+def _exit_interrupted() -> None:
+    """One line and exit 130 for an interrupt no command handled itself."""
+    click.echo(
+        "bwmigrate: interrupted; state saved. Run the same command again to resume.", err=True
+    )
+    sys.exit(int(ExitCode.INTERRUPTED))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

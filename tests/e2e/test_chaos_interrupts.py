@@ -1,16 +1,65 @@
-"""Kills that hit `bwmigrate run` before the engine runs: a kill while the state file is being
-created leaves a file the next run can use.
+"""Interrupts and kills that hit `bwmigrate run` before the engine runs: while the plan is
+compiled and stored, an interrupt is exit 130 and one line, like an interrupt mid-run (never
+click's "Aborted!" with exit 1, which reads as "finished with failed numbers", never a process
+killed by SIGTERM); a kill while the state file is being created leaves a file the next run
+can use.
 """
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 from pathlib import Path
 
-from support import ENV, SandboxProcess, run_args
+import pytest
+from support import ENV, SandboxProcess, cli_args, run_args, wait_for
 
 from orchestrator.store import Store
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_before_the_engine_starts_exits_130_with_one_line(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """Ctrl-C or SIGTERM while `run` stores a big plan: exit 130, one line, file intact."""
+    numbers = "\n".join(f"+1919{200 + i // 10000}{i % 10000:04d}" for i in range(60_000))
+    (tmp_path / "big.txt").write_text(numbers + "\n")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        'name = "big"\naccount_id = "9900012"\nbatch_size = 5000\n'
+        '[[steps]]\nkind = "remove"\nfiles = ["big.txt"]\n'
+    )
+    state = tmp_path / "state.db"
+    sb = SandboxProcess()
+    try:
+        child = subprocess.Popen(
+            run_args(plan, sb.v2_url, state),
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # The lease file appears once the plan is compiled; storing 60,000 numbers follows.
+        wait_for(lambda: Path(f"{state}.lock").exists(), 60, "the run to take its lease")
+        child.send_signal(signum)
+        _, err = child.communicate(timeout=60)
+        sent = sb.ledger()["requests"]["total"]
+    finally:
+        sb.stop()
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and "Aborted!" not in err
+    assert err.rstrip().splitlines()[-1].startswith("bwmigrate: interrupted"), err
+    assert sent == 0
+    with sqlite3.connect(state) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    status = subprocess.run(
+        cli_args("status", "--state", str(state), "--json"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr
 
 
 def test_state_file_whose_creation_was_killed_is_completed_by_the_next_run(tmp_path: Path) -> None:

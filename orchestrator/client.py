@@ -360,6 +360,18 @@ class ApiClient:
         response = await self._send(_Call("GET", f"tns/{_segment(tn)}/tndetails"))
         return _parse_tn_details(response.content, tn)
 
+    async def get_account_xml(
+        self, path: str, params: Mapping[str, str] | None = None
+    ) -> bytes | None:
+        """A read-only GET of `accounts/{id}/<path>` (any API version the base URL names): the
+        raw XML answer, or None when the API says nothing matches (204, or 404 with an API
+        error body). Errors map as for every other call."""
+        call = _Call("GET", f"{self._account_path}/{path.lstrip('/')}")
+        response = await self._send(call, params=params, not_found_ok=True)
+        if response.status_code in (204, 404):
+            return None
+        return response.content
+
     async def probe(self, path: str) -> tuple[int, dict[str, str]]:
         """GET `path` (relative to the v2 base) with credentials; the status and the headers.
 

@@ -14,7 +14,6 @@ Only GETs are sent. httpx objects do not leave this module.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -22,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import anyio
 import httpx
 
-from orchestrator.client import ApiClient, Credentials, _Call
+from orchestrator.client import ApiClient, Credentials
 from orchestrator.errors import InputError
 from orchestrator.limits import Aimd, Backoff, Priority, RequestGate, call_with_retry
 from orchestrator.v1.intent import Note
@@ -64,18 +63,6 @@ def v1_base_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path or "/api/v1", "", ""))
 
 
-class _V1Reader(ApiClient):
-    """`ApiClient` on a v1 base, plus one read-only GET returning the raw answer."""
-
-    async def get_listing(self, params: Mapping[str, str]) -> bytes | None:
-        """The listing's bytes, or None when v1 answers 404/204 (no order matches)."""
-        call = _Call("GET", f"{self._account_path}/externalTns")
-        response = await self._send(call, params=params, not_found_ok=True)
-        if response.status_code in (204, 404):
-            return None
-        return response.content
-
-
 async def fetch_external_tns(
     base_url: str,
     account_id: str,
@@ -97,10 +84,10 @@ async def fetch_external_tns(
     params: dict[str, str] = {"page": "1", "size": str(page_size)}
     gate = RequestGate(Aimd(rate_per_s))
     backoff, rng = Backoff(), random.Random()
-    async with _V1Reader(base, account_id, credentials, transport=transport) as client:
+    async with ApiClient(base, account_id, credentials, transport=transport) as client:
         for _ in range(MAX_REQUESTS):
             body = await call_with_retry(
-                gate, backoff, rng, partial(client.get_listing, dict(params)),
+                gate, backoff, rng, partial(client.get_account_xml, "externalTns", dict(params)),
                 priority=Priority.POLL, retry_posts=True,
             )  # fmt: skip
             if body is None:

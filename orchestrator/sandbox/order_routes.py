@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 
@@ -136,7 +137,43 @@ async def list_external_tns(ctx: Ctx) -> Response:
         total = len(orders)
     if total == 0:
         raise RejectedError(404, [])  # documented: 404 when nothing matches
-    return xml(render.external_order_list(total, orders, ctx.now))
+    page, size = _page_params(ctx, default_size=LIST_CAP)
+    shown = orders[(page - 1) * size : page * size]
+    # The documented listing has no Links; they appear once paging is in play.
+    paging = "page" in ctx.request.query_params or "size" in ctx.request.query_params
+    links: dict[str, str] = {}
+    if paging or page * size < len(orders):
+        links["first"] = _page_link(ctx, 1, size)
+    if page * size < len(orders):
+        links["next"] = _page_link(ctx, page + 1, size)
+    return xml(render.external_order_list(total, shown, ctx.now, links))
+
+
+LIST_CAP = 1000  # orders in one list answer (reference §4.3, §12)
+
+
+def _page_params(ctx: Ctx, default_size: int) -> tuple[int, int]:
+    """`page` (1-based page number) and `size` (1..default_size) from the query."""
+    q = ctx.request.query_params
+    try:
+        page = int(q.get("page", "1"))
+        size = int(q.get("size", str(default_size)))
+    except ValueError as exc:
+        raise reject(400, 1008, "page and size must be whole numbers") from exc
+    if page < 1 or not 1 <= size <= default_size:
+        raise reject(400, 1006, f"page must be >= 1 and size between 1 and {default_size}")
+    return page, size
+
+
+def _page_link(ctx: Ctx, page: int, size: int) -> str:
+    """A `Links` child's text as the API writes it: `Link=<url>;rel="next";` (reference §12)."""
+    params = [
+        (k, v) for k, v in ctx.request.query_params.multi_items() if k not in ("page", "size")
+    ]
+    params += [("page", str(page)), ("size", str(size))]
+    url = str(ctx.request.url.replace(query=urlencode(params)))
+    rel = "first" if page == 1 else "next"
+    return f'Link=<{url}>;rel="{rel}";'  # fmt: skip
 
 
 async def get_external_tns(ctx: Ctx) -> Response:

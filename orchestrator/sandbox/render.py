@@ -237,11 +237,14 @@ def order_list(endpoint: str, total: int, orders: list[Order], now: float) -> No
     )
 
 
-def external_order_list(total: int, orders: list[Order], now: float) -> Node:
-    """v1 `ExternalTnsOrders`: full orders, not summaries."""
+def external_order_list(
+    total: int, orders: list[Order], now: float, links: dict[str, str] | None = None
+) -> Node:
+    """v1 `ExternalTnsOrders`: full orders, not summaries, with paging `Links` if given."""
     return el(
         "ExternalTnsOrders",
         el("TotalCount", text=str(total)),
+        *([el("Links", *(el(k, text=v) for k, v in links.items()))] if links else []),
         *(import_order(o, now, ApiVersion.V1) for o in orders),
     )
 

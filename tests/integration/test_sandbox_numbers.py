@@ -286,3 +286,23 @@ def test_v1_external_tns_errors(v1):
     assert ET.fromstring(missing.content).findtext("ResponseStatus/Description") == (
         "The resource does not exist"
     )
+
+
+def test_v1_external_tns_list_pages_with_links(v1):
+    """The v1 listing pages with page/size: Links/first and Links/next in the documented
+    `Link=<url>;rel="next";` form until the last page; bad sizes answer 400 1006."""
+    for i, n in enumerate(("9199918388", "4158714245", "4352154439")):
+        v1.post("externalTns", content=external("IMPORT", n, coid=f"PAGE{i}"))
+    first = ET.fromstring(v1.get("externalTns", params={"page": "1", "size": "2"}).content)
+    assert first.findtext("TotalCount") == "3" and len(first.findall("ExternalTnsOrder")) == 2
+    link = first.findtext("Links/next")
+    assert link.startswith("Link=<http://") and link.endswith('>;rel="next";')
+    assert "page=2" in link and "size=2" in link
+    next_url = link[len("Link=<") : link.index(">")]
+    last = ET.fromstring(v1.get(next_url).content)
+    assert len(last.findall("ExternalTnsOrder")) == 1 and last.find("Links/next") is None
+    seen = {o.findtext("CustomerOrderId") for o in [*first, *last] if o.tag == "ExternalTnsOrder"}
+    assert seen == {"PAGE0", "PAGE1", "PAGE2"}
+    bad = v1.get("externalTns", params={"size": "0"})
+    assert bad.status_code == 400
+    assert ET.fromstring(bad.content).findtext("ResponseStatus/ErrorCode") == "1006"

@@ -103,6 +103,21 @@ def _run_args(plan: Path, sb: SandboxProcess, state: Path, *extra: str) -> list[
     ]
 
 
+def _wait_until_submitted(state: Path, orders: int, timeout_s: float = 60) -> None:
+    """Poll `status` until the run has `orders` orders submitted (so it is mid-run)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            [sys.executable, "-m", "orchestrator", "status", "--state", str(state), "--json"],
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode == 0 and json.loads(out.stdout)["orders"]["submitted"] >= orders:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the run never submitted {orders} orders")
+
+
 def _report(state: Path) -> list[dict[str, str]]:
     out = subprocess.run(
         [sys.executable, "-m", "orchestrator", "report", "--state", str(state), "--format", "json"],
@@ -175,6 +190,7 @@ def test_sigkill_mid_run_several_times_then_resume_loses_nothing_and_sends_nothi
     assert unknown == [], "orders the tool does not know about"
 
 
+@pytest.mark.parametrize("sandbox_proc", [("--order-delay-s", "2")], indirect=True)
 def test_sigint_stops_with_130_and_the_same_command_resumes(
     sandbox_proc: SandboxProcess, tmp_path: Path
 ) -> None:
@@ -191,7 +207,7 @@ def test_sigint_stops_with_130_and_the_same_command_resumes(
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
+    _wait_until_submitted(state, 1)
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=30)
     assert child.returncode == 130, err

@@ -195,7 +195,7 @@ def test_sigint_stops_with_130_and_the_same_command_resumes(
     sandbox_proc: SandboxProcess, tmp_path: Path
 ) -> None:
     """Ctrl-C exits 130 with state saved; re-running the command finishes the plan."""
-    plan = _write_plan(tmp_path, 150, [])
+    plan = _write_plan(tmp_path, 60, [])
     plan.write_text(
         plan.read_text().replace('[[steps]]\nkind = "remove"\nfiles = ["remove.txt"]\n', "")
     )
@@ -220,8 +220,8 @@ def test_sigint_stops_with_130_and_the_same_command_resumes(
         timeout=120,
     )
     assert final.returncode == 0, final.stderr
-    assert json.loads(final.stdout)["numbers"]["succeeded"] == 300
-    _assert_exactly_once(sandbox_proc, [f"+1919991{i:04d}" for i in range(150)])
+    assert json.loads(final.stdout)["numbers"]["succeeded"] == 120
+    _assert_exactly_once(sandbox_proc, [f"+1919991{i:04d}" for i in range(60)])
 
 
 @pytest.mark.parametrize("sandbox_proc", [("--order-delay-s", "30")], indirect=True)

@@ -24,9 +24,9 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 
@@ -53,12 +53,14 @@ from orchestrator.store import (
 from orchestrator.xml import (
     A2pSettings,
     OrderDoc,
+    OrderList,
     Subscriber,
     build_import_order,
     build_remove_order,
     build_tn_option_order,
 )
 
+T = TypeVar("T")
 TERMINAL = frozenset({"COMPLETE", "PARTIAL", "FAILED", "EXCEPTION"})
 _API_KIND = {StepKind.IMPORT: "import", StepKind.REMOVE: "remove", StepKind.MESSAGING: "tnoptions"}
 MAX_REPOSTS = 5  # an order proved absent this many times is left for the next run
@@ -303,6 +305,20 @@ class Engine:
             return None
         return await self._commit_outcome(order, doc)
 
+    async def _call(
+        self, fn: Callable[[], Awaitable[T]], priority: Priority, *, retry_posts: bool = True
+    ) -> T:
+        """One API call under the shared gate with in-call retries; refused credentials abort
+        the whole run (every other error is the caller's to handle)."""
+        try:
+            return await call_with_retry(
+                self._gate, self._backoff, self._rng, fn, priority=priority,
+                retry_posts=retry_posts,
+            )  # fmt: skip
+        except AuthError as exc:
+            await self._abort(f"the API refused the credentials ({exc})")
+            raise _Abort from exc
+
     # submit -----------------------------------------------------------------------------------
 
     async def _submit(self, order: OrderRecord) -> OrderRecord:
@@ -317,17 +333,11 @@ class Engine:
             if first:
                 self._count_move(order.step, "pending", "in_order", order.size)
             try:
-                doc = await call_with_retry(
-                    self._gate,
-                    self._backoff,
-                    self._rng,
+                doc = await self._call(
                     functools.partial(self._client.create_order, kind, body),
-                    priority=Priority.SUBMIT,
+                    Priority.SUBMIT,
                     retry_posts=False,
                 )
-            except AuthError as exc:
-                await self._abort(f"the API refused the credentials ({exc})")
-                raise _Abort from exc
             except PermanentApiError as exc:
                 if exc.status in (404, 405):
                     await self._abort(
@@ -382,17 +392,10 @@ class Engine:
         """Look an order up by CustomerOrderId: adopt it if it exists, else mark it absent."""
         kind = _API_KIND[self._steps[order.step].kind]
         try:
-            found = await call_with_retry(
-                self._gate,
-                self._backoff,
-                self._rng,
-                lambda: self._client.find_orders(kind, order.customer_order_id),
-                priority=Priority.SUBMIT,
-                retry_posts=True,
+            found: OrderList = await self._call(
+                functools.partial(self._client.find_orders, kind, order.customer_order_id),
+                Priority.SUBMIT,
             )
-        except AuthError as exc:
-            await self._abort(f"the API refused the credentials ({exc})")
-            raise _Abort from exc
         except ApiError as exc:
             await self._abort(
                 f"cannot reach the API to reconcile order "
@@ -435,17 +438,9 @@ class Engine:
                 return None
             polls += 1
             try:
-                doc: OrderDoc = await call_with_retry(
-                    self._gate,
-                    self._backoff,
-                    self._rng,
-                    lambda: self._client.get_order(kind, remote_id),
-                    priority=Priority.POLL,
-                    retry_posts=True,
+                doc: OrderDoc = await self._call(
+                    functools.partial(self._client.get_order, kind, remote_id), Priority.POLL
                 )
-            except AuthError as exc:
-                await self._abort(f"the API refused the credentials ({exc})")
-                raise _Abort from exc
             except (ApiError, XmlError) as exc:
                 # Never lose an order: note the error and keep polling (backing off); after
                 # MAX_FAILED_POLLS in a row leave it submitted for the next run.

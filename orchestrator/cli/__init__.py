@@ -16,8 +16,10 @@ nothing read or written yet) the defaults apply.
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
+import threading
 from types import FrameType
 from typing import Any
 
@@ -95,9 +97,31 @@ class _Interrupted(KeyboardInterrupt):
     even one caught later, which would replace exit 130)."""
 
 
+_REDELIVER_S = 0.05
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C or SIGTERM: stop (commands with their own signal handling replace this)."""
+    """Ctrl-C or SIGTERM: stop (commands with their own signal handling replace this).
+
+    Not in the middle of an import (a lazy one, e.g. anyio's backend): an exception raised
+    there can come out as another error (Python 3.11 turns it into a RuntimeError when it
+    hits a class's `__set_name__`), so the signal is delivered again a moment later.
+    """
+    if _importing(frame):
+        timer = threading.Timer(_REDELIVER_S, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
     raise _Interrupted(signal.Signals(signum).name)
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """True when `frame` runs inside the import machinery."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _exit_interrupted() -> None:

@@ -7,14 +7,17 @@ can use.
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from support import ENV, SandboxProcess, cli_args, run_args, wait_for
 
+from orchestrator import cli
 from orchestrator.store import Store
 
 
@@ -90,3 +93,25 @@ def test_state_file_whose_creation_was_killed_is_completed_by_the_next_run(tmp_p
         sb.stop()
     assert out.returncode == 0, out.stderr
     assert [o["numbers"] for o in orders] == [["+19195550100"]]
+
+
+def test_sigterm_inside_an_import_is_delivered_once_the_import_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM landing in a (lazy) import stops the command right after it, not as the
+    RuntimeError Python 3.11 makes of an exception raised under a class's __set_name__."""
+    (tmp_path / "interrupted_module.py").write_text(
+        "import dataclasses, os, signal\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "@dataclasses.dataclass\nclass Late:\n    x: int = dataclasses.field(default=1)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    previous = signal.signal(signal.SIGTERM, cli._interrupt)
+    try:
+        module = importlib.import_module("interrupted_module")
+        assert module.Late().x == 1
+        with pytest.raises(KeyboardInterrupt):
+            wait_for(lambda: False, 10, "the SIGTERM delivered again after the import")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sys.modules.pop("interrupted_module", None)

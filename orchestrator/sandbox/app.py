@@ -21,7 +21,7 @@ import asyncio
 import json
 import math
 import tomllib
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -76,12 +76,28 @@ class SandboxApp:
         self.limiter = RateLimiter(self.config.rate_limit_per_s)
 
     def reset(self) -> None:
-        """Back to the starting config: inventory, orders, ledger, windows, fault sequence.
-        Issued Bearer tokens stay valid."""
+        """Back to the starting config: inventory, orders, ledger, windows, fault settings and
+        sequence, credentials. Issued Bearer tokens stay valid."""
         self.state.reset()
         self.ledger.reset()
-        self.limiter.reset()
-        self.faults.reset()
+        self.limiter = RateLimiter(self.config.rate_limit_per_s)
+        self.faults = FaultInjector(self.config.faults, self.config.seed)
+        self.auth.credentials = self.config.credentials
+        self.auth.token_expires_s = self.config.token_expires_s
+
+    def _apply_seeded_settings(self, data: Mapping[str, Any]) -> None:
+        """Seed keys the app (not the state) owns take effect at once: `faults` (the decision
+        sequence goes on), `seed` (it starts again), `rate_limit_per_s`, `credentials`,
+        `token_expires_s`."""
+        config = self.state.config
+        if "seed" in data:
+            self.faults = FaultInjector(config.faults, config.seed)
+        elif "faults" in data:
+            self.faults.config = config.faults
+        if "rate_limit_per_s" in data:
+            self.limiter = RateLimiter(config.rate_limit_per_s)
+        self.auth.credentials = config.credentials
+        self.auth.token_expires_s = config.token_expires_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -192,6 +208,7 @@ class SandboxApp:
             if not isinstance(data, dict):
                 raise InputError("the seed body must be a JSON object or a TOML document")
             self.state.seed(data)
+            self._apply_seeded_settings(data)
         except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
             return JSONResponse({"error": f"cannot parse seed body: {exc}"}, 400)
         except InputError as exc:

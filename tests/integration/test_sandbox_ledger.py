@@ -108,3 +108,16 @@ def test_seed_endpoint_rejects_bad_input(sandbox):
     assert unknown.status_code == 400
     garbage = httpx.post(sandbox.base_url + "/_sandbox/seed", content=b"{not json")
     assert garbage.status_code == 400
+
+
+def test_seeded_faults_and_rate_limit_take_effect_and_reset_restores_them(sandbox, sandbox_client):
+    """POST /_sandbox/seed with `faults` or `rate_limit_per_s` changes what the next requests
+    get (it used to answer 200 and change nothing); /_sandbox/reset undoes it."""
+    assert sandbox_client.get(IMPORT).status_code == 200
+    seeded = httpx.post(sandbox.base_url + "/_sandbox/seed", json={"faults": {"error_rate": 1.0}})
+    assert seeded.status_code == 200
+    assert sandbox_client.get(IMPORT).status_code == 500
+    httpx.post(sandbox.base_url + "/_sandbox/seed", json={"faults": {}, "rate_limit_per_s": 1})
+    assert [sandbox_client.get(IMPORT).status_code for _ in range(2)] == [200, 429]
+    httpx.post(sandbox.base_url + "/_sandbox/reset")
+    assert [sandbox_client.get(IMPORT).status_code for _ in range(2)] == [200, 200]

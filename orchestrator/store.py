@@ -1,9 +1,10 @@
 """The state file: every number's progress, every order's transitions, the plan and its hash.
 
 The only module that touches the database. SQLite in WAL mode; the schema is declared with
-sqlmodel; the hot path uses bulk SQL on the same connection (the ORM's one-row-at-a-time path is
-far too slow for millions of numbers). Order transitions are committed with `synchronous=FULL`
-before the engine acts on them, which is what makes exactly-once submission hold across crashes:
+sqlmodel in `orchestrator.schema` (with the records callers get); the hot path uses bulk SQL on
+the same connection (the ORM's one-row-at-a-time path is far too slow for millions of numbers).
+Order transitions are committed with `synchronous=FULL` before the engine acts on them, which is
+what makes exactly-once submission hold across crashes:
 
     planned --intent committed--> submitting --id committed--> submitted --outcomes--> done
 
@@ -22,236 +23,44 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
-from sqlmodel import Field, SQLModel
+from sqlmodel import SQLModel
 
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
 from orchestrator.plan import CompiledPlan, StepKind
+from orchestrator.schema import (
+    ExcludedNumber,
+    FailedNumber,
+    NumberStatus,
+    OrderRecord,
+    OrderState,
+    Outcome,
+    ReportRow,
+    StepCounts,
+    StepInfo,
+)
+
+__all__ = [
+    "INVALID_INPUT_CODE",
+    "SCHEMA_VERSION",
+    "ExcludedNumber",
+    "FailedNumber",
+    "NumberStatus",
+    "OrderRecord",
+    "OrderState",
+    "Outcome",
+    "ReportRow",
+    "StepCounts",
+    "StepInfo",
+    "Store",
+]
 
 SCHEMA_VERSION = 1
 INVALID_INPUT_CODE = "INVALID_INPUT"  # error_code of numbers the plan itself rejected
-
-
-class NumberStatus(StrEnum):
-    """Where one number stands in one step."""
-
-    PENDING = "pending"
-    IN_ORDER = "in_order"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-class OrderState(StrEnum):
-    """Where one order stands in the exactly-once protocol."""
-
-    PLANNED = "planned"
-    SUBMITTING = "submitting"
-    SUBMITTED = "submitted"
-    DONE = "done"
-
-
-# --- schema (sqlmodel) ------------------------------------------------------------------------
-
-
-def _zero() -> Any:
-    """A counter column: 0 in Python and in the database (bulk SQL inserts rely on it)."""
-    return Field(default=0, sa_column_kwargs={"server_default": "0"})
-
-
-class MetaRow(SQLModel, table=True):
-    """Key/value facts about the state file: schema version, plan hash, plan text."""
-
-    __tablename__ = "meta"
-    key: str = Field(primary_key=True)
-    value: str
-
-
-class StepRow(SQLModel, table=True):
-    """A plan step, or the TN option step chained to an import."""
-
-    __tablename__ = "steps"
-    id: int = Field(primary_key=True)
-    name: str
-    kind: str
-    chained_from: int | None = None
-    depends_on: str = "[]"  # JSON list of step ids that must finish first
-    settings: str = "{}"  # JSON, as shown by the dry run
-
-
-class NumberRow(SQLModel, table=True):
-    """One number in one step: the unit of progress."""
-
-    __tablename__ = "numbers"
-    __table_args__ = (
-        Index("ix_numbers_step_seq", "step", "seq", unique=True),
-        Index("ix_numbers_order_e164", "order_id", "e164"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    step: int
-    seq: int
-    e164: str | None = None
-    raw: str
-    source: str
-    status: str
-    order_id: int | None = None
-    error_code: str | None = None
-    error_description: str | None = None
-    note: str | None = None
-    attempts: int = _zero()
-    updated_at: float = _zero()
-
-
-class OrderRow(SQLModel, table=True):
-    """One v2 order and its place in the exactly-once protocol."""
-
-    __tablename__ = "orders"
-    id: int | None = Field(default=None, primary_key=True)
-    step: int = Field(index=True)
-    idx: int
-    customer_order_id: str = Field(unique=True)
-    state: str = Field(index=True)
-    remote_id: str | None = None
-    remote_status: str | None = None
-    size: int
-    submit_attempts: int = _zero()
-    created_at: float
-    submitted_at: float | None = None
-    finished_at: float | None = None
-    last_error: str | None = None
-
-
-class RunRow(SQLModel, table=True):
-    """One invocation of `bwmigrate run` on this state file."""
-
-    __tablename__ = "runs"
-    id: int | None = Field(default=None, primary_key=True)
-    started_at: float
-    ended_at: float | None = None
-    pid: int
-    target: str
-    exit_code: int | None = None
-    requests: int = _zero()
-    rate_limited: int = _zero()
-    retried: int = _zero()
-
-
-class LeaseRow(SQLModel, table=True):
-    """Who holds the state file now (informational; the OS lock is the authority)."""
-
-    __tablename__ = "lease"
-    id: int = Field(default=1, primary_key=True)
-    pid: int
-    host: str
-    command: str
-    acquired_at: float
-
-
-# --- what callers get ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StepInfo:
-    """A step as stored."""
-
-    id: int
-    name: str
-    kind: StepKind
-    chained_from: int | None
-    depends_on: tuple[int, ...]
-    settings: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRecord:
-    """An order as stored."""
-
-    id: int
-    step: int
-    idx: int
-    customer_order_id: str
-    state: OrderState
-    remote_id: str | None
-    remote_status: str | None
-    size: int
-    submit_attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class FailedNumber:
-    """A per-number failure reported by the API for an order."""
-
-    number: str
-    code: str
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExcludedNumber:
-    """A plan number kept out of every order on purpose (e.g. importTnChecker rejected it).
-
-    Stored as failed with the API's code and description and no order, so the report still
-    accounts for it.
-    """
-
-    step: int
-    e164: str
-    raw: str
-    source: str
-    code: str
-    description: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What committing an order's terminal status changed."""
-
-    succeeded: int
-    failed: int
-    skipped: int
-    chained_order: OrderRecord | None
-
-
-@dataclass(slots=True)
-class StepCounts:
-    """Number counts of one step by status."""
-
-    step: int
-    name: str
-    kind: str
-    total: int = 0
-    pending: int = 0
-    in_order: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRow:
-    """One number in one step, for `bwmigrate report`."""
-
-    step: str
-    kind: str
-    e164: str | None
-    input: str
-    source: str
-    status: str
-    order_id: str | None
-    customer_order_id: str | None
-    error_code: str | None
-    error_description: str | None
-    note: str | None
-    attempts: int
-    updated_at: float
 
 
 # --- the store -----------------------------------------------------------------------------------

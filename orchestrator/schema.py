@@ -1,0 +1,232 @@
+"""The state file's schema and the records the store hands out.
+
+Tables are declared with sqlmodel (the store creates them and then works on them with bulk SQL);
+the frozen dataclasses are what callers get instead of rows. Nothing here touches a database:
+`orchestrator.store` is the only module that does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from orchestrator.plan import StepKind
+
+
+class NumberStatus(StrEnum):
+    """Where one number stands in one step."""
+
+    PENDING = "pending"
+    IN_ORDER = "in_order"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class OrderState(StrEnum):
+    """Where one order stands in the exactly-once protocol."""
+
+    PLANNED = "planned"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    DONE = "done"
+
+
+# --- schema (sqlmodel) ------------------------------------------------------------------------
+
+
+def _zero() -> Any:
+    """A counter column: 0 in Python and in the database (bulk SQL inserts rely on it)."""
+    return Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class MetaRow(SQLModel, table=True):
+    """Key/value facts about the state file: schema version, plan hash, plan text."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class StepRow(SQLModel, table=True):
+    """A plan step, or the TN option step chained to an import."""
+
+    __tablename__ = "steps"
+    id: int = Field(primary_key=True)
+    name: str
+    kind: str
+    chained_from: int | None = None
+    depends_on: str = "[]"  # JSON list of step ids that must finish first
+    settings: str = "{}"  # JSON, as shown by the dry run
+
+
+class NumberRow(SQLModel, table=True):
+    """One number in one step: the unit of progress."""
+
+    __tablename__ = "numbers"
+    __table_args__ = (
+        Index("ix_numbers_step_seq", "step", "seq", unique=True),
+        Index("ix_numbers_order_e164", "order_id", "e164"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    step: int
+    seq: int
+    e164: str | None = None
+    raw: str
+    source: str
+    status: str
+    order_id: int | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+    note: str | None = None
+    attempts: int = _zero()
+    updated_at: float = _zero()
+
+
+class OrderRow(SQLModel, table=True):
+    """One v2 order and its place in the exactly-once protocol."""
+
+    __tablename__ = "orders"
+    id: int | None = Field(default=None, primary_key=True)
+    step: int = Field(index=True)
+    idx: int
+    customer_order_id: str = Field(unique=True)
+    state: str = Field(index=True)
+    remote_id: str | None = None
+    remote_status: str | None = None
+    size: int
+    submit_attempts: int = _zero()
+    created_at: float
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    last_error: str | None = None
+
+
+class RunRow(SQLModel, table=True):
+    """One invocation of `bwmigrate run` on this state file."""
+
+    __tablename__ = "runs"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: float
+    ended_at: float | None = None
+    pid: int
+    target: str
+    exit_code: int | None = None
+    requests: int = _zero()
+    rate_limited: int = _zero()
+    retried: int = _zero()
+
+
+class LeaseRow(SQLModel, table=True):
+    """Who holds the state file now (informational; the OS lock is the authority)."""
+
+    __tablename__ = "lease"
+    id: int = Field(default=1, primary_key=True)
+    pid: int
+    host: str
+    command: str
+    acquired_at: float
+
+
+# --- what callers get ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepInfo:
+    """A step as stored."""
+
+    id: int
+    name: str
+    kind: StepKind
+    chained_from: int | None
+    depends_on: tuple[int, ...]
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """An order as stored."""
+
+    id: int
+    step: int
+    idx: int
+    customer_order_id: str
+    state: OrderState
+    remote_id: str | None
+    remote_status: str | None
+    size: int
+    submit_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class FailedNumber:
+    """A per-number failure reported by the API for an order."""
+
+    number: str
+    code: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedNumber:
+    """A plan number kept out of every order on purpose (e.g. importTnChecker rejected it).
+
+    Stored as failed with the API's code and description and no order, so the report still
+    accounts for it.
+    """
+
+    step: int
+    e164: str
+    raw: str
+    source: str
+    code: str
+    description: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What committing an order's terminal status changed."""
+
+    succeeded: int
+    failed: int
+    skipped: int
+    chained_order: OrderRecord | None
+
+
+@dataclass(slots=True)
+class StepCounts:
+    """Number counts of one step by status."""
+
+    step: int
+    name: str
+    kind: str
+    total: int = 0
+    pending: int = 0
+    in_order: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One number in one step, for `bwmigrate report`."""
+
+    step: str
+    kind: str
+    e164: str | None
+    input: str
+    source: str
+    status: str
+    order_id: str | None
+    customer_order_id: str | None
+    error_code: str | None
+    error_description: str | None
+    note: str | None
+    attempts: int
+    updated_at: float

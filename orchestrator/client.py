@@ -59,6 +59,7 @@ from orchestrator.errors import (
     ResponseLostError,
     TransientApiError,
     XmlError,
+    one_line,
 )
 from orchestrator.limits import RequestNotSentError, retry_at_from_headers
 from orchestrator.xml import (
@@ -556,7 +557,7 @@ def _read_token(response: httpx.Response, about: _Call, now: float) -> _Token:
         raise RequestNotSentError(f"{about.describe()} not sent: token endpoint answered {status}")
     body = _json_object(response)
     if status != 200:
-        error = str(body.get("error") or "")
+        error = one_line(str(body.get("error") or ""), 80)
         raise AuthError(
             f"OAuth2 token request refused (HTTP {status}{', ' + error if error else ''}): "
             "check BWMIGRATE_CLIENT_ID and BWMIGRATE_CLIENT_SECRET",
@@ -711,7 +712,7 @@ def _status_error(
         return RateLimitedError(f"{where} (rate limited)", retry_at=retry_at)
     detail = _api_error(response.content)
     said = (
-        f": {detail.code + ' ' if detail and detail.code else ''}{detail.description}"
+        f": {one_line(detail.code + ' ' if detail.code else '')}{one_line(detail.description)}"
         if detail
         else ""
     )

@@ -117,3 +117,10 @@ class StateLockedError(BwmigrateError):
     """Another run holds the lease on this state file."""
 
     exit_code = ExitCode.LOCKED
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Outside text (an API's error description, a parser's message) as it may appear inside a
+    one-line error: whitespace runs collapsed to one space, at most `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

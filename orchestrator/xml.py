@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from orchestrator.errors import XmlError
+from orchestrator.errors import XmlError, one_line
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -327,7 +327,7 @@ def parse_xml(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> etree._Element
     except etree.XMLSyntaxError as exc:
         raise XmlError(_describe_syntax_error(exc)) from exc
     except (etree.LxmlError, ValueError, LookupError) as exc:
-        raise XmlError(f"unreadable XML: {exc}") from exc
+        raise XmlError(f"unreadable XML: {one_line(str(exc))}") from exc
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None:  # any DOCTYPE, even without an internal subset
         raise XmlError("document has a DOCTYPE: DTDs and entities are not accepted")
@@ -363,7 +363,7 @@ def _check_prolog(body: bytes) -> None:
 
 
 def _describe_syntax_error(exc: etree.XMLSyntaxError) -> str:
-    message = str(exc.msg or exc)
+    message = one_line(str(exc.msg or exc))  # libxml2 ends some messages with "\n"
     if "Excessive depth" in message:
         return "malformed XML: nested deeper than the parser's limit of 256 levels"
     if "amplification" in message:
@@ -551,8 +551,8 @@ def _api_error_hint(root: etree._Element) -> str:
     for el in root.iter("ResponseStatus", "Errors"):
         detail = _detail(el)
         if detail is not None:
-            code = f" {detail.code}" if detail.code else ""
-            return f" (API error{code}: {detail.description})"
+            code = f" {one_line(detail.code, 40)}" if detail.code else ""
+            return f" (API error{code}: {one_line(detail.description)})"
     return ""
 
 

@@ -396,10 +396,10 @@ class Engine:
                 functools.partial(self._client.find_orders, kind, order.customer_order_id),
                 Priority.SUBMIT,
             )
-        except ApiError as exc:
+        except (ApiError, XmlError) as exc:  # unreachable, or an answer that is not a list
             await self._abort(
-                f"cannot reach the API to reconcile order "
-                f"{order.customer_order_id} ({exc}); run again to resume"
+                f"cannot reconcile order {order.customer_order_id} with the API ({exc}); "
+                "run again to resume"
             )
             raise _Abort from exc
         matches = [o for o in found.orders if o.customer_order_id == order.customer_order_id]

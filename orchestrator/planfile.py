@@ -33,6 +33,7 @@ from orchestrator.xml import A2pSettings, Subscriber
 
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential", re.IGNORECASE)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _A2P_ACTIONS = ("asSpecified", "off", "unchanged", "systemDefault", "delete")
 
 
@@ -52,9 +53,9 @@ class _Validator:
         self.path = path
 
     def fail(self, where: str, message: str) -> PlanError:
-        """Build the one-line error for key `where`."""
+        """Build the one-line error for key `where` (TOML keys may hold newlines: escaped)."""
         loc = f"{self.path}: {where}" if where else self.path
-        return PlanError(f"{loc}: {message}")
+        return PlanError(_CONTROL.sub(lambda m: repr(m.group())[1:-1], f"{loc}: {message}"))
 
     def check_keys(self, table: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
         """Refuse secrets and unknown keys, suggesting the closest known key."""

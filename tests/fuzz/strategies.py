@@ -143,3 +143,136 @@ def content_types() -> st.SearchStrategy[str]:
     """What the answer claims to be."""
     return st.sampled_from(["application/xml; charset=utf-8", "text/html", "application/json",
                             "application/octet-stream", "text/plain; charset=latin-1"])  # fmt: skip
+
+
+# --- plan documents ---------------------------------------------------------------------
+
+BASE_PLAN: dict[str, object] = {
+    "name": "fuzz-plan",
+    "account_id": "9900012",
+    "country": "USA",
+    "batch_size": 2,
+    "rate": {"requests_per_s": 10, "max_orders_in_flight": 4, "poll_interval_s": 1},
+    "failure_threshold": {"max_failed_percent": 50, "min_finished": 10},
+    "steps": [
+        {
+            "kind": "import",
+            "name": "hosted",
+            "site_id": "743",
+            "sip_peer_id": "303716",
+            "loa_type": "CARRIER",
+            "enable_messaging": True,
+            "a2p": {"message_class": "M", "campaign_id": "C1", "action": "asSpecified"},
+            "numbers": ["9195550100", "+1 (919) 555-0101", "919.555.0102"],
+            "files": [{"path": "hosted.csv", "column": "TN"}],
+        },
+        {"kind": "remove", "numbers": ["+14158714245"], "files": ["remove.txt"]},
+        {"kind": "messaging", "sms": "off", "numbers": ["3369788814", "+13369006863"]},
+    ],
+}
+
+_scalars = st.one_of(
+    st.text(max_size=30),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(),
+)
+toml_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                 max_size=4),
+    max_leaves=8,
+)  # fmt: skip
+
+
+def to_toml(doc: dict[str, object]) -> str:
+    """A TOML document (top-level keys; nested tables and arrays written inline)."""
+    return "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in doc.items())
+
+
+def _toml_key(key: str) -> str:
+    return json.dumps(key)
+
+
+def _toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return (
+            "nan" if v != v else ("inf" if v > 0 else "-inf") if abs(v) == float("inf") else repr(v)
+        )
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    return v.isoformat()  # type: ignore[attr-defined]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, value: object, depth: int = 0) -> object:
+    """`value` with random edits: values replaced, keys dropped, added or renamed, items cut."""
+    choice = draw(st.integers(0, 9))
+    if choice == 0:
+        return draw(toml_values)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            edit = draw(st.integers(0, 12))
+            if edit == 0:
+                continue
+            if edit == 1:
+                key = draw(st.text(max_size=12))
+            out[key] = draw(mutated(item, depth + 1)) if edit > 6 else item
+        if draw(st.integers(0, 8)) == 0:
+            out[draw(st.text(max_size=12))] = draw(toml_values)
+        return out
+    if isinstance(value, list):
+        items = [draw(mutated(x, depth + 1)) if draw(st.booleans()) else x for x in value]
+        if items and draw(st.integers(0, 5)) == 0:
+            del items[draw(st.integers(0, len(items) - 1))]
+        return items
+    return value
+
+
+def plan_texts() -> st.SearchStrategy[str]:
+    """Plan files: the base plan mutated, or its text cut, spliced or replaced by junk."""
+    base = to_toml(BASE_PLAN)
+    mutated_doc = mutated(BASE_PLAN).map(lambda d: to_toml(d) if isinstance(d, dict) else "x")
+    cut = st.integers(0, len(base)).map(lambda i: base[:i])
+    spliced = st.tuples(st.integers(0, len(base)), st.text(max_size=20)).map(
+        lambda t: base[: t[0]] + t[1] + base[t[0] :]
+    )
+    return st.one_of(mutated_doc, mutated_doc, cut, spliced, st.text(max_size=200))
+
+
+# --- number files ---------------------------------------------------------------------
+
+_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1")
+
+
+@st.composite
+def number_files(draw: st.DrawFn) -> bytes:
+    """The bytes of a number file: numbers and junk in some encoding, or binary, or huge."""
+    cells = st.one_of(
+        st.from_regex(r"\+?1?[2-9][0-9]{2}[ .-]?[0-9]{3}[ .-]?[0-9]{4}", fullmatch=True),
+        st.text(max_size=20),
+        st.sampled_from(["TN", "Phone Number", "9.19555E+9", '"919,555,0100"', "#comment", ""]),
+    )
+    rows = draw(st.lists(st.lists(cells, min_size=1, max_size=4), max_size=30))
+    sep = draw(st.sampled_from([",", ";", "\t", "|"]))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    text = newline.join(sep.join(r) for r in rows)
+    encoding = draw(st.sampled_from(_ENCODINGS))
+    data = text.encode(encoding, "replace")
+    tail = draw(st.sampled_from([b"", b"\x00\x00", b"\xff\xfe", b"\xef\xbb\xbf", b"\x80\x81\xfe"]))
+    return draw(st.one_of(
+        st.just(data + tail),
+        st.binary(max_size=300),
+        st.just(b"9195550100," + b"9" * 2_000_000 + b"\n"),  # one huge line
+        st.just(b'"' + b"a" * 100_000),  # an unterminated quote
+    ))  # fmt: skip

@@ -239,7 +239,9 @@ def run_plan(
         )
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
     credentials = None if sandbox else credentials_from_env(environ)
-    err = Console(stderr=True, highlight=False)
+    # Plain text, never wrapped: the last line ("bwmigrate: aborted: ...") is read by scripts,
+    # and messages quote the API's own words, which are not rich markup.
+    err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     source_hash, note = plan.hash, None
     excluded: list[ExcludedNumber] = []
     if checked is not None:

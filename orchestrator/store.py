@@ -22,7 +22,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -238,13 +238,15 @@ class Store:
         now: float,
         *,
         excluded: Sequence[ExcludedNumber] = (),
+        facts: Mapping[str, str] | None = None,
     ) -> bool:
         """Store a compiled plan on a new state file, or check it matches the stored one.
 
         Returns True when the plan was stored now, False when it was already there. Raises
         `StateMismatchError` when the state file belongs to a plan with another hash.
-        `excluded` numbers (not part of `plan`'s steps) are stored as failed in the same
-        transaction.
+        `excluded` numbers (not part of `plan`'s steps) are stored as failed, and `facts`
+        (meta keys such as the run's target) recorded, in the same transaction: a crash
+        cannot leave a stored plan without them.
         """
         stored = self.meta().get("plan_hash")
         if stored is not None:
@@ -259,6 +261,9 @@ class Store:
             return False
         with self._tx() as c:
             self._insert_plan(c, plan, plan_text, now, excluded)
+            c.executemany(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (facts or {}).items()
+            )
         return True
 
     def _insert_plan(

@@ -256,12 +256,12 @@ def run_plan(
         )
         _check_target(store, target_id)
         _explain_mismatch(store, plan, source_hash, checked is not None)
-        fresh = store.initialize(plan, read_plan_text(plan_path), time.time(), excluded=excluded)
-        if fresh:
-            store.set_meta("target", target_id)
-            if checked is not None:
-                store.set_meta("checked_file", str(checked))
-                store.set_meta("checked_source_hash", source_hash)
+        facts = {"target": target_id}
+        if checked is not None:
+            facts |= {"checked_file": str(checked), "checked_source_hash": source_hash}
+        fresh = store.initialize(
+            plan, read_plan_text(plan_path), time.time(), excluded=excluded, facts=facts
+        )
         open_orders = [o for o in store.orders() if o.state is not OrderState.DONE]
         if not open_orders:
             return _report_finished(store, state_path, as_json, err)

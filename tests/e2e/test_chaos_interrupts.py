@@ -13,11 +13,13 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import ENV, SandboxProcess, cli_args, run_args, wait_for
 
 from orchestrator import cli
+from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.store import Store
 
 
@@ -115,3 +117,29 @@ def test_sigterm_inside_an_import_is_delivered_once_the_import_is_done(
     finally:
         signal.signal(signal.SIGTERM, previous)
         sys.modules.pop("interrupted_module", None)
+
+
+class _DiskFullFacts(dict[str, str]):
+    """Meta facts whose writing fails, as a crash between two commits would cut it short."""
+
+    def items(self) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+
+def test_a_stored_plan_never_lacks_the_target_it_was_started_against(tmp_path: Path) -> None:
+    """The plan and the run's target are one transaction: when recording the target fails,
+    no plan is stored either (a plan without a target would resume against any --target)."""
+    text = (
+        'name = "t"\naccount_id = "9900012"\n'
+        '[[steps]]\nkind = "remove"\nnumbers = ["+14158714245"]\n'
+    )
+    plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
+    store = Store.open(tmp_path / "state.db")
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            store.initialize(plan, text, 0.0, facts=_DiskFullFacts(target="https://a/api/v2"))
+        assert "plan_hash" not in store.meta()
+        assert store.initialize(plan, text, 0.0, facts={"target": "https://a/api/v2"})
+        assert store.meta()["target"] == "https://a/api/v2"
+    finally:
+        store.close()

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from orchestrator.errors import InputError
@@ -112,6 +112,8 @@ class SandboxApp:
         except DeliberateDropError as exc:
             self.ledger.answered(exc.outcome)
             raise
+        except ClientDisconnect:  # the client went away mid-request (a killed CLI): no answer
+            status = "disconnected"
         self.ledger.answered(status)
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> str:

@@ -38,7 +38,8 @@ class RequestLedger:
             self.max_in_1s = max(self.max_in_1s, len(window))
 
     def answered(self, outcome: str) -> None:
-        """A request ended with `outcome`: an HTTP status ("201") or "reset"/"dropped"."""
+        """A request ended with `outcome`: an HTTP status ("201"), "reset", "dropped", or
+        "disconnected" (the client went away before its request was read)."""
         with self._lock:
             self.by_status[outcome] += 1
             if outcome == "429":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import socket
+import time
 import xml.etree.ElementTree as ET
 
 import httpx
@@ -180,3 +182,22 @@ def test_token_endpoint_is_exempt_from_faults(sandbox_factory):
         data={"grant_type": "client_credentials"},
     )
     assert r.status_code == 200
+
+
+def test_a_client_gone_mid_request_is_counted_not_logged_as_an_error(sandbox, caplog):
+    """A client killed while sending its body (a SIGKILLed CLI) is a ledger outcome,
+    "disconnected", not an "Exception in ASGI application" in the sandbox's log."""
+    host, port = sandbox.base_url.removeprefix("http://").split(":")
+    head = (
+        "POST /api/v2/accounts/9900012/tnoptions HTTP/1.1\r\nHost: sandbox\r\n"
+        "Authorization: Basic c2FuZGJveDpzYW5kYm94\r\nContent-Length: 1000\r\n\r\n"
+    )
+    with caplog.at_level(logging.ERROR), socket.create_connection((host, int(port))) as sock:
+        sock.sendall(head.encode() + b"<TnOptionOrder>")
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(1) == b""  # the sandbox closes without an answer
+    deadline = time.monotonic() + 10
+    while ledger(sandbox)["requests"]["by_status"] != {"disconnected": 1}:
+        assert time.monotonic() < deadline, ledger(sandbox)["requests"]
+        time.sleep(0.01)
+    assert not [r for r in caplog.records if "ASGI" in r.getMessage()]

@@ -1,0 +1,266 @@
+"""Chaos: kill a real cutover at random moments against a faulty API; resume; prove nothing broke.
+
+    python bench/chaos.py --kills 100                 # 10,000 numbers (the acceptance run)
+    python bench/chaos.py --kills 10 --numbers 2000   # a quicker look
+    python bench/chaos.py --kills 100 --seed 1234     # replay: same plan, faults, kill schedule
+
+What it does, all as child processes (`nice` it on a shared machine):
+
+1. writes a plan of `--numbers` numbers using every step kind: an import with
+   `enable_messaging` (and its chained SMS-on TN option orders), a plain import, a removal,
+   SMS off, SMS on with A2P; number files in mixed formats with junk lines and duplicates;
+2. starts `bwmigrate sandbox` with faults: a rate limit below the plan's rate (429 bursts at
+   every start), random 429s, 5xx, connection resets, latency, slow orders, and orders that
+   are created but whose answer is lost ("drop after commit") - as a truncated reply for the
+   first half of the kills, then as a hang until the client times out; seeds the numbers the
+   removal and messaging steps need and failure rules for about 1 % of each step;
+3. runs `bwmigrate run --target ... --yes` and interrupts it after a seeded random delay:
+   SIGKILL, or SIGTERM for about 15 % of the interruptions (which must end with exit 130 and
+   no traceback), until `--kills` SIGKILLs were sent; then resumes until the run finishes;
+4. judges the outcome by the sandbox's ledger and inventory and by `bwmigrate report`:
+   every planned number in exactly one terminal state (lost otherwise); no number in two
+   accepted orders of one step, no number imported twice (duplicates); no accepted order the
+   tool does not know, report rows = plan numbers + plan-invalid entries (unexpected); the
+   report agrees with the sandbox (mismatched).
+
+It prints kills, resumes, duplicates, lost, unexpected, elapsed and the seed, and rewrites the
+`chaos` section of docs/RELIABILITY.md (`--no-docs` to skip). Exit 0 only when every promise
+held and the requested number of kills happened. The seed fixes the plan, the sandbox's fault
+sequence and the kill schedule; the exact interleaving still depends on timing, so a replay
+reproduces the conditions of a failure, not every byte of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+import support  # noqa: E402
+from _docs import command_line, figures_block, machine, write_section  # noqa: E402
+
+FAULTS = {
+    "error_rate": 0.02,
+    "throttle_rate": 0.02,
+    "reset_rate": 0.01,
+    "latency_rate": 0.05,
+    "latency_s": 0.2,
+    "drop_after_commit_rate": 0.05,
+    "drop_mode": "reset",
+    "hang_s": 60.0,  # longer than the client's 30 s read timeout: the client gives up first
+    "slow_order_rate": 0.05,
+    "slow_order_s": 4.0,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes and paces of one chaos run."""
+
+    numbers: int = 10_000
+    kills: int = 100
+    batch_size: int = 20
+    rate_per_s: float = 20.0
+    sandbox_limit_per_s: float = 16.0
+    in_flight: int = 8
+    poll_interval_s: float = 0.3
+    order_delay_s: float = 1.0
+
+
+def sandbox_args(seed: int, s: Settings, faults: dict[str, Any]) -> list[str]:
+    """The `bwmigrate sandbox` options for these faults."""
+    return [
+        "--seed",
+        str(seed),
+        "--order-delay-s",
+        str(s.order_delay_s),
+        "--rate-limit",
+        str(s.sandbox_limit_per_s),
+        "--fault-5xx",
+        str(faults["error_rate"]),
+        "--fault-429",
+        str(faults["throttle_rate"]),
+        "--fault-reset",
+        str(faults["reset_rate"]),
+        "--fault-latency",
+        str(faults["latency_rate"]),
+        "--latency-s",
+        str(faults["latency_s"]),
+        "--fault-drop",
+        str(faults["drop_after_commit_rate"]),
+        "--drop-mode",
+        faults["drop_mode"],
+        "--fault-slow-order",
+        str(faults["slow_order_rate"]),
+        "--slow-order-s",
+        str(faults["slow_order_s"]),
+    ]
+
+
+def check_plan(plan: support.ChaosPlan) -> None:
+    """The dry run must see the plan as generated (else the generator, not bwmigrate, is wrong)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "plan", str(plan.path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    numbers = json.loads(out.stdout)["numbers"]
+    want = (plan.valid_count, sum(plan.invalid.values()))
+    if (numbers["valid"], numbers["invalid"]) != want:
+        raise SystemExit(f"generated plan compiles to {numbers}, expected valid/invalid {want}")
+
+
+def run_chaos(seed: int, s: Settings, work: Path) -> dict[str, Any]:
+    """The whole experiment; returns its figures."""
+    rng = random.Random(seed)
+    plan = support.write_chaos_plan(
+        work / "plan",
+        s.numbers,
+        rng,
+        batch_size=s.batch_size,
+        rate_per_s=s.rate_per_s,
+        in_flight=s.in_flight,
+        poll_interval_s=s.poll_interval_s,
+    )
+    check_plan(plan)
+    sb = support.SandboxProcess(*sandbox_args(seed, s, FAULTS), log=work / "sandbox.log")
+    try:
+        sb.seed(plan.seed)
+        switched = False
+
+        def on_run(log: support.KillLog) -> None:
+            nonlocal switched
+            if not switched and log.kills >= s.kills // 2:
+                sb.seed({"faults": FAULTS | {"drop_mode": "hang"}})
+                switched = True
+
+        args = support.run_args(
+            plan.path, sb.v2_url, work / "state.db", "--json", "--seed", str(seed)
+        )
+        started = time.monotonic()
+        log = support.kill_and_resume(args, rng, s.kills, work / "runs.log", on_run=on_run)
+        elapsed = time.monotonic() - started
+        rows = support.read_report(work / "state.db")
+        ledger = sb.ledger()
+        verdict = support.check_cutover(plan, rows, ledger, sb.inventory())
+    finally:
+        sb.stop()
+    problems = log.problems + list(support.iter_report_problems(rows))
+    statuses: dict[str, int] = {}
+    for r in rows:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    return {
+        "seed": seed,
+        "numbers": plan.valid_count,
+        "report_rows": verdict.rows,
+        "statuses": statuses,
+        "orders_accepted": verdict.ledger_orders,
+        "requests": ledger["requests"]["total"],
+        "requests_by_status": ledger["requests"]["by_status"],
+        "kills": log.kills,
+        "sigterms": log.sigterms,
+        "resumes": log.resumes,
+        "exit_codes": dict(sorted(log.exit_codes.items())),
+        "duplicates": len(verdict.duplicates),
+        "lost": len(verdict.lost),
+        "unexpected": len(verdict.unexpected),
+        "mismatched": len(verdict.mismatched),
+        "problems": problems,
+        "verdict": verdict.summary(),
+        "elapsed_s": round(elapsed, 1),
+        "ok": verdict.ok and not problems and log.kills >= s.kills,
+    }
+
+
+def print_figures(f: dict[str, Any]) -> None:
+    """The figures, one per line (stdout)."""
+    for key in (
+        "seed",
+        "numbers",
+        "report_rows",
+        "orders_accepted",
+        "requests",
+        "kills",
+        "sigterms",
+        "resumes",
+        "duplicates",
+        "lost",
+        "unexpected",
+        "mismatched",
+        "elapsed_s",
+        "statuses",
+        "exit_codes",
+        "requests_by_status",
+    ):
+        print(f"{key:>18}: {f[key]}")
+    for p in f["problems"]:
+        print(f"problem: {p}")
+    print("RESULT:", "OK" if f["ok"] else f"FAILED ({f['verdict']})")
+
+
+def write_docs(f: dict[str, Any], command: str, machine_line: str) -> Path:
+    """Rewrite the `chaos` section of docs/RELIABILITY.md."""
+    figures = [
+        ("result", "all promises held" if f["ok"] else f"FAILED: {f['verdict']}"),
+        ("seed", str(f["seed"])),
+        ("numbers planned (valid)", f"{f['numbers']:,}"),
+        ("report rows (incl. chained step and plan-invalid)", f"{f['report_rows']:,}"),
+        ("outcomes", ", ".join(f"{k} {v:,}" for k, v in sorted(f["statuses"].items()))),
+        ("orders accepted by the sandbox", f"{f['orders_accepted']:,}"),
+        ("API requests", f"{f['requests']:,}"),
+        ("answers", ", ".join(f"{k}: {v:,}" for k, v in f["requests_by_status"].items())),
+        ("SIGKILLs", str(f["kills"])),
+        ("SIGTERMs (graceful, exit 130)", str(f["sigterms"])),
+        ("resumes", str(f["resumes"])),
+        ("exit codes", ", ".join(f"{k}: {v}" for k, v in f["exit_codes"].items())),
+        ("duplicates", str(f["duplicates"])),
+        ("lost", str(f["lost"])),
+        ("unexpected", str(f["unexpected"])),
+        ("report vs sandbox mismatches", str(f["mismatched"])),
+        ("elapsed (kill loop and resumes)", f"{f['elapsed_s']:.0f} s"),
+    ]
+    block = figures_block(command, figures, machine_line=machine_line)
+    return write_section("RELIABILITY.md", "chaos", block)
+
+
+def main() -> int:
+    """Parse options, run, print, write the docs section; exit 0 when every promise held."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--kills", type=int, default=Settings.kills, help="SIGKILLs to send")
+    p.add_argument("--numbers", type=int, default=Settings.numbers, help="valid plan numbers")
+    p.add_argument("--seed", type=int, default=None, help="replay a run (default: random)")
+    p.add_argument("--batch-size", type=int, default=Settings.batch_size)
+    p.add_argument("--workdir", type=Path, default=None, help="keep files here (default: tmp)")
+    p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/RELIABILITY.md")
+    a = p.parse_args()
+    machine_line = machine()  # before the run: the load average is the machine's, not ours
+    seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
+    print(f"chaos: seed {seed} (replay with --seed {seed})", flush=True)
+    work = a.workdir or Path(tempfile.mkdtemp(prefix="bwmigrate-chaos-"))
+    s = Settings(numbers=a.numbers, kills=a.kills, batch_size=a.batch_size)
+    figures = run_chaos(seed, s, work)
+    print_figures(figures)
+    if not a.no_docs:
+        print(f"wrote {write_docs(figures, command_line(), machine_line)}")
+    if figures["ok"] and a.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"files kept in {work} (plan, state.db, runs.log, sandbox.log)")
+    return 0 if figures["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

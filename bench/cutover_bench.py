@@ -32,6 +32,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+from _docs import command_line, figures_block, machine, write_section
 
 from orchestrator.client import ApiClient, BasicCredentials, Exchange
 from orchestrator.engine import Engine, EngineSettings
@@ -220,6 +221,7 @@ def main() -> None:
     p.add_argument("--poll-s", type=float, default=2.0)
     p.add_argument("--baseline-orders", type=int, default=15)
     args = p.parse_args()
+    machine_line = machine()
     numbers = valid_numbers(args.numbers)
     sb = Sandbox(args.rate, args.order_delay_s)
     try:
@@ -259,6 +261,43 @@ def main() -> None:
     print(
         f"checkpoint: insert {insert_rate:,.0f} numbers/s; {transition_rate:,.0f} number "
         "transitions/s (submitting, submitted, outcome with 1% failed, order by order)"
+    )
+    late_pct = 100 * eng["late_429"] / max(eng["late_requests"], 1)
+    figures = [
+        ("numbers / orders", f"{eng['numbers']:,.0f} in {orders} orders of {args.batch}"),
+        (
+            "limit / order delay / in flight",
+            f"{args.rate:g} req/s / {args.order_delay_s:g} s / {args.in_flight}",
+        ),
+        (
+            "engine makespan",
+            f"{eng['makespan_s']:.1f} s ({eng['numbers'] / eng['makespan_s']:,.0f} numbers/s)",
+        ),
+        (
+            "requests / 429s",
+            f"{eng['requests']:.0f} / {eng['r429']:.0f} "
+            f"({late_pct:.2f}% of requests after the first 10 s)",
+        ),
+        (
+            "steady-state request rate",
+            f"{eng['steady_rate']:.2f} req/s = "
+            f"{100 * eng['steady_rate'] / args.rate:.1f}% of the limit",
+        ),
+        (
+            "baseline (sequential, poll every 2 s)",
+            f"{per_order:.2f} s per order over {args.baseline_orders} orders; "
+            f"{baseline:,.0f} s extrapolated",
+        ),
+        ("ratio baseline / engine makespan", f"{baseline / eng['makespan_s']:.1f}x"),
+        (
+            "checkpoint",
+            f"insert {insert_rate:,.0f} numbers/s; {transition_rate:,.0f} number transitions/s",
+        ),
+    ]
+    write_section(
+        "PERFORMANCE.md",
+        "cutover",
+        figures_block(command_line(), figures, machine_line=machine_line),
     )
 
 

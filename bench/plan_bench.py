@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _docs import command_line, figures_block, machine, write_section
 from numbers_bench import generate
 
 
@@ -128,6 +129,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    machine_line = machine()  # before the children load the machine
     raws, a, b = disjoint(generate(args.count, args.seed))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -150,6 +152,23 @@ def main() -> None:
         f"peak RSS {naive_rss:,.0f} MiB (valid {naive['valid']:,})"
     )
     print(f"ratio compile/naive (numbers/s): {naive['seconds'] / compiled['seconds']:.2f}x")
+    if "error" not in compiled:
+        figures = [
+            (
+                "numbers",
+                f"{n:,} (3 steps; {compiled['invalid']:,} invalid, "
+                f"{compiled['duplicates']:,} duplicates)",
+            ),
+            ("compile", f"{compiled['seconds']:.2f} s, {n / compiled['seconds']:,.0f} numbers/s"),
+            ("compile peak RSS", f"{compile_rss:,.0f} MiB"),
+            ("naive loop", f"{naive['seconds']:.2f} s, {n / naive['seconds']:,.0f} numbers/s"),
+            ("ratio compile / naive (speed)", f"{naive['seconds'] / compiled['seconds']:.2f}x"),
+        ]
+        write_section(
+            "PERFORMANCE.md",
+            "plan",
+            figures_block(command_line(), figures, machine_line=machine_line),
+        )
 
 
 if __name__ == "__main__":

@@ -2,14 +2,14 @@
 the lease, the confirmation gate, and what a finished run does on a re-run.
 
 The sandbox runs as its own process (`bwmigrate sandbox --port 0`), so killing the CLI kills
-only the client side, exactly like a crashed cutover against the real API.
+only the client side, exactly like a crashed cutover against the real API. The sandbox process
+and the CLI invocations come from tests/e2e/support.py (shared with the chaos tests).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 import signal
 import subprocess
@@ -20,46 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from support import ENV, SandboxProcess, read_report, run_args
 
 ACCOUNT = "9900012"
-ENV = {**os.environ, "BWMIGRATE_USERNAME": "sandbox", "BWMIGRATE_PASSWORD": "sandbox"}
-
-
-class SandboxProcess:
-    """`bwmigrate sandbox` in a child process; its base URL is the first line it prints."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator", "sandbox", "--port", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.base_url = self.proc.stdout.readline().strip()
-        assert self.base_url.startswith("http://127.0.0.1:"), self.base_url
-
-    def ledger(self) -> dict[str, Any]:
-        return httpx.get(f"{self.base_url}/_sandbox/ledger", timeout=10).json()
-
-    def inventory(self) -> dict[str, dict[str, Any]]:
-        rows = httpx.get(f"{self.base_url}/_sandbox/inventory", timeout=10).json()
-        items = rows["numbers"] if isinstance(rows, dict) else rows
-        return {r["number"]: r for r in items}
-
-    def seed(self, data: dict[str, Any]) -> None:
-        httpx.post(f"{self.base_url}/_sandbox/seed", json=data, timeout=10).raise_for_status()
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        finally:
-            self.proc.kill()
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
 
 
 @pytest.fixture
@@ -88,19 +52,7 @@ def _write_plan(folder: Path, imports: int, removes: list[str], batch: int = 10)
 
 
 def _run_args(plan: Path, sb: SandboxProcess, state: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "orchestrator",
-        "run",
-        str(plan),
-        "--target",
-        f"{sb.base_url}/api/v2",
-        "--state",
-        str(state),
-        "--yes",
-        *extra,
-    ]
+    return run_args(plan, sb.v2_url, state, *extra)
 
 
 def _wait_until_submitted(state: Path, orders: int, timeout_s: float = 60) -> None:
@@ -118,14 +70,8 @@ def _wait_until_submitted(state: Path, orders: int, timeout_s: float = 60) -> No
     raise AssertionError(f"the run never submitted {orders} orders")
 
 
-def _report(state: Path) -> list[dict[str, str]]:
-    out = subprocess.run(
-        [sys.executable, "-m", "orchestrator", "report", "--state", str(state), "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
+def _report(state: Path) -> list[dict[str, Any]]:
+    return read_report(state)
 
 
 def _assert_exactly_once(sb: SandboxProcess, imported: list[str]) -> None:

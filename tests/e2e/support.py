@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,8 +281,9 @@ class Schedule:
     sigterm_ratio: float = 0.15
 
     def draw(self, rng: random.Random) -> tuple[float, bool]:
-        """(delay, use SIGTERM) for the next run. A SIGTERM comes mid-run only: one landing
-        while the interpreter itself starts (before bwmigrate's code runs) kills it."""
+        """(delay, use SIGTERM) for the next run. A SIGTERM comes mid-run only (and is held
+        until the run says it starts): one landing while the interpreter itself starts, before
+        bwmigrate's code runs, meets Python's default handler and kills it."""
         early, graceful, when = (rng.random() for _ in range(3))
         if graceful < self.sigterm_ratio:
             return self.late_s[0] + when * (self.late_s[1] - self.late_s[0]), True
@@ -307,13 +308,13 @@ def kill_and_resume(
     *,
     schedule: Schedule = Schedule(),
     max_final_runs: int = 10,
-    on_run: Any = None,
+    on_run: Callable[[KillLog], None] | None = None,
 ) -> KillLog:
     """Start `args` (a `bwmigrate run ... --json`), interrupt it at seeded moments until `kills`
     SIGKILLs were sent (SIGTERM instead for about `schedule.sigterm_ratio` of the interruptions,
     which must exit 130), then run it uninterrupted until it finishes (exit 0 or 1).
 
-    `on_run(log, run_index)` is called before each run (the bench switches sandbox faults).
+    `on_run(kill_log)` is called before each run (the bench switches sandbox faults there).
     Every run's stderr is appended to `log`; any traceback is a problem.
     """
     out = KillLog()
@@ -531,7 +532,7 @@ def iter_report_problems(rows: list[dict[str, Any]]) -> Iterator[str]:
             yield f"{r['step']} {r['number'] or r['input']}: {r['status']} without a reason"
 
 
-def wait_for(predicate: Any, timeout_s: float, what: str) -> None:
+def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
     """Poll `predicate()` until true, or raise naming `what` (a deadline, not a sleep)."""
     deadline = time.monotonic() + timeout_s
     while not predicate():

@@ -99,7 +99,7 @@ _RESULT = {
 }
 
 
-@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(Answer(200, b"<\x00"), "create", "import")  # libxml2's message ended in "\n"
 @example(Answer(400, LONG_ERROR), "create", "remove")  # the API's description, verbatim
 @example(Answer(200, LONG_ERROR), "get_order", "tnoptions")

@@ -110,7 +110,7 @@ def _check_state(path: Path) -> None:
         db.close()
 
 
-@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(  # a 201 without a readable id, then an HTML page where the order list should be
     Answer(201, b"<html><body>Created</body></html>", "text/html"),
     Answer(200, b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "text/html"),

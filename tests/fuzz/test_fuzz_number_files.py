@@ -25,7 +25,7 @@ columns = st.one_of(
 )
 
 
-@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=number_files(),
     path=st.sampled_from(["numbers.csv", "numbers.tsv", "numbers.txt", "NUMBERS"]),

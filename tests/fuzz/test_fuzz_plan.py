@@ -148,7 +148,7 @@ def _assert_one_line_error(out: subprocess.CompletedProcess[str]) -> None:
 
 
 @settings(
-    max_examples=examples(6),
+    max_examples=examples(4),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

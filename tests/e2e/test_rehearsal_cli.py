@@ -28,15 +28,29 @@ def _example(tmp_path: Path) -> Path:
 
 
 def _run(plan: Path, state: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "orchestrator", "run", str(plan), "--sandbox", "--state",
-            str(state), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "orchestrator",
+        "run",
+        str(plan),
+        "--sandbox",
+        "--state",
+        str(state),
+        *extra,
+    ]
 
 
 def test_example_rehearsal_ends_with_the_planted_failures(tmp_path: Path) -> None:
     """The quick start's rehearsal exits 1 with exactly the failures the example plants."""
     plan = _example(tmp_path)
-    out = subprocess.run(_run(plan, tmp_path / "r.db", "--json"), capture_output=True,
-                         text=True, timeout=120, cwd=tmp_path)
+    out = subprocess.run(
+        _run(plan, tmp_path / "r.db", "--json"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert out.returncode == 1, out.stderr
     summary = json.loads(out.stdout)
     assert summary["numbers"] == EXPECTED
@@ -49,16 +63,19 @@ def test_killed_rehearsal_resumes_to_the_same_outcome(tmp_path: Path) -> None:
     """SIGKILL a rehearsal mid-run; the same command finishes it with the same outcome."""
     plan = _example(tmp_path)
     state = tmp_path / "r.db"
-    child = subprocess.Popen(_run(plan, state), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, cwd=tmp_path)
+    child = subprocess.Popen(
+        _run(plan, state), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path
+    )
     time.sleep(2.5)
     assert child.poll() is None, "the rehearsal finished before it could be killed"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
-    out = subprocess.run(_run(plan, state, "--json"), capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+    out = subprocess.run(
+        _run(plan, state, "--json"), capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert out.returncode == 1, out.stderr
     assert json.loads(out.stdout)["numbers"] == EXPECTED
-    again = subprocess.run(_run(plan, state), capture_output=True, text=True, timeout=60,
-                           cwd=tmp_path)
+    again = subprocess.run(
+        _run(plan, state), capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert "Nothing to do" in again.stderr

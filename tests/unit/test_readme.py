@@ -1,0 +1,44 @@
+"""The README documents every command and every option the command line accepts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from orchestrator.cli import _COMMANDS, main
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def _section(name: str) -> str:
+    """The README section of `bwmigrate <name>` (its heading to the next heading)."""
+    match = re.search(rf"^### `bwmigrate {name}\b.*?(?=^##)", README, flags=re.M | re.S)
+    assert match, f"README has no '### `bwmigrate {name} ...`' section"
+    return match.group(0)
+
+
+@pytest.mark.parametrize("name", sorted(_COMMANDS))
+def test_every_option_of_every_command_is_in_its_readme_section(name: str) -> None:
+    """Each command has a README section naming each of its long options."""
+    command = main.get_command(click.Context(main), name)
+    assert command is not None
+    section = _section(name)
+    missing = [
+        opt
+        for param in command.params
+        if isinstance(param, click.Option)
+        for opt in param.opts
+        if opt.startswith("--") and opt not in ("--help",) and opt not in section
+    ]
+    assert not missing, f"bwmigrate {name}: README section lacks {missing}"
+
+
+def test_quick_start_runs_the_example_rehearsal_and_the_test_command() -> None:
+    """The quick start is an install plus the example rehearsal, then the CI test command."""
+    quick = README[README.index("## Quick start") : README.index("## A migration")]
+    assert "pip install -e '.[dev]' && bwmigrate run plans/example.toml --sandbox" in quick
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
+    assert "\npytest\n" in quick and ci.rstrip().endswith("\npytest")

@@ -184,10 +184,7 @@ def test_second_run_on_the_same_state_file_exits_4_at_once(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 20
-        while not Path(str(state) + ".lock").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)
+        _wait_until_submitted(state, 1)  # the first run holds the lease and is mid-run
         second = subprocess.run(
             _run_args(plan, sandbox_proc, state),
             env=ENV,

@@ -20,7 +20,8 @@ exchange, on the thread that calls the client's `on_exchange` hook (the event lo
 
 adds a whole cutover (engine + in-process sandbox, unpaced, SMS chained) with and without the
 audit log, `--repeats` times each, interleaved: the ratio of the median wall times. The writer
-thread still shares the GIL, so this is where its CPU shows.
+thread still shares the GIL, so this is where its CPU shows. The figures also go to the `audit`
+section of docs/PERFORMANCE.md (`--no-docs` to skip).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _docs import command_line, figures_block, machine, write_section
 
 from orchestrator.audit import AuditLog, audit_segments, exchange_fields
 from orchestrator.client import Exchange
@@ -129,8 +132,9 @@ def cutover_s(numbers: int, batch: int, audit: bool, sandbox: Any) -> float:
     return elapsed
 
 
-def cutover_ratio(numbers: int, batch: int, repeats: int) -> None:
-    """Print the median cutover time with and without the audit log, and their ratio."""
+def cutover_ratio(numbers: int, batch: int, repeats: int) -> list[tuple[str, str]]:
+    """Print the median cutover time with and without the audit log, and their ratio; return
+    them as figures."""
     from orchestrator.sandbox import SandboxConfig, run_sandbox
 
     times: dict[bool, list[float]] = {False: [], True: []}
@@ -142,6 +146,14 @@ def cutover_ratio(numbers: int, batch: int, repeats: int) -> None:
     plain, audited = (statistics.median(times[a]) for a in (False, True))
     print(f"cutover of {numbers} numbers in orders of {batch} ({requests} requests):")
     print(f"without audit {plain:6.2f} s, with audit {audited:6.2f} s: {audited / plain:.3f}x")
+    return [
+        (
+            "whole cutover (unpaced, in-process sandbox)",
+            f"{numbers:,} numbers in orders of {batch}, {requests:,} requests; median of {repeats}",
+        ),
+        ("cutover without / with audit", f"{plain:.2f} s / {audited:.2f} s"),
+        ("ratio with / without audit (cutover)", f"{audited / plain:.3f}x"),
+    ]
 
 
 def main() -> None:
@@ -151,7 +163,9 @@ def main() -> None:
     parser.add_argument("--cutover", type=int, default=0, help="also a whole cutover (numbers)")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/PERFORMANCE.md")
     args = parser.parse_args()
+    machine_line = machine()  # before the run: the load average is the machine's, not ours
     items = exchanges(args.exchanges, args.numbers)
 
     sink: list[Exchange] = []
@@ -178,12 +192,34 @@ def main() -> None:
     print(f"queued    {queued:8.2f} us  ({queued / baseline:6.1f}x baseline)   <- run uses this")
     print(f"inline    {inline_us:8.2f} us  ({inline_us / baseline:6.1f}x baseline)")
     print(f"inline / queued: {inline_us / queued:.0f}x")
+    writer_rate = args.exchanges / (drain_s + queued * args.exchanges / 1e6)
     print(
-        f"writer: {args.exchanges / (drain_s + queued * args.exchanges / 1e6):.0f} exchanges/s "
-        f"to disk; {size / args.exchanges:.0f} bytes per exchange"
+        f"writer: {writer_rate:.0f} exchanges/s to disk; "
+        f"{size / args.exchanges:.0f} bytes per exchange"
     )
+    figures = [
+        ("exchanges", f"{args.exchanges:,} (orders of {args.numbers:,} numbers)"),
+        ("baseline hook (append to a list)", f"{baseline:.2f} us per exchange"),
+        (
+            "queued `AuditLog.record` (what `run` uses)",
+            f"{queued:.2f} us ({queued / baseline:.1f}x baseline)",
+        ),
+        (
+            "inline (the writer's work in the hook)",
+            f"{inline_us:.2f} us ({inline_us / baseline:.1f}x baseline)",
+        ),
+        ("inline / queued", f"{inline_us / queued:.0f}x"),
+        (
+            "writer thread",
+            f"{writer_rate:,.0f} exchanges/s to disk; "
+            f"{size / args.exchanges:,.0f} bytes per exchange",
+        ),
+    ]
     if args.cutover:
-        cutover_ratio(args.cutover, args.batch, args.repeats)
+        figures += cutover_ratio(args.cutover, args.batch, args.repeats)
+    if not args.no_docs:
+        block = figures_block(command_line(), figures, machine_line=machine_line)
+        print(f"wrote {write_section('PERFORMANCE.md', 'audit', block)}")
 
 
 if __name__ == "__main__":

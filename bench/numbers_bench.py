@@ -12,6 +12,7 @@ numbers in the formats customers export, some international, about 1% junk), the
 and prints numbers/s for both, their ratio, peak RSS, and how the two answers differ (the naive
 loop accepts vanity numbers and extensions that bulk rejects on purpose). `--verify N` also runs
 the reference `normalize_number` on N random items and checks bulk agrees with it exactly.
+The figures also go to the `numbers` section of docs/PERFORMANCE.md (`--no-docs` to skip).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import phonenumbers
+from _docs import command_line, figures_block, machine, write_section
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from orchestrator.numbers import (
@@ -151,7 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20240601, help="RNG seed")
     parser.add_argument("--verify", type=int, default=0, metavar="N", help="check N items")
     parser.add_argument("--skip-naive", action="store_true", help="time only the bulk path")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
+    machine_line = machine()  # before the run: the load average is the machine's, not ours
 
     raws, generate_s = timed(lambda: generate(args.count, args.seed))
     print(f"generated {len(raws):,} numbers in {generate_s:.1f} s; peak RSS {peak_rss_mb():.0f} MB")
@@ -163,7 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"bulk  normalize_numbers: {bulk_s:7.2f} s  {bulk_rate:>10,.0f} numbers/s"
         f"  (valid {len(raws) - reasons.total():,}; rejected {dict(reasons.most_common())})"
     )
-    print(f"peak RSS after bulk: {peak_rss_mb():.0f} MB")
+    bulk_rss = peak_rss_mb()
+    print(f"peak RSS after bulk: {bulk_rss:.0f} MB")
+    figures = [
+        ("numbers", f"{len(raws):,} generated (seed {args.seed})"),
+        (
+            "bulk `normalize_numbers`",
+            f"{bulk_s:.2f} s, {bulk_rate:,.0f} numbers/s (valid {len(raws) - reasons.total():,};"
+            f" rejected {', '.join(f'{k} {v:,}' for k, v in reasons.most_common()) or 'none'})",
+        ),
+        ("peak RSS after bulk", f"{bulk_rss:.0f} MB"),
+    ]
 
     if not args.skip_naive:
         baseline, naive_s = timed(lambda: naive(raws))
@@ -178,16 +192,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not (b == n or (isinstance(b, InvalidNumber) and n is None))
         )
         print(f"answers that differ from the naive loop: {dict(differ) or 'none'}")
+        figures += [
+            ("naive phonenumbers loop", f"{naive_s:.2f} s, {naive_rate:,.0f} numbers/s"),
+            ("ratio bulk / naive (speed)", f"{bulk_rate / naive_rate:.1f}x"),
+            (
+                "answers that differ from the naive loop",
+                ", ".join(f"{k}: {v:,}" for k, v in differ.items()) or "none",
+            ),
+        ]
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    figures.append(("peak RSS", f"{peak_rss_mb():.0f} MB"))
 
+    mismatches = 0
     if args.verify:
         mismatches = verify(raws, bulk, args.verify, args.seed)
-        print(
-            f"verified {min(args.verify, len(raws)):,} items against normalize_number:"
-            f" {mismatches} mismatches"
+        checked = min(args.verify, len(raws))
+        print(f"verified {checked:,} items against normalize_number: {mismatches} mismatches")
+        figures.append(
+            ("verified against `normalize_number`", f"{checked:,} items, {mismatches} mismatches")
         )
-        return 1 if mismatches else 0
-    return 0
+    if not args.no_docs:
+        block = figures_block(command_line(), figures, machine_line=machine_line)
+        print(f"wrote {write_section('PERFORMANCE.md', 'numbers', block)}")
+    return 1 if mismatches else 0
 
 
 if __name__ == "__main__":

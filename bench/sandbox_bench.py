@@ -14,7 +14,8 @@ Printed, in one run:
 - index: in-process `list_orders(customerOrderId=...)` time with --orders orders in the state,
   as a ratio to the same lookup with 1,000 orders (about 1.0 means O(1), not a scan).
 
-Target (issue 3): at least 500 GET/s on this machine.
+Target (issue 3): at least 500 GET/s on this machine. The figures also go to the `sandbox`
+section of docs/PERFORMANCE.md (`--no-docs` to skip).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from _docs import command_line, figures_block, machine, write_section
 
 from orchestrator.sandbox.clock import ManualClock
 from orchestrator.sandbox.config import SandboxConfig
@@ -128,7 +130,9 @@ def main() -> None:
     parser.add_argument("--gets", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=2, help="client threads")
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/PERFORMANCE.md")
     args = parser.parse_args()
+    machine_line = machine()  # before the sandbox loads the machine
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "sandbox", "--port", "0", "--order-delay-s", "0"],
@@ -157,6 +161,26 @@ def main() -> None:
         f"customerOrderId lookup: {small * 1e6:.1f} us at 1,000 orders, {large * 1e6:.1f} us "
         f"at {args.orders:,} orders (ratio {large / small:.2f})"
     )
+    if not args.no_docs:
+        figures = [
+            ("client", f"{args.concurrency} threads, keep-alive, sandbox in a child process"),
+            ("baseline `GET /_sandbox/health`", f"{base:,.0f} req/s"),
+            (
+                "creates (POST import, 201)",
+                f"{rates['creates']:,.0f} req/s ({rates['creates'] / base:.2f}x baseline)",
+            ),
+            (
+                "GETs (order by id / by customerOrderId)",
+                f"{rates['gets']:,.0f} req/s ({rates['gets'] / base:.2f}x baseline)",
+            ),
+            (
+                "customerOrderId lookup (in process)",
+                f"{small * 1e6:.1f} us at 1,000 orders, {large * 1e6:.1f} us at "
+                f"{args.orders:,} (ratio {large / small:.2f})",
+            ),
+        ]
+        block = figures_block(command_line(), figures, machine_line=machine_line)
+        print(f"wrote {write_section('PERFORMANCE.md', 'sandbox', block)}")
 
 
 if __name__ == "__main__":

@@ -90,10 +90,10 @@ class ProgressView:
 def print_summary(steps: Sequence[StepCounts], console: Console) -> None:
     """The final table: per step total, succeeded, failed, skipped, pending."""
     table = Table(title="Run summary", show_edge=False, pad_edge=False)
-    table.add_column("step", no_wrap=True)
+    table.add_column("step", no_wrap=True, overflow="fold")
     table.add_column("kind")
     for col in ("total", "succeeded", "failed", "skipped", "pending"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     sums = [0, 0, 0, 0, 0]
     for c in steps:
         values = [c.total, c.succeeded, c.failed, c.skipped, c.pending + c.in_order]

@@ -25,7 +25,7 @@ import functools
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import anyio
@@ -40,7 +40,7 @@ from orchestrator.errors import (
     XmlError,
 )
 from orchestrator.limits import Backoff, PollSchedule, Priority, RequestGate, call_with_retry
-from orchestrator.plan import FailureThreshold, StepKind
+from orchestrator.plan import FailureThreshold, StepKind, order_body
 from orchestrator.store import (
     FailedNumber,
     OrderRecord,
@@ -50,15 +50,7 @@ from orchestrator.store import (
     StepInfo,
     Store,
 )
-from orchestrator.xml import (
-    A2pSettings,
-    OrderDoc,
-    OrderList,
-    Subscriber,
-    build_import_order,
-    build_remove_order,
-    build_tn_option_order,
-)
+from orchestrator.xml import OrderDoc, OrderList
 
 T = TypeVar("T")
 TERMINAL = frozenset({"COMPLETE", "PARTIAL", "FAILED", "EXCEPTION"})
@@ -187,10 +179,7 @@ class Engine:
         elapsed = max(self._clock() - self._started, 1e-9)
         stats = self._gate.counters
         return Progress(
-            steps=[
-                StepCounts(**{f: getattr(c, f) for f in c.__dataclass_fields__})
-                for c in self._counts.values()
-            ],
+            steps=[replace(c) for c in self._counts.values()],
             in_flight=self._in_flight,
             orders_submitted=self._orders_submitted,
             orders_terminal=self._orders_terminal,
@@ -327,7 +316,7 @@ class Engine:
         kind = _API_KIND[step.kind]
         for _attempt in range(MAX_REPOSTS):
             numbers = await self._db_call(self._store.order_numbers, order.id)
-            body = build_body(step, order.customer_order_id, numbers)
+            body = order_body(step.kind, step.settings, order.customer_order_id, numbers)
             first = order.submit_attempts == 0
             await self._db_call(self._store.mark_submitting, order.id, self._clock())
             if first:
@@ -350,7 +339,7 @@ class Engine:
                 found = await self._reconcile(order, f"POST outcome unknown: {exc}")
                 if found is not None:
                     return found
-                order = _with(
+                order = replace(
                     order, state=OrderState.PLANNED, submit_attempts=order.submit_attempts + 1
                 )
                 continue
@@ -364,7 +353,7 @@ class Engine:
                     self._store.mark_submitted, order.id, doc.order_id, doc.status, self._clock()
                 )
             self._orders_submitted += 1
-            return _with(
+            return replace(
                 order, state=OrderState.SUBMITTED, remote_id=doc.order_id, remote_status=doc.status
             )
         await self._db_call(
@@ -373,7 +362,7 @@ class Engine:
             f"absent after {MAX_REPOSTS} posts; left for the next run",
         )
         self._give_up(order)
-        return _with(order, remote_id=None)
+        return replace(order, remote_id=None)
 
     def _give_up(self, order: OrderRecord) -> None:
         """Stop driving an order in this run; it stays in the state file for the next one."""
@@ -386,7 +375,7 @@ class Engine:
         code = exc.code or str(exc.status)
         desc = exc.description or str(exc)
         await self._commit(order, "REJECTED", [], (code, desc), [])
-        return _with(order, state=OrderState.DONE)
+        return replace(order, state=OrderState.DONE)
 
     async def _reconcile(self, order: OrderRecord, why: str) -> OrderRecord | None:
         """Look an order up by CustomerOrderId: adopt it if it exists, else mark it absent."""
@@ -409,7 +398,7 @@ class Engine:
                 self._store.mark_submitted, order.id, remote.order_id, remote.status, self._clock()
             )
             self._orders_submitted += 1
-            return _with(
+            return replace(
                 order,
                 state=OrderState.SUBMITTED,
                 remote_id=remote.order_id,
@@ -496,7 +485,6 @@ class Engine:
         chained = outcome.chained_order
         if chained is not None:
             self._open_orders[chained.step] = self._open_orders.get(chained.step, 0) + 1
-            self._step_done[chained.step] = self._step_done.get(chained.step, anyio.Event())
         for step in self._steps.values():
             if step.chained_from == order.step:
                 self._count_move(step.id, "pending", "skipped", outcome.skipped)
@@ -532,13 +520,6 @@ class Engine:
             self._abort_message = message
 
 
-def _with(order: OrderRecord, **changes: Any) -> OrderRecord:
-    """A copy of an order record with some fields changed."""
-    from dataclasses import replace
-
-    return replace(order, **changes)
-
-
 def to_e164(number: str) -> str:
     """Numbers in API responses: E.164 on v2, but be ready for 10/11-digit NANP (reference §13)."""
     n = number.strip()
@@ -549,25 +530,3 @@ def to_e164(number: str) -> str:
     if len(n) == 11 and n.startswith("1") and n.isdigit():
         return "+" + n
     return n
-
-
-def build_body(step: StepInfo, customer_order_id: str, numbers: list[str]) -> bytes:
-    """The XML body of one order of `step`."""
-    s = step.settings
-    a2p = A2pSettings(**s["a2p"]) if s.get("a2p") else None
-    if step.kind is StepKind.IMPORT:
-        sub = Subscriber(**s["subscriber"]) if s.get("subscriber") else None
-        return build_import_order(
-            customer_order_id=customer_order_id,
-            site_id=s["site_id"],
-            sip_peer_id=s.get("sip_peer_id"),
-            loa_type=s["loa_type"],
-            numbers=numbers,
-            subscriber=sub,
-            loa_authorizing_person=s.get("loa_authorizing_person"),
-        )
-    if step.kind is StepKind.REMOVE:
-        return build_remove_order(customer_order_id=customer_order_id, numbers=numbers)
-    return build_tn_option_order(
-        customer_order_id=customer_order_id, sms=s.get("sms"), a2p=a2p, numbers=numbers
-    )

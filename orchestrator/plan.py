@@ -19,7 +19,7 @@ import json
 import math
 import re
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -31,7 +31,13 @@ from orchestrator.numbers import (
     normalize_numbers,
 )
 from orchestrator.source import NumberFile, read_numbers
-from orchestrator.xml import A2pSettings, Subscriber
+from orchestrator.xml import (
+    A2pSettings,
+    Subscriber,
+    build_import_order,
+    build_remove_order,
+    build_tn_option_order,
+)
 
 MAX_BATCH_SIZE = 5000  # documented cap of the sibling endpoints (error 5095)
 DEFAULT_BATCH_SIZE = 1000
@@ -390,9 +396,45 @@ def customer_order_id(
     slug = re.sub(r"[^A-Za-z0-9-]+", "-", spec.name).strip("-")[:16].strip("-") or "plan"
     out = f"{slug}-{digest[:8]}-{_KIND_LETTER[step.kind]}{step.index + 1:02d}-{order_index:05d}"
     if chained:
-        out += "-M"
+        out = chained_customer_order_id(out)
     assert len(out) <= _CUSTOMER_ORDER_ID_MAX
     return out
+
+
+def chained_customer_order_id(import_customer_order_id: str) -> str:
+    """The CustomerOrderId of the TN option order chained to an import order."""
+    return f"{import_customer_order_id}-M"
+
+
+def chained_settings(step: StepSpec) -> dict[str, Any]:
+    """The settings of the TN option step chained to an import step (SMS on, its A2P)."""
+    return {
+        "kind": StepKind.MESSAGING.value,
+        "sms": "on",
+        "chained_from": step.name,
+        "a2p": _asdict(step.a2p),
+    }
+
+
+def order_body(
+    kind: StepKind, settings: Mapping[str, Any], customer_order_id: str, numbers: Sequence[str]
+) -> bytes:
+    """The v2 XML body of one order of a step of `kind` with `settings` (`StepSpec.settings()`
+    or `chained_settings()`, as the state file stores them)."""
+    a2p = A2pSettings(**settings["a2p"]) if settings.get("a2p") else None
+    if kind is StepKind.IMPORT:
+        sub = Subscriber(**settings["subscriber"]) if settings.get("subscriber") else None
+        return build_import_order(
+            customer_order_id=customer_order_id, site_id=settings["site_id"],
+            sip_peer_id=settings.get("sip_peer_id"), loa_type=settings["loa_type"],
+            numbers=numbers, subscriber=sub,
+            loa_authorizing_person=settings.get("loa_authorizing_person"),
+        )  # fmt: skip
+    if kind is StepKind.REMOVE:
+        return build_remove_order(customer_order_id=customer_order_id, numbers=numbers)
+    return build_tn_option_order(
+        customer_order_id=customer_order_id, sms=settings.get("sms"), a2p=a2p, numbers=numbers
+    )
 
 
 def _cut_orders(spec: PlanSpec, step: CompiledStep, digest: str) -> list[Order]:

@@ -17,16 +17,6 @@ from sqlmodel import Field, SQLModel
 from orchestrator.plan import StepKind
 
 
-class NumberStatus(StrEnum):
-    """Where one number stands in one step."""
-
-    PENDING = "pending"
-    IN_ORDER = "in_order"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
 class OrderState(StrEnum):
     """Where one order stands in the exactly-once protocol."""
 

@@ -31,11 +31,15 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
-from orchestrator.plan import CompiledPlan, StepKind
+from orchestrator.plan import (
+    CompiledPlan,
+    StepKind,
+    chained_customer_order_id,
+    chained_settings,
+)
 from orchestrator.schema import (
     ExcludedNumber,
     FailedNumber,
-    NumberStatus,
     OrderRecord,
     OrderState,
     Outcome,
@@ -49,7 +53,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "ExcludedNumber",
     "FailedNumber",
-    "NumberStatus",
     "OrderRecord",
     "OrderState",
     "Outcome",
@@ -301,12 +304,7 @@ class Store:
                 ),
             )
         for n, step in enumerate(chained):
-            settings = {
-                "kind": "messaging",
-                "sms": "on",
-                "chained_from": step.spec.name,
-                "a2p": step.spec.settings().get("a2p"),
-            }
+            settings = chained_settings(step.spec)
             c.execute(
                 "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
                 "VALUES (?, ?, 'messaging', ?, '[]', ?)",
@@ -574,7 +572,7 @@ class Store:
         if not ok:
             return None, skipped
         idx = c.execute("SELECT idx FROM orders WHERE id=?", (order_id,)).fetchone()[0]
-        cid = f"{customer_order_id}-M"
+        cid = chained_customer_order_id(customer_order_id)
         cur = c.execute(
             "INSERT INTO orders(step, idx, customer_order_id, state, size, created_at) "
             "VALUES (?, ?, ?, 'planned', ?, ?)",

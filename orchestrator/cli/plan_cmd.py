@@ -28,9 +28,16 @@ from orchestrator.cli.loading import load_plan
 from orchestrator.client import ApiClient, BasicCredentials, Credentials, credentials_from_env
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.limits import Aimd, RequestGate
-from orchestrator.plan import CompiledPlan, StepKind, estimate, iter_compiled_rows
+from orchestrator.plan import (
+    CompiledPlan,
+    StepKind,
+    chained_customer_order_id,
+    chained_settings,
+    estimate,
+    iter_compiled_rows,
+    order_body,
+)
 from orchestrator.preflight import CheckOutcome, check_imports, check_record, exclude_numbers
-from orchestrator.xml import build_import_order, build_remove_order, build_tn_option_order
 
 _LIST_LIMIT = 50  # invalid numbers / duplicates listed in human output
 
@@ -106,6 +113,13 @@ def _summary(plan: CompiledPlan) -> dict[str, Any]:
     }
 
 
+_ENDPOINT = {
+    StepKind.IMPORT: "importTnOrders/messaging",
+    StepKind.REMOVE: "removeImportedTnOrders/messaging",
+    StepKind.MESSAGING: "tnoptions",
+}
+
+
 def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
     """The body of the first order of each step (and of its chained TN option order)."""
     out: list[tuple[str, bytes]] = []
@@ -113,50 +127,13 @@ def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
         if not step.orders:
             continue
         order, s = step.orders[0], step.spec
-        if s.kind is StepKind.IMPORT:
-            body = build_import_order(
-                customer_order_id=order.customer_order_id,
-                site_id=s.site_id or "",
-                sip_peer_id=s.sip_peer_id,
-                loa_type=s.loa_type,
-                numbers=order.numbers,
-                subscriber=s.subscriber,
-                loa_authorizing_person=s.loa_authorizing_person,
-            )
-            out.append((f"{s.name}: POST importTnOrders/messaging", body))
-            if s.enable_messaging:
-                out.append(
-                    (
-                        f"{s.name}: POST tnoptions (chained, for the numbers imported)",
-                        build_tn_option_order(
-                            customer_order_id=order.customer_order_id + "-M",
-                            sms="on",
-                            a2p=s.a2p,
-                            numbers=order.numbers,
-                        ),
-                    )
-                )
-        elif s.kind is StepKind.REMOVE:
-            out.append(
-                (
-                    f"{s.name}: POST removeImportedTnOrders/messaging",
-                    build_remove_order(
-                        customer_order_id=order.customer_order_id, numbers=order.numbers
-                    ),
-                )
-            )
-        else:
-            out.append(
-                (
-                    f"{s.name}: POST tnoptions",
-                    build_tn_option_order(
-                        customer_order_id=order.customer_order_id,
-                        sms=s.sms,
-                        a2p=s.a2p,
-                        numbers=order.numbers,
-                    ),
-                )
-            )
+        body = order_body(s.kind, s.settings(), order.customer_order_id, order.numbers)
+        out.append((f"{s.name}: POST {_ENDPOINT[s.kind]}", body))
+        if s.enable_messaging:
+            chained = order_body(StepKind.MESSAGING, chained_settings(s),
+                                 chained_customer_order_id(order.customer_order_id),
+                                 order.numbers)  # fmt: skip
+            out.append((f"{s.name}: POST tnoptions (chained, for the numbers imported)", chained))
     return out
 
 

@@ -19,7 +19,7 @@ from orchestrator.audit import (
     write_audit_csv,
     write_audit_json,
 )
-from orchestrator.cli.status_cmd import _default_state
+from orchestrator.cli.loading import default_state_file
 from orchestrator.errors import InputError
 from orchestrator.numbers import NumberRejectedError, normalize_number, to_legacy
 from orchestrator.report import write_csv, write_json
@@ -51,6 +51,7 @@ def _e164(raw: str) -> str:
 
 
 def _legacy(number: str) -> str:
+    """An audit line's number in LEGACY format (left as is if it is not E.164)."""
     try:
         return to_legacy(number)
     except ValueError:
@@ -110,7 +111,7 @@ def report(
     """
     if (numbers or order or run_id is not None) and not audit:
         raise click.UsageError("--number, --order and --run go with --audit")
-    path = state or _default_state()
+    path = state or default_state_file()
     if audit:
         _report_audit(path, fmt, number_format, out, numbers, order, run_id)
         return

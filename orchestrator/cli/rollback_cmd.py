@@ -16,7 +16,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from orchestrator.cli.status_cmd import _default_state
+from orchestrator.cli.loading import default_state_file
 from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
 from orchestrator.plan import parse_plan
 from orchestrator.rollback import (
@@ -177,7 +177,7 @@ def rollback(
     reimport = (
         Reimport(site_id, sip_peer_id, loa_type, enable_messaging) if site_id is not None else None
     )
-    path = state or _default_state()
+    path = state or default_state_file()
     plan, orders = build_from_state(path, out, reimport=reimport, include_unknown=include_unknown)
     written = _write(plan, out, force) if plan.steps else []
     obj: dict[str, Any] = {

@@ -9,20 +9,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from orchestrator.cli.loading import default_state_file
 from orchestrator.cli.progress import print_summary
 from orchestrator.report import summary
 from orchestrator.store import Store
-
-
-def _default_state() -> Path:
-    """The only state file in state/, if there is exactly one."""
-    found = sorted(Path("state").glob("*.db"))
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise click.UsageError("no state file in state/; pass --state")
-    names = ", ".join(str(p) for p in found)
-    raise click.UsageError(f"several state files in state/ ({names}); pass --state")
 
 
 @click.command()
@@ -34,7 +24,7 @@ def _default_state() -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status(state: Path | None, as_json: bool) -> None:
     """Show per-step counts, orders and requests of a migration's state file."""
-    path = state or _default_state()
+    path = state or default_state_file()
     store = Store.open(path, readonly=True)
     try:
         counts = store.counts()

@@ -22,6 +22,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
+from orchestrator.outcome import NumberStatus, OrderPhase, order_phase
 from orchestrator.plan import (
     CompiledPlan,
     StepKind,
@@ -62,7 +64,17 @@ __all__ = [
     "Store",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Older versions this bwmigrate upgrades in place: version -> statements (one transaction).
+_MIGRATIONS = {
+    "1": ("ALTER TABLE orders ADD COLUMN attempted_at FLOAT",),
+}
+_REST_OF_PHASE = {
+    OrderPhase.SUCCEEDED: NumberStatus.SUCCEEDED,
+    OrderPhase.FAILED: NumberStatus.FAILED,
+    OrderPhase.UNKNOWN: NumberStatus.UNKNOWN,
+    OrderPhase.OPEN: NumberStatus.UNKNOWN,  # an open order is never committed as terminal
+}
 INVALID_INPUT_CODE = "INVALID_INPUT"  # error_code of numbers the plan itself rejected
 
 
@@ -145,6 +157,14 @@ class Store:
                 )
             return
         version = self.meta().get("schema_version")
+        if version in _MIGRATIONS and not self._readonly:
+            with self._tx() as c:
+                for statement in _MIGRATIONS[version]:
+                    c.execute(statement)
+                c.execute(
+                    "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
+                )
+            return
         if version != str(SCHEMA_VERSION):
             raise StateMismatchError(
                 f"{self.path}: state file schema version {version}, this bwmigrate uses "
@@ -400,7 +420,8 @@ class Store:
         ]
 
     _ORDER_COLS = (
-        "id, step, idx, customer_order_id, state, remote_id, remote_status, size, submit_attempts"
+        "id, step, idx, customer_order_id, state, remote_id, remote_status, size, "
+        "submit_attempts, attempted_at"
     )
 
     @staticmethod
@@ -415,6 +436,7 @@ class Store:
             remote_status=r[6],
             size=r[7],
             submit_attempts=r[8],
+            attempted_at=r[9],
         )
 
     def orders(self, state: OrderState | None = None, step: int | None = None) -> list[OrderRecord]:
@@ -439,13 +461,22 @@ class Store:
         rows = self._query("SELECT e164 FROM numbers WHERE order_id=? ORDER BY seq", (order_id,))
         return [r[0] for r in rows]
 
+    def order_errors(self, order_id: int) -> list[tuple[str | None, str | None]]:
+        """The distinct (code, description) pairs recorded on an order's numbers."""
+        rows = self._query(
+            "SELECT DISTINCT error_code, error_description FROM numbers "
+            "WHERE order_id=? AND error_code IS NOT NULL",
+            (order_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
     def mark_submitting(self, order_id: int, now: float) -> None:
         """Commit the intent to POST an order (durable before the request is sent)."""
         with self._tx() as c:
             c.execute(
-                "UPDATE orders SET state='submitting', submit_attempts=submit_attempts+1 "
-                "WHERE id=? AND state='planned'",
-                (order_id,),
+                "UPDATE orders SET state='submitting', submit_attempts=submit_attempts+1, "
+                "attempted_at=? WHERE id=? AND state='planned'",
+                (now, order_id),
             )
             c.execute(
                 "UPDATE numbers SET status='in_order', attempts=attempts+1, updated_at=? "
@@ -503,68 +534,81 @@ class Store:
         order_error: tuple[str, str] | None,
         warnings: Sequence[tuple[str, str]],
         now: float,
+        *,
+        rest: NumberStatus | None = None,
+        rest_note: str | None = None,
     ) -> Outcome:
         """Commit an order's terminal status and its per-number outcomes in one transaction.
 
-        Numbers listed in `failures` fail with the API's code and description. On FAILED (or a
-        create the API refused) every other number fails with `order_error`; otherwise every
-        other number succeeds. If the order's step has a chained TN option step, a chained
-        order is planned for the numbers that succeeded and the others are skipped.
+        Numbers listed in `failures` get their status (failed, or needs_action) with the API's
+        code and description. Every other number of the order gets `rest` (by default what
+        `order_phase(remote_status)` says: succeeded for COMPLETE/PARTIAL, failed for
+        FAILED/EXCEPTION/REJECTED, unknown otherwise), with `order_error` unless it succeeded.
+        If the order's step has a chained step, a chained order is planned for the numbers that
+        succeeded and the chained step's other numbers of this order are skipped.
         """
         status = remote_status.upper()
+        rest = rest or _REST_OF_PHASE[order_phase(status)]
         with self._tx() as c:
             row = c.execute(
                 "SELECT step, customer_order_id FROM orders WHERE id=?", (order_id,)
             ).fetchone()
             step, customer_order_id = row[0], row[1]
-            failed = c.executemany(
-                "UPDATE numbers SET status='failed', error_code=?, error_description=?, "
-                "updated_at=? WHERE order_id=? AND e164=? AND status='in_order'",
-                ((f.code, f.description, now, order_id, f.number) for f in failures),
-            ).rowcount
-            failed = max(failed, 0)
+            moved: Counter[str] = Counter()
+            for f in failures:
+                moved[f.status] += c.execute(
+                    "UPDATE numbers SET status=?, error_code=?, error_description=?, "
+                    "note=coalesce(?, note), updated_at=? "
+                    "WHERE order_id=? AND e164=? AND status='in_order'",
+                    (f.status, f.code, f.description, f.note, now, order_id, f.number),
+                ).rowcount
             c.executemany(
                 "UPDATE numbers SET note=? WHERE order_id=? AND e164=?",
                 ((desc, order_id, number) for number, desc in warnings),
             )
-            rest = "failed" if status in ("FAILED", "REJECTED") else "succeeded"
             code, desc = order_error or (None, None)
-            if rest == "failed" and code is None:
+            if rest is not NumberStatus.SUCCEEDED and code is None:
                 code, desc = status, f"order {status.lower()} without per-number errors"
-            cur = c.execute(
-                "UPDATE numbers SET status=?, error_code=CASE WHEN ?='failed' THEN ? END, "
-                "error_description=CASE WHEN ?='failed' THEN ? END, updated_at=? "
-                "WHERE order_id=? AND status='in_order'",
-                (rest, rest, code, rest, desc, now, order_id),
-            )
-            if rest == "failed":
-                failed += cur.rowcount
-                succeeded = 0
-            else:
-                succeeded = cur.rowcount
+            if rest is NumberStatus.SUCCEEDED:
+                code = desc = None
+            moved[rest.value] += c.execute(
+                "UPDATE numbers SET status=?, error_code=?, error_description=?, "
+                "note=coalesce(?, note), updated_at=? WHERE order_id=? AND status='in_order'",
+                (rest.value, code, desc, rest_note, now, order_id),
+            ).rowcount
             c.execute(
                 "UPDATE orders SET state='done', remote_status=?, finished_at=?, "
                 "last_error=? WHERE id=?",
                 (status, now, f"{code}: {desc}" if order_error else None, order_id),
             )
             chained, skipped = self._chain(c, step, order_id, customer_order_id, now)
-        return Outcome(succeeded=succeeded, failed=failed, skipped=skipped, chained_order=chained)
+        return Outcome(
+            succeeded=moved["succeeded"],
+            failed=moved["failed"],
+            skipped=skipped,
+            chained_order=chained,
+            needs_action=moved["needs_action"],
+            unknown=moved["unknown"],
+        )
 
     def _chain(
         self, c: sqlite3.Connection, step: int, order_id: int, customer_order_id: str, now: float
     ) -> tuple[OrderRecord | None, int]:
-        """Plan the chained TN option order for an import order's successes; skip the rest."""
+        """Plan the chained order for an order's successes; skip the chained step's others."""
         chained = c.execute("SELECT id FROM steps WHERE chained_from=?", (step,)).fetchone()
         if chained is None:
             return None, 0
         chained_step = chained[0]
+        source_kind = c.execute("SELECT kind FROM steps WHERE id=?", (step,)).fetchone()[0]
+        what = "import" if source_kind == StepKind.IMPORT.value else "SMS change"
         skipped = c.execute(
             "UPDATE numbers SET status='skipped', error_code=src.error_code, "
-            "error_description='import failed: ' || coalesce(src.error_description, ''), "
-            "updated_at=? FROM (SELECT seq, error_code, error_description FROM numbers "
-            "WHERE order_id=? AND status='failed') AS src "
-            "WHERE numbers.step=? AND numbers.seq=src.seq",
-            (now, order_id, chained_step),
+            "error_description=? || ' ' || (CASE WHEN src.status='unknown' THEN 'outcome unknown' "
+            "ELSE 'failed' END) || ': ' || coalesce(src.error_description, ''), "
+            "updated_at=? FROM (SELECT seq, status, error_code, error_description FROM numbers "
+            "WHERE order_id=? AND status NOT IN ('succeeded', 'in_order')) AS src "
+            "WHERE numbers.step=? AND numbers.seq=src.seq AND numbers.status='pending'",
+            (what, now, order_id, chained_step),
         ).rowcount
         ok = c.execute(
             "SELECT count(*) FROM numbers WHERE order_id=? AND status='succeeded'", (order_id,)
@@ -619,11 +663,11 @@ class Store:
     def api_failed_counts(self) -> tuple[int, int]:
         """(finished, failed) numbers that went through the API (plan-invalid ones excluded)."""
         rows = self._query(
-            "SELECT status, count(*) FROM numbers WHERE status IN ('succeeded', 'failed') "
-            "AND order_id IS NOT NULL GROUP BY status"
+            "SELECT status, count(*) FROM numbers WHERE status IN "
+            "('succeeded', 'failed', 'needs_action') AND order_id IS NOT NULL GROUP BY status"
         )
         by: dict[str, int] = {r[0]: r[1] for r in rows}
-        return by.get("succeeded", 0) + by.get("failed", 0), by.get("failed", 0)
+        return sum(by.values()), by.get("failed", 0)
 
     def start_run(self, *, pid: int, target: str, now: float) -> int:
         """Record the start of a run; `target` must carry no credentials."""

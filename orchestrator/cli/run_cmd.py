@@ -213,7 +213,7 @@ def _exit_code(outcome: RunOutcome) -> ExitCode:
         return ExitCode.INTERRUPTED
     if outcome.reason == "aborted":
         return ExitCode.ABORTED
-    failed = sum(c.failed for c in outcome.progress.steps)
+    failed = sum(c.failed + c.unknown for c in outcome.progress.steps)
     return ExitCode.FAILED_NUMBERS if failed else ExitCode.OK
 
 
@@ -301,7 +301,7 @@ def _report_finished(store: Store, state_path: Path, as_json: bool, err: Console
             "was sent. `bwmigrate report` shows every number's outcome."
         )
         print_summary(counts, Console(highlight=False))
-    failed = sum(c.failed for c in counts)
+    failed = sum(c.failed + c.unknown for c in counts)
     return int(ExitCode.FAILED_NUMBERS if failed else ExitCode.OK)
 
 
@@ -322,6 +322,7 @@ def _run_with_target(
         poll_interval_s=rate.poll_interval_s,
         failure_threshold=plan.spec.failure_threshold,
         seed=seed,
+        visibility_window_s=rate.visibility_window_s,
     )
     started = time.time()
     run_id = store.start_run(pid=os.getpid(), target=target_id, now=started)
@@ -394,6 +395,12 @@ def _run_with_target(
             f"{p.retried} retried) in {obj['elapsed_s']:.1f}s. "
             f"`bwmigrate report --state {state_path}` lists every number; `--audit` every "
             "request."
+        )
+    attention = sum(c.needs_action for c in p.steps)
+    if attention:
+        err.print(
+            f"{attention} number(s) need action: SMS is on but their A2P settings were refused "
+            f"(`bwmigrate report --state {state_path}` says why and what to do for each)."
         )
     if logged.error:
         err.print(f"bwmigrate: warning: the audit log is incomplete: {logged.error}")

@@ -289,6 +289,31 @@ class Store:
             )
         return True
 
+    def discard_plan_without_effect(self, plan_hash: str) -> bool:
+        """Drop the stored plan when `plan_hash` differs and nothing of it took effect.
+
+        Nothing took effect when no number succeeded (or needs action, or has an unknown
+        outcome) and no order is being or has been sent without an outcome: then no number on
+        the account was changed by it, and a corrected plan (after a refused canary, say) may
+        start over on this file. Returns True when the old plan was dropped; the caller stores
+        the new one. Runs and meta facts (such as the target) are kept.
+        """
+        stored = self.meta().get("plan_hash")
+        if stored is None or stored == plan_hash:
+            return False
+        with self._tx() as c:
+            took_effect = c.execute(
+                "SELECT EXISTS (SELECT 1 FROM numbers WHERE status IN "
+                "('succeeded', 'needs_action', 'unknown', 'in_order')) "
+                "OR EXISTS (SELECT 1 FROM orders WHERE state IN ('submitting', 'submitted'))"
+            ).fetchone()[0]
+            if took_effect:
+                return False
+            for table in ("numbers", "orders", "steps"):
+                c.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            c.execute("DELETE FROM meta WHERE key IN ('plan_hash', 'plan_text')")
+        return True
+
     def _insert_plan(
         self,
         c: sqlite3.Connection,

@@ -256,6 +256,12 @@ def run_plan(
         )
         _check_target(store, target_id)
         _explain_mismatch(store, plan, source_hash, checked is not None)
+        if store.discard_plan_without_effect(plan.hash):
+            err.print(
+                f"The plan changed since this state file was made, but nothing of the earlier "
+                f"plan took effect (no number succeeded, no order open): {state_path} starts "
+                "over with the changed plan."
+            )
         facts = {"target": target_id}
         if checked is not None:
             facts |= {"checked_file": str(checked), "checked_source_hash": source_hash}

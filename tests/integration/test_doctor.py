@@ -22,7 +22,10 @@ def _basic(sandbox: RunningSandbox) -> BasicCredentials:
 async def _diagnose(
     base_url: str, credentials: Credentials | InputError, account: str = ACCOUNT, **kw: Any
 ) -> dict[str, Check]:
-    checks = await diagnose(base_url, account, credentials, rate_per_s=50.0, **kw)
+    token_url = f"{base_url.split('/api/')[0]}/api/v1/oauth2/token"
+    checks = await diagnose(
+        base_url, account, credentials, rate_per_s=50.0, token_url=token_url, **kw
+    )
     names = [c.name for c in checks]
     assert len(names) == len(set(names)), names
     return {c.name: c for c in checks}

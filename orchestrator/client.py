@@ -5,25 +5,11 @@ exceptions never leave this module: callers get `orchestrator.xml` dataclasses o
 errors. No retries and no pacing here (that is `limits`); the one exception is a 401 on an
 OAuth2 token, which forces one token refresh and one retry.
 
-Credentials come from the environment, read by the CLI and passed to `credentials_from_env`:
-
-    BWMIGRATE_CLIENT_ID, BWMIGRATE_CLIENT_SECRET   OAuth2 client credentials (preferred: a
-                                                   Bearer token is fetched and refreshed)
-    BWMIGRATE_TOKEN                                a static Bearer token
-    BWMIGRATE_USERNAME, BWMIGRATE_PASSWORD         HTTP Basic (legacy API users)
-
-The first complete set in that order wins. None set is an `InputError` (exit 2: a usage
-problem found before any request); credentials the API refuses are an `AuthError` (exit 3).
-Secrets never appear in a `repr`, an exception message or an `Exchange`.
-
-Where OAuth2 client credentials go (`token_url_for`): only to Bandwidth's token endpoint,
-`https://api.bandwidth.com/api/v1/oauth2/token` for the production hosts (api.bandwidth.com,
-dashboard.bandwidth.com) and `https://test.api.bandwidth.com/api/v1/oauth2/token` for
-test.api.bandwidth.com, whatever the API base URL's path; or to a token URL the caller passes
-(the CLI passes `BWMIGRATE_TOKEN_URL`; the embedded sandbox its own): https unless loopback, no
-user info, no query. For any other API host without one, `ApiClient` refuses client
-credentials (`InputError`) before any request: they are never sent to whatever host a base URL
-names. Basic credentials and a static Bearer token go to the API host itself, as the API wants.
+Credentials, and where OAuth2 client credentials may be sent, are `orchestrator.credentials`
+(re-exported here): `ApiClient` fetches tokens only from the URL `token_url_for` names, and
+refuses client credentials for a host without one before any request. Credentials the API
+refuses are an `AuthError` (exit 3). Secrets never appear in a `repr`, an exception message or
+an `Exchange`.
 
 Order lists (`find_orders`, `find_orders_by_number`, `get_account_xml`) answer "nothing matched"
 in more than one way. The reference says the v1 externalTns list answers 404 when none match,
@@ -58,7 +44,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import ipaddress
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -73,6 +58,18 @@ import anyio
 import httpx
 
 from orchestrator import __version__
+from orchestrator.credentials import (
+    BANDWIDTH_TEST_TOKEN_URL,
+    BANDWIDTH_TOKEN_URL,
+    TOKEN_URL_VARIABLE,
+    BasicCredentials,
+    ClientCredentials,
+    Credentials,
+    TokenCredentials,
+    checked_base_url,
+    credentials_from_env,
+    token_url_for,
+)
 from orchestrator.errors import (
     AuthError,
     InputError,
@@ -114,127 +111,11 @@ __all__ = [
 ]
 
 USER_AGENT = f"bwmigrate/{__version__} (+python-httpx)"
-BANDWIDTH_TOKEN_URL = "https://api.bandwidth.com/api/v1/oauth2/token"  # noqa: S105 - a URL
-BANDWIDTH_TEST_TOKEN_URL = "https://test.api.bandwidth.com/api/v1/oauth2/token"  # noqa: S105
-TOKEN_URL_VARIABLE = "BWMIGRATE_TOKEN_URL"  # noqa: S105 - a variable's name; the CLI reads it
-_PINNED_TOKEN_URLS = {
-    "api.bandwidth.com": BANDWIDTH_TOKEN_URL,
-    "dashboard.bandwidth.com": BANDWIDTH_TOKEN_URL,
-    "test.api.bandwidth.com": BANDWIDTH_TEST_TOKEN_URL,
-}
 DEFAULT_EXPIRES_IN_S = 3600.0
 REFRESH_MARGIN_S = 60.0
 """Refresh a token when less than this remains (or half its lifetime, if that is shorter)."""
 
 _XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Accept": "application/xml"}
-
-
-# --- credentials ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BasicCredentials:
-    """HTTP Basic with an API user (deprecated by Bandwidth in favour of OAuth2)."""
-
-    username: str
-    password: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class TokenCredentials:
-    """A Bearer token obtained elsewhere; never refreshed."""
-
-    token: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class ClientCredentials:
-    """OAuth2 client credentials; tokens are fetched from the URL `token_url_for` names."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-
-
-Credentials = BasicCredentials | TokenCredentials | ClientCredentials
-
-_ENV_HELP = (
-    "set BWMIGRATE_CLIENT_ID and BWMIGRATE_CLIENT_SECRET (OAuth2, preferred), "
-    "or BWMIGRATE_TOKEN (a Bearer token), or BWMIGRATE_USERNAME and BWMIGRATE_PASSWORD"
-)
-
-
-def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
-    """The credentials named by `BWMIGRATE_*` variables in `environ` (see the module docstring)."""
-
-    def get(name: str) -> str | None:
-        return environ.get(name) or None
-
-    pairs = (
-        ("BWMIGRATE_CLIENT_ID", "BWMIGRATE_CLIENT_SECRET", ClientCredentials),
-        ("BWMIGRATE_USERNAME", "BWMIGRATE_PASSWORD", BasicCredentials),
-    )
-    client_id, secret = get(pairs[0][0]), get(pairs[0][1])
-    if client_id and secret:
-        return ClientCredentials(client_id, secret)
-    token = get("BWMIGRATE_TOKEN")
-    if token:
-        return TokenCredentials(token)
-    username, password = get(pairs[1][0]), get(pairs[1][1])
-    if username and password:
-        return BasicCredentials(username, password)
-    for first, second, _ in pairs:
-        if bool(get(first)) != bool(get(second)):
-            present, missing = (first, second) if get(first) else (second, first)
-            raise InputError(f"{present} is set but {missing} is not: {_ENV_HELP}")
-    raise InputError(f"no API credentials in the environment: {_ENV_HELP}")
-
-
-def token_url_for(base_url: str, override: str | None = None) -> str:
-    """The only URL OAuth2 client credentials may be sent to for API calls to `base_url`.
-
-    `override` (the CLI passes `BWMIGRATE_TOKEN_URL`; the embedded sandbox its own token URL)
-    wins once checked: http(s), https unless the host is loopback, no user info, no query or
-    fragment. Without it, Bandwidth's token endpoint for Bandwidth's hosts (see the module
-    docstring); any other host is an `InputError` saying how to name a token endpoint.
-    """
-    url = _checked_base_url(base_url)
-    if override:
-        return _checked_token_url(override)
-    pinned = _PINNED_TOKEN_URLS.get(url.host.lower().rstrip("."))
-    if pinned is None:
-        raise InputError(
-            f"{url.host} is not a Bandwidth API host, and OAuth2 client credentials are sent "
-            f"only to Bandwidth's token endpoint ({BANDWIDTH_TOKEN_URL}): for a sandbox or a "
-            f"private endpoint, set {TOKEN_URL_VARIABLE} to its token URL (e.g. "
-            f"{TOKEN_URL_VARIABLE}=http://127.0.0.1:PORT/api/v1/oauth2/token; https unless "
-            "loopback), or use BWMIGRATE_TOKEN or BWMIGRATE_USERNAME/PASSWORD instead"
-        )
-    return pinned
-
-
-def _checked_token_url(raw: str) -> str:
-    """A token URL given by the caller, checked; messages never echo user info or a query."""
-    name = TOKEN_URL_VARIABLE
-    example = "e.g. https://host/api/v1/oauth2/token"
-    try:
-        url = httpx.URL(raw.strip())
-    except httpx.InvalidURL:
-        raise InputError(f"{name} is not a URL: set it to a token endpoint, {example}") from None
-    if url.userinfo:
-        raise InputError(
-            f"{name} carries user info (user:password@): remove it; the client id and secret "
-            "come from BWMIGRATE_CLIENT_ID and BWMIGRATE_CLIENT_SECRET"
-        )
-    if url.query or url.fragment:
-        raise InputError(f"{name} has a query or fragment: give the token endpoint's plain URL")
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InputError(f"{name} {url} is not an http(s) URL: {example}")
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise InputError(
-            f"{name} {url}: refusing to send client credentials over plain HTTP; use "
-            "https:// (plain http is allowed only for loopback hosts)"
-        )
-    return str(url)
 
 
 # --- what callers get -----------------------------------------------------------------------------
@@ -340,7 +221,7 @@ class ApiClient:
         on_exchange: Callable[[Exchange], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        url = _checked_base_url(base_url)
+        url = checked_base_url(base_url)
         if not account_id.strip():
             raise InputError("the account id is empty: give the Bandwidth account id")
         self.base_url = str(url).rstrip("/")
@@ -462,13 +343,13 @@ class ApiClient:
         """
         if not _E164.fullmatch(number):
             raise ValueError(f"find_orders_by_number needs an E.164 number, got {number!r}")
-        if created_to is not None and created_to < created_from:
-            raise ValueError(f"created_to {created_to} is before created_from {created_from}")
         params = {"tn": number, "createdDateFrom": _day(created_from)}
         query = f"tn {number}, created from {params['createdDateFrom']}"
         if created_to is not None:
             params["createdDateTo"] = _day(created_to)
             query += f" to {params['createdDateTo']}"
+            if params["createdDateTo"] < params["createdDateFrom"]:  # yyyy-MM-dd sorts as text
+                raise ValueError(f"find_orders_by_number: {query} ends before it starts")
         call = _Call("GET", self._order_path(kind), kind=str(kind), query=query)
         return await self._list_orders(call, params)
 
@@ -721,35 +602,6 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 
 
 # --- URLs and small readers -----------------------------------------------------------------------
-
-
-def _checked_base_url(base_url: str) -> httpx.URL:
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL as exc:
-        raise InputError(f"invalid API URL {base_url!r}: {exc}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InputError(f"invalid API URL {base_url!r}: expected https://host/api/v2")
-    if url.userinfo:
-        raise InputError(
-            f"API URL {url.copy_with(username=None, password=None)} carries credentials: "
-            "put them in the BWMIGRATE_* environment variables instead"
-        )
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise InputError(
-            f"refusing plain HTTP to {base_url}: credentials would cross the network "
-            "unencrypted; use https:// (plain http is allowed only for loopback hosts)"
-        )
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _basic_header(username: str, password: str) -> str:

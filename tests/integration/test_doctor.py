@@ -147,3 +147,15 @@ async def test_a_rate_limited_account_fails_the_headroom_check(sandbox_factory: 
     checks = await _diagnose(f"{sandbox.base_url}/api/v2", _basic(sandbox))
     assert _failed(checks) == {"rate limit"}
     assert "answered 429" in checks["rate limit"].detail
+
+
+async def test_the_credentials_line_names_where_client_credentials_go(
+    sandbox: RunningSandbox,
+) -> None:
+    """For OAuth2 client credentials, doctor shows the token endpoint they are sent to."""
+    c = sandbox.config.credentials
+    checks = await _diagnose(
+        f"{sandbox.base_url}/api/v2", ClientCredentials(c.client_id, c.client_secret)
+    )
+    assert f"tokens from {sandbox.base_url}/api/v1/oauth2/token" in checks["credentials"].detail
+    assert c.client_secret not in checks["credentials"].detail

@@ -152,7 +152,10 @@ async def test_a_tls_failure_on_a_create_is_not_sent(sandbox: RunningSandbox) ->
 async def test_a_dns_failure_on_a_create_is_not_sent() -> None:
     """A host name that does not resolve (.invalid is reserved) is RequestNotSentError."""
     async with ApiClient(
-        "https://bwmigrate-test.invalid/api/v2", ACCOUNT, BasicCredentials("u", "p")
+        "https://bwmigrate-test.invalid/api/v2",
+        ACCOUNT,
+        BasicCredentials("u", "p"),
+        connect_timeout_s=5.0,  # a resolver that never answers is a connect timeout: not sent
     ) as client:
         with pytest.raises(RequestNotSentError):
             await client.create_order("import", import_body("dns-1"))

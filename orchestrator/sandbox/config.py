@@ -26,6 +26,9 @@ A seed file (every table optional; the values shown are the defaults)::
     hang_s = 30.0                 # longest a "hang" holds a connection
     slow_order_rate = 0.0         # orders that stay PROCESSING slow_order_s longer
     slow_order_s = 30.0
+    list_lag_s = 0.0              # a new order (any kind) shows in list endpoints (any filter)
+                                  # exactly this many seconds after its creation on the sandbox
+                                  # clock; GET by id and the ledger see it at once
 
     [[accounts]]                  # default: account 9900012, sites 743 and 486 (see below)
     id = "9900012"
@@ -54,6 +57,11 @@ A seed file (every table optional; the values shown are the defaults)::
     code = 7518
     description = "Telephone Number Not Active."   # default: the catalogue text for `code`
     checker = true                # import rules also show in importTnChecker
+    status = "EXCEPTION"          # optional, kind = "import" only: an import order carrying a
+                                  # matching number ends in ProcessingStatus EXCEPTION (nothing
+                                  # imported); its GET shows one Errors/Error with this code and
+                                  # description listing every number of the order. Not shown
+                                  # by importTnChecker. Without `status`: the number fails alone.
 
 This module reads only the file it is given; it does no other I/O.
 """
@@ -68,7 +76,7 @@ from typing import Any
 
 from orchestrator.errors import InputError
 from orchestrator.sandbox.codes import describe
-from orchestrator.sandbox.model import NumberKind, OrderKind, is_e164
+from orchestrator.sandbox.model import NumberKind, OrderKind, OrderStatus, is_e164
 
 DEFAULT_ACCOUNT_ID = "9900012"
 
@@ -147,6 +155,8 @@ class FailureRule:
     numbers: frozenset[str] = frozenset()
     prefix: str | None = None
     checker: bool = True
+    status: OrderStatus | None = None
+    """None: the number fails alone; EXCEPTION: the whole (import) order ends EXCEPTION."""
 
     def matches(self, kind: OrderKind, number: str) -> bool:
         """True when this rule makes `number` fail in an order of `kind`."""
@@ -171,6 +181,7 @@ class FaultConfig:
     hang_s: float = 30.0
     slow_order_rate: float = 0.0
     slow_order_s: float = 30.0
+    list_lag_s: float = 0.0
 
 
 def _default_accounts() -> tuple[AccountConfig, ...]:
@@ -293,7 +304,10 @@ def _faults(value: Any) -> FaultConfig:
             raise InputError(f"faults.{name} must be a probability in [0, 1], got {rate!r}")
     if faults.drop_mode not in ("reset", "hang"):
         raise InputError(f"faults.drop_mode must be 'reset' or 'hang', got {faults.drop_mode!r}")
-    return faults
+    lag = faults.list_lag_s
+    if isinstance(lag, bool) or not isinstance(lag, int | float) or lag < 0:
+        raise InputError(f"faults.list_lag_s must be a number of seconds >= 0, got {lag!r}")
+    return replace(faults, list_lag_s=float(lag))
 
 
 def _account(value: Mapping[str, Any]) -> AccountConfig:
@@ -375,7 +389,25 @@ def _rule(value: Mapping[str, Any]) -> FailureRule:
         numbers=numbers,
         prefix=prefix,
         checker=bool(value.get("checker", True)),
+        status=_rule_status(value.get("status"), kind, code),
     )
+
+
+def _rule_status(value: Any, kind: OrderKind, code: int) -> OrderStatus | None:
+    """A rule's `status`: absent, or EXCEPTION on an import rule (only import orders end
+    EXCEPTION: reference §8, §10)."""
+    if value is None:
+        return None
+    if value != OrderStatus.EXCEPTION.value:
+        raise InputError(
+            f'[[failure_rules]] code {code}: status must be "EXCEPTION" (or absent), got {value!r}'
+        )
+    if kind is not OrderKind.IMPORT:
+        raise InputError(
+            f'[[failure_rules]] code {code}: status = "EXCEPTION" needs kind = "import" '
+            f"(only import orders end EXCEPTION), got kind = {kind.value!r}"
+        )
+    return OrderStatus.EXCEPTION
 
 
 def _opt_str(value: Any) -> str | None:

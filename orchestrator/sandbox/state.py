@@ -132,6 +132,7 @@ class SandboxState:
             created_at=now,
             processing_at=now if kind is OrderKind.REMOVE else now + delay / 2,
             complete_at=now + delay + extra_delay_s,
+            listed_at=now + self.config.faults.list_lag_s,
             **fields,
         )
         self._orders[order.order_id] = order
@@ -264,7 +265,8 @@ class SandboxState:
         filters: OrderFilter,
         endpoint: str | None = None,
     ) -> tuple[int, list[Order]]:
-        """(total matches, newest first up to 1000); `customerOrderId` is an index lookup."""
+        """(total matches, newest first up to 1000); `customerOrderId` is an index lookup.
+        An order younger than `faults.list_lag_s` is not listed yet (`Order.listed`)."""
         with self._lock:
             self.advance()
             self._account_or_403(account_id)
@@ -280,7 +282,8 @@ class SandboxState:
                 o for o in candidates
                 if (endpoint is None or o.endpoint == endpoint) and matches(o, filters, now)
             ]  # fmt: skip
-            matched.sort(key=lambda o: o.created_at, reverse=True)
+            matched.sort(key=lambda o: o.created_at)  # stable: ties keep creation order
+            matched.reverse()
             return len(matched), matched[:MAX_LISTED_ORDERS]
 
     def ledger_orders(self) -> list[dict[str, Any]]:

@@ -22,9 +22,18 @@ side endpoints), `server` (uvicorn: `run_sandbox`, `serve_forever`).
 Choices where the reference marks a fact inferred [I] or conflicting [X]:
 - Import create answers `ImportTnOrderResponse` (not the java SDK's `ImportTnOrdersResponse`)
   with ProcessingStatus RECEIVED [X]; removal answers PROCESSING (documented).
-- The v2 import accepts the guide's `ExternalTnsOrder` body and SPEC2's `ImportTnOrder`; only
-  v1 `importTnOrders` requires Subscriber and LoaAuthorizingPerson. LoaType defaults: CARRIER
-  for the `ExternalTnsOrder` form, SUBSCRIBER for `ImportTnOrder` (as documented per form).
+- The import accepts the roots the seed's `import_body_forms` lists (both by default): the
+  excerpt's `ImportTnOrder` and the guide's `ExternalTnsOrder`; another root is 400 1019. With
+  `strict_schema = true` (default) each form is held to its own element set (`element_set`:
+  unknown elements 1005; for +1 numbers an `ImportTnOrder` needs Subscriber{Name,
+  ServiceAddress}, LoaAuthorizingPerson and LoaType, 1003); `false` keeps the old lenience
+  (only v1 `ImportTnOrder` needs Subscriber and LOA). LoaType defaults: CARRIER for the
+  `ExternalTnsOrder` form, SUBSCRIBER for `ImportTnOrder` (as documented per form).
+- importTnChecker requires SiteId (400 `ImportTnCheckerResponse/Errors` 7309: the excerpt says
+  the SIP peer defaults to the given site's); with `strict_schema`, elements outside its
+  payload schema are 1005.
+- Every handler reads its body through `context.request_body(ctx, operationId)`, the one place
+  per endpoint where the `orchestrator.spec` referee is to be wired in.
 - 5000 numbers per order for every order kind [I]; 5095 above it.
 - Unknown well-formed order id: `<…ReportResponse><ResponseStatus><Description>The resource does
   not exist` with 400 for removal (the excerpt's only error answer of that GET and its history),

@@ -8,6 +8,15 @@ A seed file (every table optional; the values shown are the defaults)::
     rate_limit_per_s = 0          # requests per second per account; 0 = off
     token_expires_s = 3600        # lifetime of OAuth2 access tokens
     max_numbers_per_order = 5000  # 5095 above it
+    import_body_forms = ["ImportTnOrder", "ExternalTnsOrder"]
+                                  # import roots accepted (the excerpt's schema form, the
+                                  # migration guide's form); another root: 400 1019
+    strict_schema = true          # bodies checked against their form's element set (unknown
+                                  # element 1005; for +1 numbers an ImportTnOrder needs
+                                  # Subscriber{Name, ServiceAddress{HouseNumber, StreetName,
+                                  # City, StateCode, Zip}}, LoaAuthorizingPerson, LoaType:
+                                  # 1003); false: the lenience of old rehearsal files (see
+                                  # `element_set`)
 
     [credentials]
     username = "sandbox"          # HTTP Basic
@@ -76,7 +85,13 @@ from typing import Any
 
 from orchestrator.errors import InputError
 from orchestrator.sandbox.codes import describe
-from orchestrator.sandbox.model import NumberKind, OrderKind, OrderStatus, is_e164
+from orchestrator.sandbox.model import (
+    IMPORT_BODY_FORMS,
+    NumberKind,
+    OrderKind,
+    OrderStatus,
+    is_e164,
+)
 
 DEFAULT_ACCOUNT_ID = "9900012"
 
@@ -211,6 +226,8 @@ class SandboxConfig:
     token_expires_s: int = 3600
     max_numbers_per_order: int = 5000
     seed: int = 0
+    import_body_forms: tuple[str, ...] = IMPORT_BODY_FORMS
+    strict_schema: bool = True
 
     def with_changes(self, **changes: Any) -> SandboxConfig:
         """A copy with some fields replaced (`faults=FaultConfig(...)`, `seed=3`, ...)."""
@@ -239,7 +256,8 @@ def config_from_mapping(
     base = base or SandboxConfig()
     known = {
         "seed", "order_delay_s", "rate_limit_per_s", "token_expires_s", "max_numbers_per_order",
-        "credentials", "faults", "accounts", "numbers", "failure_rules",
+        "credentials", "faults", "accounts", "numbers", "failure_rules", "import_body_forms",
+        "strict_schema",
     }  # fmt: skip
     unknown = set(data) - known
     if unknown:
@@ -254,6 +272,13 @@ def config_from_mapping(
     ):
         if key in data:
             changes[key] = _number(data[key], key, kind)
+    if "import_body_forms" in data:
+        changes["import_body_forms"] = _body_forms(data["import_body_forms"])
+    if "strict_schema" in data:
+        strict = data["strict_schema"]
+        if not isinstance(strict, bool):
+            raise InputError(f"'strict_schema' must be true or false, got {strict!r}")
+        changes["strict_schema"] = strict
     if "credentials" in data:
         changes["credentials"] = _dataclass(Credentials, data["credentials"], "credentials")
     if "faults" in data:
@@ -268,6 +293,16 @@ def config_from_mapping(
         _rule(r) for r in _tables(data, "failure_rules")
     )
     return replace(base, **changes)
+
+
+def _body_forms(value: Any) -> tuple[str, ...]:
+    """`import_body_forms`: a non-empty list of known import roots."""
+    forms = value if isinstance(value, list) else [value]
+    if not forms or any(form not in IMPORT_BODY_FORMS for form in forms):
+        raise InputError(
+            f"'import_body_forms' must list one or both of {list(IMPORT_BODY_FORMS)}, got {value!r}"
+        )
+    return tuple(dict.fromkeys(forms))
 
 
 def _tables(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:

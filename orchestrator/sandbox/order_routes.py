@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from orchestrator.sandbox import render, xmlio
-from orchestrator.sandbox.context import Ctx, Handler, path_number, xml
+from orchestrator.sandbox.context import Ctx, Handler, path_number, request_body, xml
 from orchestrator.sandbox.model import (
     ApiVersion,
     OrderKind,
@@ -76,7 +76,7 @@ def _date_param(ctx: Ctx, name: str) -> date | None:
 
 
 async def post_import(ctx: Ctx) -> Response:
-    req = xmlio.decode_import(await ctx.request.body())
+    req = xmlio.decode_import(await request_body(ctx, "CreateImportMessagingTnOrder"))
     order = ctx.state.create_import(ctx.account_id, req, ctx.version, ctx.user,
                                     extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
     path = "importTnOrders/messaging" if ctx.version is ApiVersion.V2 else "importTnOrders"
@@ -87,7 +87,7 @@ async def post_import(ctx: Ctx) -> Response:
 
 
 async def post_external_tns(ctx: Ctx) -> Response:
-    req = xmlio.decode_import(await ctx.request.body())
+    req = xmlio.decode_import(await request_body(ctx, None))  # v1 only
     order = ctx.state.create_import(ctx.account_id, req, ctx.version, ctx.user, external_tns=True,
                                     extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
     body = xmlio.el(
@@ -97,7 +97,7 @@ async def post_external_tns(ctx: Ctx) -> Response:
 
 
 async def post_remove(ctx: Ctx) -> Response:
-    req = xmlio.decode_remove(await ctx.request.body())
+    req = xmlio.decode_remove(await request_body(ctx, "CreateRemoveImportedTnOrder"))
     order = ctx.state.create_remove(ctx.account_id, req, ctx.version, ctx.user,
                                     extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
     path = "removeImportedTnOrders" + ("/messaging" if ctx.version is ApiVersion.V2 else "")
@@ -108,7 +108,7 @@ async def post_remove(ctx: Ctx) -> Response:
 
 
 async def post_tnoptions(ctx: Ctx) -> Response:
-    req = xmlio.decode_tnoptions(await ctx.request.body())
+    req = xmlio.decode_tnoptions(await request_body(ctx, "CreateTnOptionOrder"))
     order = ctx.state.create_tnoptions(ctx.account_id, req, ctx.version, ctx.user,
                                        extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
     body = xmlio.el(
@@ -210,6 +210,6 @@ async def get_external_tns(ctx: Ctx) -> Response:
 
 
 async def post_checker(ctx: Ctx) -> Response:
-    req = xmlio.decode_checker(await ctx.request.body())
+    req = xmlio.decode_checker(await request_body(ctx, "CreateRequestImportTnChecker"))
     ok, errors = ctx.state.check_import(ctx.account_id, req, ctx.version)
     return xml(render.checker(ok, errors, ctx.version))

@@ -24,6 +24,7 @@ from orchestrator.sandbox.config import (
     SandboxConfig,
     config_from_mapping,
 )
+from orchestrator.sandbox.element_set import checker_errors
 from orchestrator.sandbox.inventory import Inventory, NumberRecord
 from orchestrator.sandbox.model import (
     ApiError,
@@ -158,9 +159,11 @@ class SandboxState:
         with self._lock:
             self.advance()
             account = self._account_or_403(account_id)
+            config = self.config
             valid = validate_import(
-                req, account, version, self.config.max_numbers_per_order, external_tns=external_tns
-            )
+                req, account, version, config.max_numbers_per_order, external_tns=external_tns,
+                forms=config.import_body_forms, strict=config.strict_schema,
+            )  # fmt: skip
             kind = OrderKind.REMOVE if valid.action == "REMOVE" else OrderKind.IMPORT
             return self._new_order(
                 kind, account_id, valid.numbers, valid.customer_order_id, extra_delay_s,
@@ -214,9 +217,9 @@ class SandboxState:
         with self._lock:
             self.advance()
             account = self._account_or_403(account_id)
-            errors: list[ApiError] = []
-            if req.site_id is not None:
-                resolve_placement(account, req.site_id, req.sip_peer_id, errors)
+            errors = checker_errors(req) if self.config.strict_schema else []
+            # SiteId is required: the SIP peer defaults to the given site's (the excerpt).
+            resolve_placement(account, req.site_id, req.sip_peer_id, errors)
             numbers, number_errors = check_numbers(
                 req.numbers, version, self.config.max_numbers_per_order
             )

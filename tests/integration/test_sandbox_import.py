@@ -36,6 +36,16 @@ def import_body(
     return "".join(parts)
 
 
+ADDRESS = (
+    "<ServiceAddress><HouseNumber>11235</HouseNumber><StreetName>Back</StreetName>"
+    "<City>Denver</City><StateCode>CO</StateCode><Zip>27541</Zip><County>Canyon</County>"
+    "</ServiceAddress>"
+)
+SUBSCRIBER = f"<Subscriber><Name>ABC Inc.</Name>{ADDRESS}</Subscriber>"
+LOA_PERSON = "<LoaAuthorizingPerson>The Authguy</LoaAuthorizingPerson>"
+NANP_EXTRA = SUBSCRIBER + LOA_PERSON  # what an ImportTnOrder for +1 numbers needs besides LoaType
+
+
 def xml_of(response: httpx.Response) -> ET.Element:
     return ET.fromstring(response.content)
 
@@ -62,27 +72,24 @@ def test_create_returns_201_location_and_received(sandbox_client, sandbox_accoun
 
 
 def test_importtnorder_form_is_accepted_with_subscriber(sandbox_client):
-    """The SPEC2 `ImportTnOrder` form is accepted and its Subscriber echoed."""
-    extra = (
-        "<Subscriber><Name>ABC Inc.</Name><ServiceAddress><HouseNumber>1</HouseNumber>"
-        "<StreetName>Back</StreetName></ServiceAddress></Subscriber>"
-        "<LoaAuthorizingPerson>The Authguy</LoaAuthorizingPerson>"
-    )
+    """The schema's `ImportTnOrder` form is accepted and its Subscriber echoed."""
     r = sandbox_client.post(
-        PATH, content=import_body("+19195550100", root="ImportTnOrder", extra=extra)
+        PATH, content=import_body("+19195550100", root="ImportTnOrder", extra=NANP_EXTRA)
     )
     assert r.status_code == 201
     order = xml_of(r).find("ImportTnOrder")
     assert order is not None
     assert order.findtext("Subscriber/Name") == "ABC Inc."
+    assert order.findtext("Subscriber/ServiceAddress/County") == "Canyon"
     assert order.findtext("LoaAuthorizingPerson") == "The Authguy"
 
 
 def test_loa_type_defaults_follow_the_body_form(sandbox_client):
-    """Without LoaType, the seed form defaults to CARRIER and ImportTnOrder to SUBSCRIBER."""
+    """Without LoaType, the guide's form defaults to CARRIER and ImportTnOrder (for a non-+1
+    number, where LoaType is optional) to SUBSCRIBER."""
     seed = sandbox_client.post(PATH, content=import_body("+19195550100", loa=None))
     spec = sandbox_client.post(
-        PATH, content=import_body("+19195550101", loa=None, root="ImportTnOrder", coid="b")
+        PATH, content=import_body("+442071234567", loa=None, root="ImportTnOrder", coid="b")
     )
     assert xml_of(seed).findtext("ImportTnOrder/LoaType") == "CARRIER"
     assert xml_of(spec).findtext("ImportTnOrder/LoaType") == "SUBSCRIBER"
@@ -106,7 +113,7 @@ def test_loa_type_defaults_follow_the_body_form(sandbox_client):
             import_body(
                 "+19195550100",
                 root="ImportTnOrder",
-                extra=f"<Subscriber><Name>{'N' * 46}</Name></Subscriber>",
+                extra=f"<Subscriber><Name>{'N' * 46}</Name>{ADDRESS}</Subscriber>{LOA_PERSON}",
             ),
             ["25131"],
         ),

@@ -12,11 +12,12 @@ A seed file (every table optional; the values shown are the defaults)::
                                   # import roots accepted (the excerpt's schema form, the
                                   # migration guide's form); another root: 400 1019
     strict_schema = true          # bodies checked against their form's element set (unknown
-                                  # element 1005; for +1 numbers an ImportTnOrder needs
-                                  # Subscriber{Name, ServiceAddress{HouseNumber, StreetName,
-                                  # City, StateCode, Zip}}, LoaAuthorizingPerson, LoaType:
-                                  # 1003); false: the lenience of old rehearsal files (see
-                                  # `element_set`)
+                                  # element 1005; ExternalTnsOrder takes CustomerOrderId,
+                                  # SiteId, SipPeerId, LoaType, TelephoneNumbers only; for +1
+                                  # numbers an ImportTnOrder needs Subscriber{Name,
+                                  # ServiceAddress{HouseNumber, StreetName, City, StateCode,
+                                  # Zip}}, LoaAuthorizingPerson, LoaType: 1003); false: the
+                                  # lenience of old rehearsal files (see `element_set`)
 
     [credentials]
     username = "sandbox"          # HTTP Basic
@@ -66,7 +67,7 @@ A seed file (every table optional; the values shown are the defaults)::
     code = 7518
     description = "Telephone Number Not Active."   # default: the catalogue text for `code`
     checker = true                # import rules also show in importTnChecker
-    status = "EXCEPTION"          # optional, kind = "import" only: an import order carrying a
+    status = "EXCEPTION"          # unset by default; kind = "import" only: an import order with a
                                   # matching number ends in ProcessingStatus EXCEPTION (nothing
                                   # imported); its GET shows one Errors/Error with this code and
                                   # description listing every number of the order. Not shown

@@ -29,6 +29,7 @@ referee) into the sandbox may later replace these hand-written sets.
 
 from __future__ import annotations
 
+from orchestrator.sandbox.codes import describe
 from orchestrator.sandbox.model import (
     ApiError,
     CheckerRequest,
@@ -63,17 +64,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 def check_import_root(root: str, forms: tuple[str, ...]) -> None:
     """Refuse (400, 1019) an import body whose root is not one of the accepted `forms`."""
     if root not in forms:
-        raise RejectedError(
-            400,
-            [
-                ApiError(
-                    ROOT_CODE,
-                    "Bad request encountered. Please check your request and try again. "
-                    f"The root element {root} is not an accepted import body here "
-                    f"(accepted: {', '.join(forms)}).",
-                )
-            ],
-        )
+        why = f"The root element {root} is not an accepted import body here"
+        text = f"{describe(ROOT_CODE)} {why} (accepted: {', '.join(forms)})."
+        raise RejectedError(400, [ApiError(ROOT_CODE, text)])
 
 
 def import_form_errors(req: ImportRequest, nanp: bool) -> list[ApiError]:
@@ -98,7 +91,7 @@ def unknown_elements(paths: tuple[str, ...], allowed: frozenset[str]) -> list[Ap
         if path in allowed or any(path.startswith(top + "/") for top in refused):
             continue
         refused.append(path)
-        errors.append(ApiError(UNKNOWN_CODE, f"{path} is not allowed"))
+        errors.append(ApiError(UNKNOWN_CODE, describe(UNKNOWN_CODE, path)))
     return errors
 
 

@@ -22,13 +22,35 @@ side endpoints), `server` (uvicorn: `run_sandbox`, `serve_forever`).
 Choices where the reference marks a fact inferred [I] or conflicting [X]:
 - Import create answers `ImportTnOrderResponse` (not the java SDK's `ImportTnOrdersResponse`)
   with ProcessingStatus RECEIVED [X]; removal answers PROCESSING (documented).
-- The v2 import accepts the guide's `ExternalTnsOrder` body and SPEC2's `ImportTnOrder`; only
-  v1 `importTnOrders` requires Subscriber and LoaAuthorizingPerson. LoaType defaults: CARRIER
-  for the `ExternalTnsOrder` form, SUBSCRIBER for `ImportTnOrder` (as documented per form).
+- The import accepts the roots the seed's `import_body_forms` lists (both by default): the
+  excerpt's `ImportTnOrder` and the guide's `ExternalTnsOrder`; another root is 400 1019. With
+  `strict_schema = true` (default) each form is held to its own element set (`element_set`:
+  unknown elements 1005; for +1 numbers an `ImportTnOrder` needs Subscriber{Name,
+  ServiceAddress}, LoaAuthorizingPerson and LoaType, 1003); `false` keeps the old lenience
+  (only v1 `ImportTnOrder` needs Subscriber and LOA). LoaType defaults: CARRIER for the
+  `ExternalTnsOrder` form, SUBSCRIBER for `ImportTnOrder` (as documented per form).
+- importTnChecker requires SiteId (400 `ImportTnCheckerResponse/Errors` 7309: the excerpt says
+  the SIP peer defaults to the given site's); with `strict_schema`, elements outside its
+  payload schema are 1005.
+- Every handler reads its body through `context.request_body(ctx, operationId)`, the one place
+  per endpoint where the `orchestrator.spec` referee is to be wired in.
 - 5000 numbers per order for every order kind [I]; 5095 above it.
-- Unknown well-formed order id: 404 with `<…ReportResponse><ResponseStatus><Description>The
-  resource does not exist` [I]; malformed id: 400/1008 for import and removal (documented for
-  removal), 404 for TN options (documented 404, nothing said about malformed ids).
+- Unknown well-formed order id: `<…ReportResponse><ResponseStatus><Description>The resource does
+  not exist` with 400 for removal (the excerpt's only error answer of that GET and its history),
+  404 for TN options (the excerpt's 404) and import (the excerpt documents none [I]); malformed
+  id: 400/1008 for import and removal (documented for removal), 404 for TN options (documented
+  404, nothing said about malformed ids).
+- EXCEPTION (a failure rule's `status`): only import orders end so (the `importtnorders`
+  webhook states and the callback schema list it; the order schemas' ProcessingStatus enum does
+  not) [I]. Its GET shows `ProcessingStatus` EXCEPTION and the rule's code and description as
+  the one `Errors/Error`, over every number of the order: `Errors` is the only error container
+  the ImportTnOrder schema has (the callback's free-text `Message`/`Note` has no GET
+  counterpart), and no number of the order was imported.
+- List endpoints: `status` (repeatable, any ProcessingStatus), `tn` (E.164 on v2),
+  `customerOrderId`, `createdDateFrom/To` and `modifiedDateFrom/To` (`yyyy-MM-dd`, inclusive,
+  the sandbox clock's UTC date; else 400 1007), `loaType` (import lists only); other
+  parameters are ignored. `[faults] list_lag_s` hides every new order from lists for exactly
+  that long (a lagging search index; no draw, so no fault decision moves) [I].
 - v1-only paths under /api/v2 (externalTns, addresses, importTnOrders and
   removeImportedTnOrders without /messaging): 404 with a ResponseStatus body [I]; an unknown
   path: 404 with root `ErrorResponse` [I].
@@ -42,7 +64,8 @@ Choices where the reference marks a fact inferred [I] or conflicting [X]:
   account succeeds and resets the number's messaging settings (documented for externalTns);
   removing a number not imported on the account 5158 (externalTns REMOVE: 25120).
 - TN option per-number codes: 5076 not on the account, 5166 SIP peer without SMS, 5132 A2P with
-  SMS off, 5128 non-SMS options on imported numbers; SMS on for an enabled number succeeds with
+  SMS off, 5128 non-SMS options or `A2pSettings` on numbers hosted (imported) on the account
+  (reference §8: SMS on/off alone is allowed); SMS on for an enabled number succeeds with
   the documented Warning. Body-level: 400 ResponseStatus with the first error; 409 5200 for an
   OriginationRoutePlan when the account lacks it.
 - Order history statuses are uppercase (spec examples) [X: the java fixture has lowercase].

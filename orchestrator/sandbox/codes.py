@@ -10,7 +10,9 @@ DESCRIPTIONS: dict[int, str] = {
     1000: "An internal server error occurred. Please try again later.",
     1001: "Access Denied",
     1003: "TelephoneNumber is required",  # [I] "%s is required" filled in
+    1005: "%s is not allowed",
     1008: "'%s' is not a valid UUID",
+    1019: "Bad request encountered. Please check your request and try again.",
     1022: "TelephoneNumber is in an invalid format",
     5070: "Telephone number is invalid.",
     5073: "Telephone number is required.",

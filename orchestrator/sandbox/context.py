@@ -82,6 +82,14 @@ class Route:
     account_scoped: bool = True
 
 
+async def request_body(ctx: Ctx, operation_id: str | None) -> bytes:
+    """The body of a request to the excerpt's operation `operation_id` (None: an operation
+    the excerpt does not describe, e.g. a v1-only one). Every handler reads its body here: the
+    one place per endpoint where the neutral schema referee (`orchestrator.spec`) will check
+    it when the seed says `strict_schema = true`."""
+    return await ctx.request.body()
+
+
 def xml(node: xmlio.Node, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """An XML response with the declaration and `application/xml; charset=utf-8`."""
     return Response(xmlio.to_bytes(node), status, headers, media_type=XML_TYPE)

@@ -27,21 +27,28 @@ class OrderKind(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    """`ProcessingStatus` values, exactly as the API spells them."""
+    """`ProcessingStatus` values, exactly as the API spells them.
+
+    EXCEPTION ends import orders only: the webhook table and the subscription callback schema
+    list it for `importtnorders` (reference §8, §10); the order schemas' enums do not.
+    """
 
     RECEIVED = "RECEIVED"
     PROCESSING = "PROCESSING"
     COMPLETE = "COMPLETE"
     PARTIAL = "PARTIAL"
     FAILED = "FAILED"
+    EXCEPTION = "EXCEPTION"
 
     @property
     def terminal(self) -> bool:
-        """True for COMPLETE, PARTIAL and FAILED."""
+        """True for COMPLETE, PARTIAL, FAILED and EXCEPTION."""
         return self in _TERMINAL
 
 
-_TERMINAL = frozenset({OrderStatus.COMPLETE, OrderStatus.PARTIAL, OrderStatus.FAILED})
+_TERMINAL = frozenset(
+    {OrderStatus.COMPLETE, OrderStatus.PARTIAL, OrderStatus.FAILED, OrderStatus.EXCEPTION}
+)
 
 
 class NumberKind(StrEnum):
@@ -135,10 +142,17 @@ class Subscriber:
     address: ServiceAddress | None = None
 
 
+#: The import body forms, by root element: the excerpt's schema form (the default) and the
+#: migration guide's form (mirrors `orchestrator.spec.IMPORT_BODY_FORMS`).
+IMPORT_BODY_FORMS = ("ImportTnOrder", "ExternalTnsOrder")
+
+
 @dataclass(frozen=True)
 class ImportRequest:
     """A decoded import body (seed `ExternalTnsOrder` form, `ImportTnOrder` form, or v1
-    `externalTns` with `Action`). Numbers are raw text; validation happens in the state."""
+    `externalTns` with `Action`). Numbers are raw text; validation happens in the state.
+    `elements` holds the path of every element below the root, in document order
+    (`Subscriber/ServiceAddress/City`), for the strict element-set checks."""
 
     root: str
     numbers: tuple[str, ...]
@@ -149,6 +163,7 @@ class ImportRequest:
     subscriber: Subscriber | None = None
     loa_authorizing_person: str | None = None
     action: str | None = None
+    elements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,11 +204,12 @@ class TnOptionRequest:
 
 @dataclass(frozen=True)
 class CheckerRequest:
-    """A decoded `ImportTnCheckerPayload` body."""
+    """A decoded `ImportTnCheckerPayload` body (`elements` as in `ImportRequest`)."""
 
     numbers: tuple[str, ...]
     site_id: str | None = None
     sip_peer_id: str | None = None
+    elements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -262,13 +262,19 @@ def history(order: Order, now: float) -> Node:
             el(
                 "OrderHistory",
                 el("OrderDate", text=iso(at)),
-                el("Note", text=f"{label} order is {status.lower()}."),
+                el("Note", text=_history_note(label, status)),
                 el("Author", text=order.created_by if status == "RECEIVED" else "system"),
                 el("Status", text=status),
             )
             for at, status in order.history(now)
         ),
     )
+
+
+def _history_note(label: str, status: str) -> str:
+    if status == "EXCEPTION":
+        return f"{label} order ended in an exception."  # [I] no documented note
+    return f"{label} order is {status.lower()}."
 
 
 def checker(ok: list[str], errors: list[ApiError], version: ApiVersion) -> Node:

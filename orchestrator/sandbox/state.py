@@ -24,6 +24,7 @@ from orchestrator.sandbox.config import (
     SandboxConfig,
     config_from_mapping,
 )
+from orchestrator.sandbox.element_set import checker_errors
 from orchestrator.sandbox.inventory import Inventory, NumberRecord
 from orchestrator.sandbox.model import (
     ApiError,
@@ -132,6 +133,7 @@ class SandboxState:
             created_at=now,
             processing_at=now if kind is OrderKind.REMOVE else now + delay / 2,
             complete_at=now + delay + extra_delay_s,
+            listed_at=now + self.config.faults.list_lag_s,
             **fields,
         )
         self._orders[order.order_id] = order
@@ -157,9 +159,11 @@ class SandboxState:
         with self._lock:
             self.advance()
             account = self._account_or_403(account_id)
+            config = self.config
             valid = validate_import(
-                req, account, version, self.config.max_numbers_per_order, external_tns=external_tns
-            )
+                req, account, version, config.max_numbers_per_order, external_tns=external_tns,
+                forms=config.import_body_forms, strict=config.strict_schema,
+            )  # fmt: skip
             kind = OrderKind.REMOVE if valid.action == "REMOVE" else OrderKind.IMPORT
             return self._new_order(
                 kind, account_id, valid.numbers, valid.customer_order_id, extra_delay_s,
@@ -213,9 +217,9 @@ class SandboxState:
         with self._lock:
             self.advance()
             account = self._account_or_403(account_id)
-            errors: list[ApiError] = []
-            if req.site_id is not None:
-                resolve_placement(account, req.site_id, req.sip_peer_id, errors)
+            errors = checker_errors(req) if self.config.strict_schema else []
+            # SiteId is required: the SIP peer defaults to the given site's (the excerpt).
+            resolve_placement(account, req.site_id, req.sip_peer_id, errors)
             numbers, number_errors = check_numbers(
                 req.numbers, version, self.config.max_numbers_per_order
             )
@@ -264,7 +268,8 @@ class SandboxState:
         filters: OrderFilter,
         endpoint: str | None = None,
     ) -> tuple[int, list[Order]]:
-        """(total matches, newest first up to 1000); `customerOrderId` is an index lookup."""
+        """(total matches, newest first up to 1000); `customerOrderId` is an index lookup.
+        An order younger than `faults.list_lag_s` is not listed yet (`Order.listed`)."""
         with self._lock:
             self.advance()
             self._account_or_403(account_id)
@@ -280,7 +285,8 @@ class SandboxState:
                 o for o in candidates
                 if (endpoint is None or o.endpoint == endpoint) and matches(o, filters, now)
             ]  # fmt: skip
-            matched.sort(key=lambda o: o.created_at, reverse=True)
+            matched.sort(key=lambda o: o.created_at)  # stable: ties keep creation order
+            matched.reverse()
             return len(matched), matched[:MAX_LISTED_ORDERS]
 
     def ledger_orders(self) -> list[dict[str, Any]]:

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from orchestrator.sandbox.codes import describe
 from orchestrator.sandbox.config import AccountConfig
+from orchestrator.sandbox.element_set import check_import_root, import_form_errors
 from orchestrator.sandbox.model import (
+    IMPORT_BODY_FORMS,
     ApiError,
     ApiVersion,
     ImportRequest,
@@ -126,16 +128,20 @@ def validate_import(
     max_numbers: int,
     *,
     external_tns: bool = False,
+    forms: tuple[str, ...] = IMPORT_BODY_FORMS,
+    strict: bool = True,
 ) -> ValidImport:
-    """Check an import body (or a v1 externalTns body when `external_tns`)."""
+    """Check an import body (or a v1 externalTns body when `external_tns`). An import body's
+    root must be one of `forms`; with `strict` its elements are checked against its form's
+    element set (`element_set`), else only the v1 `ImportTnOrder` needs Subscriber and LOA."""
     errors: list[ApiError] = []
     action = None
     if external_tns:
         action = (req.action or "").upper()
         if action not in ("IMPORT", "REMOVE"):
             raise RejectedError(400, [ApiError(25000, describe(25000))])
-    elif req.action is not None:
-        errors.append(ApiError(25000, "Action is not allowed on this endpoint"))  # [I]
+    else:
+        check_import_root(req.root, forms)
     customer_order_id = _customer_order_id(req.customer_order_id, errors)
     numbers, number_errors = check_numbers(req.numbers, version, max_numbers)
     site_id = sip_peer_id = ""
@@ -147,11 +153,8 @@ def validate_import(
         errors.append(ApiError(25110, describe(25110)))
     if req.subscriber is not None and len(req.subscriber.name) > MAX_SUBSCRIBER_NAME:
         errors.append(ApiError(25131, describe(25131)))
-    if version is ApiVersion.V1 and req.root == "ImportTnOrder" and not external_tns:
-        if req.subscriber is None:
-            errors.append(ApiError(1003, "Subscriber is required"))
-        if not req.loa_authorizing_person:
-            errors.append(ApiError(1003, "LoaAuthorizingPerson is required"))
+    if not external_tns:
+        errors += _form_errors(req, version, numbers, strict)
     errors.extend(number_errors)
     if errors:
         raise RejectedError(400, errors)
@@ -166,6 +169,24 @@ def validate_import(
         loa_authorizing_person=req.loa_authorizing_person,
         action=action,
     )
+
+
+def _form_errors(
+    req: ImportRequest, version: ApiVersion, numbers: tuple[str, ...], strict: bool
+) -> list[ApiError]:
+    """The import form's element errors: strict element sets, or the lenient rules of old
+    rehearsal files (Action refused, v1 `ImportTnOrder` needs Subscriber and LOA)."""
+    if strict:
+        return import_form_errors(req, nanp=any(n.startswith("+1") for n in numbers))
+    errors: list[ApiError] = []
+    if req.action is not None:
+        errors.append(ApiError(25000, "Action is not allowed on this endpoint"))  # [I]
+    if version is ApiVersion.V1 and req.root == "ImportTnOrder":
+        if req.subscriber is None:
+            errors.append(ApiError(1003, "Subscriber is required"))
+        if not req.loa_authorizing_person:
+            errors.append(ApiError(1003, "LoaAuthorizingPerson is required"))
+    return errors
 
 
 def validate_remove(req: RemoveRequest, version: ApiVersion, max_numbers: int) -> ValidRemove:

@@ -64,12 +64,12 @@ def test_create_echoes_groups_and_is_received(numbers, sandbox_client, sandbox_a
 
 
 def test_sms_on_and_a2p_change_the_inventory(numbers, sandbox_client):
-    """Completing `Sms on` + A2P sets SmsEnabled, the campaign and the class (seen in tndetails)."""
-    r = sandbox_client.post(
-        PATH, content=order_body(group("+12018551021", "+19195550300", a2p=A2P))
-    )
+    """Completing `Sms on` + A2P sets SmsEnabled, the campaign and the class (seen in tndetails);
+    SMS alone turns SMS on for an imported number."""
+    r = sandbox_client.post(PATH, content=order_body(group("+12018551021", a2p=A2P)))
     order = ET.fromstring(sandbox_client.get(r.headers["location"]).content)
     assert order.findtext("ProcessingStatus") == "COMPLETE"
+    sandbox_client.post(PATH, content=order_body(group("+19195550300"), coid="sms-only"))
     details = ET.fromstring(
         sandbox_client.get(f"{numbers.base_url}/api/v2/tns/+12018551021/tndetails").content
     )
@@ -239,3 +239,58 @@ def test_v2_list_rejects_10_digit_tn_filter(sandbox_client):
     r = sandbox_client.get(PATH, params={"tn": "2018551021"})
     assert r.status_code == 400
     assert ET.fromstring(r.content).findtext("ResponseStatus/ErrorCode") == "1022"
+
+
+def _get_order(client, body: str) -> ET.Element:
+    r = client.post(PATH, content=body)
+    assert r.status_code == 201, r.text
+    return ET.fromstring(client.get(r.headers["location"]).content)
+
+
+def test_a2p_on_imported_numbers_is_5128_per_number_partial(numbers, sandbox_client):
+    """A group with A2pSettings fails 5128 for each imported (hosted) number, one ErrorList
+    Error per number, while the in-service number of the group gets A2P: the order is PARTIAL."""
+    numbers.state.seed({"numbers": [{"number": "+19195550301", "kind": "imported"}]})
+    order = _get_order(
+        sandbox_client, order_body(group("+19195550300", "+12018551021", "+19195550301", a2p=A2P))
+    )
+    assert order.findtext("ProcessingStatus") == "PARTIAL"
+    errors = [
+        (e.findtext("Code"), e.findtext("Description"), e.findtext("TelephoneNumber"))
+        for e in order.findall("ErrorList/Error")
+    ]
+    text = "Only SMS attribute can be changed for External telephone number(s)."
+    assert errors == [("5128", text, "+19195550300"), ("5128", text, "+19195550301")]
+    hosted = numbers.state.number("+19195550300")
+    assert (hosted.sms_enabled, hosted.campaign_id) == (False, None)
+    assert numbers.state.number("+12018551021").campaign_id == "CA3XKE1"
+
+
+def test_a2p_only_group_on_imported_numbers_is_failed(numbers, sandbox_client):
+    """A2pSettings without Sms (the chained A2P order) on only imported numbers: every number
+    fails 5128 and the order is FAILED; an SMS-only order on the same numbers then succeeds."""
+    numbers.state.seed({"numbers": [{"number": "+19195550301", "kind": "imported"}]})
+    hosted = ("+19195550300", "+19195550301")
+    failed = _get_order(sandbox_client, order_body(group(*hosted, sms=None, a2p=A2P), coid="a2p"))
+    assert failed.findtext("ProcessingStatus") == "FAILED"
+    assert [(e.findtext("Code"), e.findtext("TelephoneNumber")) for e in failed.iter("Error")] == [
+        ("5128", "+19195550300"),
+        ("5128", "+19195550301"),
+    ]
+    sms = _get_order(sandbox_client, order_body(group(*hosted), coid="sms"))
+    assert sms.findtext("ProcessingStatus") == "COMPLETE"
+    assert len(sms.find("ErrorList")) == 0
+    assert all(numbers.state.number(n).sms_enabled for n in hosted)
+
+
+def test_a2p_on_a_number_hosted_elsewhere_is_5076_not_5128(numbers, sandbox_client):
+    """5128 is about numbers hosted on this account; one hosted on another account is not
+    this account's number (5076)."""
+    numbers.state.seed(
+        {
+            "accounts": [{"id": "5550001", "sites": [{"id": "1", "sip_peers": [{"id": "2"}]}]}],
+            "numbers": [{"number": "+19195550900", "kind": "imported", "account": "5550001"}],
+        }
+    )
+    order = _get_order(sandbox_client, order_body(group("+19195550900", a2p=A2P)))
+    assert order.findtext("ErrorList/Error/Code") == "5076"

@@ -336,6 +336,14 @@ PATCHES: tuple[Patch, ...] = (
         " <ValidationStatus> (reference §11)",
     ),
     Patch(
+        _S + "AddressType",
+        {"enum": ["SERVICE", "BILLING", "DLDA", "E911", "Service", "Dlda"]},
+        "response",
+        "line 2549: upper case, while answers write <AddressType>Dlda</AddressType> (tndetails"
+        " example, line 1869) and <AddressType>Service</AddressType> (the live-looking order"
+        " GET of reference §4.2, which the sandbox copies)",
+    ),
+    Patch(
         _S + "OriginationRoutePayload/properties/EndpointType",
         {"enum": ["TN", "IPv4", "SIP", "FQDN", "Ipv4"]},
         "response",

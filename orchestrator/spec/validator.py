@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable, Sequence
 
 from lxml import etree
@@ -118,6 +119,11 @@ Prose = Callable[[etree._Element], list[Violation]]
 
 # --- compiled bodies, cached ------------------------------------------------------------------
 
+_COMPILING = threading.Lock()
+"""Compiles one body at a time: a grammar caches an element before filling its children
+(schemas may be recursive), so a concurrent first use (the sandbox's thread and a test's)
+must not see it half-built."""
+
 
 @functools.cache
 def _grammar(direction: overrides.Direction) -> Grammar:
@@ -142,12 +148,14 @@ def _bodies(operation_id: str, status: int | None) -> tuple[Body, ...] | None:
         schema = (xml or {}).get("schema")
     if schema is None:
         return None
-    return _grammar(direction).body(schema)
+    with _COMPILING:
+        return _grammar(direction).body(schema)
 
 
 @functools.cache
 def _external_tns_order() -> tuple[Body, ...]:
-    return _grammar("request").body(overrides.EXTERNAL_TNS_ORDER)
+    with _COMPILING:
+        return _grammar("request").body(overrides.EXTERNAL_TNS_ORDER)
 
 
 # --- public API -------------------------------------------------------------------------------
@@ -216,7 +224,7 @@ def _parse(body: bytes) -> tuple[etree._Element | None, str | None]:
     try:
         root = etree.fromstring(body, parser)
     except (etree.LxmlError, ValueError) as exc:
-        message = " ".join(str(exc).split())
+        message = " ".join(str(getattr(exc, "msg", None) or exc).split())
         return None, f"not well-formed XML: {message}"
     if root.getroottree().docinfo.internalDTD is not None:  # any DOCTYPE, with or without entities
         return None, "the document has a DOCTYPE: DTDs and entities are not accepted"
@@ -328,7 +336,7 @@ class _Walk:
                 here = f"{path}/{name}"
                 self.add(here, "required", f"{where(here)} is required", name)
         for name, spec in content.children.items():
-            if spec.repeat:
+            if spec.repeat and (name in counts or name not in content.required):
                 self.items(name, spec, path, counts.get(name, 0))
 
     def items(self, name: str, spec: Child, path: str, count: int) -> None:

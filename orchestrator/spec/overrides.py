@@ -1,7 +1,7 @@
 """Where the excerpt is corrected: named tables, each entry citing the schema line and why.
 
 The excerpt is "a work in progress ... meant for documentation purposes only" (its own info
-block, line 10): its schemas contradict its examples in places. Rule of this package: the
+block, lines 9-11): its schemas contradict its examples in places. Rule of this package: the
 examples, and v2's E.164 rule, win; prose rules are encoded once (in `prose`). Every
 correction is data here, written in OpenAPI's own vocabulary so the one mapping in `grammar`
 compiles it; `x-open: true` (an object tolerating unknown children) and `x-pattern-label` (how
@@ -40,12 +40,12 @@ E164: Schema = {
     "x-pattern-label": "an E.164 number (+, then 2 to 15 digits)",
 }
 """v2 numbers are E.164 everywhere, in requests and responses (reference §13; the excerpt's
-`TelephoneNumber` component says "Telephone Number in E.164 format", line 2294)."""
+`TelephoneNumber` component says "Telephone Number in E.164 format", line 2271)."""
 
 E164_ELEMENTS = frozenset({"TelephoneNumber", "FullNumber"})
 """Elements that hold one phone number wherever they occur, whatever type the schema gives
 them there: `TelephoneNumber` is "type: integer, Ten digit phone number" in the import request
-(line 2405) and "10 digit tn" in TnOptionGroup (line 3243), yet every v2 example writes
+(line 2408) and "10 digit tn" in TnOptionGroup (line 3243), yet every v2 example writes
 `+19199918388`; `FullNumber` is E.164 in every tndetails example."""
 
 _CUSTOMER_ORDER_ID: Schema = {
@@ -55,7 +55,7 @@ _CUSTOMER_ORDER_ID: Schema = {
     "x-pattern-label": "letters, digits, dashes and spaces only",
 }
 """Stated in prose only: "Only alphanumeric values, dashes and spaces are allowed. Max length is
-40 characters" (import line 2358, remove line 2813, tnoptions lines 1322 and 3296)."""
+40 characters" (import line 2359, remove line 2816, tnoptions lines 1441 and 3332)."""
 
 _IMPORT_STATUSES = ["RECEIVED", "PROCESSING", "COMPLETE", "PARTIAL", "FAILED", "EXCEPTION"]
 
@@ -99,10 +99,10 @@ PATCHES: tuple[Patch, ...] = (
             "properties": {"HouseNumber": {"type": "string"}, "County": {"type": "string"}},
         },
         "request",
-        "lines 2386-2401: RAML marks these five required (reference §4.1) and Address says each"
+        "lines 2385-2401: RAML marks these five required (reference §4.1) and Address says each"
         " 'is mandatory in cases where the ServiceAddress is mandatory' (lines 2495-2546);"
         " HouseNumber is an integer here (line 2391) but a string in Address (line 2504), and"
-        " the request example (line 241) has <County>, which this schema lacks",
+        " the request example (line 244) has <County>, which this schema lacks",
     ),
     Patch(
         _S + "RemoveImportedTnOrderRequest/properties/CustomerOrderId",
@@ -179,7 +179,7 @@ PATCHES: tuple[Patch, ...] = (
         "both",
         "line 3143: enum '10digit' names a format, not a value; the description (line 1474)"
         " says 'An E.164 formatted telephone number string' and the examples write"
-        " <CallForward>+16042661720</CallForward> (lines 1526, 1555)",
+        " <CallForward>+16042661720</CallForward> (lines 1526, 1561)",
     ),
     # --- responses: what the examples show -----------------------------------------------
     Patch(
@@ -220,20 +220,20 @@ PATCHES: tuple[Patch, ...] = (
             }
         },
         "response",
-        "line 2426: no OrderId, yet both examples carry one (lines 258, 298); EXCEPTION is an"
+        "line 2426: no OrderId, yet both examples carry one (lines 259, 303); EXCEPTION is an"
         " order status the excerpt's own order callback names (line 1018, reference §8)",
     ),
     Patch(
         _S + "OrderHistoryWrapper/properties/OrderHistoryWrapper/properties/OrderHistory",
         {"$ref": None, "type": "array", "items": _ref("OrderHistory")},
         "response",
-        "line 2565: one OrderHistory; every history example (lines 333, 782, 1667) has three",
+        "line 2565: one OrderHistory; every history example (lines 335, 784, 1667) has three",
     ),
     Patch(
         _S + "FileListResponse/properties/FileListResponse",
         {"xml": {"name": "fileListResponse"}},
         "response",
-        "line 2589: the example's root is <fileListResponse> (line 374)",
+        "line 2589: the example's root is <fileListResponse> (line 375)",
     ),
     Patch(
         _S + "FileUploadResponse/properties/FileUploadResponse",
@@ -249,7 +249,7 @@ PATCHES: tuple[Patch, ...] = (
         _S + "ImportTnCheckerErrorResponse/properties/ImportTnCheckerResponse/properties/Errors",
         {"xml": {"wrapped": False}},
         "response",
-        "line 2306: the example (lines 133-136) repeats <Errors><Code/><Description/></Errors>"
+        "line 2306: the example (lines 131-136) repeats <Errors><Code/><Description/></Errors>"
         " in place (reference §3 shape 2)",
     ),
     Patch(
@@ -320,7 +320,7 @@ PATCHES: tuple[Patch, ...] = (
             }
         },
         "response",
-        "line 3562: the examples write A2pState in lower case (lines 1878, 1944) and one spells"
+        "line 3562: the examples write A2pState in lower case (lines 1878, 1939) and one spells"
         " <AssignedNNRoute> (line 1918) where the schema and the others say AssignedNnRoute",
     ),
     Patch(
@@ -332,7 +332,7 @@ PATCHES: tuple[Patch, ...] = (
             }
         },
         "response",
-        "line 2180: the example (lines 66-71) ends each address with <EndpointCount> and"
+        "line 2182: the example (line 73) ends each address with <EndpointCount> and"
         " <ValidationStatus> (reference §11)",
     ),
     Patch(
@@ -347,13 +347,13 @@ PATCHES: tuple[Patch, ...] = (
         _S + "OriginationRoutePayload/properties/EndpointType",
         {"enum": ["TN", "IPv4", "SIP", "FQDN", "Ipv4"]},
         "response",
-        "line 3296: the tndetails example answers <EndpointType>Ipv4</EndpointType> (line 1912)",
+        "line 3297: the tndetails example answers <EndpointType>Ipv4</EndpointType> (line 1915)",
     ),
     Patch(
         _S + "TelephoneNumbersErrorResponse/properties/TelephoneNumbersResponse",
         {"xml": {"name": "TelephoneNumberResponse"}},
         "response",
-        "line 3755: the 400 example's root is <TelephoneNumberResponse> (line 1963), as is the"
+        "line 3755: the 400 example's root is <TelephoneNumberResponse> (line 1964), as is the"
         " 200's",
     ),
 )
@@ -384,21 +384,21 @@ _CREATE_FAILURE: Schema = {
 
 BODIES: dict[tuple[str, int | None], Schema] = {
     ("CreateImportMessagingTnOrder", 400): _wrap("ImportTnOrderResponse", _CREATE_FAILURE),
-    # line 285 names ImportTnOrderError, a ResponseStatus; the example (lines 277-280) is shape 2.
+    # line 283 names ImportTnOrderError, a ResponseStatus; the example (lines 278-281) is shape 2.
     ("CreateRemoveImportedTnOrder", 400): _wrap("RemoveImportedTnOrdersResponse", _CREATE_FAILURE),
-    # lines 712-720: an example (shape 2) and no schema at all.
+    # lines 712-721: an example (shape 2) and no schema at all.
     ("ReadImportMessagingTnOrder", 200): _wrap("ImportTnOrder", _ref("ImportTnOrder")),
-    # line 313 names ImportTnOrderResponse; the example's root is the bare order (line 301,
+    # line 317 names ImportTnOrderResponse; the example's root is the bare order (line 302,
     # reference §4.2).
     ("CreateRemoveImportedTnOrder", 201): _wrap(
         "RemoveImportedTnOrdersResponse", _ref("RemoveImportedTnOrdersResponse")
     ),
-    # line 708 names RemoveImportedTnOrdersResponse, whose one property is the order: read as
-    # a body that is the bare order (right for the GET, line 737); the create answer wraps it
+    # line 710 names RemoveImportedTnOrdersResponse, whose one property is the order: read as
+    # a body that is the bare order (right for the GET, line 738); the create answer wraps it
     # (line 700, reference §5).
     ("GetTnOptionOrder", 200): _wrap("TnOptionOrder", _ref("TnOptionOrderResponsePayload")),
-    # line 1627 names the list's detailed report; the example's root is the bare order
-    # (line 1614, reference §9.2).
+    # line 1629 names the list's detailed report; the example's root is the bare order
+    # (line 1615, reference §9.2).
     ("GetTnOptionOrders", 200): _wrap(
         "TnOptionOrderReportResponse",
         {
@@ -418,8 +418,8 @@ BODIES: dict[tuple[str, int | None], Schema] = {
             },
         },
     ),
-    # lines 1421-1424: oneOf a summary report (no <TnOptionOrders>, no count inside) or a
-    # detailed one (no count); the example (lines 1379-1420) wraps summaries or orders, with
+    # lines 1421-1423: oneOf a summary report (no <TnOptionOrders>, no count inside) or a
+    # detailed one (no count); the example (lines 1380-1420) wraps summaries or orders, with
     # their TotalCount, in <TnOptionOrders> (reference §9.3).
     ("GetSubscription", 200): _wrap(
         "SubscriptionsResponse",
@@ -431,14 +431,14 @@ BODIES: dict[tuple[str, int | None], Schema] = {
             },
         },
     ),
-    # line 1196 names SubscriptionsResponse; two of its four examples (lines 1169, 1183) put
+    # line 1195 names SubscriptionsResponse; two of its four examples (lines 1169, 1183) put
     # <Subscription> right under the root (reference §10 [X]).
 }
 """Whole bodies replaced: (operationId, status or None for the request) -> schema."""
 
 EMPTY_BODY_OK: frozenset[tuple[str, int]] = frozenset(
     {
-        ("CreateSubscriptions", 201),  # line 1085: "Response has no payload."
+        ("CreateSubscriptions", 201),  # lines 1086-1087: "Response has no payload."
         ("UpdateSubscription", 200),  # reference §1: subscription PUT/DELETE answer no body
         ("DeleteSubscription", 200),
     }
@@ -463,7 +463,7 @@ EXTERNAL_TNS_ORDER: Schema = {
 }
 """The migration guide's import body (seed/v2-breaking-changes.txt lines 314-328, the v2 curl to
 `importTnOrders/messaging`): CustomerOrderId?, SiteId, SipPeerId?, LoaType? (`[ CARRIER |
-SUBSCRIBER ]`), TelephoneNumbers; the v1 `externalTns` body (lines 282-296) minus `Action`.
+SUBSCRIBER ]`), TelephoneNumbers; the v1 `externalTns` body (lines 283-298) minus `Action`.
 No Subscriber, no LoaAuthorizingPerson. Not in the excerpt: hand-encoded."""
 
 

@@ -20,7 +20,7 @@ __all__ = ["REQUEST_RULES", "check_import_nanp", "check_tn_option_order"]
 NANP_PREFIX = "+1"
 
 _NANP_IMPORT_ELEMENTS = ("Subscriber", "LoaAuthorizingPerson", "LoaType")
-"""CreateImportMessagingTnOrder's description (excerpt lines 213-222): "The following request
+"""CreateImportMessagingTnOrder's description (excerpt lines 222-232): "The following request
 parameters are only required for numbers from specific region/country: | NANP |
 LoaAuthorizingPerson | NANP | LoaType | NANP | Subscriber |"."""
 
@@ -33,12 +33,12 @@ _NANPA_OPTIONS = (
     "A2pSettings",
     "NNID",
 )
-"""CreateTnOptionOrder's description (excerpt lines 1325-1340): the attributes whose "Number
+"""CreateTnOptionOrder's description (excerpt lines 1443-1459): the attributes whose "Number
 Region" is NANPA; "When attributes tagged NANPA are passed in request body, only North
-American Numbering Plan phone numbers are allowed and updated" (line 1340)."""
+American Numbering Plan phone numbers are allowed and updated" (line 1459)."""
 
 _A2P_ACTIONS_WITHOUT_CAMPAIGN = ("off", "systemDefault", "delete")
-"""CreateTnOptionOrder's A2pSettings table (excerpt lines 1358-1366): for Action systemDefault,
+"""CreateTnOptionOrder's A2pSettings table (excerpt lines 1487-1500): for Action systemDefault,
 off and delete "Any values for Class or Campaign ID are not valid"."""
 
 

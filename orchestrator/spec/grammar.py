@@ -2,8 +2,9 @@
 
 Owns the OpenAPI -> XML mapping (written out in `orchestrator.spec.validator`'s docstring):
 an object is an element whose children are its properties; a one-property object `{X: S}` is
-Bandwidth's idiom for "the element X of type S"; arrays are wrapped unless `xml.wrapped` is
-false; elements named in `E164_ELEMENTS` hold E.164 numbers. Nodes are plain mutable objects
+Bandwidth's idiom for "the element X of type S"; an array with a plural name wraps its items,
+one with a singular name repeats them in place (`xml.wrapped` decides when given); elements
+named in `E164_ELEMENTS` hold E.164 numbers. Nodes are plain mutable objects
 shared between bodies (compiled lazily and cached by the caller); nothing here reads XML.
 Imports nothing from the rest of `orchestrator`.
 """

@@ -246,6 +246,7 @@ class ApiClient:
             limits=httpx.Limits(keepalive_expiry=4.0),
             follow_redirects=False,
             trust_env=False,  # only the CLI reads the environment
+            event_hooks={"response": [_drop_unreadable_location]},
         )
 
     @property
@@ -461,6 +462,7 @@ class ApiClient:
         except httpx.HTTPError as exc:
             self._report(call, url, None, _fault_name(exc), started, content, None)
             raise _transport_error(call, exc) from exc
+
         order_id = call.order_id or (
             _id_from_location(response, call.path) if call.creates else None
         )
@@ -631,11 +633,29 @@ def _customer_order_id(body: bytes) -> str | None:
     return found.group(1).decode("utf-8", "replace").strip() or None if found else None
 
 
+async def _drop_unreadable_location(response: httpx.Response) -> None:
+    """Drop a Location header httpx cannot read (it would raise while preparing the redirect
+    it never follows); the answer is then judged by its status and body like any other."""
+    location = response.headers.get("location")
+    if location is None:
+        return
+    try:  # what httpx does to prepare a redirect (`_redirect_url`)
+        url = httpx.URL(location)
+        if url.scheme and not url.host:
+            url = url.copy_with(host=response.request.url.host)
+        response.request.url.join(url)
+    except httpx.InvalidURL:
+        del response.headers["location"]
+
+
 def _id_from_location(response: httpx.Response, collection: str) -> str | None:
     location = response.headers.get("location")
     if not location:
         return None
-    last = httpx.URL(location).path.rstrip("/").rpartition("/")[2]
+    try:
+        last = httpx.URL(location).path.rstrip("/").rpartition("/")[2]
+    except httpx.InvalidURL:  # unreadable: the body's OrderId (or reconciliation) decides
+        return None
     if not last or last.lower() == collection.rpartition("/")[2].lower():
         return None
     return last

@@ -103,6 +103,8 @@ _RESULT = {
 @example(Answer(200, b"<\x00"), "create", "import")  # libxml2's message ended in "\n"
 @example(Answer(400, LONG_ERROR), "create", "remove")  # the API's description, verbatim
 @example(Answer(200, LONG_ERROR), "get_order", "tnoptions")
+@example(Answer(302, headers=(("Location", "A:0"),)), "get_order", "import")  # httpx InvalidURL
+@example(Answer(201, headers=(("Location", "http://[::1"),)), "create", "import")  # likewise
 @given(
     answer=answers(),
     call=st.sampled_from(CALLS),

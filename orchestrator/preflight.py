@@ -32,9 +32,8 @@ from orchestrator.limits import Backoff, Priority, RequestGate, call_with_retry
 from orchestrator.plan import (
     CompiledPlan,
     CompiledStep,
-    Order,
     StepKind,
-    customer_order_id,
+    cut_orders,
     plan_hash,
 )
 from orchestrator.store import ExcludedNumber
@@ -182,17 +181,8 @@ def exclude_numbers(plan: CompiledPlan, rejections: Sequence[Rejection]) -> Comp
             )
         )
     digest = plan_hash(plan.spec, steps)
-    size = plan.spec.batch_size
     for step in steps:
-        step.orders = [
-            Order(
-                step.spec.index,
-                n,
-                customer_order_id(plan.spec, digest, step.spec, n),
-                tuple(step.numbers[start : start + size]),
-            )
-            for n, start in enumerate(range(0, len(step.numbers), size))
-        ]
+        step.orders = cut_orders(plan.spec, step, digest)
     return CompiledPlan(
         spec=plan.spec,
         hash=digest,

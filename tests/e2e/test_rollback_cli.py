@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from planfiles import IMPORT_DETAILS
 
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import Credentials
@@ -65,7 +66,7 @@ def _plan(folder: Path) -> Path:
         "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\n"
         '[[steps]]\nkind = "import"\nname = "hosted"\nsite_id = "743"\nsip_peer_id = "303716"\n'
         'enable_messaging = true\na2p = { message_class = "M", campaign_id = "CA3XKE1" }\n'
-        f"numbers = [{q(IMPORTS)}]\n"
+        f"{IMPORT_DETAILS}numbers = [{q(IMPORTS)}]\n"
         f'[[steps]]\nkind = "messaging"\nname = "sms-on"\nsms = "on"\n'
         f"numbers = [{q([*SMS_ON, ALREADY_ON])}]\n"
         f'[[steps]]\nkind = "messaging"\nname = "sms-off"\nsms = "off"\nnumbers = [{q(SMS_OFF)}]\n'
@@ -137,6 +138,7 @@ def test_rollback_refuses_open_orders_and_a_state_without_a_run(
     plan.write_text(
         f'name = "slow"\naccount_id = "{ACCOUNT}"\n[rate]\npoll_interval_s = 0.05\n'
         f'[[steps]]\nkind = "import"\nsite_id = "743"\nnumbers = ["{IMPORTS[0]}"]\n'
+        + IMPORT_DETAILS
     )
     child = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "run", str(plan), "--target",

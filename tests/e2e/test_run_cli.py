@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planfiles import IMPORT_DETAILS
 from support import ENV, SandboxProcess, read_report, run_args
 
 ACCOUNT = "9900012"
@@ -45,7 +46,8 @@ def _write_plan(folder: Path, imports: int, removes: list[str], batch: int = 10)
         f'name = "e2e"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch}\n'
         "[rate]\nrequests_per_s = 200\nmax_orders_in_flight = 6\npoll_interval_s = 0.05\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
-        'enable_messaging = true\nfiles = [{ path = "import.csv", column = "TN" }]\n'
+        f"{IMPORT_DETAILS}enable_messaging = true\n"
+        'files = [{ path = "import.csv", column = "TN" }]\n'
         '[[steps]]\nkind = "remove"\nfiles = ["remove.txt"]\n'
     )
     return plan

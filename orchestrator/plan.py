@@ -576,6 +576,8 @@ def cut_orders(spec: PlanSpec, step: CompiledStep, digest: str) -> list[Order]:
     size, count = spec.batch_size, len(step.numbers)
     first = canary_size(spec, step.spec, count)
     starts = ([0] if first else []) + list(range(first, count, size))
+    if not starts:
+        return []
     ends = [*starts[1:], count]
     return [
         Order(

@@ -101,7 +101,12 @@ def test_rollback_of_a_completed_run_restores_the_inventory(
     before = _inventory(sandbox)
 
     done = _run(tmp_path, _plan(tmp_path), sandbox, "cutover.db")
-    assert done["numbers"]["failed"] == 1 and done["numbers"]["skipped"] == 1
+    assert done["numbers"]["failed"] == 1
+    report = json.loads(
+        _cli(tmp_path, "report", "--state", "cutover.db", "--format", "json").stdout
+    )
+    skipped = sorted(r["step"] for r in report if r["status"] == "skipped")
+    assert skipped == ["hosted:sms-on", "hosted:sms-on:a2p"]  # the failed import's chain
     during = _inventory(sandbox)
     assert during != before
     assert during[ALREADY_ON]["sms_enabled"] is True
@@ -120,6 +125,13 @@ def test_rollback_of_a_completed_run_restores_the_inventory(
         "undo-removals": 4,
     }
     assert any("already had that SMS setting" in n for n in summary["not_undone"])
+    rollback = tmp_path / "undo" / "rollback.toml"
+    refused = _cli(tmp_path, "plan", "undo/rollback.toml")  # the re-import's subscriber: unknown
+    assert refused.returncode == 2 and "('undo-removals')" in refused.stderr
+    text = rollback.read_text()
+    rollback.write_text(
+        text.replace('# body_form = "ExternalTnsOrder"', 'body_form = "ExternalTnsOrder"')
+    )
     dry = _cli(tmp_path, "plan", "undo/rollback.toml")
     assert dry.returncode == 0, dry.stdout + dry.stderr
 

@@ -236,6 +236,35 @@ def test_changed_plan_is_refused_on_resume(sandbox_proc: SandboxProcess, tmp_pat
     assert "Traceback" not in again.stderr
 
 
+def test_run_canary_option_cuts_the_first_order_and_is_part_of_the_plan(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """`run --canary 3` sends each import step's first order with 3 numbers, the rest in
+    batch_size orders; resuming with another --canary is refused as a changed plan."""
+    plan = _write_plan(tmp_path, 25, [])
+    state = tmp_path / "state.db"
+    done = subprocess.run(
+        _run_args(plan, sandbox_proc, state, "--canary", "3"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    imports = [o for o in sandbox_proc.ledger()["orders"] if o["kind"] == "import"]
+    sizes = {o["customer_order_id"][-5:]: len(o["numbers"]) for o in imports}
+    assert sizes == {"00000": 3, "00001": 10, "00002": 10, "00003": 2}
+    again = subprocess.run(
+        _run_args(plan, sandbox_proc, state, "--canary", "4"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 2
+    assert "a different `run --canary` changes it too" in again.stderr
+
+
 def test_live_target_without_yes_is_refused_when_not_interactive(
     sandbox_proc: SandboxProcess, tmp_path: Path
 ) -> None:
@@ -281,7 +310,7 @@ def test_status_during_a_run_shows_live_counts(
     plan = _write_plan(tmp_path, 40, [])
     state = tmp_path / "state.db"
     child = subprocess.Popen(
-        _run_args(plan, sandbox_proc, state),
+        _run_args(plan, sandbox_proc, state, "--canary", "0"),  # four equal orders, none held
         env=ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -121,8 +121,9 @@ def test_guide_form_plan_prints_an_external_tns_order(tmp_path: Path) -> None:
 
 
 def test_nanp_import_without_subscriber_exits_2_naming_step_and_fields(tmp_path: Path) -> None:
-    """A +1 import in the default form without its subscriber and LOA person: exit 2, one line
-    naming the plan file, the step, the missing fields, the TOML to add and the other form."""
+    """A +1 import in the default form without its subscriber and LOA person: `plan` and `run`
+    exit 2 with one line naming the plan file, the step, the missing fields, the TOML to add
+    and the other form."""
     plan = tmp_path / "p.toml"
     plan.write_text(
         'name = "x"\naccount_id = "1"\n[[steps]]\nkind = "import"\nname = "hosted"\n'
@@ -142,6 +143,13 @@ def test_nanp_import_without_subscriber_exits_2_naming_step_and_fields(tmp_path:
         '= "..."; or send the migration guide\'s ExternalTnsOrder form, which has neither: '
         'body_form = "ExternalTnsOrder"'
     )
+    run = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "run", str(plan), "--sandbox", "--state",
+         str(tmp_path / "r.db")],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 2 and run.stderr.strip() == line  # refused before anything runs
+    assert not (tmp_path / "r.db").exists()
 
 
 def test_all_valid_plan_exits_0(tmp_path: Path) -> None:

@@ -218,9 +218,9 @@ class _Validator:
         )
         d = RateSpec()
         window = self.number(
-            t, "visibility_window_s", "rate.", d.visibility_window_s, 0, MAX_VISIBILITY_WINDOW_S
+            t, "visibility_window_s", "rate.", d.visibility_window_s, -math.inf, math.inf
         )
-        if window <= 0:
+        if not 0 < window <= MAX_VISIBILITY_WINDOW_S:
             raise self.fail(
                 "rate.visibility_window_s",
                 f"must be more than 0 and at most {MAX_VISIBILITY_WINDOW_S:g} seconds, got "

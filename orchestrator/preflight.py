@@ -289,7 +289,8 @@ def apply_check(
     if record.source_plan_hash != plan.hash:
         raise InputError(
             f"{where} was checked against plan hash {record.source_plan_hash[:12]}, but "
-            f"{plan.spec.path} now has hash {plan.hash[:12]}: the plan changed since the check; "
+            f"{plan.spec.path} now has hash {plan.hash[:12]}: the plan changed since the check "
+            "(a `run --canary` other than the plan's changes it too: set canary in the plan); "
             "run `bwmigrate plan PLAN --check --out FILE` again"
         )
     index = {s.spec.name: s.spec.index for s in plan.steps}

@@ -461,13 +461,18 @@ def test_import_defaults_are_inherited_and_step_keys_replace_them() -> None:
             "plan.toml: steps[0].canary: unknown key; known keys: kind, name, numbers, files",
         ),
         (
+            '[rate]\nvisibility_window_s = "30"\n' + _import_step(["1"]),
+            "plan.toml: rate.visibility_window_s: must be a number, not '30'",
+        ),
+        (
             "[rate]\nvisibility_window_s = 0\n" + _import_step(["1"]),
             "plan.toml: rate.visibility_window_s: must be more than 0 and at most 600 seconds, "
             "got 0",
         ),
         (
             "[rate]\nvisibility_window_s = 601\n" + _import_step(["1"]),
-            "plan.toml: rate.visibility_window_s: must be between 0 and 600, got 601",
+            "plan.toml: rate.visibility_window_s: must be more than 0 and at most 600 seconds, "
+            "got 601",
         ),
     ],
 )
@@ -641,3 +646,9 @@ def test_import_order_body_follows_the_steps_body_form(
     assert doc.tag == root
     assert (doc.find("Subscriber") is not None) is subscriber
     assert doc.findtext("LoaType") == "CARRIER"
+
+
+def test_an_import_step_without_valid_numbers_has_no_orders() -> None:
+    """A step whose every entry is invalid gets no order, canary or not (nothing to cut)."""
+    plan = _compile(HEADER + _import_step(["letters!", "12"], details=False))
+    assert plan.steps[0].orders == [] and len(plan.invalid) == 2

@@ -640,12 +640,17 @@ class Engine:
         chained = outcome.chained_order
         if chained is not None:
             self._open_orders[chained.step] = self._open_orders.get(chained.step, 0) + 1
-        for step in self._steps.values():
-            if step.chained_from == order.step:
-                self._count_move(step.id, "pending", "skipped", outcome.skipped)
+        child = self._chained_after(order.step)
+        while child is not None:  # a skipped number is skipped down the whole chain
+            self._count_move(child, "pending", "skipped", outcome.skipped)
+            child = self._chained_after(child)
         self._maybe_step_done(order.step)
         await self._check_threshold()
         return chained
+
+    def _chained_after(self, step_id: int) -> int | None:
+        """The step chained after `step_id` (its SMS or A2P follow-up), if any."""
+        return next((s.id for s in self._steps.values() if s.chained_from == step_id), None)
 
     def _count_move(self, step: int, src: str, dst: str, n: int) -> None:
         """Move n numbers between status counters of a step."""

@@ -35,9 +35,15 @@ from orchestrator.errors import InputError, StateLockedError, StateMismatchError
 from orchestrator.outcome import NumberStatus, OrderPhase, order_phase
 from orchestrator.plan import (
     CompiledPlan,
+    CompiledStep,
     StepKind,
+    a2p_customer_order_id,
+    a2p_step_name,
+    asks_a2p,
+    chained_a2p_settings,
     chained_customer_order_id,
     chained_settings,
+    sms_step_name,
 )
 from orchestrator.schema import (
     ExcludedNumber,
@@ -277,9 +283,10 @@ class Store:
                 raise StateMismatchError(
                     f"{self.path}: this state file belongs to plan "
                     f"{self.meta().get('plan_name')!r} with hash {stored[:12]}, but the plan now "
-                    f"has hash {plan.hash[:12]}: the plan changed after the run started. "
-                    "Restore the plan to resume, or pass a new --state file to run the changed "
-                    "plan as a new migration"
+                    f"has hash {plan.hash[:12]}: the plan changed after the run started (a "
+                    "different `run --canary` changes it too). Restore the plan (and --canary) "
+                    "to resume, or pass a new --state file to run the changed plan as a new "
+                    "migration"
                 )
             return False
         with self._tx() as c:
@@ -334,41 +341,16 @@ class Store:
             "batch_size": str(spec.batch_size),
         }
         c.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", facts.items())
-        n_steps = len(plan.steps)
-        chained = [s for s in plan.steps if s.spec.enable_messaging]
         for step in plan.steps:
-            c.execute(
-                "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
-                "VALUES (?, ?, ?, NULL, ?, ?)",
-                (
-                    step.spec.index,
-                    step.spec.name,
-                    step.spec.kind.value,
-                    json.dumps(list(step.depends_on)),
-                    json.dumps(step.spec.settings()),
-                ),
-            )
-        for n, step in enumerate(chained):
-            settings = chained_settings(step.spec)
-            c.execute(
-                "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
-                "VALUES (?, ?, 'messaging', ?, '[]', ?)",
-                (n_steps + n, f"{step.spec.name}:sms-on", step.spec.index, json.dumps(settings)),
-            )
-        chained_ids = {s.spec.index: n_steps + n for n, s in enumerate(chained)}
+            self._insert_step(c, step.spec.index, step.spec.name, step.spec.kind, None,
+                              step.depends_on, step.spec.settings())  # fmt: skip
+        next_id = len(plan.steps)
         for step in plan.steps:
             self._insert_step_numbers(c, plan, step.spec.index, now)
-            if step.spec.index in chained_ids:
-                c.executemany(
-                    "INSERT INTO numbers(step, seq, e164, raw, source, status, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                    (
-                        (chained_ids[step.spec.index], i, e, r, loc, now)
-                        for i, (e, r, loc) in enumerate(
-                            zip(step.numbers, step.raws, step.locations, strict=True)
-                        )
-                    ),
-                )
+            for name, source, settings in self._chained_steps(step):
+                self._insert_step(c, next_id, name, StepKind.MESSAGING, source, (), settings)
+                self._insert_chained_numbers(c, next_id, step, now)
+                next_id += 1
         invalid_seq: dict[int, int] = {s.spec.index: len(s.numbers) for s in plan.steps}
         rows = []
         for e in plan.invalid:
@@ -401,27 +383,80 @@ class Store:
             kept,
         )
 
+    @staticmethod
+    def _chained_steps(step: CompiledStep) -> list[tuple[str, int | str, dict[str, Any]]]:
+        """The TN option steps chained after `step`: (name, chained from, settings).
+
+        An import with `enable_messaging` is followed by its SMS-on step; a step turning SMS
+        on with A2P settings (that SMS-on step, or a messaging step) by an A2P-only step. The
+        source is a step id, or the name of a chained step inserted just before.
+        """
+        spec = step.spec
+        out: list[tuple[str, int | str, dict[str, Any]]] = []
+        if spec.kind is StepKind.IMPORT and spec.enable_messaging:
+            out.append((sms_step_name(spec), spec.index, chained_settings(spec)))
+        if asks_a2p(spec):
+            source: int | str = spec.index if spec.kind is StepKind.MESSAGING else out[0][0]
+            out.append((a2p_step_name(spec), source, chained_a2p_settings(spec)))
+        return out
+
+    @staticmethod
+    def _insert_step(
+        c: sqlite3.Connection,
+        step_id: int,
+        name: str,
+        kind: StepKind,
+        chained_from: int | str | None,
+        depends_on: Sequence[int],
+        settings: Mapping[str, Any],
+    ) -> None:
+        """Insert one step row; a chained step named by its source's name finds its id here."""
+        source = chained_from
+        if isinstance(chained_from, str):
+            source = c.execute("SELECT id FROM steps WHERE name=?", (chained_from,)).fetchone()[0]
+        c.execute(
+            "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (step_id, name, kind.value, source, json.dumps(list(depends_on)), json.dumps(settings)),
+        )
+
+    @staticmethod
+    def _insert_chained_numbers(
+        c: sqlite3.Connection, step_id: int, source: CompiledStep, now: float
+    ) -> None:
+        """A chained step's numbers: the source's, pending, in no order until its orders end."""
+        c.executemany(
+            "INSERT INTO numbers(step, seq, e164, raw, source, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+            (
+                (step_id, i, e, r, loc, now)
+                for i, (e, r, loc) in enumerate(
+                    zip(source.numbers, source.raws, source.locations, strict=True)
+                )
+            ),
+        )
+
     def _insert_step_numbers(
         self, c: sqlite3.Connection, plan: CompiledPlan, index: int, now: float
     ) -> None:
         """Insert a step's planned orders and its numbers, each tied to its order."""
         step = plan.steps[index]
-        size = plan.spec.batch_size
-        order_ids = []
+        owners: list[int] = []
         for order in step.orders:
             cur = c.execute(
                 "INSERT INTO orders(step, idx, customer_order_id, state, size, created_at) "
                 "VALUES (?, ?, ?, 'planned', ?, ?)",
                 (index, order.index, order.customer_order_id, len(order.numbers), now),
             )
-            order_ids.append(cur.lastrowid)
+            assert cur.lastrowid is not None
+            owners += [cur.lastrowid] * len(order.numbers)
         c.executemany(
             "INSERT INTO numbers(step, seq, e164, raw, source, status, order_id, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
             (
-                (index, i, e, r, loc, order_ids[i // size], now)
-                for i, (e, r, loc) in enumerate(
-                    zip(step.numbers, step.raws, step.locations, strict=True)
+                (index, i, e, r, loc, owner, now)
+                for i, (e, r, loc, owner) in enumerate(
+                    zip(step.numbers, step.raws, step.locations, owners, strict=True)
                 )
             ),
         )
@@ -619,29 +654,44 @@ class Store:
     def _chain(
         self, c: sqlite3.Connection, step: int, order_id: int, customer_order_id: str, now: float
     ) -> tuple[OrderRecord | None, int]:
-        """Plan the chained order for an order's successes; skip the chained step's others."""
-        chained = c.execute("SELECT id FROM steps WHERE chained_from=?", (step,)).fetchone()
+        """Plan the chained order for an order's successes; skip the rest (and their own chain).
+
+        The source is an import (its chained step turns SMS on) or a step turning SMS on (its
+        chained step sends the A2P settings). A number the source failed is skipped in the
+        chained step and in every step chained after it, which will never see an order for it.
+        """
+        chained = c.execute(
+            "SELECT id, settings FROM steps WHERE chained_from=?", (step,)
+        ).fetchone()
         if chained is None:
             return None, 0
-        chained_step = chained[0]
-        source_kind = c.execute("SELECT kind FROM steps WHERE id=?", (step,)).fetchone()[0]
-        what = "import" if source_kind == StepKind.IMPORT.value else "SMS change"
-        skipped = c.execute(
-            "UPDATE numbers SET status='skipped', error_code=src.error_code, "
-            "error_description=? || ' ' || (CASE WHEN src.status='unknown' THEN 'outcome unknown' "
-            "ELSE 'failed' END) || ': ' || coalesce(src.error_description, ''), "
-            "updated_at=? FROM (SELECT seq, status, error_code, error_description FROM numbers "
-            "WHERE order_id=? AND status NOT IN ('succeeded', 'in_order')) AS src "
-            "WHERE numbers.step=? AND numbers.seq=src.seq AND numbers.status='pending'",
-            (what, now, order_id, chained_step),
-        ).rowcount
+        chained_step, role = chained[0], json.loads(chained[1]).get("role")
+        kind = c.execute("SELECT kind FROM steps WHERE id=?", (step,)).fetchone()[0]
+        what = "import" if kind == StepKind.IMPORT.value else "SMS on"
+        skipped = 0
+        target: int | None = chained_step
+        while target is not None:
+            count = c.execute(
+                "UPDATE numbers SET status='skipped', error_code=src.error_code, "
+                "error_description=? || (CASE WHEN src.status='unknown' THEN ' outcome unknown: '"
+                " ELSE ' failed: ' END) || coalesce(src.error_description, ''), "
+                "updated_at=? FROM (SELECT seq, status, error_code, error_description FROM numbers "
+                "WHERE order_id=? AND status NOT IN ('succeeded', 'in_order')) AS src "
+                "WHERE numbers.step=? AND numbers.seq=src.seq AND numbers.status='pending'",
+                (what, now, order_id, target),
+            ).rowcount
+            skipped += count if target == chained_step else 0
+            row = c.execute("SELECT id FROM steps WHERE chained_from=?", (target,)).fetchone()
+            target = None if row is None else row[0]
         ok = c.execute(
             "SELECT count(*) FROM numbers WHERE order_id=? AND status='succeeded'", (order_id,)
         ).fetchone()[0]
         if not ok:
             return None, skipped
         idx = c.execute("SELECT idx FROM orders WHERE id=?", (order_id,)).fetchone()[0]
-        cid = chained_customer_order_id(customer_order_id)
+        cid = (a2p_customer_order_id if role == "a2p" else chained_customer_order_id)(
+            customer_order_id
+        )
         cur = c.execute(
             "INSERT INTO orders(step, idx, customer_order_id, state, size, created_at) "
             "VALUES (?, ?, ?, 'planned', ?, ?)",

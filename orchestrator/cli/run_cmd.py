@@ -33,7 +33,7 @@ from orchestrator.client import ApiClient
 from orchestrator.engine import Engine, EngineSettings, RunOutcome
 from orchestrator.errors import ExitCode, InputError, StateMismatchError
 from orchestrator.limits import Aimd, RequestGate
-from orchestrator.plan import CompiledPlan
+from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
 from orchestrator.preflight import CheckRecord, apply_check, read_check_record
 from orchestrator.report import summary
 from orchestrator.store import ExcludedNumber, OrderState, Store
@@ -229,9 +229,10 @@ def run_plan(
     seed: int | None,
     environ: dict[str, str],
     checked: Path | None = None,
+    canary: int | None = None,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
-    plan = load_plan(plan_path)
+    plan = load_plan(plan_path, canary=canary)
     state_path = state or default_state_path(plan, sandbox)
     if not sandbox and not target:
         raise InputError(
@@ -448,6 +449,14 @@ def _run_with_target(
     help="The compiled plan `plan PLAN --check --out FILE` wrote: its rejected numbers are "
     "not sent.",
 )
+@click.option(
+    "--canary",
+    type=click.IntRange(0, MAX_BATCH_SIZE),
+    default=None,
+    metavar="N",
+    help="Numbers in each import step's first order, sent before the rest (overrides the "
+    "plan's canary; 0 = none).",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -457,6 +466,7 @@ def run(
     as_json: bool,
     seed: int | None,
     checked: Path | None,
+    canary: int | None,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -478,5 +488,6 @@ def run(
             seed=seed,
             environ=dict(os.environ),
             checked=checked,
+            canary=canary,
         )
     )

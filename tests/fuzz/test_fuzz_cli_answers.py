@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hostile_api import Answer, HostileApi, serve
+from planfiles import IMPORT_DETAILS
 
 HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
 EMPTY_LIST = b"<ImportTnOrders><TotalCount>0</TotalCount></ImportTnOrders>"
@@ -75,6 +76,7 @@ def test_run_against_a_hostile_api_ends_with_an_exit_code_and_one_line(
         "[rate]\nrequests_per_s = 500\npoll_interval_s = 0.01\n"
         "[failure_threshold]\nmax_failed_percent = 100\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\n'
+        f"{IMPORT_DETAILS}"
         'numbers = ["+19195550100", "+19195550101", "+19195550102"]\n'
     )
     state = tmp_path / "state.db"

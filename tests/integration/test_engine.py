@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planfiles import IMPORT_DETAILS
 
 from orchestrator.client import ApiClient, BasicCredentials, ClientCredentials
 from orchestrator.engine import Engine, EngineSettings, Progress, RunOutcome
@@ -38,7 +39,7 @@ def _step(kind: str, numbers: list[str], extra: str = "") -> str:
     return f'[[steps]]\nkind = "{kind}"\n{extra}numbers = [{quoted}]\n'
 
 
-IMPORT_EXTRA = 'site_id = "743"\nsip_peer_id = "303716"\nloa_type = "CARRIER"\n'
+IMPORT_EXTRA = 'site_id = "743"\nsip_peer_id = "303716"\nloa_type = "CARRIER"\n' + IMPORT_DETAILS
 
 
 class Harness:
@@ -115,11 +116,19 @@ class Harness:
         return [o for o in orders if kind is None or o["kind"] == kind]
 
     def assert_no_number_in_two_orders(self) -> None:
-        """The exactly-once witness: per kind, every number sits in at most one accepted order."""
+        """The exactly-once witness: per kind, every number sits in at most one accepted order
+        (TN option orders apart from the A2P follow-ups, CustomerOrderId `-A`, which repeat the
+        numbers of the order turning SMS on)."""
         for kind in ("import", "remove", "tnoptions"):
-            seen = Counter(n for o in self.ledger_orders(kind) for n in o["numbers"])
-            twice = {n: c for n, c in seen.items() if c > 1}
-            assert not twice, f"{kind}: numbers in two orders: {sorted(twice)[:5]}"
+            for a2p in (False, True):
+                orders = [
+                    o
+                    for o in self.ledger_orders(kind)
+                    if str(o["customer_order_id"]).endswith("-A") is a2p
+                ]
+                seen = Counter(n for o in orders for n in o["numbers"])
+                twice = {n: c for n, c in seen.items() if c > 1}
+                assert not twice, f"{kind}: numbers in two orders: {sorted(twice)[:5]}"
 
     def inventory(self) -> dict[str, dict[str, Any]]:
         return {r["number"]: r for r in self.sandbox.state.inventory_json()}
@@ -178,6 +187,7 @@ async def test_happy_path_all_three_kinds_and_the_chain(harness: Harness) -> Non
     assert statuses == {
         ("import-1", "succeeded"): 25,
         ("import-1:sms-on", "succeeded"): 25,
+        ("import-1:sms-on:a2p", "succeeded"): 25,
         ("remove-2", "succeeded"): 12,
         ("messaging-3", "succeeded"): 7,
     }
@@ -186,19 +196,25 @@ async def test_happy_path_all_three_kinds_and_the_chain(harness: Harness) -> Non
     assert {inv[n]["campaign_id"] for n in imports} == {"CA3XKE1"}
     assert all(n not in inv or inv[n]["kind"] != "imported" for n in removes)
     assert not any(inv[n]["sms_enabled"] for n in sms_off)
-    assert sorted(o["customer_order_id"][-9:] for o in harness.ledger_orders("import")) == [
+    imported = harness.ledger_orders("import")
+    assert sorted(o["customer_order_id"][-9:] for o in imported) == [
         "I01-00000",
         "I01-00001",
         "I01-00002",
     ]
-    assert len(harness.ledger_orders("tnoptions")) == 3 + 1  # 3 chained + 1 messaging step
+    assert sorted(len(o["numbers"]) for o in imported) == [5, 10, 10]  # the canary, the rest
+    options = harness.ledger_orders("tnoptions")
+    assert len(options) == 3 + 3 + 1  # 3 chained SMS on, 3 chained A2P, 1 messaging step
+    suffixes = Counter(o["customer_order_id"].rsplit("-", 1)[-1] for o in options)
+    assert (suffixes["M"], suffixes["A"]) == (3, 3)
     harness.assert_no_number_in_two_orders()
 
 
 async def test_partial_and_failed_orders_split_per_number(harness: Harness) -> None:
     """Per-number API errors fail only those numbers with the API's code; the chain skips them."""
     imports = _numbers("+1919991", 20)
-    bad = imports[3:5] + imports[10:20]  # order 0: 2 of 10 fail (PARTIAL); order 1: all (FAILED)
+    # orders: the 5-number canary (2 fail: PARTIAL), 10 (COMPLETE), 5 (all fail: FAILED)
+    bad = imports[3:5] + imports[15:20]
     harness.sandbox.state.seed(
         {"failure_rules": [{"numbers": bad, "kind": "import", "code": 19006}]}
     )
@@ -215,9 +231,12 @@ async def test_partial_and_failed_orders_split_per_number(harness: Harness) -> N
         else:
             assert row.status == "succeeded" and chained.status == "succeeded"
     statuses = sorted(o["status"] for o in harness.ledger_orders("import"))
-    assert statuses == ["FAILED", "PARTIAL"]
+    assert statuses == ["COMPLETE", "FAILED", "PARTIAL"]
     chained_orders = harness.ledger_orders("tnoptions")
-    assert [sorted(o["numbers"]) for o in chained_orders] == [sorted(set(imports[:10]) - set(bad))]
+    assert sorted(sorted(o["numbers"]) for o in chained_orders) == [
+        sorted(imports[:3]),
+        sorted(imports[5:15]),
+    ]
 
 
 async def test_order_refused_at_create_fails_its_numbers_with_the_api_code(
@@ -225,7 +244,7 @@ async def test_order_refused_at_create_fails_its_numbers_with_the_api_code(
 ) -> None:
     """A 400 at create (unknown site, 7309) fails every number of the order; nothing is resent."""
     imports = _numbers("+1919991", 5)
-    text = _plan_text(_step("import", imports, 'site_id = "999"\n'))
+    text = _plan_text(_step("import", imports, 'site_id = "999"\n' + IMPORT_DETAILS))
     outcome = await harness.run(text)
     assert outcome.reason == "done"
     assert {(r.status, r.error_code) for r in harness.report} == {("failed", "7309")}

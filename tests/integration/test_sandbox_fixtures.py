@@ -28,6 +28,7 @@ REQUEST_ENDPOINTS = {
     "import_order_seed_form.xml": (IMPORT, 201),
     "remove_order.xml": (REMOVE, 201),
     "tn_option_order_a2p.xml": ("tnoptions", 201),
+    "tn_option_order_a2p_only.xml": ("tnoptions", 201),
     "tn_option_order_sms_off.xml": ("tnoptions", 201),
     "tn_option_order_sms_on.xml": ("tnoptions", 201),
 }

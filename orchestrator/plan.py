@@ -268,6 +268,7 @@ def compile_plan(
     _refuse_conflicts(spec, steps)
     if require_import_details:
         _refuse_missing_import_details(spec, steps)
+    _refuse_international_a2p(spec, steps)
     digest = plan_hash(spec, steps)
     for step in steps:
         step.orders = cut_orders(spec, step, digest)
@@ -448,6 +449,23 @@ def _refuse_missing_import_details(spec: PlanSpec, steps: list[CompiledStep]) ->
                 f"or to [import_defaults]: {_toml_snippet(s, missing)}; or send the migration "
                 f"guide's {GUIDE_BODY_FORM} form, which has neither: "
                 f'body_form = "{GUIDE_BODY_FORM}"'
+            )
+
+
+def _refuse_international_a2p(spec: PlanSpec, steps: list[CompiledStep]) -> None:
+    """Refuse A2P settings for numbers outside +1: the published schema's TN option order takes
+    `A2pSettings` only for NANP numbers (10DLC is a US scheme)."""
+    for step in steps:
+        s = step.spec
+        if s.a2p is None or s.messaging_sms is None:
+            continue
+        other = [n for n in step.numbers if not n.startswith(NANP_PREFIX)]
+        if other:
+            raise PlanError(
+                f"{spec.path}: steps[{s.index}] ({s.name!r}): a2p is set, but {len(other)} "
+                f"{'numbers are' if len(other) > 1 else 'number is'} not +1 (NANP), e.g. "
+                f"{other[0]}; the published v2 schema takes A2P settings (10DLC) only for NANP "
+                "numbers: move those numbers to a step without a2p"
             )
 
 

@@ -652,3 +652,19 @@ def test_an_import_step_without_valid_numbers_has_no_orders() -> None:
     """A step whose every entry is invalid gets no order, canary or not (nothing to cut)."""
     plan = _compile(HEADER + _import_step(["letters!", "12"], details=False))
     assert plan.steps[0].orders == [] and len(plan.invalid) == 2
+
+
+def test_a2p_for_numbers_outside_nanp_is_refused_in_one_line() -> None:
+    """The published schema takes A2P settings only for +1 numbers: a messaging step that asks
+    for A2P with a UK number is refused, naming the step and a number to move."""
+    step = (
+        '[[steps]]\nkind = "messaging"\nsms = "on"\n'
+        'a2p = { campaign_id = "CA3XKE1" }\nnumbers = ["+19199918388", "+442079460123"]\n'
+    )
+    with pytest.raises(PlanError) as info:
+        _compile(HEADER + step)
+    assert str(info.value) == (
+        "plan.toml: steps[0] ('messaging-1'): a2p is set, but 1 number is not +1 (NANP), e.g. "
+        "+442079460123; the published v2 schema takes A2P settings (10DLC) only for NANP "
+        "numbers: move those numbers to a step without a2p"
+    )

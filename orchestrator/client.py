@@ -5,16 +5,21 @@ exceptions never leave this module: callers get `orchestrator.xml` dataclasses o
 errors. No retries and no pacing here (that is `limits`); the one exception is a 401 on an
 OAuth2 token, which forces one token refresh and one retry.
 
-Credentials come from the environment, read by the CLI and passed to `credentials_from_env`:
+Credentials, and where OAuth2 client credentials may be sent, are `orchestrator.credentials`
+(re-exported here): `ApiClient` fetches tokens only from the URL `token_url_for` names, and
+refuses client credentials for a host without one before any request. Credentials the API
+refuses are an `AuthError` (exit 3). Secrets never appear in a `repr`, an exception message or
+an `Exchange`.
 
-    BWMIGRATE_CLIENT_ID, BWMIGRATE_CLIENT_SECRET   OAuth2 client credentials (preferred: a
-                                                   Bearer token is fetched and refreshed)
-    BWMIGRATE_TOKEN                                a static Bearer token
-    BWMIGRATE_USERNAME, BWMIGRATE_PASSWORD         HTTP Basic (legacy API users)
-
-The first complete set in that order wins. None set is an `InputError` (exit 2: a usage
-problem found before any request); credentials the API refuses are an `AuthError` (exit 3).
-Secrets never appear in a `repr`, an exception message or an `Exchange`.
+Order lists (`find_orders`, `find_orders_by_number`, `get_account_xml`) answer "nothing matched"
+in more than one way. The reference says the v1 externalTns list answers 404 when none match,
+that a TN option list answers 404 for an invalid query, and that some lists answer 204 or an
+empty body for no content. So a list's answer is an empty list when it is 204, a 2xx with an
+empty body, or a 404 whose body is empty or holds only the documented not-found error (no code
+or code 1016, a description saying the resource does not exist / was not found). Any other 404
+(an error code such as 1007 or 1008: the query was refused; a body that is not XML: not the API)
+stays a `PermanentApiError` with status 404: reading it as "no order" would let a reconcile
+resend an order that exists.
 
 Error mapping (`create` = a POST that creates an order; every other call is idempotent):
 
@@ -25,6 +30,8 @@ Error mapping (`create` = a POST that creates an order; every other call is idem
                                                                 ResponseLostError
     429                                                         RateLimitedError(retry_at)
     401, 403 (after one token refresh for OAuth2)               AuthError
+    token endpoint: 429 RateLimitedError, 5xx not sent,         (the API call itself was not
+    other non-200 AuthError                                     sent in every case)
     other 4xx                                                   PermanentApiError(status, code,
                                                                 description) (API's own code)
     unreadable 2xx body                                         XmlError; create:
@@ -37,11 +44,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import ipaddress
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
@@ -51,6 +58,18 @@ import anyio
 import httpx
 
 from orchestrator import __version__
+from orchestrator.credentials import (
+    BANDWIDTH_TEST_TOKEN_URL,
+    BANDWIDTH_TOKEN_URL,
+    TOKEN_URL_VARIABLE,
+    BasicCredentials,
+    ClientCredentials,
+    Credentials,
+    TokenCredentials,
+    checked_base_url,
+    credentials_from_env,
+    token_url_for,
+)
 from orchestrator.errors import (
     AuthError,
     InputError,
@@ -75,6 +94,9 @@ from orchestrator.xml import (
 )
 
 __all__ = [
+    "BANDWIDTH_TEST_TOKEN_URL",
+    "BANDWIDTH_TOKEN_URL",
+    "TOKEN_URL_VARIABLE",
     "USER_AGENT",
     "ApiClient",
     "BasicCredentials",
@@ -85,75 +107,15 @@ __all__ = [
     "TnDetails",
     "TokenCredentials",
     "credentials_from_env",
+    "token_url_for",
 ]
 
 USER_AGENT = f"bwmigrate/{__version__} (+python-httpx)"
-TOKEN_PATH = "/api/v1/oauth2/token"  # noqa: S105 - a path, not a password
 DEFAULT_EXPIRES_IN_S = 3600.0
 REFRESH_MARGIN_S = 60.0
 """Refresh a token when less than this remains (or half its lifetime, if that is shorter)."""
 
 _XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Accept": "application/xml"}
-
-
-# --- credentials ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BasicCredentials:
-    """HTTP Basic with an API user (deprecated by Bandwidth in favour of OAuth2)."""
-
-    username: str
-    password: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class TokenCredentials:
-    """A Bearer token obtained elsewhere; never refreshed."""
-
-    token: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class ClientCredentials:
-    """OAuth2 client credentials; tokens are fetched from `/api/v1/oauth2/token`."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-
-
-Credentials = BasicCredentials | TokenCredentials | ClientCredentials
-
-_ENV_HELP = (
-    "set BWMIGRATE_CLIENT_ID and BWMIGRATE_CLIENT_SECRET (OAuth2, preferred), "
-    "or BWMIGRATE_TOKEN (a Bearer token), or BWMIGRATE_USERNAME and BWMIGRATE_PASSWORD"
-)
-
-
-def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
-    """The credentials named by `BWMIGRATE_*` variables in `environ` (see the module docstring)."""
-
-    def get(name: str) -> str | None:
-        return environ.get(name) or None
-
-    pairs = (
-        ("BWMIGRATE_CLIENT_ID", "BWMIGRATE_CLIENT_SECRET", ClientCredentials),
-        ("BWMIGRATE_USERNAME", "BWMIGRATE_PASSWORD", BasicCredentials),
-    )
-    client_id, secret = get(pairs[0][0]), get(pairs[0][1])
-    if client_id and secret:
-        return ClientCredentials(client_id, secret)
-    token = get("BWMIGRATE_TOKEN")
-    if token:
-        return TokenCredentials(token)
-    username, password = get(pairs[1][0]), get(pairs[1][1])
-    if username and password:
-        return BasicCredentials(username, password)
-    for first, second, _ in pairs:
-        if bool(get(first)) != bool(get(second)):
-            present, missing = (first, second) if get(first) else (second, first)
-            raise InputError(f"{present} is set but {missing} is not: {_ENV_HELP}")
-    raise InputError(f"no API credentials in the environment: {_ENV_HELP}")
 
 
 # --- what callers get -----------------------------------------------------------------------------
@@ -219,11 +181,14 @@ class _Call:
     kind: str | None = None
     customer_order_id: str | None = None
     order_id: str | None = None
+    query: str | None = None  # what a lookup asked for, for messages ("tn +1919..., ...")
 
     def describe(self) -> str:
         about = f"{self.method} {self.path}"
         if self.customer_order_id:
             about += f" (CustomerOrderId {self.customer_order_id!r})"
+        elif self.query:
+            about += f" ({self.query})"
         return about
 
 
@@ -235,6 +200,9 @@ class ApiClient:
 
     `base_url` is the v2 base (`https://api.bandwidth.com/api/v2`, or a sandbox's
     `http://127.0.0.1:PORT/api/v2`); plain HTTP is refused unless the host is loopback.
+    `token_url` is where OAuth2 client credentials go (`token_url_for(base_url, token_url)`:
+    Bandwidth's token endpoint unless given; an `InputError` for client credentials and a
+    non-Bandwidth host without one); Basic and Bearer credentials ignore it.
     `on_exchange` is called once per HTTP exchange (token requests included); `clock`
     (monotonic seconds) decides when an OAuth2 token is due for refresh.
     """
@@ -245,6 +213,7 @@ class ApiClient:
         account_id: str,
         credentials: Credentials,
         *,
+        token_url: str | None = None,
         timeout_s: float = 30.0,
         connect_timeout_s: float = 10.0,
         user_agent: str = USER_AGENT,
@@ -252,7 +221,7 @@ class ApiClient:
         on_exchange: Callable[[Exchange], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        url = _checked_base_url(base_url)
+        url = checked_base_url(base_url)
         if not account_id.strip():
             raise InputError("the account id is empty: give the Bandwidth account id")
         self.base_url = str(url).rstrip("/")
@@ -261,7 +230,9 @@ class ApiClient:
         self._credentials = credentials
         self._on_exchange = on_exchange
         self._clock = clock
-        self._token_url = str(url.copy_with(path=TOKEN_PATH, query=None, fragment=None))
+        self._token_url: str | None = None
+        if isinstance(credentials, ClientCredentials):
+            self._token_url = token_url_for(base_url, token_url)
         self._token: _Token | None = None
         self._token_lock = anyio.Lock()
         self._http = httpx.AsyncClient(
@@ -277,9 +248,15 @@ class ApiClient:
             trust_env=False,  # only the CLI reads the environment
         )
 
+    @property
+    def token_url(self) -> str | None:
+        """Where OAuth2 client credentials go (None for Basic and Bearer credentials)."""
+        return self._token_url
+
     def __repr__(self) -> str:
         kind = type(self._credentials).__name__
-        return f"ApiClient({self.base_url!r}, account {self.account_id!r}, {kind})"
+        tokens = f", tokens from {self._token_url!r}" if self._token_url else ""
+        return f"ApiClient({self.base_url!r}, account {self.account_id!r}, {kind}{tokens})"
 
     async def __aenter__(self) -> Self:
         await self._http.__aenter__()
@@ -331,24 +308,50 @@ class ApiClient:
     async def find_orders(self, kind: str, customer_order_id: str) -> OrderList:
         """The orders of `kind` whose CustomerOrderId is exactly `customer_order_id`.
 
-        An empty answer (204) or a 404 carrying an API error body ("the resource does not
-        exist", the v1 list's answer for no match) is an empty list: the list path is the
-        create path, so a 404 there also proves no order was created by it. Orders the API
+        Nothing matched (204, an empty body, or a not-found 404: the list rule in the module
+        docstring) is an empty list; any other 404 raises `PermanentApiError`. Orders the API
         lists under another CustomerOrderId are dropped (the filter may be loose).
         """
         call = _Call(
             "GET", self._order_path(kind), kind=str(kind), customer_order_id=customer_order_id
         )
-        response = await self._send(
-            call, params={"customerOrderId": customer_order_id}, not_found_ok=True
-        )
-        if response.status_code in (204, 404):
-            return OrderList(total_count=0, orders=())
-        listing = parse_order_list(response.content)
+        listing = await self._list_orders(call, {"customerOrderId": customer_order_id})
         kept = tuple(o for o in listing.orders if o.customer_order_id in (None, customer_order_id))
         if len(kept) == len(listing.orders):
             return listing
         return OrderList(total_count=len(kept), orders=kept)
+
+    async def find_orders_by_number(
+        self, kind: str, number: str, created_from: date, created_to: date | None = None
+    ) -> OrderList:
+        """The orders of `kind` that carry `number` and were created from `created_from` on.
+
+        `GET <the kind's order list>?tn=<number>&createdDateFrom=<yyyy-MM-dd>` (and
+        `createdDateTo`, when given; both days inclusive). `number` is E.164 (`+19195550100`;
+        anything else is a `ValueError`: only normalised numbers travel this far).
+
+        The second key for reconciling a create whose answer was lost, beside `find_orders`:
+        each summary carries the order's `order_id`, `status`, `order_date` and, when the
+        order has one, `customer_order_id`; match the order you meant by its CustomerOrderId
+        (`None` means the listing did not say; read the order with `get_order` to be sure).
+        The API compares whole days in a time zone it does not document: pass the UTC day
+        before the intent was committed as `created_from`, not the day itself. A listing holds
+        at most 1,000 orders, newest first (`total_count` may say more).
+
+        Nothing matched is an empty list, as for `find_orders` (the list rule in the module
+        docstring); a 404 that is not a not-found answer raises `PermanentApiError`.
+        """
+        if not _E164.fullmatch(number):
+            raise ValueError(f"find_orders_by_number needs an E.164 number, got {number!r}")
+        params = {"tn": number, "createdDateFrom": _day(created_from)}
+        query = f"tn {number}, created from {params['createdDateFrom']}"
+        if created_to is not None:
+            params["createdDateTo"] = _day(created_to)
+            query += f" to {params['createdDateTo']}"
+            if params["createdDateTo"] < params["createdDateFrom"]:  # yyyy-MM-dd sorts as text
+                raise ValueError(f"find_orders_by_number: {query} ends before it starts")
+        call = _Call("GET", self._order_path(kind), kind=str(kind), query=query)
+        return await self._list_orders(call, params)
 
     async def check_import(self, body: bytes) -> CheckerResult:
         """POST `importTnChecker` (read-only, so its faults are plain transient errors)."""
@@ -364,14 +367,12 @@ class ApiClient:
     async def get_account_xml(
         self, path: str, params: Mapping[str, str] | None = None
     ) -> bytes | None:
-        """A read-only GET of `accounts/{id}/<path>` (any API version the base URL names): the
-        raw XML answer, or None when the API says nothing matches (204, or 404 with an API
-        error body). Errors map as for every other call."""
+        """A read-only GET of a list under `accounts/{id}/<path>` (any API version the base URL
+        names): the raw XML answer, or None when nothing matched (the list rule in the module
+        docstring). Errors map as for every other call."""
         call = _Call("GET", f"{self._account_path}/{path.lstrip('/')}")
-        response = await self._send(call, params=params, not_found_ok=True)
-        if response.status_code in (204, 404):
-            return None
-        return response.content
+        response = await self._send(call, params=params, list_answer=True)
+        return None if _matched_nothing(response) else response.content
 
     async def probe(self, path: str) -> tuple[int, dict[str, str]]:
         """GET `path` (relative to the v2 base) with credentials; the status and the headers.
@@ -383,6 +384,13 @@ class ApiClient:
         return response.status_code, {k.lower(): v for k, v in response.headers.items()}
 
     # --- plumbing -------------------------------------------------------------------------------
+
+    async def _list_orders(self, call: _Call, params: Mapping[str, str]) -> OrderList:
+        """GET an order list; nothing matched (the list rule) is an empty `OrderList`."""
+        response = await self._send(call, params=params, list_answer=True)
+        if _matched_nothing(response):
+            return OrderList(total_count=0, orders=())
+        return parse_order_list(response.content)
 
     def _order_path(self, kind: str) -> str:
         try:
@@ -396,14 +404,15 @@ class ApiClient:
         *,
         content: bytes | None = None,
         params: Mapping[str, str] | None = None,
-        not_found_ok: bool = False,
+        list_answer: bool = False,
     ) -> httpx.Response:
-        """One API request with auth; the response if 2xx (or 404 when `not_found_ok`)."""
+        """One API request with auth; the response if 2xx, or (`list_answer`) a 404 saying
+        nothing matched (the list rule in the module docstring)."""
         response = await self._exchange(call, content=content, params=params)
         status = response.status_code
         if 200 <= status < 300:
             return response
-        if status == 404 and not_found_ok and _api_error(response.content) is not None:
+        if status == 404 and list_answer and _matched_nothing(response):
             return response
         raise _status_error(call, response, self._credentials)
 
@@ -518,8 +527,8 @@ class ApiClient:
 
     async def _fetch_token(self, about: _Call) -> _Token:
         creds = self._credentials
-        assert isinstance(creds, ClientCredentials)
-        call = _Call("POST", TOKEN_PATH.lstrip("/"))
+        assert isinstance(creds, ClientCredentials) and self._token_url is not None
+        call = _Call("POST", self._token_url)  # a full URL: it may be on another host
         try:
             response = await self._request(
                 call,
@@ -534,7 +543,7 @@ class ApiClient:
             raise RequestNotSentError(
                 f"{about.describe()} not sent: the OAuth2 token request failed ({exc})"
             ) from exc
-        return _read_token(response, about, self._clock())
+        return _read_token(response, about, self._token_url, self._clock())
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,7 +555,7 @@ class _Token:
         return now >= self.refresh_at
 
 
-def _read_token(response: httpx.Response, about: _Call, now: float) -> _Token:
+def _read_token(response: httpx.Response, about: _Call, token_url: str, now: float) -> _Token:
     status = response.status_code
     if status == 429:
         retry_at = retry_at_from_headers(response.headers, time.time())
@@ -555,6 +564,12 @@ def _read_token(response: httpx.Response, about: _Call, now: float) -> _Token:
         )
     if status >= 500:
         raise RequestNotSentError(f"{about.describe()} not sent: token endpoint answered {status}")
+    if status < 200 or 300 <= status < 400 or status in (404, 405):
+        raise AuthError(
+            f"the OAuth2 token endpoint {token_url} answered HTTP {status}: it is not a token "
+            f"endpoint; check {TOKEN_URL_VARIABLE} (unset, Bandwidth's is used)",
+            status=status,
+        )
     body = _json_object(response)
     if status != 200:
         error = one_line(str(body.get("error") or ""), 80)
@@ -589,38 +604,17 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 # --- URLs and small readers -----------------------------------------------------------------------
 
 
-def _checked_base_url(base_url: str) -> httpx.URL:
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL as exc:
-        raise InputError(f"invalid API URL {base_url!r}: {exc}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InputError(f"invalid API URL {base_url!r}: expected https://host/api/v2")
-    if url.userinfo:
-        raise InputError(
-            f"API URL {url.copy_with(username=None, password=None)} carries credentials: "
-            "put them in the BWMIGRATE_* environment variables instead"
-        )
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise InputError(
-            f"refusing plain HTTP to {base_url}: credentials would cross the network "
-            "unencrypted; use https:// (plain http is allowed only for loopback hosts)"
-        )
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _basic_header(username: str, password: str) -> str:
     pair = f"{username}:{password}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def _day(value: date) -> str:
+    """A date as the lists' `yyyy-MM-dd` (a datetime gives its date, never a time)."""
+    return value.strftime("%Y-%m-%d")
 
 
 def _segment(value: str) -> str:
@@ -645,6 +639,36 @@ def _id_from_location(response: httpx.Response, collection: str) -> str | None:
     if not last or last.lower() == collection.rpartition("/")[2].lower():
         return None
     return last
+
+
+_NOT_FOUND_CODES = (None, "", "1016")  # 1016: "Resource %s does not exist in IRIS."
+_NOT_FOUND_WORDS = ("does not exist", "not found", "no result")
+
+
+def _matched_nothing(response: httpx.Response) -> bool:
+    """True when a list's answer says nothing matched (the list rule in the module docstring):
+    204; a 2xx with an empty body; a 404 with an empty body or only a not-found error."""
+    status, body = response.status_code, response.content
+    empty = not body.removeprefix(b"\xef\xbb\xbf").strip()
+    if 200 <= status < 300:
+        return status == 204 or empty
+    if status != 404:
+        return False
+    if empty:
+        return True
+    try:
+        details = parse_errors(body)
+    except XmlError:
+        return False  # not the API's answer (a proxy's or a web server's page)
+    return bool(details) and all(_says_not_found(d) for d in details)
+
+
+def _says_not_found(detail: ApiErrorDetail) -> bool:
+    """The documented not-found error: no code (or 1016) and no other complaint."""
+    text = detail.description.lower()
+    return detail.code in _NOT_FOUND_CODES and (
+        not text or any(w in text for w in _NOT_FOUND_WORDS)
+    )
 
 
 def _api_error(body: bytes) -> ApiErrorDetail | None:

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import click
 
-from orchestrator.client import credentials_from_env
+from orchestrator.cli.login import live_login
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.numbers import region_for_a3
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.v1.conversion import Conversion
 from orchestrator.v1.conversion import convert as convert_intents
 from orchestrator.v1.intent import Action, ReadResult
-from orchestrator.v1.listing_api import fetch_external_tns_sync
+from orchestrator.v1.listing_api import fetch_external_tns_sync, v1_base_url
 from orchestrator.v1.orders import has_v1_xml, read_listing_pages, read_xml_input
 from orchestrator.v1.planfile import render_outputs, report_name, summary
 from orchestrator.v1.tabular import ListDefaults, decode, read_table
@@ -253,8 +253,8 @@ def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> Re
 def _read_api(url: str, account: str | None) -> ReadResult:
     if not account:
         raise InputError("--from-api needs --account ID (the account whose listing to read)")
-    credentials = credentials_from_env(os.environ)
-    listing = fetch_external_tns_sync(url, account, credentials)
+    login = live_login(os.environ, v1_base_url(url))
+    listing = fetch_external_tns_sync(url, account, login.credentials, token_url=login.token_url)
     result = read_listing_pages(listing.pages, listing.source)
     result.notes += listing.notes
     return result

@@ -4,7 +4,8 @@ Sends only GET list requests (filtered by a CustomerOrderId no order has, so ans
 tiny) and, for OAuth2, one token request. What it checks, and what it cannot know:
 
     credentials  set in the environment; accepted (the OAuth2 token is obtained, or Basic / the
-                 Bearer token is not refused with 401)
+                 Bearer token is not refused with 401); for OAuth2, the token endpoint they go
+                 to (Bandwidth's, or BWMIGRATE_TOKEN_URL; another host without it is exit 2)
     target       a usable base URL (https, or http on loopback); its path is /api/v2
     reachable    the host answers HTTP at all (DNS, TCP, TLS, proxy)
     account      the account answers these credentials (403 means it is not theirs)
@@ -36,6 +37,7 @@ import anyio
 import click
 
 from orchestrator.audit import AuditLog, secret_values
+from orchestrator.cli.login import Login, token_url_from_env
 from orchestrator.cli.run_cmd import DEFAULT_TARGET
 from orchestrator.client import (
     ApiClient,
@@ -103,9 +105,9 @@ class _Probe:
     elapsed_s: float
 
 
-def _credential_kind(credentials: Credentials) -> str:
+def _credential_kind(credentials: Credentials, token_url: str | None) -> str:
     if isinstance(credentials, ClientCredentials):
-        return "OAuth2 client credentials (a token was obtained)"
+        return "OAuth2 client credentials" + (f" (tokens from {token_url})" if token_url else "")
     if isinstance(credentials, BasicCredentials):
         return "HTTP Basic API user (Bandwidth deprecates these; OAuth2 is preferred)"
     return "Bearer token"
@@ -130,24 +132,29 @@ async def diagnose(
     on_exchange: Callable[[Exchange], None] | None = None,
     timeout_s: float = 10.0,
     credentials_from: str = "the environment",
+    token_url: str | None = None,
 ) -> list[Check]:
     """Run every check against `base_url` for `account_id`; stops early when one blocks the
-    rest (no credentials, unusable URL, host unreachable, credentials refused)."""
+    rest (no credentials, unusable URL, host unreachable, credentials refused). `token_url` is
+    where client credentials may go (`ApiClient`'s; Bandwidth's token endpoint when None)."""
     if isinstance(credentials, InputError):
         return [Check("credentials", False, str(credentials), fix="export them, then retry")]
-    kind = _credential_kind(credentials)
-    checks = [Check("credentials", True, f"{kind} from {credentials_from}")]
     try:
         client = ApiClient(
             base_url,
             account_id,
             credentials,
+            token_url=token_url,
             timeout_s=timeout_s,
             connect_timeout_s=timeout_s,
             on_exchange=on_exchange,
         )
     except InputError as exc:
+        kind = _credential_kind(credentials, None)
+        checks = [Check("credentials", True, f"{kind} from {credentials_from}")]
         return [*checks, Check("target", False, str(exc), fix=_V2_FIX)]
+    kind = _credential_kind(credentials, client.token_url)
+    checks = [Check("credentials", True, f"{kind} from {credentials_from}")]
     checks.append(_target_check(client.base_url))
     gate = RequestGate(Aimd(rate_per_s))
     probes: list[_Probe] = []
@@ -307,21 +314,27 @@ def _clock_check(probes: list[_Probe]) -> Check:
 
 
 @contextlib.contextmanager
-def _sandbox(plan_path: Path | None) -> Iterator[tuple[str, Credentials, str | None, float | None]]:
+def _sandbox(plan_path: Path | None) -> Iterator[tuple[str, Login, str | None, float | None]]:
     """An embedded sandbox (prepared for the plan, if one is given)."""
     from orchestrator.cli.loading import load_plan
+    from orchestrator.cli.login import sandbox_login
     from orchestrator.cli.plan_cmd import plan_sandbox
     from orchestrator.sandbox import SandboxConfig, run_sandbox
 
     if plan_path is not None:
         plan = load_plan(plan_path)
-        with plan_sandbox(plan) as (url, creds):
-            yield url, creds, plan.spec.account_id, plan.spec.rate.requests_per_s
+        with plan_sandbox(plan) as (url, login):
+            yield url, login, plan.spec.account_id, plan.spec.rate.requests_per_s
         return
     config = SandboxConfig()
     with run_sandbox(config) as sb:
         c = config.credentials
-        yield f"{sb.base_url}/api/v2", BasicCredentials(c.username, c.password), None, None
+        yield (
+            f"{sb.base_url}/api/v2",
+            sandbox_login(sb.base_url, c.username, c.password),
+            None,
+            None,
+        )
 
 
 def _plan_facts(plan_path: Path | None) -> tuple[str | None, float | None]:
@@ -381,9 +394,11 @@ def doctor(
     if sandbox and target:
         raise click.UsageError("choose one of --sandbox and --target")
     with contextlib.ExitStack() as stack:
+        token_url: str | None = None
         if sandbox:
-            url, creds, plan_account, rate = stack.enter_context(_sandbox(plan_path))
-            credentials: Credentials | InputError = creds
+            url, login, plan_account, rate = stack.enter_context(_sandbox(plan_path))
+            credentials: Credentials | InputError = login.credentials
+            token_url = login.token_url
         else:
             url = target or DEFAULT_TARGET
             plan_account, rate = _plan_facts(plan_path)
@@ -391,6 +406,8 @@ def doctor(
                 credentials = credentials_from_env(os.environ)
             except InputError as exc:
                 credentials = exc
+            else:  # client credentials and no token endpoint for this target: exit 2
+                token_url = token_url_from_env(os.environ, url, credentials)
         account = account_opt or plan_account or (DEFAULT_ACCOUNT_ID if sandbox else None)
         if account is None:
             raise click.UsageError("give the account: --account ID, or --plan PLAN")
@@ -413,6 +430,7 @@ def doctor(
                 rate_per_s=rate or DEFAULT_RATE_PER_S,
                 on_exchange=log.record if log is not None else None,
                 credentials_from="the sandbox's public login" if sandbox else "the environment",
+                token_url=token_url,
             )
 
         checks = anyio.run(main)

@@ -25,7 +25,8 @@ from rich.table import Table
 
 from orchestrator.audit import AuditLog, secret_values
 from orchestrator.cli.loading import load_plan
-from orchestrator.client import ApiClient, BasicCredentials, Credentials, credentials_from_env
+from orchestrator.cli.login import Login, live_login, sandbox_login
+from orchestrator.client import ApiClient
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.limits import Aimd, RequestGate
 from orchestrator.plan import (
@@ -237,9 +238,9 @@ def default_check_audit(plan: CompiledPlan) -> Path:
 
 
 @contextlib.contextmanager
-def plan_sandbox(plan: CompiledPlan) -> Iterator[tuple[str, Credentials]]:
+def plan_sandbox(plan: CompiledPlan) -> Iterator[tuple[str, Login]]:
     """An embedded sandbox prepared for `plan` as `run --sandbox` prepares it (its seed file
-    included, no earlier run); yield its v2 base URL and its public login."""
+    included, no earlier run); yield its v2 base URL and its public login (its own token URL)."""
     from orchestrator.sandbox.rehearsal import rehearsal_config
     from orchestrator.sandbox.server import run_sandbox
 
@@ -247,7 +248,10 @@ def plan_sandbox(plan: CompiledPlan) -> Iterator[tuple[str, Credentials]]:
     config = rehearsal_config(plan, seed_file)
     with run_sandbox(config) as sandbox:
         creds = config.credentials
-        yield f"{sandbox.base_url}/api/v2", BasicCredentials(creds.username, creds.password)
+        yield (
+            f"{sandbox.base_url}/api/v2",
+            sandbox_login(sandbox.base_url, creds.username, creds.password),
+        )
 
 
 def run_check(
@@ -262,16 +266,16 @@ def run_check(
     """Pre-flight the plan's imports on the target; return what was found and the target id."""
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
     with contextlib.ExitStack() as stack:
-        credentials: Credentials
+        login: Login
         if sandbox:
-            base_url, credentials = stack.enter_context(plan_sandbox(plan))
+            base_url, login = stack.enter_context(plan_sandbox(plan))
         else:
-            base_url, credentials = target_id, credentials_from_env(environ)
+            base_url, login = target_id, live_login(environ, target_id)
         log = AuditLog(
             audit,
             context={"command": "plan --check"},
             session={"plan": plan.spec.name, "plan_hash": plan.hash, "target": target_id},
-            secrets=secret_values(credentials),
+            secrets=secret_values(login.credentials),
         )
         stack.callback(log.close)
         show = err.is_terminal
@@ -283,7 +287,11 @@ def run_check(
         async def main() -> CheckOutcome:
             gate = RequestGate(Aimd(plan.spec.rate.requests_per_s))
             async with ApiClient(
-                base_url, plan.spec.account_id, credentials, on_exchange=log.record
+                base_url,
+                plan.spec.account_id,
+                login.credentials,
+                token_url=login.token_url,
+                on_exchange=log.record,
             ) as client:
                 return await check_imports(client, gate, plan, on_batch=progress)
 

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from orchestrator.client import BasicCredentials, Credentials
+from orchestrator.cli.login import Login, sandbox_login
 from orchestrator.plan import CompiledPlan
 from orchestrator.sandbox.rehearsal import DoneNumber, rehearsal_config
 from orchestrator.sandbox.server import run_sandbox
@@ -32,9 +32,9 @@ def _done_numbers(store: Store) -> list[DoneNumber]:
 
 
 @contextlib.contextmanager
-def rehearsal_sandbox(plan: CompiledPlan, store: Store) -> Iterator[tuple[str, Credentials]]:
+def rehearsal_sandbox(plan: CompiledPlan, store: Store) -> Iterator[tuple[str, Login]]:
     """Run a sandbox prepared for `plan` and for what `store` says is done; yield its v2 base
-    URL and its (public) login."""
+    URL and its (public) login, whose token URL is the sandbox's own."""
     seed_file = None
     if plan.spec.rehearsal:
         seed_file = Path(plan.spec.path).parent / plan.spec.rehearsal
@@ -42,4 +42,5 @@ def rehearsal_sandbox(plan: CompiledPlan, store: Store) -> Iterator[tuple[str, C
     config = rehearsal_config(plan, seed_file, _done_numbers(store))
     with run_sandbox(config) as sandbox:
         creds = config.credentials
-        yield (f"{sandbox.base_url}/api/v2", BasicCredentials(creds.username, creds.password))
+        login = sandbox_login(sandbox.base_url, creds.username, creds.password)
+        yield f"{sandbox.base_url}/api/v2", login

@@ -27,8 +27,9 @@ from rich.console import Console
 
 from orchestrator.audit import AuditLog, audit_path, secret_values
 from orchestrator.cli.loading import load_plan, read_plan_text
+from orchestrator.cli.login import Login, live_login
 from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.client import ApiClient, Credentials, credentials_from_env
+from orchestrator.client import ApiClient
 from orchestrator.engine import Engine, EngineSettings, RunOutcome
 from orchestrator.errors import ExitCode, InputError, StateMismatchError
 from orchestrator.limits import Aimd, RequestGate
@@ -238,7 +239,7 @@ def run_plan(
             f"or --target URL for a live run (the v2 API is {DEFAULT_TARGET})"
         )
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
-    credentials = None if sandbox else credentials_from_env(environ)
+    login = None if sandbox else live_login(environ, target_id)
     # Plain text, never wrapped: the last line ("bwmigrate: aborted: ...") is read by scripts,
     # and messages quote the API's own words, which are not rich markup.
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
@@ -273,7 +274,7 @@ def run_plan(
         )
         if note:
             err.print(note, markup=False)
-        return _run_with_target(plan, store, state_path, target_id, credentials, as_json, seed, err)
+        return _run_with_target(plan, store, state_path, target_id, login, as_json, seed, err)
     finally:
         store.close()
 
@@ -310,7 +311,7 @@ def _run_with_target(
     store: Store,
     state_path: Path,
     target_id: str,
-    live_credentials: Credentials | None,
+    live: Login | None,
     as_json: bool,
     seed: int | None,
     err: Console,
@@ -327,12 +328,13 @@ def _run_with_target(
     run_id = store.start_run(pid=os.getpid(), target=target_id, now=started)
     stack = contextlib.ExitStack()
     with stack:
-        if live_credentials is None:
+        login: Login
+        if live is None:
             from orchestrator.cli.rehearsal import rehearsal_sandbox  # uvicorn only when needed
 
-            base_url, credentials = stack.enter_context(rehearsal_sandbox(plan, store))
+            base_url, login = stack.enter_context(rehearsal_sandbox(plan, store))
         else:
-            base_url, credentials = target_id, live_credentials
+            base_url, login = target_id, live
         audit = AuditLog(
             audit_path(state_path),
             context={"command": "run", "run": run_id},
@@ -344,7 +346,7 @@ def _run_with_target(
                 "account_id": plan.spec.account_id,
             },
             # the embedded sandbox's login is public (and "sandbox" is also the target's name)
-            secrets=() if live_credentials is None else secret_values(credentials),
+            secrets=() if live is None else secret_values(login.credentials),
         )
         stack.callback(audit.close)
         view = stack.enter_context(ProgressView(err, enabled=err.is_terminal and not as_json))
@@ -352,7 +354,11 @@ def _run_with_target(
         async def main() -> RunOutcome:
             gate = RequestGate(Aimd(rate.requests_per_s))
             async with ApiClient(
-                base_url, plan.spec.account_id, credentials, on_exchange=audit.record
+                base_url,
+                plan.spec.account_id,
+                login.credentials,
+                token_url=login.token_url,
+                on_exchange=audit.record,
             ) as client:
                 engine = Engine(store, client, gate, settings, on_progress=view.update)
                 return await _execute(engine, view)

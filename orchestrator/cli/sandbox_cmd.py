@@ -155,7 +155,8 @@ def sandbox(
         creds = config.credentials
         click.echo(
             f"bwmigrate sandbox: serving {base_url}/api/v2 (Basic {creds.username}/"
-            f"{creds.password}; OAuth2 client {creds.client_id}); Ctrl-C to stop",
+            f"{creds.password}; OAuth2 client {creds.client_id} with "
+            f"BWMIGRATE_TOKEN_URL={base_url}/api/v1/oauth2/token); Ctrl-C to stop",
             err=True,
         )
 

@@ -7,7 +7,8 @@ fetched through `createdDateTo` windows (newest first, de-duplicated by order id
 order is in or no window brings a new one (then a note says the listing is incomplete).
 
 Auth, error mapping and the OAuth2 token come from `orchestrator.client.ApiClient` (the same
-`BWMIGRATE_*` credentials as every other command); this module only adds one read-only GET.
+`BWMIGRATE_*` credentials as every other command, client credentials going only to `token_url`,
+Bandwidth's token endpoint unless given); this module only adds one read-only GET.
 Only GETs are sent. httpx objects do not leave this module.
 """
 
@@ -68,6 +69,7 @@ async def fetch_external_tns(
     account_id: str,
     credentials: Credentials,
     *,
+    token_url: str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     rate_per_s: float = DEFAULT_RATE_PER_S,
     transport: httpx.AsyncBaseTransport | None = None,
@@ -84,7 +86,9 @@ async def fetch_external_tns(
     params: dict[str, str] = {"page": "1", "size": str(page_size)}
     gate = RequestGate(Aimd(rate_per_s))
     backoff, rng = Backoff(), random.Random()
-    async with ApiClient(base, account_id, credentials, transport=transport) as client:
+    async with ApiClient(
+        base, account_id, credentials, token_url=token_url, transport=transport
+    ) as client:
         for _ in range(MAX_REQUESTS):
             body = await call_with_retry(
                 gate, backoff, rng, partial(client.get_account_xml, "externalTns", dict(params)),
@@ -118,11 +122,18 @@ async def fetch_external_tns(
 
 
 def fetch_external_tns_sync(
-    base_url: str, account_id: str, credentials: Credentials, *, page_size: int = DEFAULT_PAGE_SIZE
+    base_url: str,
+    account_id: str,
+    credentials: Credentials,
+    *,
+    token_url: str | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Listing:
     """`fetch_external_tns` from synchronous code (the CLI)."""
 
     async def run() -> Listing:
-        return await fetch_external_tns(base_url, account_id, credentials, page_size=page_size)
+        return await fetch_external_tns(
+            base_url, account_id, credentials, token_url=token_url, page_size=page_size
+        )
 
     return anyio.run(run)

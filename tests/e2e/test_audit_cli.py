@@ -78,7 +78,8 @@ def test_every_file_the_commands_write_is_free_of_credentials(
     url = f"{sandbox.base_url}/api/v2"
     plan = _plan(tmp_path)
 
-    ran = _cli(tmp_path, OAUTH_ENV, "run", str(plan), "--target", url, "--yes", "--json")
+    oauth_env = OAUTH_ENV | {"BWMIGRATE_TOKEN_URL": f"{sandbox.base_url}/api/v1/oauth2/token"}
+    ran = _cli(tmp_path, oauth_env, "run", str(plan), "--target", url, "--yes", "--json")
     assert ran.returncode == 1, ran.stderr
     ledger = sandbox.app.ledger.to_json()["requests"]
     audit = tmp_path / "state" / "audited.db.audit.jsonl"

@@ -69,7 +69,11 @@ async def _run(sandbox: RunningSandbox, tmp_path: Path, text: str) -> Path:
     )
     try:
         async with ApiClient(
-            f"{sandbox.base_url}/api/v2", ACCOUNT, credentials, on_exchange=log.record
+            f"{sandbox.base_url}/api/v2",
+            ACCOUNT,
+            credentials,
+            token_url=f"{sandbox.base_url}/api/v1/oauth2/token",
+            on_exchange=log.record,
         ) as client:
             engine = Engine(
                 store,

@@ -71,6 +71,7 @@ def client_for(
         f"{sandbox.base_url}/api/v2",
         ACCOUNT,
         credentials,
+        token_url=f"{sandbox.base_url}{TOKEN_PATH}",
         on_exchange=None if exchanges is None else exchanges.append,
         **kwargs,
     )
@@ -138,7 +139,9 @@ def test_secrets_stay_out_of_reprs() -> None:
         TokenCredentials("tok-2"),
         ClientCredentials("c", "s-3"),
     ]
-    shown = " ".join(repr(c) for c in creds) + repr(ApiClient("https://h/api/v2", "1", creds[2]))
+    shown = " ".join(repr(c) for c in creds) + repr(
+        ApiClient("https://api.bandwidth.com/api/v2", "1", creds[2])
+    )
     for secret in ("pw-1", "tok-2", "s-3"):
         assert secret not in shown
 
@@ -524,7 +527,10 @@ async def test_token_endpoint_unreachable_means_the_call_was_not_sent() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    async with ApiClient(f"http://127.0.0.1:{port}/api/v2", ACCOUNT, OAUTH) as client:
+    base = f"http://127.0.0.1:{port}"
+    async with ApiClient(
+        f"{base}/api/v2", ACCOUNT, OAUTH, token_url=f"{base}{TOKEN_PATH}"
+    ) as client:
         with pytest.raises(RequestNotSentError, match="token"):
             await client.create_order("import", import_body("no-token"))
 

@@ -73,6 +73,7 @@ async def test_listing_orders_apply_in_date_order_and_oauth_works(sandbox):
         sandbox.base_url + "/api/v1",
         ACCOUNT,
         ClientCredentials(creds.client_id, creds.client_secret),
+        token_url=f"{sandbox.base_url}/api/v1/oauth2/token",
     )
     result = read_listing_pages(listing.pages, listing.source)
     assert [e.action for e in result.entries if e.raw == "3035133456"] == [

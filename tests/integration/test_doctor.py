@@ -22,7 +22,10 @@ def _basic(sandbox: RunningSandbox) -> BasicCredentials:
 async def _diagnose(
     base_url: str, credentials: Credentials | InputError, account: str = ACCOUNT, **kw: Any
 ) -> dict[str, Check]:
-    checks = await diagnose(base_url, account, credentials, rate_per_s=50.0, **kw)
+    token_url = f"{base_url.split('/api/')[0]}/api/v1/oauth2/token"
+    checks = await diagnose(
+        base_url, account, credentials, rate_per_s=50.0, token_url=token_url, **kw
+    )
     names = [c.name for c in checks]
     assert len(names) == len(set(names)), names
     return {c.name: c for c in checks}
@@ -144,3 +147,15 @@ async def test_a_rate_limited_account_fails_the_headroom_check(sandbox_factory: 
     checks = await _diagnose(f"{sandbox.base_url}/api/v2", _basic(sandbox))
     assert _failed(checks) == {"rate limit"}
     assert "answered 429" in checks["rate limit"].detail
+
+
+async def test_the_credentials_line_names_where_client_credentials_go(
+    sandbox: RunningSandbox,
+) -> None:
+    """For OAuth2 client credentials, doctor shows the token endpoint they are sent to."""
+    c = sandbox.config.credentials
+    checks = await _diagnose(
+        f"{sandbox.base_url}/api/v2", ClientCredentials(c.client_id, c.client_secret)
+    )
+    assert f"tokens from {sandbox.base_url}/api/v1/oauth2/token" in checks["credentials"].detail
+    assert c.client_secret not in checks["credentials"].detail

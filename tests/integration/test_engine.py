@@ -81,7 +81,11 @@ class Harness:
 
         try:
             async with ApiClient(
-                f"{self.sandbox.base_url}{base_path}", ACCOUNT, credentials, timeout_s=timeout_s
+                f"{self.sandbox.base_url}{base_path}",
+                ACCOUNT,
+                credentials,
+                token_url=f"{self.sandbox.base_url}/api/v1/oauth2/token",
+                timeout_s=timeout_s,
             ) as client:
                 engine: Engine
 

@@ -225,6 +225,7 @@ class SubscriptionRequest:
     username: str | None
     password: str | None
     email: str | None = None
+    digest: str | None = None  # EmailSubscription/DigestRequested
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -69,6 +69,7 @@ def _only(*operations: str) -> frozenset[str]:
 
 
 _VALUE = "'%s' is not a valid value"  # the catalogue's second 1008 text (codes has the UUID one)
+_BAD = describe(BAD_REQUEST) + " %s"  # 1019, then what is wrong with the document
 
 ANSWERS: tuple[Answer, ...] = (
     # --- the endpoint's own codes, where the catalogue or the reference has one -------------
@@ -111,8 +112,8 @@ ANSWERS: tuple[Answer, ...] = (
     Answer("required", 14503, (), "CallbackSubscription/URL", SUBSCRIPTIONS),
     Answer("enum", 14501, (), "CallbackSubscription/NumberFormat", SUBSCRIPTIONS),
     # --- every other violation, by rule (catalogue "SystemError") ----------------------------
-    Answer("xml", BAD_REQUEST, ("detail",)),  # not XML, empty, or with a DOCTYPE
-    Answer("root", BAD_REQUEST, ("detail",)),  # not the endpoint's document at all
+    Answer("xml", BAD_REQUEST, ("detail",), text=_BAD),  # not XML, empty, or with a DOCTYPE
+    Answer("root", BAD_REQUEST, ("detail",), text=_BAD),  # not the endpoint's document at all
     Answer("required", 1003, ("where",)),  # "%s is required"
     Answer("nanp-required", 1003, ("where",)),  # required for +1 numbers (the import's table)
     Answer("min-items", 1003, ("where",)),  # an empty list: its first item is required
@@ -203,18 +204,23 @@ def _below_root(path: str) -> str:
     return parts[2] if len(parts) == 3 else path.lstrip("/")
 
 
-def _subject(violation: Violation) -> str:
-    """The violating element's path below the root without item numbers; for a list's item
-    count, the item's path ("TelephoneNumbers/TelephoneNumber")."""
+def _where(violation: Violation) -> str:
+    """The violating element's path below the root; for a list's item count, the item's path
+    ("TnOptionGroups/TnOptionGroup": the item an empty list lacks)."""
     path = violation.path
     if violation.rule in ("min-items", "max-items"):
         path = f"{path}/{violation.element}"
-    return re.sub(r"\[\d+\]", "", _below_root(path))
+    return _below_root(path)
+
+
+def _subject(violation: Violation) -> str:
+    """`_where` without item numbers, for matching `Answer.element`."""
+    return re.sub(r"\[\d+\]", "", _where(violation))
 
 
 def _fill(name: str, violation: Violation, root: xmlio.Node) -> str:
     if name == "where":
-        return _below_root(violation.path)
+        return _where(violation)
     if name == "element":
         return violation.element
     if name == "value":

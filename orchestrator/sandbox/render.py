@@ -426,7 +426,13 @@ def subscription(sub: Subscription, now: float) -> Node:
         opt("OrderId", r.order_id),
         opt("EventType", r.event_type),
         callback,
-        el("EmailSubscription", el("Email", text=r.email)) if r.email else None,
+        el(
+            "EmailSubscription",
+            el("Email", text=r.email),
+            el("DigestRequested", text=r.digest or "NONE"),
+        )
+        if r.email
+        else None,
     )
 
 

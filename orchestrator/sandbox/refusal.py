@@ -125,7 +125,8 @@ ANSWERS: tuple[Answer, ...] = (
     Answer("type", 1008, ("value",), text=_VALUE),
     Answer("max-length", 1011, ("where", "limit")),  # "%s is too long. Max length %s characters"
     Answer("min-length", 1012, ("where", "limit")),  # "%s is too short. Min length %s characters"
-    Answer("max-items", 1006, ("where", "zero", "limit")),  # "%s must be between %s and %s"
+    # "%s must be between %s and %s": a list too long is long enough, so 0 is a true floor.
+    Answer("max-items", 1006, ("where", "zero", "limit")),
     Answer("duplicate", 1009, ("value",)),
     Answer("nanp-only", 7201, ("value",)),  # "%s is not a valid NANPA telephone number."
 )

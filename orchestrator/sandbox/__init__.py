@@ -13,7 +13,9 @@ without the SMS feature); no numbers until seeded.
 
 Modules: `model` (vocabulary), `codes` (error texts), `config` (SandboxConfig, TOML seed
 files), `clock`, `xmlio` (its own XML codec; never the client's `orchestrator.xml`),
-`validation` (body-level errors), `orders` (order timing and filters), `inventory` (numbers
+`refusal` (request bodies judged by the published schema, `orchestrator.spec`, and the
+violation -> catalogue code table), `validation` (business rules of a body),
+`orders` (order timing and filters), `inventory` (numbers
 and per-number outcomes), `state` (the lifecycle and indexes), `subscriptions`, `render`
 (response documents), `auth`, `faults`, `ledger` (request counts, rate limit), `context`,
 `order_routes` and `resource_routes` (handlers), `routes` (the table), `app` (ASGI shell,
@@ -22,18 +24,24 @@ side endpoints), `server` (uvicorn: `run_sandbox`, `serve_forever`).
 Choices where the reference marks a fact inferred [I] or conflicting [X]:
 - Import create answers `ImportTnOrderResponse` (not the java SDK's `ImportTnOrdersResponse`)
   with ProcessingStatus RECEIVED [X]; removal answers PROCESSING (documented).
+- Requests are judged by the published schema: with `strict_schema = true` (default) every v2
+  body of an operation the vendored excerpt describes (import, removal, TN options,
+  importTnChecker, subscription POST/PUT) goes through `orchestrator.spec` before anything
+  else, and a non-conforming one is refused 400 in the endpoint's own error shape with one
+  catalogue code per violation (`refusal.ANSWERS`: the endpoint's own code where the catalogue
+  has one, e.g. 1022, 5073, 7309, 7318, 25131, 5113; else by rule: 1003 required, 1005 not
+  allowed, 1008 bad value, 1009 repeated, 1011/1012 length, 1019 not the document). Business
+  rules (site and peer exist, duplicates, the size cap, NANP-valid numbers) are judged after,
+  on conforming bodies only [I]. v1 routes judge only import, removal and checker bodies (the
+  element sets v1 shares), their 10-digit numbers read as +1; v1 TN options and subscriptions
+  keep v1's values. `false` keeps the lenience of old rehearsal files. Every handler reads its
+  body through `context.request_body(ctx, operationId)`.
 - The import accepts the roots the seed's `import_body_forms` lists (both by default): the
-  excerpt's `ImportTnOrder` and the guide's `ExternalTnsOrder`; another root is 400 1019. With
-  `strict_schema = true` (default) each form is held to its own element set (`element_set`:
-  unknown elements 1005; for +1 numbers an `ImportTnOrder` needs Subscriber{Name,
-  ServiceAddress}, LoaAuthorizingPerson and LoaType, 1003); `false` keeps the old lenience
-  (only v1 `ImportTnOrder` needs Subscriber and LOA). LoaType defaults: CARRIER for the
+  excerpt's `ImportTnOrder` and the guide's `ExternalTnsOrder` (judged by the guide's element
+  set); another root is 400 1019, strict or not. LoaType defaults: CARRIER for the
   `ExternalTnsOrder` form, SUBSCRIBER for `ImportTnOrder` (as documented per form).
 - importTnChecker requires SiteId (400 `ImportTnCheckerResponse/Errors` 7309: the excerpt says
-  the SIP peer defaults to the given site's); with `strict_schema`, elements outside its
-  payload schema are 1005.
-- Every handler reads its body through `context.request_body(ctx, operationId)`, the one place
-  per endpoint where the `orchestrator.spec` referee is to be wired in.
+  the SIP peer defaults to the given site's).
 - 5000 numbers per order for every order kind [I]; 5095 above it.
 - Unknown well-formed order id: `<…ReportResponse><ResponseStatus><Description>The resource does
   not exist` with 400 for removal (the excerpt's only error answer of that GET and its history),
@@ -56,8 +64,9 @@ Choices where the reference marks a fact inferred [I] or conflicting [X]:
   path: 404 with root `ErrorResponse` [I].
 - 401 has an empty body and `WWW-Authenticate: Basic` [I: undocumented for the XML API];
   unknown account under valid credentials: 403 ResponseStatus 1001 "Access Denied".
-- A non-E.164 number on v2: import/removal 400 with one `Errors` 1022; in a TN option order a
-  per-number `ErrorList` 1022 at completion; in a path ({tn}) 400 ResponseStatus 1022.
+- A non-E.164 number on v2: import/removal 400 with one `Errors` 1022; a TN option order 400
+  ResponseStatus 1022 (strict; lenient: a per-number `ErrorList` 1022 at completion, as for an
+  E.164-shaped number that is no valid +1 number); in a path ({tn}) 400 ResponseStatus 1022.
   importTnChecker answers 7201 per invalid number (as the documented example) in both versions.
 - Per-number outcomes at completion: a Bandwidth number (in service anywhere, or Bandwidth
   inventory) 19006; a number imported on another account 19005 [I]; a re-import on the same
@@ -71,8 +80,9 @@ Choices where the reference marks a fact inferred [I] or conflicting [X]:
 - Order history statuses are uppercase (spec examples) [X: the java fixture has lowercase].
 - List summaries use the example casing (`accountId`, `userId`, `lastModifiedDate`,
   `OrderStatus`) [X]; lists are newest first, at most 1000; an empty list is
-  `<ImportTnOrders><TotalCount>0</TotalCount></ImportTnOrders>` [I]. `TnOptionOrders` is the
-  list root (RAML, SDK fixtures) rather than SPEC1's `TnOptionOrderReportResponse` wrapper [X].
+  `<ImportTnOrders><TotalCount>0</TotalCount></ImportTnOrders>` [I]. The v2 TN option list is
+  wrapped in `TnOptionOrderReportResponse` (the excerpt); v1 answers the bare `TnOptionOrders`
+  of RAML and the SDK fixtures [X].
 - importTnChecker omits `ImportTnErrors` when every number passes [I].
 - inserviceNumbers: `page` is a 1-based page number (v1 semantics; v2 says "id of first
   element", initial 1) [X]; v2 `areaCode`/`city`/`phoneNumberType` without `countryCodeA3`
@@ -82,7 +92,10 @@ Choices where the reference marks a fact inferred [I] or conflicting [X]:
 - Subscriptions default `NumberFormat` to E164 on v2 and LEGACY on v1 (documented); GET by id is
   wrapped like the list (`SubscriptionsResponse/Subscriptions`) [X]. No callbacks are sent.
 - tndetails: root `TelephoneNumberResponse/TelephoneNumberDetails`; `A2pState` values
-  (`overridden`/`system_default`) [I].
+  (`overridden`/`system_default`) [I]; an imported number adds `TnAttributes` Hosted and one
+  `HostedTelephoneNumberDetails/HostedTelephoneNumberDetail` (the excerpt's examples).
+- Every v2 answer the sandbox gives conforms to the excerpt's response schemas under the strict
+  referee (tests/integration/test_sandbox_conforms.py).
 """
 
 from orchestrator.sandbox.clock import ManualClock, SystemClock

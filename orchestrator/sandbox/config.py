@@ -11,13 +11,13 @@ A seed file (every table optional; the values shown are the defaults)::
     import_body_forms = ["ImportTnOrder", "ExternalTnsOrder"]
                                   # import roots accepted (the excerpt's schema form, the
                                   # migration guide's form); another root: 400 1019
-    strict_schema = true          # bodies checked against their form's element set (unknown
-                                  # element 1005; ExternalTnsOrder takes CustomerOrderId,
-                                  # SiteId, SipPeerId, LoaType, TelephoneNumbers only; for +1
-                                  # numbers an ImportTnOrder needs Subscriber{Name,
-                                  # ServiceAddress{HouseNumber, StreetName, City, StateCode,
-                                  # Zip}}, LoaAuthorizingPerson, LoaType: 1003); false: the
-                                  # lenience of old rehearsal files (see `element_set`)
+    strict_schema = true          # every v2 request body is judged by the published schema
+                                  # (orchestrator.spec; an ExternalTnsOrder by the guide's
+                                  # element set) and refused 400 with a catalogue code per
+                                  # violation (table in `refusal`: unknown element 1005,
+                                  # missing 1003, bad value 1008, ...); v1 import, removal and
+                                  # checker bodies too, their 10-digit numbers read as +1.
+                                  # false: the lenience of old rehearsal files
 
     [credentials]
     username = "sandbox"          # HTTP Basic
@@ -87,12 +87,12 @@ from typing import Any
 from orchestrator.errors import InputError
 from orchestrator.sandbox.codes import describe
 from orchestrator.sandbox.model import (
-    IMPORT_BODY_FORMS,
     NumberKind,
     OrderKind,
     OrderStatus,
     is_e164,
 )
+from orchestrator.spec import IMPORT_BODY_FORMS
 
 DEFAULT_ACCOUNT_ID = "9900012"
 

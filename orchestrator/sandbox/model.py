@@ -142,17 +142,10 @@ class Subscriber:
     address: ServiceAddress | None = None
 
 
-#: The import body forms, by root element: the excerpt's schema form (the default) and the
-#: migration guide's form (mirrors `orchestrator.spec.IMPORT_BODY_FORMS`).
-IMPORT_BODY_FORMS = ("ImportTnOrder", "ExternalTnsOrder")
-
-
 @dataclass(frozen=True)
 class ImportRequest:
     """A decoded import body (seed `ExternalTnsOrder` form, `ImportTnOrder` form, or v1
-    `externalTns` with `Action`). Numbers are raw text; validation happens in the state.
-    `elements` holds the path of every element below the root, in document order
-    (`Subscriber/ServiceAddress/City`), for the strict element-set checks."""
+    `externalTns` with `Action`). Numbers are raw text; validation happens in the state."""
 
     root: str
     numbers: tuple[str, ...]
@@ -163,7 +156,6 @@ class ImportRequest:
     subscriber: Subscriber | None = None
     loa_authorizing_person: str | None = None
     action: str | None = None
-    elements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,12 +196,11 @@ class TnOptionRequest:
 
 @dataclass(frozen=True)
 class CheckerRequest:
-    """A decoded `ImportTnCheckerPayload` body (`elements` as in `ImportRequest`)."""
+    """A decoded `ImportTnCheckerPayload` body."""
 
     numbers: tuple[str, ...]
     site_id: str | None = None
     sip_peer_id: str | None = None
-    elements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -234,6 +225,7 @@ class SubscriptionRequest:
     username: str | None
     password: str | None
     email: str | None = None
+    digest: str | None = None  # EmailSubscription/DigestRequested
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -123,7 +123,7 @@ def lister(kind: OrderKind, endpoint: str) -> Handler:
     async def handler(ctx: Ctx) -> Response:
         filters = _filters(ctx, loa_type=kind is OrderKind.IMPORT)
         total, orders = ctx.state.list_orders((kind,), ctx.account_id, filters, endpoint)
-        return xml(render.order_list(endpoint, total, orders, ctx.now))
+        return xml(render.order_list(endpoint, total, orders, ctx.now, ctx.version))
 
     return handler
 

@@ -94,7 +94,8 @@ def _routes() -> list[Route]:
     r += [
         Route("POST", BOTH, _p("tnoptions"), order.post_tnoptions, "TnOptionOrderResponse",
               creates=True),
-        Route("GET", BOTH, _p("tnoptions"), order.lister(opt, "tnoptions"), "TnOptionOrders"),
+        Route("GET", BOTH, _p("tnoptions"), order.lister(opt, "tnoptions"),
+              "TnOptionOrderReportResponse"),
         Route("GET", BOTH, _p("tnoptions/{id}"),
               order.getter(opt, "tnoptions", strict_id=False, history=False),
               "TnOptionOrderReportResponse"),

@@ -24,7 +24,6 @@ from orchestrator.sandbox.config import (
     SandboxConfig,
     config_from_mapping,
 )
-from orchestrator.sandbox.element_set import checker_errors
 from orchestrator.sandbox.inventory import Inventory, NumberRecord
 from orchestrator.sandbox.model import (
     ApiError,
@@ -162,7 +161,7 @@ class SandboxState:
             config = self.config
             valid = validate_import(
                 req, account, version, config.max_numbers_per_order, external_tns=external_tns,
-                forms=config.import_body_forms, strict=config.strict_schema,
+                strict=config.strict_schema,
             )  # fmt: skip
             kind = OrderKind.REMOVE if valid.action == "REMOVE" else OrderKind.IMPORT
             return self._new_order(
@@ -217,7 +216,7 @@ class SandboxState:
         with self._lock:
             self.advance()
             account = self._account_or_403(account_id)
-            errors = checker_errors(req) if self.config.strict_schema else []
+            errors: list[ApiError] = []
             # SiteId is required: the SIP peer defaults to the given site's (the excerpt).
             resolve_placement(account, req.site_id, req.sip_peer_id, errors)
             numbers, number_errors = check_numbers(
@@ -386,16 +385,12 @@ def _checker_errors(raw: tuple[str, ...], version: ApiVersion, max_numbers: int)
     """importTnChecker's 400 errors: 7316 empty, 7314 too many, 7360 duplicates, 7201 per
     invalid number (its text names the number, as in the documented example)."""
     if not raw:
-        return [ApiError(7316, "At least one telephone number must be provided.")]
+        return [ApiError(7316, describe(7316))]
     errors = [
         ApiError(7201, describe(7201, text)) for text in raw if parse_number(text, version) is None
     ]
     if len(set(raw)) != len(raw):
-        errors.append(ApiError(7360, "Telephone number list can't contain duplicates."))
+        errors.append(ApiError(7360, describe(7360)))
     if len(raw) > max_numbers:
-        errors.append(
-            ApiError(
-                7314, f"The number of telephone numbers provided exceeds the maximum {max_numbers}"
-            )
-        )
+        errors.append(ApiError(7314, describe(7314, str(max_numbers))))
     return errors

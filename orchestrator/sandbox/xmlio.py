@@ -148,20 +148,6 @@ def _expect_root(node: Node, *names: str) -> None:
         raise _bad(f"Unexpected root element '{node.tag}'; expected {' or '.join(names)}")
 
 
-def element_paths(node: Node) -> tuple[str, ...]:
-    """The path of every element below `node`, in document order (`Subscriber/Name`)."""
-    paths: list[str] = []
-
-    def walk(parent: Node, prefix: str) -> None:
-        for child in parent.children:
-            path = prefix + child.tag
-            paths.append(path)
-            walk(child, path + "/")
-
-    walk(node, "")
-    return tuple(paths)
-
-
 def _numbers(node: Node | None, container: str = "TelephoneNumbers") -> tuple[str, ...]:
     if node is None:
         return ()
@@ -195,7 +181,6 @@ def decode_import(body: bytes) -> ImportRequest:
         subscriber=subscriber,
         loa_authorizing_person=root.child_text("LoaAuthorizingPerson"),
         action=root.child_text("Action"),
-        elements=element_paths(root),
     )
 
 
@@ -250,7 +235,6 @@ def decode_checker(body: bytes) -> CheckerRequest:
         numbers=_numbers(root),
         site_id=root.child_text("SiteId"),
         sip_peer_id=root.child_text("SipPeerId"),
-        elements=element_paths(root),
     )
 
 
@@ -293,4 +277,5 @@ def decode_subscription(body: bytes) -> SubscriptionRequest:
         username=None if basic is None else basic.child_text("Username"),
         password=None if basic is None else basic.child_text("Password"),
         email=None if email is None else email.child_text("Email"),
+        digest=None if email is None else email.child_text("DigestRequested"),
     )

@@ -174,11 +174,20 @@ def test_schema_form_refuses_unknown_elements(sandbox_client, inner, errors):
     assert refused(sandbox_client.post(PATH, content=body("ImportTnOrder", inner))) == errors
 
 
-def test_service_address_takes_the_address_schema_elements(sandbox_client):
-    """County (in the excerpt's own request example) and the other Address elements are allowed."""
-    extra = "<County>Canyon</County><AddressLine2>Suite 5</AddressLine2><PlusFour>1234</PlusFour>"
-    inner = f"<Subscriber><Name>A</Name>{address(extra=extra)}</Subscriber>{LOA_PERSON}{LOA_TYPE}"
-    assert sandbox_client.post(PATH, content=body("ImportTnOrder", inner)).status_code == 201
+def test_service_address_takes_the_request_schema_elements(sandbox_client):
+    """County (in the excerpt's own request example) is allowed; other elements of the Address
+    component are not: the import request's ServiceAddress lists its own five (the referee)."""
+
+    def order(extra: str) -> str:
+        subscriber = f"<Subscriber><Name>A</Name>{address(extra=extra)}</Subscriber>"
+        return body("ImportTnOrder", subscriber + LOA_PERSON + LOA_TYPE)
+
+    county = order("<County>Canyon</County>")
+    assert sandbox_client.post(PATH, content=county).status_code == 201
+    line2 = order("<AddressLine2>Suite 5</AddressLine2>")
+    assert refused(sandbox_client.post(PATH, content=line2)) == [
+        ("1005", "Subscriber/ServiceAddress/AddressLine2 is not allowed")
+    ]
 
 
 def test_lenient_seed_keeps_the_old_acceptance(sandbox, sandbox_client):

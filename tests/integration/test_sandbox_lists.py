@@ -56,10 +56,14 @@ def create(client: httpx.Client, path: str, coid: str, *numbers: str) -> str:
 
 
 def listed(client: httpx.Client, path: str, params: object = None) -> list[str]:
-    """The OrderIds a list answer shows (checking TotalCount agrees under the cap)."""
+    """The OrderIds a list answer shows (checking TotalCount agrees under the cap); the v2 TN
+    option list is inside `TnOptionOrderReportResponse`."""
     r = client.get(path, params=params)  # type: ignore[arg-type]
     assert r.status_code == 200, r.text
     root = ET.fromstring(r.content)
+    if path == OPTIONS:
+        assert root.tag == "TnOptionOrderReportResponse" and len(root) == 1
+        root = root[0]
     ids = [s.findtext("OrderId") or "" for s in root if s.tag != "TotalCount"]
     assert root.findtext("TotalCount") == str(len(ids))
     return ids

@@ -100,10 +100,11 @@ def test_sms_off_clears_sms_and_campaign(numbers, sandbox_client):
 
 
 def test_per_number_errors_and_warnings(numbers, sandbox_client):
-    """Per-number ErrorList (5076 not on account, 5166 peer without SMS, 1022 format, 5132 A2P
-    with SMS off) and the documented Warning for SMS already on; the order is PARTIAL."""
+    """Per-number ErrorList (5076 not on account, 5166 peer without SMS, 1022 for an E.164-shaped
+    number that is no +1 number, 5132 A2P with SMS off) and the documented Warning for SMS
+    already on; the order is PARTIAL."""
     body = order_body(
-        group("+12018551020", "+12018551025", "+19195550400", "2018551026"),
+        group("+12018551020", "+12018551025", "+19195550400", "+1201855102"),
         group("+12018551021", sms="off", a2p=A2P),
     )
     r = sandbox_client.post(PATH, content=body)
@@ -117,7 +118,7 @@ def test_per_number_errors_and_warnings(numbers, sandbox_client):
     assert errors == [
         ("5076", "+12018551025"),
         ("5166", "+19195550400"),
-        ("1022", "2018551026"),
+        ("1022", "+1201855102"),
         ("5132", "+12018551021"),
     ]
     descriptions = {
@@ -131,7 +132,7 @@ def test_per_number_errors_and_warnings(numbers, sandbox_client):
 
 def test_non_sms_option_on_imported_number_is_5128(numbers, sandbox_client):
     """Only SMS may change on an imported (external) number: 5128 otherwise."""
-    body = order_body(group("+19195550300", extra="<CallForward>9195550999</CallForward>"))
+    body = order_body(group("+19195550300", extra="<CallForward>+19195550999</CallForward>"))
     order = ET.fromstring(
         sandbox_client.get(sandbox_client.post(PATH, content=body).headers["location"]).content
     )
@@ -148,7 +149,7 @@ def test_non_sms_option_on_imported_number_is_5128(numbers, sandbox_client):
         ),
         (order_body(group("+12018551021", sms="maybe")), "5113"),
         (order_body(group("+12018551021", sms=None)), "5115"),
-        (order_body(), "5115"),
+        (order_body(), "1003"),  # the schema: TnOptionGroups needs a TnOptionGroup
         (order_body(group("+12018551021"), coid="bad*id"), "7318"),
         (order_body(group("+12018551021"), group("+12018551021", sms="off")), "5093"),
         (
@@ -210,7 +211,8 @@ def test_unknown_id_is_404_report_response(sandbox_client):
 
 
 def test_list_filters_and_history(numbers, sandbox_factory, sandbox_client):
-    """The list filters by customerOrderId/status/tn; history steps follow the clock."""
+    """The list (inside `TnOptionOrderReportResponse` on v2, as the excerpt shows it) filters by
+    customerOrderId/status/tn; history steps follow the clock."""
     clock = ManualClock()
     sandbox = sandbox_factory(order_delay_s=4.0, clock=clock)
     sandbox.state.seed({"numbers": [{"number": "+12018551021"}]})
@@ -218,20 +220,22 @@ def test_list_filters_and_history(numbers, sandbox_factory, sandbox_client):
         PATH, content=order_body(group("+12018551021"), coid="opt-1")
     ).headers["location"]
     sandbox_client.post(PATH, content=order_body(group("+12018551021", sms="off"), coid="opt-2"))
-    listed = ET.fromstring(sandbox_client.get(PATH, params={"customerOrderId": "opt-1"}).content)
-    assert listed.tag == "TnOptionOrders" and listed.findtext("TotalCount") == "1"
+    report = ET.fromstring(sandbox_client.get(PATH, params={"customerOrderId": "opt-1"}).content)
+    assert report.tag == "TnOptionOrderReportResponse" and len(report) == 1
+    listed = report.find("TnOptionOrders")
+    assert listed.findtext("TotalCount") == "1"
     summary = listed.find("TnOptionOrderSummary")
     assert summary.findtext("OrderType") == "tn_option"
     assert summary.findtext("OrderStatus") == "RECEIVED"
     received = ET.fromstring(sandbox_client.get(PATH, params={"status": "RECEIVED"}).content)
-    assert received.findtext("TotalCount") == "2"
+    assert received.findtext("TnOptionOrders/TotalCount") == "2"
     by_tn = ET.fromstring(sandbox_client.get(PATH, params={"tn": "+12018551021"}).content)
-    assert by_tn.findtext("TotalCount") == "2"
+    assert by_tn.findtext("TnOptionOrders/TotalCount") == "2"
     clock.advance(4.0)
     history = ET.fromstring(sandbox_client.get(url + "/history").content)
     assert [h.findtext("Status") for h in history] == ["RECEIVED", "PROCESSING", "COMPLETE"]
     done = ET.fromstring(sandbox_client.get(PATH, params={"status": "COMPLETE"}).content)
-    assert done.findtext("TotalCount") == "2"
+    assert done.findtext("TnOptionOrders/TotalCount") == "2"
 
 
 def test_v2_list_rejects_10_digit_tn_filter(sandbox_client):

@@ -628,9 +628,17 @@ def test_empty_import_list() -> None:
     assert parse_order_list(response("import_list_empty.xml")) == OrderList(0, ())
 
 
-@pytest.mark.parametrize("name", ["tnoptions_list.xml", "tnoptions_list_report_response.xml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tnoptions_list.xml",
+        "tnoptions_list_report_response.xml",
+        "variants/tnoptions_list_bare_root.xml",
+    ],
+)
 def test_tnoptions_list_under_either_root(name: str) -> None:
-    """TN option listings parse bare (`TnOptionOrders`) and wrapped (SPEC1's report response)."""
+    """TN option listings parse wrapped (the excerpt's report response, as the sandbox answers
+    on v2) and bare (`TnOptionOrders`, RAML and the SDK fixtures)."""
     listing = parse_order_list(response(name))
     first = listing.orders[0]
     assert (first.order_id, first.customer_order_id, first.count) == (
@@ -642,7 +650,7 @@ def test_tnoptions_list_under_either_root(name: str) -> None:
 
 
 def test_tnoptions_list_second_summary() -> None:
-    """The bare TN option listing's second summary has no customer order id and is COMPLETE."""
+    """The TN option listing's second summary has no customer order id and is COMPLETE."""
     second = parse_order_list(response("tnoptions_list.xml")).orders[1]
     assert second == OrderSummary(
         "ddbdc72e-dc27-490c-904e-d0c11291b095", None, "COMPLETE", 1, "2024-05-13T16:39:58.003Z"

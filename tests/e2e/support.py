@@ -31,7 +31,7 @@ import httpx
 ACCOUNT = "9900012"
 SITE, SIP_PEER = "743", "303716"
 ENV = {**os.environ, "BWMIGRATE_USERNAME": "sandbox", "BWMIGRATE_PASSWORD": "sandbox"}
-TERMINAL = frozenset({"succeeded", "failed", "skipped"})
+TERMINAL = frozenset({"succeeded", "failed", "skipped", "needs_action"})
 GRACEFUL_EXIT_S = 90.0  # a SIGTERM'd run may wait out one hung POST (the client's 30 s timeout)
 
 
@@ -126,6 +126,13 @@ class ChaosPlan:
     fail: dict[str, set[str]]  # step name -> numbers the sandbox's failure rules refuse
     campaigns: dict[str, str]  # chained A2P step name -> the campaign its orders set
     seed: dict[str, Any]  # what to POST to /_sandbox/seed before the first run
+    needs_action: frozenset[str] = frozenset()  # A2P steps the API refuses (5128: hosted)
+
+    def outcome(self, step: str, number: str) -> str:
+        """The status a correct cutover leaves `number` in, in `step`."""
+        if self.fails(step, number):
+            return "failed" if step not in self.chained else "skipped"
+        return "needs_action" if step in self.needs_action else "succeeded"
 
     @property
     def valid_count(self) -> int:
@@ -165,12 +172,15 @@ def write_chaos_plan(
     in_flight: int,
     poll_interval_s: float,
     fail_ratio: float = 0.01,
+    visibility_window_s: float = 30.0,
 ) -> ChaosPlan:
     """Write a plan of about `numbers` valid numbers over five steps, with its number files.
 
     Steps: an import with `enable_messaging` and A2P (60 %; its chained `:sms-on` step and the
     `:sms-on:a2p` step after it), a plain import (10 %), a removal (15 %), SMS off (7.5 %) and
-    SMS on with A2P (7.5 %; its chained `:a2p` step). Imports carry the subscriber and LOA
+    SMS on with A2P (7.5 %, Bandwidth numbers; its chained `:a2p` step). The A2P follow-up of
+    the hosted import is refused per number (5128: imported numbers take only the SMS
+    attribute), so those numbers end `needs_action`. Imports carry the subscriber and LOA
     person the schema's ImportTnOrder body needs for +1 numbers. Number files
     mix formats and carry junk lines (plan-invalid) and duplicates. About `fail_ratio` of each
     step fails in the sandbox by failure rules (PARTIAL orders; chained numbers skipped).
@@ -208,7 +218,7 @@ def write_chaos_plan(
     plan.write_text(
         f'name = "chaos"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch_size}\n'
         f"[rate]\nrequests_per_s = {rate_per_s}\nmax_orders_in_flight = {in_flight}\n"
-        f"poll_interval_s = {poll_interval_s}\n"
+        f"poll_interval_s = {poll_interval_s}\nvisibility_window_s = {visibility_window_s}\n"
         "[failure_threshold]\nmax_failed_percent = 50\nmin_finished = 100\n"
         '[import_defaults]\nsubscriber = { name = "Chaos Inc.", house_number = "1", '
         'street_name = "Main", city = "Cary", state_code = "NC", zip = "27511" }\n'
@@ -237,7 +247,7 @@ def write_chaos_plan(
         "numbers": [
             *({"number": n, **hosted} for n in steps["release"]),
             *({"number": n, **hosted, "sms_enabled": True} for n in steps["sms-off"]),
-            *({"number": n, **hosted} for n in steps["sms-on"]),
+            *({"number": n, **hosted, "kind": "inservice"} for n in steps["sms-on"]),
         ],
         "failure_rules": [
             {"numbers": sorted(numbers), "kind": kind, "code": code}
@@ -272,6 +282,7 @@ def write_chaos_plan(
         fail=fail,
         campaigns={"hosted:sms-on:a2p": "CHAOS01", "sms-on:a2p": "CHAOS02"},
         seed=seed,
+        needs_action=frozenset({"hosted:sms-on:a2p"}),
     )
 
 
@@ -530,9 +541,9 @@ def _check_world(
         kind = plan.kinds[step]
         for n in numbers:
             st, rec = status.get((step, n)), inv.get(n)
-            want_fail = plan.fails(step, n)
-            if want_fail != (st != "succeeded"):
-                v.mismatched.append(f"{step} {n}: {st}, expected {'failed' if want_fail else 'ok'}")
+            want = plan.outcome(step, n)
+            if st != want:
+                v.mismatched.append(f"{step} {n}: {st}, expected {want}")
             if kind == "import":
                 imports = rec["imports"] if rec else 0
                 if imports != (1 if st == "succeeded" else 0):
@@ -551,6 +562,10 @@ def _check_world(
                 and (rec is None or rec.get("campaign_id") != plan.campaigns[step])
             ):
                 v.mismatched.append(f"{step} {n}: succeeded but sandbox campaign is not set")
+            elif st == "needs_action" and (
+                rec is None or not rec["sms_enabled"] or rec.get("campaign_id")
+            ):
+                v.mismatched.append(f"{step} {n}: needs action but SMS off or a campaign set")
 
 
 def iter_report_problems(rows: list[dict[str, Any]]) -> Iterator[str]:

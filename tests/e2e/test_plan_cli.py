@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.spec import validate_import_body, validate_request
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "plans" / "example.toml"
 
@@ -82,16 +84,21 @@ def test_show_xml_prints_the_first_order_of_each_step() -> None:
     assert "<ExternalTnsOrder>" not in out.stdout and "<Action>IMPORT" not in out.stdout
     sms = bodies["hosted-us:sms-on: POST tnoptions (chained, for the numbers imported)"]
     assert "<Sms>on</Sms>" in sms and "A2pSettings" not in sms
-    a2p = bodies["hosted-us:sms-on:a2p: POST tnoptions (chained, for the numbers SMS is on)"]
-    assert "<CampaignId>CA3XKE1</CampaignId>" in a2p and "<Sms>" not in a2p
-    assert "-I01-00000-M-A</CustomerOrderId>" in a2p
+    assert "hosted-us:sms-on:a2p" not in out.stdout  # hosted numbers take SMS only (5128)
     assert "<RemoveImportedTnOrder>" in out.stdout and "<Sms>off</Sms>" in out.stdout
     support = bodies["support-sms-on: POST tnoptions"]
     assert "<Sms>on</Sms>" in support and "A2pSettings" not in support
-    assert (
-        "CB7SUPP"
-        in bodies["support-sms-on:a2p: POST tnoptions (chained, for the numbers SMS is on)"]
-    )
+    a2p = bodies["support-sms-on:a2p: POST tnoptions (chained, for the numbers SMS is on)"]
+    assert "<CampaignId>CB7SUPP</CampaignId>" in a2p and "<Sms>" not in a2p
+    assert "-M05-00000-A</CustomerOrderId>" in a2p
+    # the published schema's referee accepts what is printed
+    assert validate_import_body(imported.encode(), "ImportTnOrder") == []
+    for title, body in bodies.items():
+        operation = "CreateRemoveImportedTnOrder" if "removeImported" in title else None
+        if "tnoptions" in title:
+            operation = "CreateTnOptionOrder"
+        if operation:
+            assert validate_request(operation, body.encode()) == [], title
 
 
 def test_dry_run_shows_body_form_and_canary_per_import_step() -> None:
@@ -103,9 +110,11 @@ def test_dry_run_shows_body_form_and_canary_per_import_step() -> None:
     )
     doc = json.loads(_plan(str(EXAMPLE), "--json").stdout)
     step = next(s for s in doc["steps"] if s["step"] == "hosted-us")
-    assert (step["canary"], step["orders"], step["a2p_orders"]) == (5, 4, 4)
+    assert (step["canary"], step["orders"], step["a2p_orders"]) == (5, 4, 0)
     assert (step["settings"]["body_form"], step["settings"]["canary"]) == ("ImportTnOrder", 5)
-    assert doc["orders"] == sum(s["orders"] for s in doc["steps"]) + 4 + 4 + 1
+    support = next(s for s in doc["steps"] if s["step"] == "support-sms-on")
+    assert support["a2p_orders"] == 1
+    assert doc["orders"] == sum(s["orders"] for s in doc["steps"]) + 4 + 1
 
 
 def test_guide_form_plan_prints_an_external_tns_order(tmp_path: Path) -> None:

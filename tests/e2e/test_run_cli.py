@@ -125,6 +125,8 @@ def test_sigkill_mid_run_several_times_then_resume_loses_nothing_and_sends_nothi
         "succeeded": 430,
         "failed": 0,
         "skipped": 0,
+        "needs_action": 0,
+        "unknown": 0,
         "pending": 0,
     }
     rows = _report(state)

@@ -40,7 +40,7 @@ CASES = {
     "unreadable-create-then-html-list": (
         {"create": Answer(201, HTML, "text/html"), "listing": Answer(200, HTML, "text/html")},
         3,
-        "cannot reconcile order",
+        "cannot look orders up in the API",
     ),
     # the create answer is a proxy's error page with a 4xx: the numbers fail, with the status
     "html-400-on-create": ({"create": Answer(400, HTML, "text/html")}, 1, None),
@@ -73,7 +73,8 @@ def test_run_against_a_hostile_api_ends_with_an_exit_code_and_one_line(
     plan = tmp_path / "plan.toml"
     plan.write_text(
         'name = "hostile"\naccount_id = "9900012"\nbatch_size = 2\n'
-        "[rate]\nrequests_per_s = 500\npoll_interval_s = 0.01\n"
+        "canary = 0\n"  # hostile answers to ordinary orders (a refused canary exits 3)
+        "[rate]\nrequests_per_s = 500\npoll_interval_s = 0.01\nvisibility_window_s = 0.2\n"
         "[failure_threshold]\nmax_failed_percent = 100\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\n'
         f"{IMPORT_DETAILS}"

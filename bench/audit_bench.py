@@ -98,6 +98,9 @@ def cutover_s(numbers: int, batch: int, audit: bool, sandbox: Any) -> float:
     text = (
         f'name = "bench"\naccount_id = "9900012"\nbatch_size = {batch}\n[[steps]]\n'
         f'kind = "import"\nsite_id = "743"\nenable_messaging = true\nnumbers = [{listed}]\n'
+        'subscriber = { name = "Bench Inc.", house_number = "1", street_name = "Main", '
+        'city = "Cary", state_code = "NC", zip = "27511" }\n'
+        'loa_authorizing_person = "Jo Bench"\n'
     )
     plan = compile_plan(parse_plan(text, "bench.toml"), lambda name: b"")
     sandbox.reset()

@@ -10,9 +10,10 @@ What it does, all as child processes (`nice` it on a shared machine):
    `enable_messaging` (and its chained SMS-on TN option orders), a plain import, a removal,
    SMS off, SMS on with A2P; number files in mixed formats with junk lines and duplicates;
 2. starts `bwmigrate sandbox` with faults: a rate limit below the plan's rate (429 bursts at
-   every start), random 429s, 5xx, connection resets, latency, slow orders, and orders that
-   are created but whose answer is lost ("drop after commit") - as a truncated reply for the
-   first half of the kills, then as a hang until the client times out; seeds the numbers the
+   every start), random 429s, 5xx, connection resets, latency, slow orders, order lists that
+   show a new order only 3 s after it was created (the plan's visibility window is 8 s), and
+   orders that are created but whose answer is lost ("drop after commit") - as a truncated
+   reply for the first half of the kills, then as a hang until the client times out; seeds the
    removal and messaging steps need and failure rules for about 1 % of each step;
 3. runs `bwmigrate run --target ... --yes` and interrupts it after a seeded random delay:
    SIGKILL, or SIGTERM for about 15 % of the interruptions (which must end with exit 130 and
@@ -62,6 +63,7 @@ FAULTS = {
     "hang_s": 60.0,  # longer than the client's 30 s read timeout: the client gives up first
     "slow_order_rate": 0.05,
     "slow_order_s": 4.0,
+    "list_lag_s": 3.0,  # order lists show a new order 3 s late (reconcile must look again)
 }
 
 
@@ -77,6 +79,7 @@ class Settings:
     in_flight: int = 8
     poll_interval_s: float = 0.3
     order_delay_s: float = 1.0
+    visibility_window_s: float = 8.0  # the plan's window, above the sandbox's list lag
 
 
 def sandbox_args(seed: int, s: Settings, faults: dict[str, Any]) -> list[str]:
@@ -106,6 +109,8 @@ def sandbox_args(seed: int, s: Settings, faults: dict[str, Any]) -> list[str]:
         str(faults["slow_order_rate"]),
         "--slow-order-s",
         str(faults["slow_order_s"]),
+        "--list-lag-s",
+        str(faults["list_lag_s"]),
     ]
 
 
@@ -134,6 +139,7 @@ def run_chaos(seed: int, s: Settings, work: Path) -> dict[str, Any]:
         rate_per_s=s.rate_per_s,
         in_flight=s.in_flight,
         poll_interval_s=s.poll_interval_s,
+        visibility_window_s=s.visibility_window_s,
     )
     check_plan(plan)
     sb = support.SandboxProcess(*sandbox_args(seed, s, FAULTS), log=work / "sandbox.log")

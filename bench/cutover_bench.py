@@ -68,6 +68,9 @@ def plan_text(numbers: list[str], batch: int, rate: float, in_flight: int, poll_
         f"[rate]\nrequests_per_s = {rate}\nmax_orders_in_flight = {in_flight}\n"
         f"poll_interval_s = {poll_s}\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
+        'subscriber = { name = "Bench Inc.", house_number = "1", street_name = "Main", '
+        'city = "Cary", state_code = "NC", zip = "27511" }\n'
+        'loa_authorizing_person = "Jo Bench"\n'
         f"numbers = [\n{quoted}\n]\n"
     )
 
@@ -168,6 +171,7 @@ def run_baseline(sb: Sandbox, numbers: list[str], batch: int, orders: int) -> fl
         for i in range(orders):
             chunk = numbers[i * batch : (i + 1) * batch]
             body = build_import_order(
+                body_form="ExternalTnsOrder",
                 customer_order_id=f"naive-{i}",
                 site_id="743",
                 sip_peer_id="303716",

@@ -70,6 +70,9 @@ def write_plan(folder: Path, raws: list[str], a: int, b: int) -> Path:
     plan.write_text(
         'name = "bench"\naccount_id = "9900012"\nbatch_size = 5000\n'
         '[[steps]]\nkind = "import"\nsite_id = "743"\nenable_messaging = true\n'
+        'subscriber = { name = "Bench Inc.", house_number = "1", street_name = "Main", '
+        'city = "Cary", state_code = "NC", zip = "27511" }\n'
+        'loa_authorizing_person = "Jo Bench"\n'
         'files = [{ path = "import.csv", column = "Phone Number" }]\n'
         '[[steps]]\nkind = "remove"\nfiles = ["remove.txt"]\n'
         '[[steps]]\nkind = "messaging"\nsms = "on"\nfiles = [{ path = "sms.csv", column = 2 }]\n'

@@ -4,12 +4,20 @@ It drives every order of a stored plan through the exactly-once protocol (DESIGN
 
 1. the intent (order row, numbers, CustomerOrderId) is committed before the POST;
 2. the order id the API returns is committed before the first poll;
-3. on start, orders left `submitting` are looked up by CustomerOrderId and adopted if found,
-   posted again only when provably absent;
+3. on start, orders left `submitting` are looked up (`orchestrator.reconcile`: by
+   CustomerOrderId and by number, across the visibility window) and adopted if found, posted
+   again only when provably absent;
 4. a POST whose outcome is unknown (lost response, 5xx) goes through the same lookup, never a
    blind retry;
-5. an order's per-number outcomes are committed in one transaction, and the TN option order
-   chained to an import is planned in that same transaction.
+5. an order's per-number outcomes are committed in one transaction, and the order chained to it
+   (the SMS order after an import, the A2P follow-up after an SMS order) is planned in that same
+   transaction.
+
+Order statuses mean what `orchestrator.outcome` says: EXCEPTION is a failure, a status bwmigrate
+does not know is never success (polled on, then its numbers are `unknown`), and A2P refusals of
+the A2P follow-up leave the numbers `needs_action`. The first order of an import step with a
+canary must finish before the rest of the step is sent; a canary the API refuses for its body
+stops the run.
 
 Steps run concurrently in plan order of priority, except that a step sharing numbers with an
 earlier one waits for it. At most `max_orders_in_flight` orders are open at once; every request
@@ -40,7 +48,16 @@ from orchestrator.errors import (
     XmlError,
 )
 from orchestrator.limits import Backoff, PollSchedule, Priority, RequestGate, call_with_retry
+from orchestrator.outcome import (
+    NumberStatus,
+    OrderPhase,
+    canary_refusal,
+    failure_status,
+    needs_action_advice,
+    order_phase,
+)
 from orchestrator.plan import FailureThreshold, StepKind, order_body
+from orchestrator.reconcile import Reconciler, StopRequested
 from orchestrator.store import (
     FailedNumber,
     OrderRecord,
@@ -53,11 +70,11 @@ from orchestrator.store import (
 from orchestrator.xml import OrderDoc, OrderList
 
 T = TypeVar("T")
-TERMINAL = frozenset({"COMPLETE", "PARTIAL", "FAILED", "EXCEPTION"})
 _API_KIND = {StepKind.IMPORT: "import", StepKind.REMOVE: "remove", StepKind.MESSAGING: "tnoptions"}
 MAX_REPOSTS = 5  # an order proved absent this many times is left for the next run
 COUNTERS_EVERY_S = 2.0  # how often a run saves its request counters for `status`
 MAX_FAILED_POLLS = 20  # polls failing in a row before an order is left for the next run
+MAX_UNKNOWN_POLLS = 20  # polls in a row with a status bwmigrate does not know, then `unknown`
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +86,7 @@ class EngineSettings:
     poll_cap_s: float = 30.0
     failure_threshold: FailureThreshold = field(default_factory=FailureThreshold)
     seed: int | None = None
+    visibility_window_s: float = 30.0  # how long a new order may take to show in order lists
 
 
 @dataclass(slots=True)
@@ -138,6 +156,14 @@ class Engine:
         self._started = 0.0
         self._abort_message: str | None = None
         self._given_up = 0
+        self._canary_done: dict[int, anyio.Event] = {}  # canary order id -> committed or given up
+        self._reconciler = Reconciler(
+            client=client,
+            lookup=self._lookup,
+            clock=clock,
+            stop=self._stop,
+            visibility_window_s=settings.visibility_window_s,
+        )
 
     # public -----------------------------------------------------------------------------------
 
@@ -151,10 +177,10 @@ class Engine:
         await self._load()
         try:
             async with anyio.create_task_group() as tg:
-                await self._reconcile_submitting()
                 for order in await self._db_call(self._store.orders, OrderState.SUBMITTED):
                     await self._slots.acquire()
                     tg.start_soon(self._drive, order, True)
+                await self._reconcile_submitting(tg)
                 for step in self._steps.values():
                     tg.start_soon(self._dispatch_step, step, tg)
                 tg.start_soon(self._watch_stop, tg)
@@ -203,6 +229,12 @@ class Engine:
         self._counts = {c.step: c for c in await self._db_call(self._store.counts)}
         self._finished, self._failed = await self._db_call(self._store.api_failed_counts)
         for order in await self._db_call(self._store.orders):
+            if (
+                order.idx == 0
+                and order.state is not OrderState.DONE
+                and self._is_canary_step(self._steps[order.step])
+            ):
+                self._canary_done[order.id] = anyio.Event()
             if order.state is OrderState.DONE:
                 self._orders_terminal += 1
             else:
@@ -259,14 +291,66 @@ class Engine:
         """Start a step's planned orders once the steps it depends on are done."""
         for dep in step.depends_on:
             await self._step_done[dep].wait()
+        if not await self._canary_passed(step, tg):
+            return
         # Chained orders planned by an earlier run are dispatched here; new ones are driven
         # inline by the task that finished their import order.
         for order in await self._db_call(self._store.orders, OrderState.PLANNED, step.id):
+            if order.id in self._canary_done:
+                continue  # the canary, already driven by _canary_passed
             await self._slots.acquire()
             if self._stop.is_set():
                 self._slots.release()
                 return
             tg.start_soon(self._drive, order, True)
+
+    async def _canary_passed(self, step: StepInfo, tg: anyio.abc.TaskGroup) -> bool:
+        """Send an import step's canary order first and wait for it; False holds the step.
+
+        A canary the API refuses for its body aborts the run (now, and on every resume, since
+        the verdict is read back from the state file).
+        """
+        if not self._is_canary_step(step):
+            return True
+        orders = await self._db_call(self._store.orders, None, step.id)
+        canary = next((o for o in orders if o.idx == 0), None)
+        if canary is None:
+            return True
+        if canary.state is not OrderState.DONE:
+            done = self._canary_done[canary.id]  # made by _load for every open canary
+            if canary.state is OrderState.PLANNED:
+                await self._slots.acquire()
+                tg.start_soon(self._drive, canary, True)
+            while not done.is_set() and not self._stop.is_set():
+                with anyio.move_on_after(0.5):
+                    await done.wait()
+            canary = next(o for o in await self._db_call(self._store.orders, None, step.id)
+                          if o.id == canary.id)  # fmt: skip
+            if canary.state is not OrderState.DONE:  # stopping, or left for the next run
+                for order in orders:
+                    if order.id != canary.id and order.state is OrderState.PLANNED:
+                        self._give_up(order, count=not self._stop.is_set())
+                return False
+        refusal = canary_refusal(
+            status=canary.remote_status or "",
+            codes=await self._db_call(self._store.order_errors, canary.id),
+            step_name=step.name,
+            body_form=str(step.settings.get("body_form") or "ImportTnOrder"),
+        )
+        if refusal is None:
+            return True
+        held = sum(1 for o in orders if o.id != canary.id)
+        await self._abort(
+            f"the canary order {canary.customer_order_id} of step {step.name!r} was refused: "
+            f"{refusal.code} {refusal.description}; the step's other {held} order(s) were not "
+            f"sent. Fix: {refusal.hint}; then run again"
+        )
+        raise _Abort
+
+    @staticmethod
+    def _is_canary_step(step: StepInfo) -> bool:
+        """An import step whose first order is a canary (plan setting `canary` > 0)."""
+        return step.kind is StepKind.IMPORT and bool(step.settings.get("canary"))
 
     async def _drive(self, order: OrderRecord, holds_slot: bool) -> None:
         """Take one order (and then its chained order) from its current state to done."""
@@ -318,7 +402,9 @@ class Engine:
             numbers = await self._db_call(self._store.order_numbers, order.id)
             body = order_body(step.kind, step.settings, order.customer_order_id, numbers)
             first = order.submit_attempts == 0
-            await self._db_call(self._store.mark_submitting, order.id, self._clock())
+            attempted_at = self._clock()
+            await self._db_call(self._store.mark_submitting, order.id, attempted_at)
+            order = replace(order, attempted_at=attempted_at)
             if first:
                 self._count_move(order.step, "pending", "in_order", order.size)
             try:
@@ -336,7 +422,10 @@ class Engine:
                     raise _Abort from exc
                 return await self._reject(order, exc)
             except (ResponseLostError, TransientApiError, XmlError) as exc:
-                found = await self._reconcile(order, f"POST outcome unknown: {exc}")
+                try:
+                    found = await self._reconcile(order, f"POST outcome unknown: {exc}")
+                except StopRequested:
+                    return replace(order, state=OrderState.SUBMITTING, remote_id=None)
                 if found is not None:
                     return found
                 order = replace(
@@ -344,9 +433,13 @@ class Engine:
                 )
                 continue
             if doc.order_id is None:
-                found = await self._reconcile(order, "201 without an order id")
+                try:
+                    found = await self._reconcile(order, "201 without an order id")
+                except StopRequested:
+                    return replace(order, state=OrderState.SUBMITTING, remote_id=None)
                 if found is not None:
                     return found
+                order = replace(order, state=OrderState.PLANNED)
                 continue
             with anyio.CancelScope(shield=True):
                 await self._db_call(
@@ -364,53 +457,76 @@ class Engine:
         self._give_up(order)
         return replace(order, remote_id=None)
 
-    def _give_up(self, order: OrderRecord) -> None:
+    def _give_up(self, order: OrderRecord, *, count: bool = True) -> None:
         """Stop driving an order in this run; it stays in the state file for the next one."""
-        self._given_up += 1
+        self._given_up += count
         self._open_orders[order.step] -= 1
         self._maybe_step_done(order.step)
+        if order.id in self._canary_done:
+            self._canary_done[order.id].set()
 
     async def _reject(self, order: OrderRecord, exc: PermanentApiError) -> OrderRecord:
         """The API refused the order itself (4xx): its numbers fail with the API's code."""
         code = exc.code or str(exc.status)
         desc = exc.description or str(exc)
-        await self._commit(order, "REJECTED", [], (code, desc), [])
+        role = self._steps[order.step].settings.get("role")
+        rest = failure_status(str(role) if role else None, code)
+        await self._commit(order, "REJECTED", [], (code, desc), [], rest)
         return replace(order, state=OrderState.DONE)
 
-    async def _reconcile(self, order: OrderRecord, why: str) -> OrderRecord | None:
-        """Look an order up by CustomerOrderId: adopt it if it exists, else mark it absent."""
-        kind = _API_KIND[self._steps[order.step].kind]
+    async def _lookup(self, fn: Callable[[], Awaitable[OrderList]]) -> OrderList:
+        """One order-list lookup for reconciliation; an API that cannot answer aborts the run
+        (posting again without proof of absence could duplicate the order)."""
         try:
-            found: OrderList = await self._call(
-                functools.partial(self._client.find_orders, kind, order.customer_order_id),
-                Priority.SUBMIT,
-            )
+            return await self._call(fn, Priority.SUBMIT)
         except (ApiError, XmlError) as exc:  # unreachable, or an answer that is not a list
-            await self._abort(
-                f"cannot reconcile order {order.customer_order_id} with the API ({exc}); "
-                "run again to resume"
-            )
+            await self._abort(f"cannot look orders up in the API ({exc}); run again to resume")
             raise _Abort from exc
-        matches = [o for o in found.orders if o.customer_order_id == order.customer_order_id]
-        if matches:
-            remote = matches[0]
+
+    async def _reconcile(self, order: OrderRecord, why: str) -> OrderRecord | None:
+        """Find an order whose POST outcome is unknown: adopt it, or mark it absent (None).
+
+        Raises `StopRequested` when stopping before absence is proven (it stays submitting).
+        """
+        kind = _API_KIND[self._steps[order.step].kind]
+        numbers = await self._db_call(self._store.order_numbers, order.id)
+        remote = await self._reconciler.find(
+            kind,
+            order.customer_order_id,
+            numbers[0] if numbers else None,
+            order.attempted_at if order.attempted_at is not None else self._clock(),
+        )
+        if remote is None:
+            await self._db_call(self._store.mark_absent, order.id, f"{why}; absent remotely")
+            return None
+        with anyio.CancelScope(shield=True):
             await self._db_call(
                 self._store.mark_submitted, order.id, remote.order_id, remote.status, self._clock()
             )
-            self._orders_submitted += 1
-            return replace(
-                order,
-                state=OrderState.SUBMITTED,
-                remote_id=remote.order_id,
-                remote_status=remote.status,
-            )
-        await self._db_call(self._store.mark_absent, order.id, f"{why}; absent remotely")
-        return None
+        self._orders_submitted += 1
+        return replace(
+            order,
+            state=OrderState.SUBMITTED,
+            remote_id=remote.order_id,
+            remote_status=remote.status,
+        )
 
-    async def _reconcile_submitting(self) -> None:
-        """On start: every order left `submitting` by a crash is adopted or marked absent."""
-        for order in await self._db_call(self._store.orders, OrderState.SUBMITTING):
-            await self._reconcile(order, "left submitting by an earlier run")
+    async def _reconcile_submitting(self, tg: anyio.abc.TaskGroup) -> None:
+        """On start: every order left `submitting` by a crash is adopted (and driven) or marked
+        absent (and left planned for its step's dispatcher), all looked up concurrently."""
+        async with anyio.create_task_group() as lookups:
+            for order in await self._db_call(self._store.orders, OrderState.SUBMITTING):
+                lookups.start_soon(self._reconcile_left_submitting, order, tg)
+
+    async def _reconcile_left_submitting(self, order: OrderRecord, tg: anyio.abc.TaskGroup) -> None:
+        """Reconcile one order a crash left `submitting`; drive it if it exists."""
+        try:
+            found = await self._reconcile(order, "left submitting by an earlier run")
+        except StopRequested:
+            return
+        if found is not None:
+            await self._slots.acquire()
+            tg.start_soon(self._drive, found, True)
 
     # poll -------------------------------------------------------------------------------------
 
@@ -419,7 +535,7 @@ class Engine:
         kind = _API_KIND[self._steps[order.step].kind]
         assert order.remote_id is not None
         remote_id = order.remote_id
-        polls = failed_polls = 0
+        polls = failed_polls = unknown_polls = 0
         while True:
             with anyio.move_on_after(self._polls.delay_s(polls)):
                 await self._stop.wait()
@@ -441,21 +557,56 @@ class Engine:
                     return None
                 continue
             failed_polls = 0
-            if doc.status in TERMINAL:
+            phase = order_phase(doc.status)
+            if phase is OrderPhase.UNKNOWN:
+                # Never success: keep polling within the usual bound, then commit `unknown`.
+                unknown_polls += 1
+                note = f"status {doc.status!r} not understood ({unknown_polls} polls)"
+                await self._db_call(self._store.note_order_error, order.id, note)
+                if unknown_polls >= MAX_UNKNOWN_POLLS:
+                    return doc
+                continue
+            unknown_polls = 0
+            if phase is not OrderPhase.OPEN:
                 return doc
 
     # outcomes ---------------------------------------------------------------------------------
 
     async def _commit_outcome(self, order: OrderRecord, doc: OrderDoc) -> OrderRecord | None:
         """Split an order's terminal status per number and commit it; return the chained order."""
+        role = self._steps[order.step].settings.get("role")
         failures = [
-            FailedNumber(to_e164(n), f.code, f.description) for f in doc.failures for n in f.numbers
+            self._refusal(role, to_e164(n), f.code, f.description)
+            for f in doc.failures
+            for n in f.numbers
         ]
         order_error = (
             (doc.errors[0].code or doc.status, doc.errors[0].description) if doc.errors else None
         )
         warnings = [(to_e164(w.number), w.description) for w in doc.warnings if w.number]
-        return await self._commit(order, doc.status, failures, order_error, warnings)
+        phase = order_phase(doc.status)
+        if phase is OrderPhase.UNKNOWN:
+            order_error = (
+                doc.status or "UNKNOWN",
+                f"order status {doc.status!r} is not one bwmigrate knows (seen "
+                f"{MAX_UNKNOWN_POLLS} polls in a row); check order {order.remote_id} with "
+                "Bandwidth before acting on these numbers",
+            )
+            return await self._commit(
+                order, doc.status or "UNKNOWN", failures, order_error, warnings,
+                NumberStatus.UNKNOWN,
+            )  # fmt: skip
+        rest = NumberStatus.SUCCEEDED
+        if phase is OrderPhase.FAILED:
+            rest = failure_status(role, order_error[0] if order_error else None)
+        return await self._commit(order, doc.status, failures, order_error, warnings, rest)
+
+    @staticmethod
+    def _refusal(role: object, number: str, code: str, description: str) -> FailedNumber:
+        """A per-number refusal, as a failure or (an A2P follow-up's) a number needing action."""
+        status = failure_status(str(role) if role else None, code)
+        note = needs_action_advice(code) if status is NumberStatus.NEEDS_ACTION else None
+        return FailedNumber(number, code, description, status.value, note)
 
     async def _commit(
         self,
@@ -464,33 +615,42 @@ class Engine:
         failures: list[FailedNumber],
         order_error: tuple[str, str] | None,
         warnings: list[tuple[str, str]],
+        rest: NumberStatus,
     ) -> OrderRecord | None:
         """Commit outcomes (shielded: a cancelled run still records what it learned)."""
+        rest_note = None
+        if rest is NumberStatus.NEEDS_ACTION:
+            rest_note = needs_action_advice(order_error[0] if order_error else None)
         with anyio.CancelScope(shield=True):
             outcome: Outcome = await self._db_call(
-                self._store.record_outcome,
-                order.id,
-                status,
-                failures,
-                order_error,
-                warnings,
-                self._clock(),
-            )
-        self._count_move(order.step, "in_order", "succeeded", outcome.succeeded)
-        self._count_move(order.step, "in_order", "failed", outcome.failed)
-        self._finished += outcome.succeeded + outcome.failed
+                functools.partial(
+                    self._store.record_outcome,
+                    order.id, status, failures, order_error, warnings, self._clock(),
+                    rest=rest, rest_note=rest_note,
+                )
+            )  # fmt: skip
+        for name in ("succeeded", "failed", "needs_action", "unknown"):
+            self._count_move(order.step, "in_order", name, getattr(outcome, name))
+        self._finished += outcome.succeeded + outcome.failed + outcome.needs_action
         self._failed += outcome.failed
         self._orders_terminal += 1
         self._open_orders[order.step] -= 1
+        if order.id in self._canary_done:
+            self._canary_done[order.id].set()
         chained = outcome.chained_order
         if chained is not None:
             self._open_orders[chained.step] = self._open_orders.get(chained.step, 0) + 1
-        for step in self._steps.values():
-            if step.chained_from == order.step:
-                self._count_move(step.id, "pending", "skipped", outcome.skipped)
+        child = self._chained_after(order.step)
+        while child is not None:  # a skipped number is skipped down the whole chain
+            self._count_move(child, "pending", "skipped", outcome.skipped)
+            child = self._chained_after(child)
         self._maybe_step_done(order.step)
         await self._check_threshold()
         return chained
+
+    def _chained_after(self, step_id: int) -> int | None:
+        """The step chained after `step_id` (its SMS or A2P follow-up), if any."""
+        return next((s.id for s in self._steps.values() if s.chained_from == step_id), None)
 
     def _count_move(self, step: int, src: str, dst: str, n: int) -> None:
         """Move n numbers between status counters of a step."""

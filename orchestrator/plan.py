@@ -3,9 +3,17 @@
 A plan names the migration, the account, the default country, the batch size and rate settings,
 and lists steps (`import`, `remove`, `messaging`), each with numbers inline and/or from files.
 Compiling normalises every number, reports invalid ones with their location, drops duplicates
-within a step, refuses contradictions across steps, cuts each step into orders and gives every
-order a deterministic `CustomerOrderId` derived from the plan hash, so a crashed run can find its
-orders again. The hash covers everything that changes what would be sent, and nothing else.
+within a step, refuses contradictions across steps and +1 imports the published schema's body
+cannot carry without a subscriber and LOA person, cuts each step into orders (an import step's
+first order is its canary) and gives every order a deterministic `CustomerOrderId` derived from
+the plan hash, so a crashed run can find its orders again. The hash covers everything that
+changes what would be sent, and nothing else.
+
+Chained steps (the store creates them, the dry run shows them): an import with
+`enable_messaging` is followed by a TN option step turning SMS on (`<import>:sms-on`); a step
+that turns SMS on with A2P settings is followed by a TN option step carrying only the A2P
+settings (`<SMS step>:a2p`), because A2P on imported numbers is refused (5128) and must not take
+the SMS change down with it.
 
 The TOML schema is `orchestrator.planfile` (reached through `parse_plan`). Pure: number files
 come in through a `read_file` callable the caller supplies (the CLI opens files). No I/O, no
@@ -20,7 +28,7 @@ import math
 import re
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +40,7 @@ from orchestrator.numbers import (
 )
 from orchestrator.source import NumberFile, read_numbers
 from orchestrator.xml import (
+    IMPORT_BODY_FORMS,
     A2pSettings,
     Subscriber,
     build_import_order,
@@ -41,6 +50,12 @@ from orchestrator.xml import (
 
 MAX_BATCH_SIZE = 5000  # documented cap of the sibling endpoints (error 5095)
 DEFAULT_BATCH_SIZE = 1000
+DEFAULT_CANARY = 5  # numbers in an import step's first order, sent before the rest
+DEFAULT_BODY_FORM = IMPORT_BODY_FORMS[0]  # "ImportTnOrder": the published v2 schema's form
+GUIDE_BODY_FORM = IMPORT_BODY_FORMS[1]  # "ExternalTnsOrder": the migration guide's form
+NANP_PREFIX = "+1"  # numbers for which the schema's form needs a subscriber and LOA person
+SUBSCRIBER_REQUIRED = ("name", "house_number", "street_name", "city", "state_code", "zip")
+MAX_VISIBILITY_WINDOW_S = 600.0
 _CUSTOMER_ORDER_ID_MAX = 40
 
 
@@ -63,6 +78,9 @@ class RateSpec:
     max_orders_in_flight: int = 10
     poll_interval_s: float = 2.0
     expected_order_s: float = 10.0  # typical time to a terminal status; for estimates only
+    # How long after a POST whose outcome is unknown the engine keeps looking for the order in
+    # the order lists (they may show a new order seconds late) before treating it as absent.
+    visibility_window_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +108,8 @@ class StepSpec:
     enable_messaging: bool = False
     sms: str | None = None  # "on" | "off" for messaging steps; "on" for a chained import
     a2p: A2pSettings | None = None
+    body_form: str = DEFAULT_BODY_FORM  # import steps: "ImportTnOrder" or "ExternalTnsOrder"
+    canary: int = 0  # import steps: numbers in the first order, sent before the rest; 0 = none
 
     @property
     def messaging_sms(self) -> str | None:
@@ -109,6 +129,8 @@ class StepSpec:
                 "subscriber": _asdict(self.subscriber),
                 "loa_authorizing_person": self.loa_authorizing_person,
                 "enable_messaging": self.enable_messaging,
+                "body_form": self.body_form,
+                "canary": self.canary,
             }
         if self.messaging_sms is not None:
             out |= {"sms": self.messaging_sms, "a2p": _asdict(self.a2p)}
@@ -124,6 +146,7 @@ class PlanSpec:
     account_id: str
     country: str = DEFAULT_COUNTRY_A3
     batch_size: int = DEFAULT_BATCH_SIZE
+    canary: int = DEFAULT_CANARY  # the plan-level value import steps inherit
     rate: RateSpec = field(default_factory=RateSpec)
     failure_threshold: FailureThreshold = field(default_factory=FailureThreshold)
     rehearsal: str | None = None  # sandbox seed file for `run --sandbox`, relative to the plan
@@ -229,20 +252,33 @@ def _asdict(value: Subscriber | A2pSettings | None) -> dict[str, Any] | None:
 ReadFile = Callable[[str], bytes]
 
 
-def compile_plan(spec: PlanSpec, read_file: ReadFile) -> CompiledPlan:
+def compile_plan(
+    spec: PlanSpec, read_file: ReadFile, *, require_import_details: bool = True
+) -> CompiledPlan:
     """Read, normalise, de-duplicate and batch every step; hash the result.
 
     `read_file(path)` returns the bytes of a number file named in the plan (the caller resolves
-    it relative to the plan file and raises `PlanError` if it cannot be read).
+    it relative to the plan file and raises `PlanError` if it cannot be read). Unless
+    `require_import_details` is False (convert checks a plan whose subscriber is still to be
+    filled in), a +1 import in the schema's form without a subscriber and LOA person is refused.
     """
     invalid: list[InvalidEntry] = []
     duplicates: list[DuplicateEntry] = []
     steps = [_compile_step(spec, step, read_file, invalid, duplicates) for step in spec.steps]
     _refuse_conflicts(spec, steps)
+    if require_import_details:
+        _refuse_missing_import_details(spec, steps)
+    _refuse_international_a2p(spec, steps)
     digest = plan_hash(spec, steps)
     for step in steps:
-        step.orders = _cut_orders(spec, step, digest)
+        step.orders = cut_orders(spec, step, digest)
     return CompiledPlan(spec=spec, hash=digest, steps=steps, invalid=invalid, duplicates=duplicates)
+
+
+def with_canary(spec: PlanSpec, canary: int) -> PlanSpec:
+    """`spec` with every import step's canary set to `canary` (`run --canary N`)."""
+    steps = tuple(replace(s, canary=canary) if s.kind is StepKind.IMPORT else s for s in spec.steps)
+    return replace(spec, canary=canary, steps=steps)
 
 
 def _entries(
@@ -364,15 +400,85 @@ def _refuse_conflicts(spec: PlanSpec, steps: list[CompiledStep]) -> None:
             )
 
 
-def plan_hash(spec: PlanSpec, steps: Sequence[CompiledStep]) -> str:
-    """SHA-256 over what would be sent: account, plan name, batch size, step settings, numbers.
+def missing_import_details(
+    subscriber: Subscriber | None, loa_authorizing_person: str | None
+) -> list[str]:
+    """What the `ImportTnOrder` body lacks for +1 numbers: `subscriber` (or the keys it lacks,
+    `subscriber.<key>`) and `loa_authorizing_person`."""
+    if subscriber is None:
+        missing = ["subscriber"]
+    else:
+        missing = [f"subscriber.{k}" for k in SUBSCRIBER_REQUIRED if not getattr(subscriber, k)]
+    if not loa_authorizing_person:
+        missing.append("loa_authorizing_person")
+    return missing
 
-    Rate settings, the failure threshold and the rehearsal file do not change what is sent, so a
-    resumed run may change them.
+
+def _toml_snippet(step: StepSpec, missing: list[str]) -> str:
+    """The TOML to add: the subscriber table (values given kept, "..." for the missing ones)
+    and/or the LOA person."""
+    parts = []
+    if any(m.startswith("subscriber") for m in missing):
+        given = step.subscriber
+        keys = SUBSCRIBER_REQUIRED + (("county",) if given and given.county else ())
+        values = [
+            f"{k} = {json.dumps(getattr(given, k) if given and getattr(given, k) else '...')}"
+            for k in keys
+        ]
+        parts.append(f"subscriber = {{ {', '.join(values)} }}")
+    if "loa_authorizing_person" in missing:
+        parts.append('loa_authorizing_person = "..."')
+    return " and ".join(parts)
+
+
+def _refuse_missing_import_details(spec: PlanSpec, steps: list[CompiledStep]) -> None:
+    """Refuse an import step in the schema's form with +1 numbers but no subscriber or LOA
+    person: the published v2 schema requires them for NANP numbers."""
+    for step in steps:
+        s = step.spec
+        if s.kind is not StepKind.IMPORT or s.body_form != DEFAULT_BODY_FORM:
+            continue
+        nanp = sum(1 for n in step.numbers if n.startswith(NANP_PREFIX))
+        missing = missing_import_details(s.subscriber, s.loa_authorizing_person) if nanp else []
+        if missing:
+            raise PlanError(
+                f"{spec.path}: steps[{s.index}] ({s.name!r}): {nanp} "
+                f"{'numbers are' if nanp > 1 else 'number is'} +1 (NANP), for which the "
+                f"{DEFAULT_BODY_FORM} body (the published v2 schema's form, sent by "
+                f"default) requires what this step lacks: {', '.join(missing)}; add to the step "
+                f"or to [import_defaults]: {_toml_snippet(s, missing)}; or send the migration "
+                f"guide's {GUIDE_BODY_FORM} form, which has neither: "
+                f'body_form = "{GUIDE_BODY_FORM}"'
+            )
+
+
+def _refuse_international_a2p(spec: PlanSpec, steps: list[CompiledStep]) -> None:
+    """Refuse A2P settings for numbers outside +1: the published schema's TN option order takes
+    `A2pSettings` only for NANP numbers (10DLC is a US scheme)."""
+    for step in steps:
+        s = step.spec
+        if s.a2p is None or s.messaging_sms is None:
+            continue
+        other = [n for n in step.numbers if not n.startswith(NANP_PREFIX)]
+        if other:
+            raise PlanError(
+                f"{spec.path}: steps[{s.index}] ({s.name!r}): a2p is set, but {len(other)} "
+                f"{'numbers are' if len(other) > 1 else 'number is'} not +1 (NANP), e.g. "
+                f"{other[0]}; the published v2 schema takes A2P settings (10DLC) only for NANP "
+                "numbers: move those numbers to a step without a2p"
+            )
+
+
+def plan_hash(spec: PlanSpec, steps: Sequence[CompiledStep]) -> str:
+    """SHA-256 over what would be sent: account, plan name, batch size, step settings (body
+    form and canary included), numbers.
+
+    Rate settings (the visibility window included), the failure threshold and the rehearsal
+    file do not change what is sent, so a resumed run may change them.
     """
     h = hashlib.sha256()
     header = {
-        "v": 1,
+        "v": 2,
         "name": spec.name,
         "account_id": spec.account_id,
         "batch_size": spec.batch_size,
@@ -391,7 +497,8 @@ def customer_order_id(
     """The deterministic CustomerOrderId of an order: letters, digits, dashes; at most 40 chars.
 
     `<plan name, 16 chars>-<hash, 8>-<kind letter><step>-<order>[-M]`, for example
-    `acme-cutover-3f9a1c2e-I01-00042`; `-M` marks the TN option order chained to an import.
+    `acme-cutover-3f9a1c2e-I01-00042`; `-M` marks the TN option order chained to an import, and
+    a further `-A` the A2P follow-up of the order that turned SMS on.
     """
     slug = re.sub(r"[^A-Za-z0-9-]+", "-", spec.name).strip("-")[:16].strip("-") or "plan"
     out = f"{slug}-{digest[:8]}-{_KIND_LETTER[step.kind]}{step.index + 1:02d}-{order_index:05d}"
@@ -406,48 +513,98 @@ def chained_customer_order_id(import_customer_order_id: str) -> str:
     return f"{import_customer_order_id}-M"
 
 
+def a2p_customer_order_id(sms_customer_order_id: str) -> str:
+    """The CustomerOrderId of the A2P follow-up of the order that turned SMS on."""
+    return f"{sms_customer_order_id}-A"
+
+
+def asks_a2p(step: StepSpec) -> bool:
+    """True when `step` turns SMS on with A2P settings (sent as a chained A2P-only step)."""
+    return step.messaging_sms == "on" and step.a2p is not None
+
+
+def sms_step_name(step: StepSpec) -> str:
+    """The step turning SMS on for `step`'s numbers: an import's chained TN option step
+    (`<import>:sms-on`), or the messaging step itself."""
+    return f"{step.name}:sms-on" if step.kind is StepKind.IMPORT else step.name
+
+
+def a2p_step_name(step: StepSpec) -> str:
+    """The chained A2P step of a step that `asks_a2p`: `<SMS step name>:a2p`."""
+    return f"{sms_step_name(step)}:a2p"
+
+
 def chained_settings(step: StepSpec) -> dict[str, Any]:
-    """The settings of the TN option step chained to an import step (SMS on, its A2P)."""
+    """The settings of the TN option step chained to an import step: SMS on, nothing else."""
     return {
         "kind": StepKind.MESSAGING.value,
         "sms": "on",
         "chained_from": step.name,
+        "role": "sms",
+    }
+
+
+def chained_a2p_settings(step: StepSpec) -> dict[str, Any]:
+    """The settings of the A2P step chained to the step turning SMS on for `step` (see
+    `asks_a2p`): its A2P settings only, no SMS."""
+    return {
+        "kind": StepKind.MESSAGING.value,
         "a2p": _asdict(step.a2p),
+        "chained_from": sms_step_name(step),
+        "role": "a2p",
     }
 
 
 def order_body(
     kind: StepKind, settings: Mapping[str, Any], customer_order_id: str, numbers: Sequence[str]
 ) -> bytes:
-    """The v2 XML body of one order of a step of `kind` with `settings` (`StepSpec.settings()`
-    or `chained_settings()`, as the state file stores them)."""
-    a2p = A2pSettings(**settings["a2p"]) if settings.get("a2p") else None
+    """The v2 XML body of one order of a step of `kind` with `settings` (`StepSpec.settings()`,
+    `chained_settings()` or `chained_a2p_settings()`, as the state file stores them).
+
+    A step turning SMS on sends SMS only (its A2P settings go in the chained A2P step's orders,
+    which carry no SMS); SMS off is sent with the step's A2P settings, if any.
+    """
     if kind is StepKind.IMPORT:
         sub = Subscriber(**settings["subscriber"]) if settings.get("subscriber") else None
         return build_import_order(
-            customer_order_id=customer_order_id, site_id=settings["site_id"],
-            sip_peer_id=settings.get("sip_peer_id"), loa_type=settings["loa_type"],
-            numbers=numbers, subscriber=sub,
+            body_form=settings["body_form"], customer_order_id=customer_order_id,
+            site_id=settings["site_id"], sip_peer_id=settings.get("sip_peer_id"),
+            loa_type=settings["loa_type"], numbers=numbers, subscriber=sub,
             loa_authorizing_person=settings.get("loa_authorizing_person"),
         )  # fmt: skip
     if kind is StepKind.REMOVE:
         return build_remove_order(customer_order_id=customer_order_id, numbers=numbers)
+    sms = settings.get("sms")
+    a2p = A2pSettings(**settings["a2p"]) if settings.get("a2p") and sms != "on" else None
     return build_tn_option_order(
-        customer_order_id=customer_order_id, sms=settings.get("sms"), a2p=a2p, numbers=numbers
+        customer_order_id=customer_order_id, sms=sms, a2p=a2p, numbers=numbers
     )
 
 
-def _cut_orders(spec: PlanSpec, step: CompiledStep, digest: str) -> list[Order]:
-    """Cut a step's numbers into orders of at most `batch_size`."""
-    size = spec.batch_size
+def canary_size(spec: PlanSpec, step: StepSpec, count: int) -> int:
+    """Numbers in an import step's canary order: min(canary, batch size, numbers); 0 = none."""
+    if step.kind is not StepKind.IMPORT:
+        return 0
+    return min(step.canary, spec.batch_size, count)
+
+
+def cut_orders(spec: PlanSpec, step: CompiledStep, digest: str) -> list[Order]:
+    """Cut a step's numbers into orders: the canary order first (import steps), then orders
+    of at most `batch_size`."""
+    size, count = spec.batch_size, len(step.numbers)
+    first = canary_size(spec, step.spec, count)
+    starts = ([0] if first else []) + list(range(first, count, size))
+    if not starts:
+        return []
+    ends = [*starts[1:], count]
     return [
         Order(
             step.spec.index,
             n,
             customer_order_id(spec, digest, step.spec, n),
-            tuple(step.numbers[start : start + size]),
+            tuple(step.numbers[start:end]),
         )
-        for n, start in enumerate(range(0, len(step.numbers), size))
+        for n, (start, end) in enumerate(zip(starts, ends, strict=True))
     ]
 
 
@@ -459,38 +616,51 @@ def _cut_orders(spec: PlanSpec, step: CompiledStep, digest: str) -> list[Order]:
 class Estimate:
     """API calls and time a plan needs at its configured rate."""
 
-    orders: int
-    chained_orders: int
+    orders: int  # the plan's own orders, canary orders included
+    chained_orders: int  # TN option orders turning SMS on after imports
     api_calls: int
     eta_s: float
+    a2p_orders: int = 0  # A2P follow-ups of the orders that turn SMS on
 
 
 def estimate(plan: CompiledPlan) -> Estimate:
-    """Estimate calls (per order: a create, polls until terminal) and time at the plan's rate."""
+    """Estimate calls (per order: a create, polls until terminal) and time at the plan's rate.
+
+    Time: the calls at the rate, plus one typical order duration for each wave that must wait
+    for the one before: the first orders, the rest of an import step after its canary, the
+    chained SMS orders, the A2P follow-ups.
+    """
     rate = plan.spec.rate
     polls = 1 + (
         math.ceil(rate.expected_order_s / rate.poll_interval_s) if rate.poll_interval_s else 1
     )
     orders = sum(len(s.orders) for s in plan.steps)
     chained = sum(len(s.orders) for s in plan.steps if s.spec.enable_messaging)
-    calls = (orders + chained) * (1 + polls)
-    eta = calls / rate.requests_per_s + (rate.expected_order_s if orders else 0.0)
-    if chained:
-        eta += rate.expected_order_s
-    return Estimate(orders=orders, chained_orders=chained, api_calls=calls, eta_s=eta)
+    a2p = sum(len(s.orders) for s in plan.steps if asks_a2p(s.spec))
+    calls = (orders + chained + a2p) * (1 + polls)
+    held = any(
+        len(s.orders) > 1 and canary_size(plan.spec, s.spec, len(s.numbers)) for s in plan.steps
+    )
+    waves = sum(1 for n in (orders, held, chained, a2p) if n)
+    eta = calls / rate.requests_per_s + waves * rate.expected_order_s
+    return Estimate(
+        orders=orders, chained_orders=chained, api_calls=calls, eta_s=eta, a2p_orders=a2p
+    )
 
 
 def iter_compiled_rows(plan: CompiledPlan) -> Iterator[dict[str, Any]]:
     """Every planned number as a row: step, order index, E.164, original text, location."""
-    size = plan.spec.batch_size
     for step in plan.steps:
-        for i, number in enumerate(step.numbers):
-            yield {
-                "step": step.spec.name,
-                "kind": step.spec.kind.value,
-                "order_index": i // size,
-                "customer_order_id": step.orders[i // size].customer_order_id,
-                "e164": number,
-                "input": step.raws[i],
-                "source": step.locations[i],
-            }
+        i = 0
+        for order in step.orders:
+            for number in order.numbers:
+                yield {
+                    "step": step.spec.name,
+                    "kind": step.spec.kind.value,
+                    "order_index": order.index,
+                    "customer_order_id": order.customer_order_id,
+                    "e164": number,
+                    "input": step.raws[i],
+                    "source": step.locations[i],
+                }
+                i += 1

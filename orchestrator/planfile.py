@@ -3,6 +3,10 @@
 Unknown keys are refused with the closest known one suggested; anything that looks like a
 credential is refused outright (credentials never go in a plan); every value is type- and
 range-checked; A2P, LOA and subscriber rules that the API would reject later are caught here.
+Import steps inherit `body_form`, `subscriber`, `loa_authorizing_person` and `loa_type` from
+`[import_defaults]` (a step's own key replaces the default's) and `canary` from the top level.
+Whether +1 numbers have the subscriber and LOA person they need is decided when the plan is
+compiled (`orchestrator.plan`): only then are the numbers known.
 
 Pure: text in, dataclasses out. No I/O, no clock, no environment.
 """
@@ -14,14 +18,18 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from orchestrator.errors import InputError, PlanError
 from orchestrator.numbers import DEFAULT_COUNTRY_A3, region_for_a3
 from orchestrator.plan import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_BODY_FORM,
+    DEFAULT_CANARY,
+    GUIDE_BODY_FORM,
     MAX_BATCH_SIZE,
+    MAX_VISIBILITY_WINDOW_S,
     FailureThreshold,
     PlanSpec,
     RateSpec,
@@ -29,12 +37,26 @@ from orchestrator.plan import (
     StepSpec,
 )
 from orchestrator.source import NumberFile
-from orchestrator.xml import A2pSettings, Subscriber
+from orchestrator.xml import IMPORT_BODY_FORMS, A2pSettings, Subscriber
 
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential", re.IGNORECASE)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _A2P_ACTIONS = ("asSpecified", "off", "unchanged", "systemDefault", "delete")
+_STATE_CODE = re.compile(r"^[A-Za-z]{2}$")
+_IMPORT_DEFAULT_KEYS = ("body_form", "subscriber", "loa_authorizing_person", "loa_type")
+_GUIDE_FORM_LACKS = {"subscriber": "Subscriber", "loa_authorizing_person": "LoaAuthorizingPerson"}
+
+
+@dataclass(frozen=True, slots=True)
+class _ImportDefaults:
+    """What `[import_defaults]` gives import steps (None: not given)."""
+
+    body_form: str | None = None
+    subscriber: Subscriber | None = None
+    loa_authorizing_person: str | None = None
+    loa_type: str | None = None
+    canary: int = DEFAULT_CANARY  # the top-level `canary`
 
 
 def read_plan(text: str, path: str) -> PlanSpec:
@@ -125,6 +147,8 @@ class _Validator:
                 "account_id",
                 "country",
                 "batch_size",
+                "canary",
+                "import_defaults",
                 "rate",
                 "failure_threshold",
                 "rehearsal",
@@ -145,7 +169,11 @@ class _Validator:
             raise self.fail(
                 "steps", "add at least one [[steps]] table (import, remove or messaging)"
             )
-        steps = tuple(self.step(i, s) for i, s in enumerate(steps_doc))
+        canary = int(
+            self.number(doc, "canary", "", DEFAULT_CANARY, 0, MAX_BATCH_SIZE, integer=True)
+        )
+        defaults = self.import_defaults(doc.get("import_defaults", {}), canary)
+        steps = tuple(self.step(i, s, defaults) for i, s in enumerate(steps_doc))
         seen: set[str] = set()
         for s in steps:
             if s.name in seen:
@@ -161,6 +189,7 @@ class _Validator:
                     doc, "batch_size", "", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, integer=True
                 )
             ),
+            canary=canary,
             rate=self.rate(doc.get("rate", {})),
             failure_threshold=self.threshold(doc.get("failure_threshold", {})),
             rehearsal=self.text(doc, "rehearsal", ""),
@@ -178,10 +207,25 @@ class _Validator:
         t = self.table(value, "rate")
         self.check_keys(
             t,
-            ("requests_per_s", "max_orders_in_flight", "poll_interval_s", "expected_order_s"),
+            (
+                "requests_per_s",
+                "max_orders_in_flight",
+                "poll_interval_s",
+                "expected_order_s",
+                "visibility_window_s",
+            ),
             "rate.",
         )
         d = RateSpec()
+        window = self.number(
+            t, "visibility_window_s", "rate.", d.visibility_window_s, -math.inf, math.inf
+        )
+        if not 0 < window <= MAX_VISIBILITY_WINDOW_S:
+            raise self.fail(
+                "rate.visibility_window_s",
+                f"must be more than 0 and at most {MAX_VISIBILITY_WINDOW_S:g} seconds, got "
+                f"{t['visibility_window_s']!r}",
+            )
         return RateSpec(
             requests_per_s=self.number(t, "requests_per_s", "rate.", d.requests_per_s, 0.01, 1000),
             max_orders_in_flight=int(
@@ -201,6 +245,7 @@ class _Validator:
             expected_order_s=self.number(
                 t, "expected_order_s", "rate.", d.expected_order_s, 0, 86400
             ),
+            visibility_window_s=window,
         )
 
     def threshold(self, value: Any) -> FailureThreshold:
@@ -219,7 +264,7 @@ class _Validator:
             ),
         )
 
-    def step(self, index: int, value: Any) -> StepSpec:
+    def step(self, index: int, value: Any, defaults: _ImportDefaults) -> StepSpec:
         """Validate one [[steps]] table."""
         where = f"steps[{index}]."
         t = self.table(value, f"steps[{index}]")
@@ -241,6 +286,8 @@ class _Validator:
                 "loa_authorizing_person",
                 "enable_messaging",
                 "a2p",
+                "body_form",
+                "canary",
             ),
             StepKind.REMOVE: common,
             StepKind.MESSAGING: (*common, "sms", "a2p"),
@@ -257,7 +304,7 @@ class _Validator:
             )
         base = StepSpec(index=index, name=name, kind=kind, inline=inline, files=files)
         if kind is StepKind.IMPORT:
-            return self.import_step(base, t, where)
+            return self.import_step(base, t, where, defaults)
         if kind is StepKind.MESSAGING:
             sms = (self.text(t, "sms", where, required=True) or "").lower()
             if sms not in ("on", "off"):
@@ -265,26 +312,86 @@ class _Validator:
             return replace(base, sms=sms, a2p=self.a2p(t.get("a2p"), sms, where))
         return base
 
-    def import_step(self, base: StepSpec, t: Mapping[str, Any], where: str) -> StepSpec:
-        """Validate the settings of an import step."""
-        loa = (self.text(t, "loa_type", where) or "CARRIER").upper()
-        if loa not in ("CARRIER", "SUBSCRIBER"):
+    def import_defaults(self, value: Any, canary: int) -> _ImportDefaults:
+        """Validate [import_defaults]: what import steps inherit."""
+        where = "import_defaults."
+        t = self.table(value, "import_defaults")
+        self.check_keys(t, _IMPORT_DEFAULT_KEYS, where)
+        form = self.body_form(t, where)
+        if form == GUIDE_BODY_FORM:
+            self.refuse_guide_form_extras(t, where, "in [import_defaults]")
+        return _ImportDefaults(
+            body_form=form,
+            subscriber=self.subscriber(t.get("subscriber"), where),
+            loa_authorizing_person=self.text(t, "loa_authorizing_person", where),
+            loa_type=self.loa_type(t, where),
+            canary=canary,
+        )
+
+    def body_form(self, t: Mapping[str, Any], where: str) -> str | None:
+        """Read `body_form`: one of the two import bodies, in any letter case."""
+        text = self.text(t, "body_form", where)
+        if text is None:
+            return None
+        for form in IMPORT_BODY_FORMS:
+            if text.lower() == form.lower():
+                return form
+        raise self.fail(
+            f"{where}body_form",
+            f'must be "{DEFAULT_BODY_FORM}" (the published v2 schema\'s form, the default) or '
+            f'"{GUIDE_BODY_FORM}" (the migration guide\'s form), got {text!r}',
+        )
+
+    def refuse_guide_form_extras(self, t: Mapping[str, Any], where: str, how: str) -> None:
+        """The guide's ExternalTnsOrder form has no Subscriber and no LoaAuthorizingPerson."""
+        for key, element in _GUIDE_FORM_LACKS.items():
+            if key in t:
+                raise self.fail(
+                    f"{where}{key}",
+                    f'the {GUIDE_BODY_FORM} body form (body_form = "{GUIDE_BODY_FORM}" {how}) '
+                    f"has no {element} element; remove {key}, or send the published schema's "
+                    f'form with body_form = "{DEFAULT_BODY_FORM}"',
+                )
+
+    def loa_type(self, t: Mapping[str, Any], where: str) -> str | None:
+        """Read `loa_type`: CARRIER or SUBSCRIBER."""
+        loa = self.text(t, "loa_type", where)
+        if loa is not None and loa.upper() not in ("CARRIER", "SUBSCRIBER"):
             raise self.fail(f"{where}loa_type", f"must be CARRIER or SUBSCRIBER, got {loa!r}")
+        return None if loa is None else loa.upper()
+
+    def import_step(
+        self, base: StepSpec, t: Mapping[str, Any], where: str, defaults: _ImportDefaults
+    ) -> StepSpec:
+        """Validate the settings of an import step (unset keys inherited from `defaults`)."""
+        own_form = self.body_form(t, where)
+        form = own_form or defaults.body_form or DEFAULT_BODY_FORM
+        if form == GUIDE_BODY_FORM:
+            how = "in this step" if own_form else "in [import_defaults]"
+            self.refuse_guide_form_extras(t, where, how)
         enable = t.get("enable_messaging", False)
         if not isinstance(enable, bool):
             raise self.fail(f"{where}enable_messaging", "must be true or false")
         if "a2p" in t and not enable:
             raise self.fail(f"{where}a2p", "A2P settings need `enable_messaging = true`")
+        schema_form = form == DEFAULT_BODY_FORM
+        subscriber = self.subscriber(t.get("subscriber"), where)
+        person = self.text(t, "loa_authorizing_person", where)
         return replace(
             base,
             site_id=self.text(t, "site_id", where, required=True, digits=True),
             sip_peer_id=self.text(t, "sip_peer_id", where, digits=True),
-            loa_type=loa,
-            subscriber=self.subscriber(t.get("subscriber"), where),
-            loa_authorizing_person=self.text(t, "loa_authorizing_person", where),
+            loa_type=self.loa_type(t, where) or defaults.loa_type or "CARRIER",
+            subscriber=subscriber or (defaults.subscriber if schema_form else None),
+            loa_authorizing_person=person
+            or (defaults.loa_authorizing_person if schema_form else None),
             enable_messaging=enable,
             sms="on" if enable else None,
             a2p=self.a2p(t.get("a2p"), "on", where) if enable else None,
+            body_form=form,
+            canary=int(
+                self.number(t, "canary", where, defaults.canary, 0, MAX_BATCH_SIZE, integer=True)
+            ),
         )
 
     def subscriber(self, value: Any, where: str) -> Subscriber | None:
@@ -298,7 +405,18 @@ class _Validator:
         name = self.text(t, "name", w, required=True) or ""
         if len(name) > 45:
             raise self.fail(f"{w}name", "is longer than 45 characters (API error 25131)")
-        return Subscriber(name=name, **{k: self.text(t, k, w) for k in keys[1:]})
+        values = {k: self.text(t, k, w) for k in keys[1:]}
+        house, state = values["house_number"], values["state_code"]
+        if house is not None and not (house.isascii() and house.isdigit()):
+            raise self.fail(
+                f"{w}house_number",
+                f"must be digits (the v2 schema's HouseNumber is an integer), got {house!r}",
+            )
+        if state is not None:
+            if not _STATE_CODE.match(state):
+                raise self.fail(f"{w}state_code", f'must be two letters (e.g. "CO"), got {state!r}')
+            values["state_code"] = state.upper()
+        return Subscriber(name=name, **values)
 
     def a2p(self, value: Any, sms: str, where: str) -> A2pSettings | None:
         """Validate optional A2P settings."""
@@ -364,3 +482,24 @@ class _Validator:
                 raise self.fail(f"{w}.header", "must be true or false")
             out.append(NumberFile(path=path, column=column, header=header))
         return tuple(out)
+
+
+def import_defaults_template(why: str) -> list[str]:
+    """Plan lines for a commented `[import_defaults]` to fill in, for a generated plan whose +1
+    imports lack a subscriber and LOA person (`why` says whose inputs did not carry them).
+
+    Nothing in it is sent until filled in: the values are commented out (and empty, which the
+    plan refuses if uncommented as they are), so `bwmigrate plan` names what is missing.
+    """
+    return [
+        "# +1 (NANP) numbers are imported with the published v2 schema's ImportTnOrder body, which",
+        "# requires the subscriber (name and service address) and the person who signed the LOA;",
+        f"# {why}. Fill them in and uncomment the two lines (`bwmigrate plan` refuses the plan",
+        "# until then), or uncomment body_form instead to send the migration guide's",
+        "# ExternalTnsOrder form, which has neither.",
+        "[import_defaults]",
+        '# subscriber = { name = "", house_number = "", street_name = "", city = "", '
+        'state_code = "", zip = "" }',
+        '# loa_authorizing_person = ""',
+        '# body_form = "ExternalTnsOrder"',
+    ]

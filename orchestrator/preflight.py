@@ -32,9 +32,8 @@ from orchestrator.limits import Backoff, Priority, RequestGate, call_with_retry
 from orchestrator.plan import (
     CompiledPlan,
     CompiledStep,
-    Order,
     StepKind,
-    customer_order_id,
+    cut_orders,
     plan_hash,
 )
 from orchestrator.store import ExcludedNumber
@@ -182,17 +181,8 @@ def exclude_numbers(plan: CompiledPlan, rejections: Sequence[Rejection]) -> Comp
             )
         )
     digest = plan_hash(plan.spec, steps)
-    size = plan.spec.batch_size
     for step in steps:
-        step.orders = [
-            Order(
-                step.spec.index,
-                n,
-                customer_order_id(plan.spec, digest, step.spec, n),
-                tuple(step.numbers[start : start + size]),
-            )
-            for n, start in enumerate(range(0, len(step.numbers), size))
-        ]
+        step.orders = cut_orders(plan.spec, step, digest)
     return CompiledPlan(
         spec=plan.spec,
         hash=digest,
@@ -299,7 +289,8 @@ def apply_check(
     if record.source_plan_hash != plan.hash:
         raise InputError(
             f"{where} was checked against plan hash {record.source_plan_hash[:12]}, but "
-            f"{plan.spec.path} now has hash {plan.hash[:12]}: the plan changed since the check; "
+            f"{plan.spec.path} now has hash {plan.hash[:12]}: the plan changed since the check "
+            "(a `run --canary` other than the plan's changes it too: set canary in the plan); "
             "run `bwmigrate plan PLAN --check --out FILE` again"
         )
     index = {s.spec.name: s.spec.index for s in plan.steps}

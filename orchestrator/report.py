@@ -41,6 +41,8 @@ def _counts(c: StepCounts) -> dict[str, int]:
         "succeeded": c.succeeded,
         "failed": c.failed,
         "skipped": c.skipped,
+        "needs_action": c.needs_action,
+        "unknown": c.unknown,
         "pending": c.pending + c.in_order,
     }
 
@@ -57,7 +59,9 @@ def summary(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The object `run --json` and `status --json` print."""
-    totals = {"total": 0, "succeeded": 0, "failed": 0, "skipped": 0, "pending": 0}
+    totals = dict.fromkeys(
+        ("total", "succeeded", "failed", "skipped", "needs_action", "unknown", "pending"), 0
+    )
     per_step = []
     for c in steps:
         counts = _counts(c)

@@ -12,10 +12,13 @@ any other. Only numbers whose change *succeeded* are undone; per number, the net
     SMS "turned on" that was already on       -> left alone (the API's warning says so: the run
     (the API's "already enabled" warning)        did not change it)
 
-The chained TN option order of an import needs no step of its own: removing the number undoes
-it. What the state file cannot know is not guessed: a removed number's messaging settings and
-campaign, an SMS-off number's campaign, and whether an imported number had been imported on this
-account before the run (re-importing resets its attributes; removing it then is not a restore).
+The chained TN option orders of an import (SMS on, then its A2P settings) need no step of their
+own: removing the number undoes them. What the state file cannot know is not guessed: a removed
+number's messaging settings and campaign, an SMS-off number's campaign, the campaign a number had
+before the run's A2P settings, whether an imported number had been imported on this account
+before the run (re-importing resets its attributes; removing it then is not a restore), and who
+the subscriber and LOA person of a re-import are (the plan gets a commented `[import_defaults]`
+to fill in).
 
 Pure: facts in, TOML text and number-file contents out. No I/O, no clock, no environment.
 """
@@ -28,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from orchestrator.plan import PlanSpec, StepKind
+from orchestrator.planfile import import_defaults_template
 
 _ALREADY = re.compile(r"already\s+(enabled|disabled)", re.IGNORECASE)
 _NAME_MAX = 64
@@ -40,7 +44,8 @@ class StepFact:
     name: str
     kind: StepKind
     sms: str | None = None  # "on" | "off" for messaging steps
-    chained_from: str | None = None  # the import step a chained TN option step belongs to
+    chained_from: str | None = None  # the step a chained TN option step follows
+    role: str | None = None  # chained steps: "sms" (SMS on after an import) or "a2p"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,7 @@ class _Net:
     removed: dict[str, str] = field(default_factory=dict)
     sms_on: dict[str, str] = field(default_factory=dict)
     sms_off: dict[str, str] = field(default_factory=dict)
+    a2p: dict[str, str] = field(default_factory=dict)
     unchanged: int = 0
 
 
@@ -117,6 +123,8 @@ def _collect(steps: Sequence[StepFact], changed: Iterable[ChangedNumber]) -> _Ne
     net = _Net()
     for row in changed:
         step = by_name.get(row.step)
+        if step is not None and step.role == "a2p":
+            net.a2p.setdefault(row.number, step.name)
         if step is None or step.chained_from is not None:
             continue  # a chained SMS-on order is undone by removing the imported number
         if step.kind is StepKind.IMPORT:
@@ -185,6 +193,14 @@ def build_rollback(
             "re-imported numbers get the site and SIP peer given here; their earlier messaging "
             "settings and campaign are not recorded in the state file"
         )
+    kept_a2p = [n for n in net.a2p if n not in net.imported]
+    if kept_a2p:
+        plan.not_undone.append(
+            f"A2P settings the run sent for {len(kept_a2p)} "
+            f"{'numbers' if len(kept_a2p) > 1 else 'number'} it did not import (steps "
+            f"{', '.join(sorted(set(net.a2p[n] for n in kept_a2p)))}) are not undone: the state "
+            "file does not record the campaign they had before"
+        )
     for step in plan.steps:
         plan.files[step.file] = _number_file(step, source)
     plan.text = _render(plan, source, written_at, reimport)
@@ -238,17 +254,21 @@ def _render(
         f"account_id = {_q(spec.account_id)}",
         f"country = {_q(spec.country)}",
         f"batch_size = {spec.batch_size}",
+        f"canary = {spec.canary}",
         "",
         "[rate]",
         f"requests_per_s = {spec.rate.requests_per_s!r}",
         f"max_orders_in_flight = {spec.rate.max_orders_in_flight}",
         f"poll_interval_s = {spec.rate.poll_interval_s!r}",
         f"expected_order_s = {spec.rate.expected_order_s!r}",
+        f"visibility_window_s = {spec.rate.visibility_window_s!r}",
         "",
         "[failure_threshold]",
         f"max_failed_percent = {spec.failure_threshold.max_failed_percent!r}",
         f"min_finished = {spec.failure_threshold.min_finished}",
     ]
+    if any(step.kind is StepKind.IMPORT for step in plan.steps):
+        lines += ["", *import_defaults_template("the state file does not record them")]
     for step in plan.steps:
         lines += ["", "[[steps]]", f"kind = {_q(step.kind.value)}", f"name = {_q(step.name)}"]
         if step.kind is StepKind.MESSAGING:

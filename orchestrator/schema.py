@@ -94,6 +94,7 @@ class OrderRow(SQLModel, table=True):
     submitted_at: float | None = None
     finished_at: float | None = None
     last_error: str | None = None
+    attempted_at: float | None = None  # when the last POST was committed as intended
 
 
 class RunRow(SQLModel, table=True):
@@ -150,15 +151,22 @@ class OrderRecord:
     remote_status: str | None
     size: int
     submit_attempts: int
+    attempted_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class FailedNumber:
-    """A per-number failure reported by the API for an order."""
+    """A per-number refusal reported by the API for an order.
+
+    `status` is `failed`, or `needs_action` for an A2P refusal that leaves the SMS change
+    standing (`orchestrator.outcome.failure_status`); `note` says what to do.
+    """
 
     number: str
     code: str
     description: str
+    status: str = "failed"
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +194,8 @@ class Outcome:
     failed: int
     skipped: int
     chained_order: OrderRecord | None
+    needs_action: int = 0
+    unknown: int = 0
 
 
 @dataclass(slots=True)
@@ -201,6 +211,8 @@ class StepCounts:
     succeeded: int = 0
     failed: int = 0
     skipped: int = 0
+    needs_action: int = 0
+    unknown: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,18 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
+from orchestrator.outcome import NumberStatus, OrderPhase, order_phase
 from orchestrator.plan import (
     CompiledPlan,
+    CompiledStep,
     StepKind,
+    a2p_customer_order_id,
+    a2p_step_name,
+    asks_a2p,
+    chained_a2p_settings,
     chained_customer_order_id,
     chained_settings,
+    sms_step_name,
 )
 from orchestrator.schema import (
     ExcludedNumber,
@@ -62,7 +70,17 @@ __all__ = [
     "Store",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Older versions this bwmigrate upgrades in place: version -> statements (one transaction).
+_MIGRATIONS = {
+    "1": ("ALTER TABLE orders ADD COLUMN attempted_at FLOAT",),
+}
+_REST_OF_PHASE = {
+    OrderPhase.SUCCEEDED: NumberStatus.SUCCEEDED,
+    OrderPhase.FAILED: NumberStatus.FAILED,
+    OrderPhase.UNKNOWN: NumberStatus.UNKNOWN,
+    OrderPhase.OPEN: NumberStatus.UNKNOWN,  # an open order is never committed as terminal
+}
 INVALID_INPUT_CODE = "INVALID_INPUT"  # error_code of numbers the plan itself rejected
 
 
@@ -145,6 +163,14 @@ class Store:
                 )
             return
         version = self.meta().get("schema_version")
+        if version in _MIGRATIONS and not self._readonly:
+            with self._tx() as c:
+                for statement in _MIGRATIONS[version]:
+                    c.execute(statement)
+                c.execute(
+                    "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
+                )
+            return
         if version != str(SCHEMA_VERSION):
             raise StateMismatchError(
                 f"{self.path}: state file schema version {version}, this bwmigrate uses "
@@ -257,9 +283,10 @@ class Store:
                 raise StateMismatchError(
                     f"{self.path}: this state file belongs to plan "
                     f"{self.meta().get('plan_name')!r} with hash {stored[:12]}, but the plan now "
-                    f"has hash {plan.hash[:12]}: the plan changed after the run started. "
-                    "Restore the plan to resume, or pass a new --state file to run the changed "
-                    "plan as a new migration"
+                    f"has hash {plan.hash[:12]}: the plan changed after the run started (a "
+                    "different `run --canary` changes it too). Restore the plan (and --canary) "
+                    "to resume, or pass a new --state file to run the changed plan as a new "
+                    "migration"
                 )
             return False
         with self._tx() as c:
@@ -267,6 +294,31 @@ class Store:
             c.executemany(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (facts or {}).items()
             )
+        return True
+
+    def discard_plan_without_effect(self, plan_hash: str) -> bool:
+        """Drop the stored plan when `plan_hash` differs and nothing of it took effect.
+
+        Nothing took effect when no number succeeded (or needs action, or has an unknown
+        outcome) and no order is being or has been sent without an outcome: then no number on
+        the account was changed by it, and a corrected plan (after a refused canary, say) may
+        start over on this file. Returns True when the old plan was dropped; the caller stores
+        the new one. Runs and meta facts (such as the target) are kept.
+        """
+        stored = self.meta().get("plan_hash")
+        if stored is None or stored == plan_hash:
+            return False
+        with self._tx() as c:
+            took_effect = c.execute(
+                "SELECT EXISTS (SELECT 1 FROM numbers WHERE status IN "
+                "('succeeded', 'needs_action', 'unknown', 'in_order')) "
+                "OR EXISTS (SELECT 1 FROM orders WHERE state IN ('submitting', 'submitted'))"
+            ).fetchone()[0]
+            if took_effect:
+                return False
+            for table in ("numbers", "orders", "steps"):
+                c.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            c.execute("DELETE FROM meta WHERE key IN ('plan_hash', 'plan_text')")
         return True
 
     def _insert_plan(
@@ -289,41 +341,16 @@ class Store:
             "batch_size": str(spec.batch_size),
         }
         c.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", facts.items())
-        n_steps = len(plan.steps)
-        chained = [s for s in plan.steps if s.spec.enable_messaging]
         for step in plan.steps:
-            c.execute(
-                "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
-                "VALUES (?, ?, ?, NULL, ?, ?)",
-                (
-                    step.spec.index,
-                    step.spec.name,
-                    step.spec.kind.value,
-                    json.dumps(list(step.depends_on)),
-                    json.dumps(step.spec.settings()),
-                ),
-            )
-        for n, step in enumerate(chained):
-            settings = chained_settings(step.spec)
-            c.execute(
-                "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
-                "VALUES (?, ?, 'messaging', ?, '[]', ?)",
-                (n_steps + n, f"{step.spec.name}:sms-on", step.spec.index, json.dumps(settings)),
-            )
-        chained_ids = {s.spec.index: n_steps + n for n, s in enumerate(chained)}
+            self._insert_step(c, step.spec.index, step.spec.name, step.spec.kind, None,
+                              step.depends_on, step.spec.settings())  # fmt: skip
+        next_id = len(plan.steps)
         for step in plan.steps:
             self._insert_step_numbers(c, plan, step.spec.index, now)
-            if step.spec.index in chained_ids:
-                c.executemany(
-                    "INSERT INTO numbers(step, seq, e164, raw, source, status, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                    (
-                        (chained_ids[step.spec.index], i, e, r, loc, now)
-                        for i, (e, r, loc) in enumerate(
-                            zip(step.numbers, step.raws, step.locations, strict=True)
-                        )
-                    ),
-                )
+            for name, source, settings in self._chained_steps(step):
+                self._insert_step(c, next_id, name, StepKind.MESSAGING, source, (), settings)
+                self._insert_chained_numbers(c, next_id, step, now)
+                next_id += 1
         invalid_seq: dict[int, int] = {s.spec.index: len(s.numbers) for s in plan.steps}
         rows = []
         for e in plan.invalid:
@@ -356,27 +383,80 @@ class Store:
             kept,
         )
 
+    @staticmethod
+    def _chained_steps(step: CompiledStep) -> list[tuple[str, int | str, dict[str, Any]]]:
+        """The TN option steps chained after `step`: (name, chained from, settings).
+
+        An import with `enable_messaging` is followed by its SMS-on step; a step turning SMS
+        on with A2P settings (that SMS-on step, or a messaging step) by an A2P-only step. The
+        source is a step id, or the name of a chained step inserted just before.
+        """
+        spec = step.spec
+        out: list[tuple[str, int | str, dict[str, Any]]] = []
+        if spec.kind is StepKind.IMPORT and spec.enable_messaging:
+            out.append((sms_step_name(spec), spec.index, chained_settings(spec)))
+        if asks_a2p(spec):
+            source: int | str = spec.index if spec.kind is StepKind.MESSAGING else out[0][0]
+            out.append((a2p_step_name(spec), source, chained_a2p_settings(spec)))
+        return out
+
+    @staticmethod
+    def _insert_step(
+        c: sqlite3.Connection,
+        step_id: int,
+        name: str,
+        kind: StepKind,
+        chained_from: int | str | None,
+        depends_on: Sequence[int],
+        settings: Mapping[str, Any],
+    ) -> None:
+        """Insert one step row; a chained step named by its source's name finds its id here."""
+        source = chained_from
+        if isinstance(chained_from, str):
+            source = c.execute("SELECT id FROM steps WHERE name=?", (chained_from,)).fetchone()[0]
+        c.execute(
+            "INSERT INTO steps(id, name, kind, chained_from, depends_on, settings) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (step_id, name, kind.value, source, json.dumps(list(depends_on)), json.dumps(settings)),
+        )
+
+    @staticmethod
+    def _insert_chained_numbers(
+        c: sqlite3.Connection, step_id: int, source: CompiledStep, now: float
+    ) -> None:
+        """A chained step's numbers: the source's, pending, in no order until its orders end."""
+        c.executemany(
+            "INSERT INTO numbers(step, seq, e164, raw, source, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+            (
+                (step_id, i, e, r, loc, now)
+                for i, (e, r, loc) in enumerate(
+                    zip(source.numbers, source.raws, source.locations, strict=True)
+                )
+            ),
+        )
+
     def _insert_step_numbers(
         self, c: sqlite3.Connection, plan: CompiledPlan, index: int, now: float
     ) -> None:
         """Insert a step's planned orders and its numbers, each tied to its order."""
         step = plan.steps[index]
-        size = plan.spec.batch_size
-        order_ids = []
+        owners: list[int] = []
         for order in step.orders:
             cur = c.execute(
                 "INSERT INTO orders(step, idx, customer_order_id, state, size, created_at) "
                 "VALUES (?, ?, ?, 'planned', ?, ?)",
                 (index, order.index, order.customer_order_id, len(order.numbers), now),
             )
-            order_ids.append(cur.lastrowid)
+            assert cur.lastrowid is not None
+            owners += [cur.lastrowid] * len(order.numbers)
         c.executemany(
             "INSERT INTO numbers(step, seq, e164, raw, source, status, order_id, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
             (
-                (index, i, e, r, loc, order_ids[i // size], now)
-                for i, (e, r, loc) in enumerate(
-                    zip(step.numbers, step.raws, step.locations, strict=True)
+                (index, i, e, r, loc, owner, now)
+                for i, (e, r, loc, owner) in enumerate(
+                    zip(step.numbers, step.raws, step.locations, owners, strict=True)
                 )
             ),
         )
@@ -400,7 +480,8 @@ class Store:
         ]
 
     _ORDER_COLS = (
-        "id, step, idx, customer_order_id, state, remote_id, remote_status, size, submit_attempts"
+        "id, step, idx, customer_order_id, state, remote_id, remote_status, size, "
+        "submit_attempts, attempted_at"
     )
 
     @staticmethod
@@ -415,6 +496,7 @@ class Store:
             remote_status=r[6],
             size=r[7],
             submit_attempts=r[8],
+            attempted_at=r[9],
         )
 
     def orders(self, state: OrderState | None = None, step: int | None = None) -> list[OrderRecord]:
@@ -439,13 +521,22 @@ class Store:
         rows = self._query("SELECT e164 FROM numbers WHERE order_id=? ORDER BY seq", (order_id,))
         return [r[0] for r in rows]
 
+    def order_errors(self, order_id: int) -> list[tuple[str | None, str | None]]:
+        """The distinct (code, description) pairs recorded on an order's numbers."""
+        rows = self._query(
+            "SELECT DISTINCT error_code, error_description FROM numbers "
+            "WHERE order_id=? AND error_code IS NOT NULL",
+            (order_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
     def mark_submitting(self, order_id: int, now: float) -> None:
         """Commit the intent to POST an order (durable before the request is sent)."""
         with self._tx() as c:
             c.execute(
-                "UPDATE orders SET state='submitting', submit_attempts=submit_attempts+1 "
-                "WHERE id=? AND state='planned'",
-                (order_id,),
+                "UPDATE orders SET state='submitting', submit_attempts=submit_attempts+1, "
+                "attempted_at=? WHERE id=? AND state='planned'",
+                (now, order_id),
             )
             c.execute(
                 "UPDATE numbers SET status='in_order', attempts=attempts+1, updated_at=? "
@@ -503,76 +594,104 @@ class Store:
         order_error: tuple[str, str] | None,
         warnings: Sequence[tuple[str, str]],
         now: float,
+        *,
+        rest: NumberStatus | None = None,
+        rest_note: str | None = None,
     ) -> Outcome:
         """Commit an order's terminal status and its per-number outcomes in one transaction.
 
-        Numbers listed in `failures` fail with the API's code and description. On FAILED (or a
-        create the API refused) every other number fails with `order_error`; otherwise every
-        other number succeeds. If the order's step has a chained TN option step, a chained
-        order is planned for the numbers that succeeded and the others are skipped.
+        Numbers listed in `failures` get their status (failed, or needs_action) with the API's
+        code and description. Every other number of the order gets `rest` (by default what
+        `order_phase(remote_status)` says: succeeded for COMPLETE/PARTIAL, failed for
+        FAILED/EXCEPTION/REJECTED, unknown otherwise), with `order_error` unless it succeeded.
+        If the order's step has a chained step, a chained order is planned for the numbers that
+        succeeded and the chained step's other numbers of this order are skipped.
         """
         status = remote_status.upper()
+        rest = rest or _REST_OF_PHASE[order_phase(status)]
         with self._tx() as c:
             row = c.execute(
                 "SELECT step, customer_order_id FROM orders WHERE id=?", (order_id,)
             ).fetchone()
             step, customer_order_id = row[0], row[1]
-            failed = c.executemany(
-                "UPDATE numbers SET status='failed', error_code=?, error_description=?, "
-                "updated_at=? WHERE order_id=? AND e164=? AND status='in_order'",
-                ((f.code, f.description, now, order_id, f.number) for f in failures),
-            ).rowcount
-            failed = max(failed, 0)
+            moved: Counter[str] = Counter()
+            for f in failures:
+                moved[f.status] += c.execute(
+                    "UPDATE numbers SET status=?, error_code=?, error_description=?, "
+                    "note=coalesce(?, note), updated_at=? "
+                    "WHERE order_id=? AND e164=? AND status='in_order'",
+                    (f.status, f.code, f.description, f.note, now, order_id, f.number),
+                ).rowcount
             c.executemany(
                 "UPDATE numbers SET note=? WHERE order_id=? AND e164=?",
                 ((desc, order_id, number) for number, desc in warnings),
             )
-            rest = "failed" if status in ("FAILED", "REJECTED") else "succeeded"
             code, desc = order_error or (None, None)
-            if rest == "failed" and code is None:
+            if rest is not NumberStatus.SUCCEEDED and code is None:
                 code, desc = status, f"order {status.lower()} without per-number errors"
-            cur = c.execute(
-                "UPDATE numbers SET status=?, error_code=CASE WHEN ?='failed' THEN ? END, "
-                "error_description=CASE WHEN ?='failed' THEN ? END, updated_at=? "
-                "WHERE order_id=? AND status='in_order'",
-                (rest, rest, code, rest, desc, now, order_id),
-            )
-            if rest == "failed":
-                failed += cur.rowcount
-                succeeded = 0
-            else:
-                succeeded = cur.rowcount
+            if rest is NumberStatus.SUCCEEDED:
+                code = desc = None
+            moved[rest.value] += c.execute(
+                "UPDATE numbers SET status=?, error_code=?, error_description=?, "
+                "note=coalesce(?, note), updated_at=? WHERE order_id=? AND status='in_order'",
+                (rest.value, code, desc, rest_note, now, order_id),
+            ).rowcount
             c.execute(
                 "UPDATE orders SET state='done', remote_status=?, finished_at=?, "
                 "last_error=? WHERE id=?",
                 (status, now, f"{code}: {desc}" if order_error else None, order_id),
             )
             chained, skipped = self._chain(c, step, order_id, customer_order_id, now)
-        return Outcome(succeeded=succeeded, failed=failed, skipped=skipped, chained_order=chained)
+        return Outcome(
+            succeeded=moved["succeeded"],
+            failed=moved["failed"],
+            skipped=skipped,
+            chained_order=chained,
+            needs_action=moved["needs_action"],
+            unknown=moved["unknown"],
+        )
 
     def _chain(
         self, c: sqlite3.Connection, step: int, order_id: int, customer_order_id: str, now: float
     ) -> tuple[OrderRecord | None, int]:
-        """Plan the chained TN option order for an import order's successes; skip the rest."""
-        chained = c.execute("SELECT id FROM steps WHERE chained_from=?", (step,)).fetchone()
+        """Plan the chained order for an order's successes; skip the rest (and their own chain).
+
+        The source is an import (its chained step turns SMS on) or a step turning SMS on (its
+        chained step sends the A2P settings). A number the source failed is skipped in the
+        chained step and in every step chained after it, which will never see an order for it.
+        """
+        chained = c.execute(
+            "SELECT id, settings FROM steps WHERE chained_from=?", (step,)
+        ).fetchone()
         if chained is None:
             return None, 0
-        chained_step = chained[0]
-        skipped = c.execute(
-            "UPDATE numbers SET status='skipped', error_code=src.error_code, "
-            "error_description='import failed: ' || coalesce(src.error_description, ''), "
-            "updated_at=? FROM (SELECT seq, error_code, error_description FROM numbers "
-            "WHERE order_id=? AND status='failed') AS src "
-            "WHERE numbers.step=? AND numbers.seq=src.seq",
-            (now, order_id, chained_step),
-        ).rowcount
+        chained_step, role = chained[0], json.loads(chained[1]).get("role")
+        kind = c.execute("SELECT kind FROM steps WHERE id=?", (step,)).fetchone()[0]
+        what = "import" if kind == StepKind.IMPORT.value else "SMS on"
+        skipped = 0
+        target: int | None = chained_step
+        while target is not None:
+            count = c.execute(
+                "UPDATE numbers SET status='skipped', error_code=src.error_code, "
+                "error_description=? || (CASE WHEN src.status='unknown' THEN ' outcome unknown: '"
+                " ELSE ' failed: ' END) || coalesce(src.error_description, ''), "
+                "updated_at=? FROM (SELECT seq, status, error_code, error_description FROM numbers "
+                "WHERE order_id=? AND status NOT IN ('succeeded', 'in_order')) AS src "
+                "WHERE numbers.step=? AND numbers.seq=src.seq AND numbers.status='pending'",
+                (what, now, order_id, target),
+            ).rowcount
+            skipped += count if target == chained_step else 0
+            row = c.execute("SELECT id FROM steps WHERE chained_from=?", (target,)).fetchone()
+            target = None if row is None else row[0]
         ok = c.execute(
             "SELECT count(*) FROM numbers WHERE order_id=? AND status='succeeded'", (order_id,)
         ).fetchone()[0]
         if not ok:
             return None, skipped
         idx = c.execute("SELECT idx FROM orders WHERE id=?", (order_id,)).fetchone()[0]
-        cid = chained_customer_order_id(customer_order_id)
+        cid = (a2p_customer_order_id if role == "a2p" else chained_customer_order_id)(
+            customer_order_id
+        )
         cur = c.execute(
             "INSERT INTO orders(step, idx, customer_order_id, state, size, created_at) "
             "VALUES (?, ?, ?, 'planned', ?, ?)",
@@ -619,11 +738,11 @@ class Store:
     def api_failed_counts(self) -> tuple[int, int]:
         """(finished, failed) numbers that went through the API (plan-invalid ones excluded)."""
         rows = self._query(
-            "SELECT status, count(*) FROM numbers WHERE status IN ('succeeded', 'failed') "
-            "AND order_id IS NOT NULL GROUP BY status"
+            "SELECT status, count(*) FROM numbers WHERE status IN "
+            "('succeeded', 'failed', 'needs_action') AND order_id IS NOT NULL GROUP BY status"
         )
         by: dict[str, int] = {r[0]: r[1] for r in rows}
-        return by.get("succeeded", 0) + by.get("failed", 0), by.get("failed", 0)
+        return sum(by.values()), by.get("failed", 0)
 
     def start_run(self, *, pid: int, target: str, now: float) -> int:
         """Record the start of a run; `target` must carry no credentials."""

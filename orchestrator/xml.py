@@ -20,6 +20,7 @@ from lxml import etree
 from orchestrator.errors import XmlError, one_line
 
 __all__ = [
+    "IMPORT_BODY_FORMS",
     "MAX_BODY_BYTES",
     "MAX_TEXT_CHARS",
     "A2pSettings",
@@ -50,7 +51,8 @@ _ILLEGAL_XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U00
 
 @dataclass(frozen=True, slots=True)
 class Subscriber:
-    """The end customer named on an `ImportTnOrder` (required by SPEC2 for NANP numbers)."""
+    """The end customer named on an `ImportTnOrder` (the v2 schema requires it, with its service
+    address, for +1 NANP numbers)."""
 
     name: str
     house_number: str | None = None
@@ -117,8 +119,14 @@ class _Writer:
         return "".join(self._lines).encode("utf-8")
 
 
+IMPORT_BODY_FORMS = ("ImportTnOrder", "ExternalTnsOrder")
+"""The two documented import bodies: the published v2 schema's (the default) and the migration
+guide's (reference §8). Mirrors `orchestrator.spec.IMPORT_BODY_FORMS`."""
+
+
 def build_import_order(
     *,
+    body_form: str,
     customer_order_id: str,
     site_id: str,
     sip_peer_id: str | None,
@@ -127,17 +135,29 @@ def build_import_order(
     subscriber: Subscriber | None = None,
     loa_authorizing_person: str | None = None,
 ) -> bytes:
-    """The body of `POST /accounts/{a}/importTnOrders/messaging`.
+    """The body of `POST /accounts/{a}/importTnOrders/messaging`, in the form asked for.
 
-    Without subscriber details it is the seed's v2 body (root `ExternalTnsOrder`, no `Action`);
-    with a subscriber or an LOA authorizing person it is SPEC2's `ImportTnOrder` form.
-    `LoaType` is always sent because the two roots default it differently.
+    `"ImportTnOrder"` is the published v2 schema's form (`ImportTnOrderRequest`; every official
+    SDK sends it): CustomerOrderId, SiteId, SipPeerId, Subscriber{Name, ServiceAddress},
+    LoaAuthorizingPerson, LoaType, TelephoneNumbers, in that order, absent values left out.
+    `"ExternalTnsOrder"` is the migration guide's form: CustomerOrderId, SiteId, SipPeerId,
+    LoaType, TelephoneNumbers (no Action, no Subscriber, no LoaAuthorizingPerson: giving either
+    is an `XmlError`). `LoaType` is always sent: the schema defaults it to SUBSCRIBER.
     """
-    root = "ExternalTnsOrder"
-    if subscriber is not None or loa_authorizing_person is not None:
-        root = "ImportTnOrder"
+    if body_form not in IMPORT_BODY_FORMS:
+        raise XmlError(
+            f"cannot build an import order in form {body_form!r}: "
+            f"expected one of {', '.join(IMPORT_BODY_FORMS)}"
+        )
+    if body_form == "ExternalTnsOrder" and (
+        subscriber is not None or loa_authorizing_person is not None
+    ):
+        raise XmlError(
+            "cannot build <ExternalTnsOrder> with a subscriber or an LOA authorizing person: "
+            "that form has no such elements"
+        )
     w = _Writer()
-    w.start(root)
+    w.start(body_form)
     w.leaf("CustomerOrderId", customer_order_id)
     w.leaf("SiteId", site_id)
     w.leaf("SipPeerId", sip_peer_id)
@@ -145,7 +165,7 @@ def build_import_order(
         _write_subscriber(w, subscriber)
     w.leaf("LoaAuthorizingPerson", loa_authorizing_person)
     w.leaf("LoaType", loa_type)
-    w.numbers(numbers, root)
+    w.numbers(numbers, body_form)
     w.end()
     return w.to_bytes()
 

@@ -273,7 +273,11 @@ def _verify_plan(
 ) -> None:
     """Compile the plan in memory exactly as `bwmigrate plan` would; a refusal is a bug."""
     text = files[f"{plan_stem}.toml"].decode("utf-8")
-    compiled = compile_plan(parse_plan(text, str(out)), lambda name: files[name])
+    # Import details still to fill in (the commented [import_defaults]) are the user's to give:
+    # `bwmigrate plan` refuses the plan until then, so they are not checked here.
+    compiled = compile_plan(
+        parse_plan(text, str(out)), lambda name: files[name], require_import_details=False
+    )
     planned = sum(len(s.rows) for s in conversion.steps)
     assert not compiled.invalid and not compiled.duplicates, "convert wrote unusable numbers"
     assert compiled.valid_count == planned, (compiled.valid_count, planned)
@@ -319,4 +323,13 @@ def _print_summary(facts: dict[str, object], out: Path) -> None:
         f"{facts['collapsed']}, contradictory {facts['contradictory']}, skipped inputs "
         f"{len(facts['skipped_inputs'])}"  # type: ignore[arg-type]
     )
+    needing = facts["import_details_needed"]
+    assert isinstance(needing, list)
+    if needing:
+        _echo(
+            f"  to fill in: subscriber and loa_authorizing_person under [import_defaults] in "
+            f"{out} (the +1 numbers of {', '.join(needing)} need them in the ImportTnOrder "
+            'body), or body_form = "ExternalTnsOrder"; `bwmigrate plan` refuses the plan '
+            "until then"
+        )
     _echo(f"  report: {facts['report']}")

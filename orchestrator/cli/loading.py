@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from orchestrator.errors import PlanError
-from orchestrator.plan import CompiledPlan, compile_plan, parse_plan
+from orchestrator.plan import CompiledPlan, compile_plan, parse_plan, with_canary
 
 
 def read_plan_text(path: Path) -> str:
@@ -31,9 +31,12 @@ def read_plan_text(path: Path) -> str:
         ) from exc
 
 
-def load_plan(path: Path) -> CompiledPlan:
-    """Parse and compile the plan at `path`, reading its number files beside it."""
+def load_plan(path: Path, *, canary: int | None = None) -> CompiledPlan:
+    """Parse and compile the plan at `path`, reading its number files beside it; `canary`
+    (`run --canary N`) replaces the plan's canary for every import step."""
     spec = parse_plan(read_plan_text(path), str(path))
+    if canary is not None:
+        spec = with_canary(spec, canary)
     base = path.parent
 
     def read_file(name: str) -> bytes:

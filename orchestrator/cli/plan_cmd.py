@@ -31,12 +31,19 @@ from orchestrator.errors import ExitCode, InputError
 from orchestrator.limits import Aimd, RequestGate
 from orchestrator.plan import (
     CompiledPlan,
+    CompiledStep,
     StepKind,
+    a2p_customer_order_id,
+    a2p_step_name,
+    asks_a2p,
+    canary_size,
+    chained_a2p_settings,
     chained_customer_order_id,
     chained_settings,
     estimate,
     iter_compiled_rows,
     order_body,
+    sms_step_name,
 )
 from orchestrator.preflight import CheckOutcome, check_imports, check_record, exclude_numbers
 
@@ -83,12 +90,14 @@ def _summary(plan: CompiledPlan) -> dict[str, Any]:
                 "invalid": s.invalid_count,
                 "duplicates": s.duplicate_count,
                 "orders": len(s.orders),
+                "canary": canary_size(plan.spec, s.spec, len(s.numbers)),
                 "chained_messaging_orders": len(s.orders) if s.spec.enable_messaging else 0,
+                "a2p_orders": len(s.orders) if asks_a2p(s.spec) else 0,
                 "settings": s.spec.settings(),
             }
             for s in plan.steps
         ],
-        "orders": est.orders + est.chained_orders,
+        "orders": est.orders + est.chained_orders + est.a2p_orders,
         "api_calls_estimate": est.api_calls,
         "eta_s": round(est.eta_s, 1),
         "rate": {"requests_per_s": plan.spec.rate.requests_per_s},
@@ -122,7 +131,7 @@ _ENDPOINT = {
 
 
 def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
-    """The body of the first order of each step (and of its chained TN option order)."""
+    """The body of the first order of each step (and of its chained TN option orders)."""
     out: list[tuple[str, bytes]] = []
     for step in plan.steps:
         if not step.orders:
@@ -130,11 +139,19 @@ def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
         order, s = step.orders[0], step.spec
         body = order_body(s.kind, s.settings(), order.customer_order_id, order.numbers)
         out.append((f"{s.name}: POST {_ENDPOINT[s.kind]}", body))
+        sms_cid = order.customer_order_id
         if s.enable_messaging:
-            chained = order_body(StepKind.MESSAGING, chained_settings(s),
-                                 chained_customer_order_id(order.customer_order_id),
-                                 order.numbers)  # fmt: skip
-            out.append((f"{s.name}: POST tnoptions (chained, for the numbers imported)", chained))
+            sms_cid = chained_customer_order_id(order.customer_order_id)
+            chained = order_body(StepKind.MESSAGING, chained_settings(s), sms_cid, order.numbers)
+            out.append(
+                (f"{sms_step_name(s)}: POST tnoptions (chained, for the numbers imported)", chained)
+            )
+        if asks_a2p(s):
+            a2p = order_body(StepKind.MESSAGING, chained_a2p_settings(s),
+                             a2p_customer_order_id(sms_cid), order.numbers)  # fmt: skip
+            out.append(
+                (f"{a2p_step_name(s)}: POST tnoptions (chained, for the numbers SMS is on)", a2p)
+            )
     return out
 
 
@@ -146,6 +163,29 @@ def _duration(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60}m {s % 60:02d}s"
     return f"{s // 3600}h {s % 3600 // 60:02d}m"
+
+
+def _step_line(plan: CompiledPlan, step: CompiledStep) -> str | None:
+    """How an import step is sent (body form, canary) and what follows a step turning SMS on
+    with A2P; None for other steps."""
+    s, parts = step.spec, []
+    if s.kind is StepKind.IMPORT:
+        form = {"ImportTnOrder": "the published v2 schema's", "ExternalTnsOrder": "the guide's"}
+        parts.append(f"{s.body_form} body ({form.get(s.body_form, '')} form)")
+        canary = canary_size(plan.spec, s, len(step.numbers))
+        if canary and len(step.orders) > 1:
+            parts.append(f"canary order of {canary} numbers, then {len(step.orders) - 1} more")
+        else:
+            parts.append(
+                f"canary order of {canary} numbers, none after it" if canary else "no canary"
+            )
+    if asks_a2p(s):
+        n = len(step.orders)
+        parts.append(
+            f"A2P settings follow in {n} order{'s' if n > 1 else ''} of their own "
+            f"({a2p_step_name(s)})"
+        )
+    return f"  {s.name}: {'; '.join(parts)}" if parts else None
 
 
 def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) -> None:
@@ -174,6 +214,10 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
             orders,
         )
     console.print(table)
+    for s in plan.steps:
+        line = _step_line(plan, s)
+        if line is not None:
+            console.print(line, markup=False)
     n = summary["numbers"]
     console.print(
         f"Numbers: {n['valid']} to send, {n['invalid']} invalid (excluded), "

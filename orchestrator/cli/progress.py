@@ -73,7 +73,7 @@ class ProgressView:
             "  stopping..." if snap.stopping else ""
         )
         for c in snap.steps:
-            done = c.succeeded + c.failed + c.skipped
+            done = c.succeeded + c.failed + c.skipped + c.needs_action + c.unknown
             if c.step not in self._tasks:
                 self._tasks[c.step] = self._progress.add_task(
                     c.name, total=max(c.total, 1), failed=0, extra=""
@@ -88,15 +88,22 @@ class ProgressView:
 
 
 def print_summary(steps: Sequence[StepCounts], console: Console) -> None:
-    """The final table: per step total, succeeded, failed, skipped, pending."""
+    """The final table: per step total, succeeded, failed, skipped, pending (and the numbers
+    needing action or with an unknown outcome, when there are any)."""
+    columns = ["total", "succeeded", "failed", "skipped"]
+    columns += [c for c in ("needs_action", "unknown") if any(getattr(s, c) for s in steps)]
+    columns.append("pending")
     table = Table(title="Run summary", show_edge=False, pad_edge=False)
     table.add_column("step", no_wrap=True, overflow="fold")
     table.add_column("kind")
-    for col in ("total", "succeeded", "failed", "skipped", "pending"):
-        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
-    sums = [0, 0, 0, 0, 0]
+    for col in columns:
+        title = col.replace("_", " ")
+        table.add_column(title, justify="right", no_wrap=True, min_width=len(title))
+    sums = [0] * len(columns)
     for c in steps:
-        values = [c.total, c.succeeded, c.failed, c.skipped, c.pending + c.in_order]
+        values = [
+            c.pending + c.in_order if col == "pending" else getattr(c, col) for col in columns
+        ]
         sums = [a + b for a, b in zip(sums, values, strict=True)]
         table.add_row(c.name, c.kind, *map(str, values))
     table.add_row("[bold]all[/]", "", *(f"[bold]{v}[/]" for v in sums))

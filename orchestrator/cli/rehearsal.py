@@ -23,10 +23,18 @@ LOST_SANDBOX = "the embedded sandbox of an earlier rehearsal run is gone; placed
 
 
 def _done_numbers(store: Store) -> list[DoneNumber]:
-    """What earlier runs of this rehearsal finished, as sandbox effects."""
+    """What earlier runs of this rehearsal finished, as sandbox effects.
+
+    An A2P follow-up (settings role "a2p") ran only for numbers whose SMS order succeeded: its
+    effect is SMS on with its A2P settings (its settings carry no SMS of their own).
+    """
     steps = {s.id: s for s in store.steps()}
+    effects = {
+        i: {**s.settings, "sms": "on"} if s.settings.get("role") == "a2p" else s.settings
+        for i, s in steps.items()
+    }
     return [
-        DoneNumber(number, steps[step].kind, steps[step].settings)
+        DoneNumber(number, steps[step].kind, effects[step])
         for step, number in store.succeeded_numbers()
     ]
 

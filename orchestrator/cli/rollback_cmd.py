@@ -42,6 +42,7 @@ def _facts(store: Store, include_unknown: bool) -> tuple[list[StepFact], Iterato
             kind=s.kind,
             sms=s.settings.get("sms"),
             chained_from=names.get(s.chained_from) if s.chained_from is not None else None,
+            role=s.settings.get("role"),
         )
         for s in steps
     ]

@@ -33,7 +33,7 @@ from orchestrator.client import ApiClient
 from orchestrator.engine import Engine, EngineSettings, RunOutcome
 from orchestrator.errors import ExitCode, InputError, StateMismatchError
 from orchestrator.limits import Aimd, RequestGate
-from orchestrator.plan import CompiledPlan
+from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
 from orchestrator.preflight import CheckRecord, apply_check, read_check_record
 from orchestrator.report import summary
 from orchestrator.store import ExcludedNumber, OrderState, Store
@@ -214,7 +214,7 @@ def _exit_code(outcome: RunOutcome) -> ExitCode:
         return ExitCode.INTERRUPTED
     if outcome.reason == "aborted":
         return ExitCode.ABORTED
-    failed = sum(c.failed for c in outcome.progress.steps)
+    failed = sum(c.failed + c.unknown for c in outcome.progress.steps)
     return ExitCode.FAILED_NUMBERS if failed else ExitCode.OK
 
 
@@ -229,9 +229,10 @@ def run_plan(
     seed: int | None,
     environ: dict[str, str],
     checked: Path | None = None,
+    canary: int | None = None,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
-    plan = load_plan(plan_path)
+    plan = load_plan(plan_path, canary=canary)
     state_path = state or default_state_path(plan, sandbox)
     if not sandbox and not target:
         raise InputError(
@@ -257,6 +258,12 @@ def run_plan(
         )
         _check_target(store, target_id)
         _explain_mismatch(store, plan, source_hash, checked is not None)
+        if store.discard_plan_without_effect(plan.hash):
+            err.print(
+                f"The plan changed since this state file was made, but nothing of the earlier "
+                f"plan took effect (no number succeeded, no order open): {state_path} starts "
+                "over with the changed plan."
+            )
         facts = {"target": target_id}
         if checked is not None:
             facts |= {"checked_file": str(checked), "checked_source_hash": source_hash}
@@ -302,7 +309,7 @@ def _report_finished(store: Store, state_path: Path, as_json: bool, err: Console
             "was sent. `bwmigrate report` shows every number's outcome."
         )
         print_summary(counts, Console(highlight=False))
-    failed = sum(c.failed for c in counts)
+    failed = sum(c.failed + c.unknown for c in counts)
     return int(ExitCode.FAILED_NUMBERS if failed else ExitCode.OK)
 
 
@@ -323,6 +330,7 @@ def _run_with_target(
         poll_interval_s=rate.poll_interval_s,
         failure_threshold=plan.spec.failure_threshold,
         seed=seed,
+        visibility_window_s=rate.visibility_window_s,
     )
     started = time.time()
     run_id = store.start_run(pid=os.getpid(), target=target_id, now=started)
@@ -401,6 +409,12 @@ def _run_with_target(
             f"`bwmigrate report --state {state_path}` lists every number; `--audit` every "
             "request."
         )
+    attention = sum(c.needs_action for c in p.steps)
+    if attention:
+        err.print(
+            f"{attention} number(s) need action: SMS is on but their A2P settings were refused "
+            f"(`bwmigrate report --state {state_path}` says why and what to do for each)."
+        )
     if logged.error:
         err.print(f"bwmigrate: warning: the audit log is incomplete: {logged.error}")
     if outcome.reason == "aborted":
@@ -435,6 +449,14 @@ def _run_with_target(
     help="The compiled plan `plan PLAN --check --out FILE` wrote: its rejected numbers are "
     "not sent.",
 )
+@click.option(
+    "--canary",
+    type=click.IntRange(0, MAX_BATCH_SIZE),
+    default=None,
+    metavar="N",
+    help="Numbers in each import step's first order, sent before the rest (overrides the "
+    "plan's canary; 0 = none).",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -444,6 +466,7 @@ def run(
     as_json: bool,
     seed: int | None,
     checked: Path | None,
+    canary: int | None,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -465,5 +488,6 @@ def run(
             seed=seed,
             environ=dict(os.environ),
             checked=checked,
+            canary=canary,
         )
     )

@@ -97,6 +97,12 @@ DEFAULT_ORDER_DELAY_S = 2.0  # a rehearsal shows orders passing through RECEIVED
     default=None,
     help="Extra PROCESSING time of a slow order.",
 )
+@click.option(
+    "--list-lag-s",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Seconds before a new order shows in list endpoints (GET by id sees it at once).",
+)
 def sandbox(
     host: str,
     port: int,
@@ -113,6 +119,7 @@ def sandbox(
     drop_mode: str | None,
     fault_slow_order: float | None,
     slow_order_s: float | None,
+    list_lag_s: float | None,
 ) -> None:
     """Serve a local emulator of the v2 number-management API (with fault injection).
 
@@ -132,6 +139,7 @@ def sandbox(
         "drop_mode": drop_mode,
         "slow_order_rate": fault_slow_order,
         "slow_order_s": slow_order_s,
+        "list_lag_s": list_lag_s,
     }
     faults = replace(config.faults, **{k: v for k, v in fault_changes.items() if v is not None})
     changes: dict[str, object] = {"faults": faults}

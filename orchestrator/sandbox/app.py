@@ -22,7 +22,7 @@ import json
 import math
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qs
 
 from starlette.requests import ClientDisconnect, Request
@@ -108,20 +108,25 @@ class SandboxApp:
             await response(scope, receive, send)
             return
         try:
-            status = await self._api(scope, receive, send)
+            response = await self._api(scope, receive, send)
         except DeliberateDropError as exc:
             self.ledger.answered(exc.outcome)
             raise
         except ClientDisconnect:  # the client went away mid-request (a killed CLI): no answer
-            status = "disconnected"
-        self.ledger.answered(status)
+            self.ledger.answered("disconnected")
+            return
+        # Counted before the client can read the answer: a client that asks the ledger next
+        # must find it there (counting after sending raced the client's next request).
+        self.ledger.answered(str(response.status_code))
+        await response(scope, receive, send)
 
-    async def _api(self, scope: Scope, receive: Receive, send: Send) -> str:
-        """Answer one API request; return the ledger outcome ("201", "reset", "dropped")."""
+    async def _api(self, scope: Scope, receive: Receive, send: Send) -> Response:
+        """The answer to one API request; faults that break the connection raise
+        `DeliberateDropError` ("reset" before handling, "dropped" after a commit)."""
         self.ledger.arrived(self.clock.now())
         request = Request(scope, receive)
         if scope["path"] == TOKEN_PATH and scope["method"] == "POST":
-            return await self._send(await self._token(request), scope, receive, send)
+            return await self._token(request)
         decision = self.faults.decide()
         if decision.reset:
             await _break(send, 200, "reset")
@@ -135,25 +140,20 @@ class SandboxApp:
             route, params, near = match(scope["method"], version, segments)
         user = self.auth.principal(request.headers.get("authorization"))
         if user is None:
-            return await self._send(_unauthorized(), scope, receive, send)
+            return _unauthorized()
         if route is None:
-            return await self._send(_no_route(near, version, scope["method"]), scope, receive, send)
+            return _no_route(near, version, scope["method"])
         limited = self._limit(params.get("account") or user, decision)
         if limited is not None:
-            return await self._send(limited, scope, receive, send)
+            return limited
         if decision.error:
-            body = render.response_status(route.root, [INTERNAL_ERROR])
-            return await self._send(xml(body, 500), scope, receive, send)
+            return xml(render.response_status(route.root, [INTERNAL_ERROR]), 500)
         assert version is not None
         ctx = Ctx(request, self.state, self.faults, version, prefix, params, user)
         response = await _handle(route, ctx)
         if decision.drop_after_commit and route.creates and response.status_code == 201:
             await self._drop(receive, send)
-        return await self._send(response, scope, receive, send)
-
-    async def _send(self, response: Response, scope: Scope, receive: Receive, send: Send) -> str:
-        await response(scope, receive, send)
-        return str(response.status_code)
+        return response
 
     def _limit(self, key: str, decision: FaultDecision) -> Response | None:
         now = self.clock.now()
@@ -246,7 +246,7 @@ def _no_route(near: Route | None, version: ApiVersion | None, method: str) -> Re
     return render_error(near, RejectedError(404, []))
 
 
-async def _break(send: Send, status: int, outcome: str) -> None:
+async def _break(send: Send, status: int, outcome: str) -> NoReturn:
     """Start a response promising a body, then close the connection without it."""
     await send(
         {

@@ -1,7 +1,8 @@
 """The API error codes the sandbox emits, with their documented descriptions.
 
-Texts follow Bandwidth's error catalogue and the reference (shared/reference/bandwidth-api.md);
-where only a paraphrase is known, the description is marked [I] in a comment. Pure data.
+Texts follow Bandwidth's error catalogue (shared/reference/errors-catalogue.md) and the reference
+(shared/reference/bandwidth-api.md); where only a paraphrase is known, the description is marked
+[I] in a comment. `%s` marks what the API fills in (`describe`). Pure data.
 """
 
 from __future__ import annotations
@@ -9,8 +10,14 @@ from __future__ import annotations
 DESCRIPTIONS: dict[int, str] = {
     1000: "An internal server error occurred. Please try again later.",
     1001: "Access Denied",
-    1003: "TelephoneNumber is required",  # [I] "%s is required" filled in
+    1003: "%s is required",
+    1005: "%s is not allowed",
+    1006: "%s must be between %s and %s (bounds are included)",
     1008: "'%s' is not a valid UUID",
+    1009: "'%s' is duplicated",
+    1011: "%s is too long. Max length %s characters",
+    1012: "%s is too short. Min length %s characters",
+    1019: "Bad request encountered. Please check your request and try again.",
     1022: "TelephoneNumber is in an invalid format",
     5070: "Telephone number is invalid.",
     5073: "Telephone number is required.",
@@ -18,12 +25,13 @@ DESCRIPTIONS: dict[int, str] = {
     5077: "There are no valid telephone numbers.",
     5081: "Number Format '%s' is invalid.",
     5093: "Order cannot contain duplicate telephone numbers",
-    5095: "The count of telephone numbers in order exceeds the maximum size of 5000",
+    5095: "The count of telephone numbers in order exceeds the maximum size of %s",
     5113: "Sms '%s' is invalid. Valid values are: on, off, unchanged",
     5115: "At least one of the TN option attributes must be applied for %s",
     5128: "Only SMS attribute can be changed for External telephone number(s).",
     5132: "SMS attribute should be 'ON' for provisioning A2P",
     5134: "Attribute %s is incompatible with such 'Action' values: 'off, systemDefault, unchanged'",
+    5089: "RPID Format '%s' is invalid.",
     5138: "Action value is invalid. Valid values are: 'unchanged', 'systemDefault', 'off', "
     "'asSpecified'.",
     5158: "Telephone number hasn't been previously imported.",
@@ -34,13 +42,23 @@ DESCRIPTIONS: dict[int, str] = {
     7310: "The site id submitted does not have a default SIP peer associated to it.",
     7311: "The sippeer id is invalid for this site.",
     7312: "The sippeer id is invalid.",
+    7314: "The number of telephone numbers provided exceeds the maximum %s",  # [I]
+    7316: "At least one telephone number must be provided.",  # [I]
     7318: "Customer order ID is invalid. Only alphanumeric values, dashes and spaces are allowed. "
     "Max length is 40 characters.",
+    7360: "Telephone number list can't contain duplicates.",  # [I]
     7518: "Telephone Number Not Active.",
     13536: "Telephone number is not assigned to this account, site or SIP peer.",  # [I]
-    14500: "OrderType is invalid.",  # [I] the catalogue lists the valid types after this
-    14503: "Callback URL must not be empty.",  # [I]
-    14508: "OrderType or EventType is required.",  # [I]
+    14500: "Incorrect order type. Valid values: portins, portouts, orders, disconnects, "
+    "importToAccounts, dldas, lsrorders, e911s, tnoptions, externalTns, lidbs, bulkPortins, "
+    "importtnorders, removeImportedTnOrders, csrs, emergencyEndpointGroup, "
+    "emergencyNotificationGroup, tollFreePortingValidations",
+    14501: "Subscription object is invalid",
+    14503: "Callback URL is empty",
+    14505: "Basic authentication must contain both a non-blank username and password",
+    14506: "Callback URL is invalid",
+    14507: "Incorrect event type. Valid values: MESSAGING_LOST",
+    14508: "OrderType or EventType should be specified.",
     16008: "A subscription with these parameters already exists.",  # [I]
     19001: "The telephone number is not in service.",  # [I]
     19004: "The losing account of the number has not been migrated.",  # [I]

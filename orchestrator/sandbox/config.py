@@ -8,6 +8,16 @@ A seed file (every table optional; the values shown are the defaults)::
     rate_limit_per_s = 0          # requests per second per account; 0 = off
     token_expires_s = 3600        # lifetime of OAuth2 access tokens
     max_numbers_per_order = 5000  # 5095 above it
+    import_body_forms = ["ImportTnOrder", "ExternalTnsOrder"]
+                                  # import roots accepted (the excerpt's schema form, the
+                                  # migration guide's form); another root: 400 1019
+    strict_schema = true          # every v2 request body is judged by the published schema
+                                  # (orchestrator.spec; an ExternalTnsOrder by the guide's
+                                  # element set) and refused 400 with a catalogue code per
+                                  # violation (table in `refusal`: unknown element 1005,
+                                  # missing 1003, bad value 1008, ...); v1 import, removal and
+                                  # checker bodies too, their 10-digit numbers read as +1.
+                                  # false: the lenience of old rehearsal files
 
     [credentials]
     username = "sandbox"          # HTTP Basic
@@ -26,6 +36,9 @@ A seed file (every table optional; the values shown are the defaults)::
     hang_s = 30.0                 # longest a "hang" holds a connection
     slow_order_rate = 0.0         # orders that stay PROCESSING slow_order_s longer
     slow_order_s = 30.0
+    list_lag_s = 0.0              # a new order (any kind) shows in list endpoints (any filter)
+                                  # exactly this many seconds after its creation on the sandbox
+                                  # clock; GET by id and the ledger see it at once
 
     [[accounts]]                  # default: account 9900012, sites 743 and 486 (see below)
     id = "9900012"
@@ -54,6 +67,11 @@ A seed file (every table optional; the values shown are the defaults)::
     code = 7518
     description = "Telephone Number Not Active."   # default: the catalogue text for `code`
     checker = true                # import rules also show in importTnChecker
+    status = "EXCEPTION"          # unset by default; kind = "import" only: an import order with a
+                                  # matching number ends in ProcessingStatus EXCEPTION (nothing
+                                  # imported); its GET shows one Errors/Error with this code and
+                                  # description listing every number of the order. Not shown
+                                  # by importTnChecker. Without `status`: the number fails alone.
 
 This module reads only the file it is given; it does no other I/O.
 """
@@ -68,7 +86,13 @@ from typing import Any
 
 from orchestrator.errors import InputError
 from orchestrator.sandbox.codes import describe
-from orchestrator.sandbox.model import NumberKind, OrderKind, is_e164
+from orchestrator.sandbox.model import (
+    NumberKind,
+    OrderKind,
+    OrderStatus,
+    is_e164,
+)
+from orchestrator.spec import IMPORT_BODY_FORMS
 
 DEFAULT_ACCOUNT_ID = "9900012"
 
@@ -147,6 +171,8 @@ class FailureRule:
     numbers: frozenset[str] = frozenset()
     prefix: str | None = None
     checker: bool = True
+    status: OrderStatus | None = None
+    """None: the number fails alone; EXCEPTION: the whole (import) order ends EXCEPTION."""
 
     def matches(self, kind: OrderKind, number: str) -> bool:
         """True when this rule makes `number` fail in an order of `kind`."""
@@ -171,6 +197,7 @@ class FaultConfig:
     hang_s: float = 30.0
     slow_order_rate: float = 0.0
     slow_order_s: float = 30.0
+    list_lag_s: float = 0.0
 
 
 def _default_accounts() -> tuple[AccountConfig, ...]:
@@ -200,6 +227,8 @@ class SandboxConfig:
     token_expires_s: int = 3600
     max_numbers_per_order: int = 5000
     seed: int = 0
+    import_body_forms: tuple[str, ...] = IMPORT_BODY_FORMS
+    strict_schema: bool = True
 
     def with_changes(self, **changes: Any) -> SandboxConfig:
         """A copy with some fields replaced (`faults=FaultConfig(...)`, `seed=3`, ...)."""
@@ -228,7 +257,8 @@ def config_from_mapping(
     base = base or SandboxConfig()
     known = {
         "seed", "order_delay_s", "rate_limit_per_s", "token_expires_s", "max_numbers_per_order",
-        "credentials", "faults", "accounts", "numbers", "failure_rules",
+        "credentials", "faults", "accounts", "numbers", "failure_rules", "import_body_forms",
+        "strict_schema",
     }  # fmt: skip
     unknown = set(data) - known
     if unknown:
@@ -243,6 +273,13 @@ def config_from_mapping(
     ):
         if key in data:
             changes[key] = _number(data[key], key, kind)
+    if "import_body_forms" in data:
+        changes["import_body_forms"] = _body_forms(data["import_body_forms"])
+    if "strict_schema" in data:
+        strict = data["strict_schema"]
+        if not isinstance(strict, bool):
+            raise InputError(f"'strict_schema' must be true or false, got {strict!r}")
+        changes["strict_schema"] = strict
     if "credentials" in data:
         changes["credentials"] = _dataclass(Credentials, data["credentials"], "credentials")
     if "faults" in data:
@@ -257,6 +294,16 @@ def config_from_mapping(
         _rule(r) for r in _tables(data, "failure_rules")
     )
     return replace(base, **changes)
+
+
+def _body_forms(value: Any) -> tuple[str, ...]:
+    """`import_body_forms`: a non-empty list of known import roots."""
+    forms = value if isinstance(value, list) else [value]
+    if not forms or any(form not in IMPORT_BODY_FORMS for form in forms):
+        raise InputError(
+            f"'import_body_forms' must list one or both of {list(IMPORT_BODY_FORMS)}, got {value!r}"
+        )
+    return tuple(dict.fromkeys(forms))
 
 
 def _tables(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -293,7 +340,10 @@ def _faults(value: Any) -> FaultConfig:
             raise InputError(f"faults.{name} must be a probability in [0, 1], got {rate!r}")
     if faults.drop_mode not in ("reset", "hang"):
         raise InputError(f"faults.drop_mode must be 'reset' or 'hang', got {faults.drop_mode!r}")
-    return faults
+    lag = faults.list_lag_s
+    if isinstance(lag, bool) or not isinstance(lag, int | float) or lag < 0:
+        raise InputError(f"faults.list_lag_s must be a number of seconds >= 0, got {lag!r}")
+    return replace(faults, list_lag_s=float(lag))
 
 
 def _account(value: Mapping[str, Any]) -> AccountConfig:
@@ -375,7 +425,25 @@ def _rule(value: Mapping[str, Any]) -> FailureRule:
         numbers=numbers,
         prefix=prefix,
         checker=bool(value.get("checker", True)),
+        status=_rule_status(value.get("status"), kind, code),
     )
+
+
+def _rule_status(value: Any, kind: OrderKind, code: int) -> OrderStatus | None:
+    """A rule's `status`: absent, or EXCEPTION on an import rule (only import orders end
+    EXCEPTION: reference §8, §10)."""
+    if value is None:
+        return None
+    if value != OrderStatus.EXCEPTION.value:
+        raise InputError(
+            f'[[failure_rules]] code {code}: status must be "EXCEPTION" (or absent), got {value!r}'
+        )
+    if kind is not OrderKind.IMPORT:
+        raise InputError(
+            f'[[failure_rules]] code {code}: status = "EXCEPTION" needs kind = "import" '
+            f"(only import orders end EXCEPTION), got kind = {kind.value!r}"
+        )
+    return OrderStatus.EXCEPTION
 
 
 def _opt_str(value: Any) -> str | None:

@@ -21,6 +21,7 @@ from orchestrator.sandbox.model import (
     parse_number,
     reject,
 )
+from orchestrator.sandbox.refusal import check_request
 from orchestrator.sandbox.state import SandboxState
 
 XML_TYPE = "application/xml; charset=utf-8"
@@ -80,6 +81,19 @@ class Route:
     style: ErrorStyle = ErrorStyle.STATUS
     creates: bool = False
     account_scoped: bool = True
+
+
+async def request_body(ctx: Ctx, operation_id: str | None) -> bytes:
+    """The body of a request to the excerpt's operation `operation_id` (None: an operation
+    the excerpt does not describe, e.g. a v1-only one), once `refusal.check_request` lets it
+    through: the import's accepted forms always, and with the seed's `strict_schema` the
+    published schema (`orchestrator.spec`). Every handler reads its body here."""
+    body = await ctx.request.body()
+    if operation_id is not None:
+        config = ctx.state.config
+        check_request(operation_id, body, ctx.version, forms=config.import_body_forms,
+                      strict=config.strict_schema)  # fmt: skip
+    return body
 
 
 def xml(node: xmlio.Node, status: int = 200, headers: dict[str, str] | None = None) -> Response:

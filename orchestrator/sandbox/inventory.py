@@ -105,13 +105,18 @@ class Inventory:
 
     def complete(self, order: Order) -> None:
         """Decide and apply an order's per-number outcomes and its final status (once)."""
+        order.completed_at = order.complete_at
+        exception = self._order_exception(order)
+        if exception is not None:
+            order.final_status = OrderStatus.EXCEPTION
+            order.errors = [exception]
+            return
         if order.kind is OrderKind.TNOPTIONS:
             failed = self._complete_tnoptions(order)
             total = len({n for g in order.groups for n in g.numbers})
         else:
             failed = self._complete_numbers(order)
             total = len(order.numbers)
-        order.completed_at = order.complete_at
         if not failed:
             order.final_status = OrderStatus.COMPLETE
         elif failed >= total:
@@ -137,8 +142,24 @@ class Inventory:
         order.errors = [ApiError(c, d, tuple(ns)) for (c, d), ns in grouped.items()]
         return sum(len(ns) for ns in grouped.values())
 
+    def _order_exception(self, order: Order) -> ApiError | None:
+        """The error of an import order that ends EXCEPTION (a `status = "EXCEPTION"` rule
+        matches one of its numbers), listing every number of the order; None otherwise.
+        v1 externalTns orders never end EXCEPTION (its webhook states have none)."""
+        if order.kind is not OrderKind.IMPORT or order.endpoint != "importTnOrders":
+            return None
+        for number in order.numbers:
+            for rule in self.config.failure_rules:
+                if rule.status is OrderStatus.EXCEPTION and rule.matches(order.kind, number):
+                    return ApiError(rule.code, rule.description, order.numbers)
+        return None
+
     def _rule_error(self, kind: OrderKind, number: str, checker: bool = False) -> ApiError | None:
+        """The per-number failure a rule gives `number` (rules ending the order EXCEPTION are
+        not per-number failures, and do not show in importTnChecker)."""
         for rule in self.config.failure_rules:
+            if rule.status is not None:
+                continue
             if rule.matches(kind, number) and (rule.checker or not checker):
                 return ApiError(rule.code, rule.description)
         return None
@@ -220,7 +241,9 @@ class Inventory:
             or (record.kind is NumberKind.BANDWIDTH)
         ):
             return ApiError(5076, describe(5076), (number,))
-        if record.kind is NumberKind.IMPORTED and group.options:
+        if record.kind is NumberKind.IMPORTED and (group.options or group.a2p is not None):
+            # Only SMS may change on a hosted number: line options and A2P are refused
+            # (reference §8 "A2P on imported numbers", §9).
             return ApiError(5128, describe(5128), (number,))
         sms = record.sms_enabled if group.sms in (None, "unchanged") else group.sms == "on"
         if group.sms == "on":

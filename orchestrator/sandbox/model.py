@@ -27,21 +27,28 @@ class OrderKind(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    """`ProcessingStatus` values, exactly as the API spells them."""
+    """`ProcessingStatus` values, exactly as the API spells them.
+
+    EXCEPTION ends import orders only: the webhook table and the subscription callback schema
+    list it for `importtnorders` (reference §8, §10); the order schemas' enums do not.
+    """
 
     RECEIVED = "RECEIVED"
     PROCESSING = "PROCESSING"
     COMPLETE = "COMPLETE"
     PARTIAL = "PARTIAL"
     FAILED = "FAILED"
+    EXCEPTION = "EXCEPTION"
 
     @property
     def terminal(self) -> bool:
-        """True for COMPLETE, PARTIAL and FAILED."""
+        """True for COMPLETE, PARTIAL, FAILED and EXCEPTION."""
         return self in _TERMINAL
 
 
-_TERMINAL = frozenset({OrderStatus.COMPLETE, OrderStatus.PARTIAL, OrderStatus.FAILED})
+_TERMINAL = frozenset(
+    {OrderStatus.COMPLETE, OrderStatus.PARTIAL, OrderStatus.FAILED, OrderStatus.EXCEPTION}
+)
 
 
 class NumberKind(StrEnum):
@@ -218,6 +225,7 @@ class SubscriptionRequest:
     username: str | None
     password: str | None
     email: str | None = None
+    digest: str | None = None  # EmailSubscription/DigestRequested
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from urllib.parse import urlencode
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from orchestrator.sandbox import render, xmlio
-from orchestrator.sandbox.context import Ctx, Handler, path_number, xml
+from orchestrator.sandbox.context import Ctx, Handler, path_number, request_body, xml
 from orchestrator.sandbox.model import (
     ApiVersion,
     OrderKind,
@@ -33,34 +34,49 @@ def _order_id(ctx: Ctx, *, strict: bool) -> str:
     return order_id
 
 
-def _filters(ctx: Ctx) -> OrderFilter:
+def _filters(ctx: Ctx, *, loa_type: bool) -> OrderFilter:
+    """The list filters the endpoint knows; other query parameters are ignored (reference
+    §9.3). `loaType` is a filter of import lists only (`loa_type`)."""
     q = ctx.request.query_params
     try:
         statuses = frozenset(OrderStatus(s.upper()) for s in q.getlist("status"))
     except ValueError as exc:
-        raise reject(400, 1008, f"'{q.get('status')}' is not a valid status") from exc
+        raise reject(400, 1008, f"'{q.get('status')}' is not a valid value") from exc
     tn = q.get("tn")
-    try:
-        created_from = date.fromisoformat(q["createdDateFrom"]) if "createdDateFrom" in q else None
-        created_to = date.fromisoformat(q["createdDateTo"]) if "createdDateTo" in q else None
-    except ValueError as exc:
-        raise reject(400, 1007, "The date is invalid; use yyyy-MM-dd") from exc
-    loa_type = q.get("loaType")
+    loa = q.get("loaType") if loa_type else None
     return OrderFilter(
         customer_order_id=q.get("customerOrderId"),
         statuses=statuses,
         tn=None if tn is None else path_number(ctx, tn),
-        created_from=created_from,
-        created_to=created_to,
-        loa_type=None if loa_type is None else loa_type.upper(),
+        created_from=_date_param(ctx, "createdDateFrom"),
+        created_to=_date_param(ctx, "createdDateTo"),
+        modified_from=_date_param(ctx, "modifiedDateFrom"),
+        modified_to=_date_param(ctx, "modifiedDateTo"),
+        loa_type=None if loa is None else loa.upper(),
     )
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_param(ctx: Ctx, name: str) -> date | None:
+    """A `yyyy-MM-dd` query parameter (inclusive bound), or 400 1007."""
+    text = ctx.request.query_params.get(name)
+    if text is None:
+        return None
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise reject(400, 1007, f"{name} is not a valid date format.") from exc
 
 
 # -- import / remove / externalTns --------------------------------------------------------
 
 
 async def post_import(ctx: Ctx) -> Response:
-    req = xmlio.decode_import(await ctx.request.body())
+    req = xmlio.decode_import(await request_body(ctx, "CreateImportMessagingTnOrder"))
     order = ctx.state.create_import(ctx.account_id, req, ctx.version, ctx.user,
                                     extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
     path = "importTnOrders/messaging" if ctx.version is ApiVersion.V2 else "importTnOrders"
@@ -71,7 +87,7 @@ async def post_import(ctx: Ctx) -> Response:
 
 
 async def post_external_tns(ctx: Ctx) -> Response:
-    req = xmlio.decode_import(await ctx.request.body())
+    req = xmlio.decode_import(await request_body(ctx, None))  # v1 only
     order = ctx.state.create_import(ctx.account_id, req, ctx.version, ctx.user, external_tns=True,
                                     extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
     body = xmlio.el(
@@ -81,7 +97,7 @@ async def post_external_tns(ctx: Ctx) -> Response:
 
 
 async def post_remove(ctx: Ctx) -> Response:
-    req = xmlio.decode_remove(await ctx.request.body())
+    req = xmlio.decode_remove(await request_body(ctx, "CreateRemoveImportedTnOrder"))
     order = ctx.state.create_remove(ctx.account_id, req, ctx.version, ctx.user,
                                     extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
     path = "removeImportedTnOrders" + ("/messaging" if ctx.version is ApiVersion.V2 else "")
@@ -92,7 +108,7 @@ async def post_remove(ctx: Ctx) -> Response:
 
 
 async def post_tnoptions(ctx: Ctx) -> Response:
-    req = xmlio.decode_tnoptions(await ctx.request.body())
+    req = xmlio.decode_tnoptions(await request_body(ctx, "CreateTnOptionOrder"))
     order = ctx.state.create_tnoptions(ctx.account_id, req, ctx.version, ctx.user,
                                        extra_delay_s=ctx.faults.slow_order_extra_s())  # fmt: skip
     body = xmlio.el(
@@ -105,20 +121,25 @@ def lister(kind: OrderKind, endpoint: str) -> Handler:
     """A list handler for one order kind and endpoint."""
 
     async def handler(ctx: Ctx) -> Response:
-        total, orders = ctx.state.list_orders((kind,), ctx.account_id, _filters(ctx), endpoint)
-        return xml(render.order_list(endpoint, total, orders, ctx.now))
+        filters = _filters(ctx, loa_type=kind is OrderKind.IMPORT)
+        total, orders = ctx.state.list_orders((kind,), ctx.account_id, filters, endpoint)
+        return xml(render.order_list(endpoint, total, orders, ctx.now, ctx.version))
 
     return handler
 
 
-def getter(kind: OrderKind, endpoint: str, *, strict_id: bool, history: bool) -> Handler:
-    """A get-by-id (or `/history`) handler for one order kind and endpoint."""
+def getter(
+    kind: OrderKind, endpoint: str, *, strict_id: bool, history: bool, unknown_status: int = 404
+) -> Handler:
+    """A get-by-id (or `/history`) handler for one order kind and endpoint. An unknown id
+    answers `unknown_status` with the `ResponseStatus/Description` "The resource does not
+    exist" body under the route's root (the excerpt: 400 for removal, 404 for TN options)."""
 
     async def handler(ctx: Ctx) -> Response:
         order_id = _order_id(ctx, strict=strict_id)
         order = ctx.state.get_order(kind, ctx.account_id, order_id)
         if order is None or order.endpoint != endpoint:
-            raise RejectedError(404, [])
+            raise RejectedError(unknown_status, [])
         if history:
             return xml(render.history(order, ctx.now))
         return xml(render.order_element(order, ctx.now, ctx.version))
@@ -127,7 +148,7 @@ def getter(kind: OrderKind, endpoint: str, *, strict_id: bool, history: bool) ->
 
 
 async def list_external_tns(ctx: Ctx) -> Response:
-    filters = _filters(ctx)
+    filters = _filters(ctx, loa_type=True)
     total, orders = ctx.state.list_orders(
         (OrderKind.IMPORT, OrderKind.REMOVE), ctx.account_id, filters, "externalTns"
     )
@@ -189,6 +210,6 @@ async def get_external_tns(ctx: Ctx) -> Response:
 
 
 async def post_checker(ctx: Ctx) -> Response:
-    req = xmlio.decode_checker(await ctx.request.body())
+    req = xmlio.decode_checker(await request_body(ctx, "CreateRequestImportTnChecker"))
     ok, errors = ctx.state.check_import(ctx.account_id, req, ctx.version)
     return xml(render.checker(ok, errors, ctx.version))

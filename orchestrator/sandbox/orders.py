@@ -34,6 +34,8 @@ class Order:
     created_at: float
     processing_at: float
     complete_at: float
+    listed_at: float
+    """When the order starts to show in list endpoints (`created_at` + `faults.list_lag_s`)."""
     details: ValidImport | None = None
     groups: tuple[TnOptionGroup, ...] = ()
     final_status: OrderStatus | None = None
@@ -50,6 +52,10 @@ class Order:
         ):
             return OrderStatus.RECEIVED
         return OrderStatus.PROCESSING
+
+    def listed(self, now: float) -> bool:
+        """True once the order shows in list endpoints (GET by id sees it at once)."""
+        return now >= self.listed_at
 
     def modified_at(self, now: float) -> float:
         """`LastModifiedDate` at time `now`."""
@@ -78,6 +84,8 @@ class OrderFilter:
     tn: str | None = None
     created_from: date | None = None
     created_to: date | None = None
+    modified_from: date | None = None
+    modified_to: date | None = None
     loa_type: str | None = None
 
 
@@ -88,16 +96,23 @@ def iso(epoch_s: float) -> str:
 
 
 def matches(order: Order, filters: OrderFilter, now: float) -> bool:
-    """True when the order passes every filter at time `now`."""
+    """True when the order is listed at time `now` and passes every filter. Dates compare
+    the UTC calendar date of the sandbox clock's timestamps, bounds inclusive."""
+    if not order.listed(now):
+        return False
     if filters.statuses and order.status_at(now) not in filters.statuses:
         return False
     if filters.tn is not None and filters.tn not in order.numbers:
         return False
-    created = datetime.fromtimestamp(order.created_at, UTC).date()
-    if filters.created_from is not None and created < filters.created_from:
+    if not _within(order.created_at, filters.created_from, filters.created_to):
         return False
-    if filters.created_to is not None and created > filters.created_to:
+    if not _within(order.modified_at(now), filters.modified_from, filters.modified_to):
         return False
     if filters.loa_type not in (None, "ALL"):
         return order.details is not None and order.details.loa_type == filters.loa_type
     return True
+
+
+def _within(epoch_s: float, first: date | None, last: date | None) -> bool:
+    day = datetime.fromtimestamp(epoch_s, UTC).date()
+    return (first is None or day >= first) and (last is None or day <= last)

@@ -63,7 +63,9 @@ def _account(plan: CompiledPlan) -> AccountConfig:
 
 
 def _inventory(plan: CompiledPlan) -> list[NumberSeed]:
-    """Numbers already hosted on the account: those the plan removes or re-configures."""
+    """Numbers already on the account: those the plan removes are hosted (imported) there;
+    those it only re-configures are Bandwidth numbers in service (what v1's per-number SIP peer
+    messaging settings were for), so their A2P settings can apply."""
     seeds: list[NumberSeed] = []
     imported = {n for s in plan.steps if s.spec.kind is StepKind.IMPORT for n in s.numbers}
     for step in plan.steps:
@@ -71,10 +73,11 @@ def _inventory(plan: CompiledPlan) -> list[NumberSeed]:
         if s.kind is StepKind.IMPORT:
             continue
         sms_before = s.kind is StepKind.REMOVE or s.sms == "off"
+        kind = NumberKind.IMPORTED if s.kind is StepKind.REMOVE else NumberKind.INSERVICE
         seeds.extend(
             NumberSeed(
                 number=n,
-                kind=NumberKind.IMPORTED,
+                kind=kind,
                 account=plan.spec.account_id,
                 sms_enabled=sms_before,
             )

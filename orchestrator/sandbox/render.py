@@ -213,8 +213,23 @@ SUMMARY = {
 }  # fmt: skip
 
 
-def order_list(endpoint: str, total: int, orders: list[Order], now: float) -> Node:
-    """A list of order summaries (`TotalCount` first; mixed-case names as documented)."""
+LIST_REPORT = "TnOptionOrderReportResponse"
+"""The v2 TN option list's wrapper (the excerpt's GetTnOptionOrders example, reference §9.3);
+v1 answers the bare `<TnOptionOrders>` of RAML and the SDK fixtures [X]."""
+
+
+def order_list(
+    endpoint: str, total: int, orders: list[Order], now: float, version: ApiVersion
+) -> Node:
+    """A list of order summaries (`TotalCount` first; mixed-case names as documented); the v2
+    TN option list inside `TnOptionOrderReportResponse`."""
+    listing = _summaries(endpoint, total, orders, now)
+    if endpoint == "tnoptions" and version is ApiVersion.V2:
+        return el(LIST_REPORT, listing)
+    return listing
+
+
+def _summaries(endpoint: str, total: int, orders: list[Order], now: float) -> Node:
     root, item, order_type = SUMMARY[endpoint]
     return el(
         root,
@@ -262,13 +277,19 @@ def history(order: Order, now: float) -> Node:
             el(
                 "OrderHistory",
                 el("OrderDate", text=iso(at)),
-                el("Note", text=f"{label} order is {status.lower()}."),
+                el("Note", text=_history_note(label, status)),
                 el("Author", text=order.created_by if status == "RECEIVED" else "system"),
                 el("Status", text=status),
             )
             for at, status in order.history(now)
         ),
     )
+
+
+def _history_note(label: str, status: str) -> str:
+    if status == "EXCEPTION":
+        return f"{label} order ended in an exception."  # [I] no documented note
+    return f"{label} order is {status.lower()}."
 
 
 def checker(ok: list[str], errors: list[ApiError], version: ApiVersion) -> Node:
@@ -332,38 +353,55 @@ def sippeer_warning(number: str, version: ApiVersion, description: str) -> Node:
 
 
 def tn_details(record: NumberRecord, version: ApiVersion, now: float) -> Node:
-    """`TelephoneNumberResponse/TelephoneNumberDetails`: ownership and messaging state."""
+    """`TelephoneNumberResponse/TelephoneNumberDetails`: ownership and messaging state. A
+    number imported for hosted messaging also carries `TnAttributes/TnAttribute` Hosted and
+    one `HostedTelephoneNumberDetails/HostedTelephoneNumberDetail` with its account, site, SIP
+    peer, service type and messaging settings (the excerpt's tndetails examples)."""
     hosted = record.kind.value == "imported"
     services = ("Hosted Messaging",) if hosted else ("Voice", "Messaging")
-    a2p_state = "overridden" if record.campaign_id or record.message_class else "system_default"
     return el(
         "TelephoneNumberResponse",
         el(
             "TelephoneNumberDetails",
             el("FullNumber", text=render_number(record.number, version)),
-            opt("AccountId", record.account_id),
-            el("Site", el("Id", text=record.site_id or "")) if record.site_id else None,
-            el("SipPeer", el("PeerId", text=record.sip_peer_id or ""))
-            if record.sip_peer_id
-            else None,
+            *_placement(record),
             el("Status", text="Inservice"),
             el("LastModified", text=iso(record.updated_at or now)),
             el("ServiceTypes", *(el("ServiceType", text=s) for s in services)),
-            el(
-                "MessagingSettings",
-                el("SmsEnabled", text=_bool(record.sms_enabled)),
-                opt("CampaignId", record.campaign_id),
-                opt("MessageClass", record.message_class),
-                el("A2pState", text=a2p_state),
-            ),
+            _messaging_settings(record),
+            el("TnAttributes", el("TnAttribute", text="Hosted")) if hosted else None,
             el(
                 "HostedTelephoneNumberDetails",
-                el("Hosted", text="true"),
-                el("ServiceTypes", el("ServiceType", text="Hosted Messaging")),
+                el(
+                    "HostedTelephoneNumberDetail",
+                    *_placement(record),
+                    el("ServiceTypes", el("ServiceType", text="Hosted Messaging")),
+                    _messaging_settings(record),
+                    el("TnAttributes", el("TnAttribute", text="Hosted")),
+                ),
             )
             if hosted
             else None,
         ),
+    )
+
+
+def _placement(record: NumberRecord) -> list[Node | None]:
+    return [
+        opt("AccountId", record.account_id),
+        el("Site", el("Id", text=record.site_id)) if record.site_id else None,
+        el("SipPeer", el("PeerId", text=record.sip_peer_id)) if record.sip_peer_id else None,
+    ]
+
+
+def _messaging_settings(record: NumberRecord) -> Node:
+    a2p_state = "overridden" if record.campaign_id or record.message_class else "system_default"
+    return el(
+        "MessagingSettings",
+        el("SmsEnabled", text=_bool(record.sms_enabled)),
+        opt("CampaignId", record.campaign_id),
+        opt("MessageClass", record.message_class),
+        el("A2pState", text=a2p_state),
     )
 
 
@@ -388,7 +426,13 @@ def subscription(sub: Subscription, now: float) -> Node:
         opt("OrderId", r.order_id),
         opt("EventType", r.event_type),
         callback,
-        el("EmailSubscription", el("Email", text=r.email)) if r.email else None,
+        el(
+            "EmailSubscription",
+            el("Email", text=r.email),
+            el("DigestRequested", text=r.digest or "NONE"),
+        )
+        if r.email
+        else None,
     )
 
 

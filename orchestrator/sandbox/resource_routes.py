@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from orchestrator.sandbox import render, xmlio
-from orchestrator.sandbox.context import Ctx, empty, path_number, xml
+from orchestrator.sandbox.context import Ctx, empty, path_number, request_body, xml
 from orchestrator.sandbox.inventory import SMS_WARNING
 from orchestrator.sandbox.model import (
     ApiVersion,
@@ -47,7 +47,7 @@ MESSAGING_VIA_TNOPTIONS = "Messaging service needs to be enabled/disabled via a 
 
 
 async def put_sippeer_tn(ctx: Ctx) -> Response:
-    update = xmlio.decode_sippeer_tn(await ctx.request.body())
+    update = xmlio.decode_sippeer_tn(await request_body(ctx, None))  # not in the excerpt
     number = _sippeer_record(ctx, for_put=True)
     if not update.touches_messaging:
         return empty(200)
@@ -173,7 +173,7 @@ async def list_addresses(ctx: Ctx) -> Response:
 
 
 async def post_subscription(ctx: Ctx) -> Response:
-    req = xmlio.decode_subscription(await ctx.request.body())
+    req = xmlio.decode_subscription(await request_body(ctx, "CreateSubscriptions"))
     sub = ctx.state.create_subscription(ctx.account_id, req, ctx.version)
     return empty(201, {"Location": ctx.location(f"subscriptions/{sub.id}")})
 
@@ -189,7 +189,7 @@ async def get_subscription(ctx: Ctx) -> Response:
 
 
 async def put_subscription(ctx: Ctx) -> Response:
-    req = xmlio.decode_subscription(await ctx.request.body())
+    req = xmlio.decode_subscription(await request_body(ctx, "UpdateSubscription"))
     ctx.state.replace_subscription(ctx.account_id, ctx.params["id"], req, ctx.version)
     return empty(200)
 

@@ -76,21 +76,26 @@ def _routes() -> list[Route]:
                 "GET",
                 versions,
                 _p(base + "/{id}"),
-                order.getter(rem, "removeImportedTnOrders", strict_id=True, history=False),
+                order.getter(
+                    rem, "removeImportedTnOrders", strict_id=True, history=False, unknown_status=400
+                ),
                 "RemoveImportedTnOrdersReportResponse",
             ),
             Route(
                 "GET",
                 versions,
                 _p(base + "/{id}/history"),
-                order.getter(rem, "removeImportedTnOrders", strict_id=True, history=True),
+                order.getter(
+                    rem, "removeImportedTnOrders", strict_id=True, history=True, unknown_status=400
+                ),
                 "RemoveImportedTnOrdersReportResponse",
             ),
         ]
     r += [
         Route("POST", BOTH, _p("tnoptions"), order.post_tnoptions, "TnOptionOrderResponse",
               creates=True),
-        Route("GET", BOTH, _p("tnoptions"), order.lister(opt, "tnoptions"), "TnOptionOrders"),
+        Route("GET", BOTH, _p("tnoptions"), order.lister(opt, "tnoptions"),
+              "TnOptionOrderReportResponse"),
         Route("GET", BOTH, _p("tnoptions/{id}"),
               order.getter(opt, "tnoptions", strict_id=False, history=False),
               "TnOptionOrderReportResponse"),
@@ -175,10 +180,11 @@ def _bind(pattern: tuple[str, ...], segments: list[str]) -> dict[str, str] | Non
 
 
 def render_error(route: Route | None, exc: RejectedError) -> Response:
-    """A `RejectedError` in the route's shape (404 without errors: the documented variant)."""
+    """A `RejectedError` in the route's shape (400/404 without errors: the documented
+    "The resource does not exist" variant)."""
     root = route.root if route is not None else "ErrorResponse"
-    if exc.status == 404 and not exc.errors:
-        return xml(render.not_found(root), 404)
+    if exc.status in (400, 404) and not exc.errors:  # an unknown resource (removal: 400)
+        return xml(render.not_found(root), exc.status)
     errors: list[ApiError] = exc.errors or [ApiError(exc.status, "Request rejected")]
     style = route.style if route is not None and exc.status == 400 else ErrorStyle.STATUS
     if style is ErrorStyle.ERRORS:

@@ -132,6 +132,7 @@ class SandboxState:
             created_at=now,
             processing_at=now if kind is OrderKind.REMOVE else now + delay / 2,
             complete_at=now + delay + extra_delay_s,
+            listed_at=now + self.config.faults.list_lag_s,
             **fields,
         )
         self._orders[order.order_id] = order
@@ -157,9 +158,11 @@ class SandboxState:
         with self._lock:
             self.advance()
             account = self._account_or_403(account_id)
+            config = self.config
             valid = validate_import(
-                req, account, version, self.config.max_numbers_per_order, external_tns=external_tns
-            )
+                req, account, version, config.max_numbers_per_order, external_tns=external_tns,
+                strict=config.strict_schema,
+            )  # fmt: skip
             kind = OrderKind.REMOVE if valid.action == "REMOVE" else OrderKind.IMPORT
             return self._new_order(
                 kind, account_id, valid.numbers, valid.customer_order_id, extra_delay_s,
@@ -214,8 +217,8 @@ class SandboxState:
             self.advance()
             account = self._account_or_403(account_id)
             errors: list[ApiError] = []
-            if req.site_id is not None:
-                resolve_placement(account, req.site_id, req.sip_peer_id, errors)
+            # SiteId is required: the SIP peer defaults to the given site's (the excerpt).
+            resolve_placement(account, req.site_id, req.sip_peer_id, errors)
             numbers, number_errors = check_numbers(
                 req.numbers, version, self.config.max_numbers_per_order
             )
@@ -264,7 +267,8 @@ class SandboxState:
         filters: OrderFilter,
         endpoint: str | None = None,
     ) -> tuple[int, list[Order]]:
-        """(total matches, newest first up to 1000); `customerOrderId` is an index lookup."""
+        """(total matches, newest first up to 1000); `customerOrderId` is an index lookup.
+        An order younger than `faults.list_lag_s` is not listed yet (`Order.listed`)."""
         with self._lock:
             self.advance()
             self._account_or_403(account_id)
@@ -280,7 +284,8 @@ class SandboxState:
                 o for o in candidates
                 if (endpoint is None or o.endpoint == endpoint) and matches(o, filters, now)
             ]  # fmt: skip
-            matched.sort(key=lambda o: o.created_at, reverse=True)
+            matched.sort(key=lambda o: o.created_at)  # stable: ties keep creation order
+            matched.reverse()
             return len(matched), matched[:MAX_LISTED_ORDERS]
 
     def ledger_orders(self) -> list[dict[str, Any]]:
@@ -380,16 +385,12 @@ def _checker_errors(raw: tuple[str, ...], version: ApiVersion, max_numbers: int)
     """importTnChecker's 400 errors: 7316 empty, 7314 too many, 7360 duplicates, 7201 per
     invalid number (its text names the number, as in the documented example)."""
     if not raw:
-        return [ApiError(7316, "At least one telephone number must be provided.")]
+        return [ApiError(7316, describe(7316))]
     errors = [
         ApiError(7201, describe(7201, text)) for text in raw if parse_number(text, version) is None
     ]
     if len(set(raw)) != len(raw):
-        errors.append(ApiError(7360, "Telephone number list can't contain duplicates."))
+        errors.append(ApiError(7360, describe(7360)))
     if len(raw) > max_numbers:
-        errors.append(
-            ApiError(
-                7314, f"The number of telephone numbers provided exceeds the maximum {max_numbers}"
-            )
-        )
+        errors.append(ApiError(7314, describe(7314, str(max_numbers))))
     return errors

@@ -95,20 +95,19 @@ def _validate(req: SubscriptionRequest, version: ApiVersion) -> str:
         req.order_type not in ORDER_TYPES
         or (version is ApiVersion.V2 and req.order_type in V2_DROPPED_ORDER_TYPES)
     ):
-        raise reject(400, 14500, f"OrderType '{req.order_type}' is invalid.")
+        raise reject(400, 14500, describe(14500))
     if req.event_type and req.event_type not in EVENT_TYPES:
-        raise reject(400, 14507, f"EventType '{req.event_type}' is invalid.")
+        raise reject(400, 14507, describe(14507))
     if req.url is None and req.email is None:
         raise reject(400, 14503, describe(14503))
     if req.url is not None and not req.url.startswith(("http://", "https://")):
-        raise reject(400, 14503 if not req.url else 14506, "Callback URL is empty or invalid.")
+        code = 14503 if not req.url else 14506
+        raise reject(400, code, describe(code))
     if (req.username is None) != (req.password is None):
-        raise reject(400, 14505, "Basic authentication needs both Username and Password.")
+        raise reject(400, 14505, describe(14505))
     number_format = req.number_format or ("E164" if version is ApiVersion.V2 else "LEGACY")
     if number_format not in NUMBER_FORMATS:
-        raise reject(  # [I] 14501 "invalid object" is the closest catalogue code
-            400, 14501, f"NumberFormat '{number_format}' is invalid. Valid values: LEGACY, E164"
-        )
+        raise reject(400, 14501, describe(14501))  # [I] "invalid object": the closest code
     return number_format
 
 

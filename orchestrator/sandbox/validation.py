@@ -1,4 +1,12 @@
-"""Body-level checks of order requests: the errors that refuse a request as a whole (400/409).
+"""Body-level business rules of order requests: the errors that refuse a request as a whole
+(400/409) once its body is the endpoint's document.
+
+With `strict_schema` (the default) a body has already conformed to the published schema
+(`refusal`), so what is left here is what no schema says: the site and SIP peer exist and
+belong together, no number twice, the order size cap, NANP-valid numbers. With
+`strict_schema = false`, and on the v1 TN option route, these checks also stand in for the
+schema's values (LoaType, CustomerOrderId, Sms, A2P Action, formats), as before the schema
+was wired in.
 
 Pure: takes a decoded request and the account's configuration, returns the normalised order
 details or raises `RejectedError` with every error found (import/remove answer them all as
@@ -82,7 +90,7 @@ def check_numbers(
 
 
 def _max_text(max_numbers: int) -> str:
-    return f"The count of telephone numbers in order exceeds the maximum size of {max_numbers}"
+    return describe(5095, str(max_numbers))
 
 
 def _customer_order_id(value: str | None, errors: list[ApiError]) -> str | None:
@@ -126,16 +134,17 @@ def validate_import(
     max_numbers: int,
     *,
     external_tns: bool = False,
+    strict: bool = True,
 ) -> ValidImport:
-    """Check an import body (or a v1 externalTns body when `external_tns`)."""
+    """Check an import body (or a v1 externalTns body when `external_tns`). With `strict` its
+    form's element set was checked before (`refusal`); without, the lenient rules of old
+    rehearsal files apply (`_lenient_errors`)."""
     errors: list[ApiError] = []
     action = None
     if external_tns:
         action = (req.action or "").upper()
         if action not in ("IMPORT", "REMOVE"):
             raise RejectedError(400, [ApiError(25000, describe(25000))])
-    elif req.action is not None:
-        errors.append(ApiError(25000, "Action is not allowed on this endpoint"))  # [I]
     customer_order_id = _customer_order_id(req.customer_order_id, errors)
     numbers, number_errors = check_numbers(req.numbers, version, max_numbers)
     site_id = sip_peer_id = ""
@@ -147,11 +156,8 @@ def validate_import(
         errors.append(ApiError(25110, describe(25110)))
     if req.subscriber is not None and len(req.subscriber.name) > MAX_SUBSCRIBER_NAME:
         errors.append(ApiError(25131, describe(25131)))
-    if version is ApiVersion.V1 and req.root == "ImportTnOrder" and not external_tns:
-        if req.subscriber is None:
-            errors.append(ApiError(1003, "Subscriber is required"))
-        if not req.loa_authorizing_person:
-            errors.append(ApiError(1003, "LoaAuthorizingPerson is required"))
+    if not external_tns and not strict:
+        errors += _lenient_errors(req, version)
     errors.extend(number_errors)
     if errors:
         raise RejectedError(400, errors)
@@ -166,6 +172,20 @@ def validate_import(
         loa_authorizing_person=req.loa_authorizing_person,
         action=action,
     )
+
+
+def _lenient_errors(req: ImportRequest, version: ApiVersion) -> list[ApiError]:
+    """The import rules of old rehearsal files (`strict_schema = false`): Action refused, a v1
+    `ImportTnOrder` needs Subscriber and LOA, anything else goes."""
+    errors: list[ApiError] = []
+    if req.action is not None:
+        errors.append(ApiError(25000, "Action is not allowed on this endpoint"))  # [I]
+    if version is ApiVersion.V1 and req.root == "ImportTnOrder":
+        if req.subscriber is None:
+            errors.append(ApiError(1003, "Subscriber is required"))
+        if not req.loa_authorizing_person:
+            errors.append(ApiError(1003, "LoaAuthorizingPerson is required"))
+    return errors
 
 
 def validate_remove(req: RemoveRequest, version: ApiVersion, max_numbers: int) -> ValidRemove:

@@ -277,4 +277,5 @@ def decode_subscription(body: bytes) -> SubscriptionRequest:
         username=None if basic is None else basic.child_text("Username"),
         password=None if basic is None else basic.child_text("Password"),
         email=None if email is None else email.child_text("Email"),
+        digest=None if email is None else email.child_text("DigestRequested"),
     )

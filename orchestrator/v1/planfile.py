@@ -10,6 +10,11 @@ CSV columns: `number` (E.164), `source` (input file or listing URL), `line`, `v1
 `customer_order_id`, `action` (the v1 intent), `site_id`, `sip_peer_id` (from the v1 artefact),
 `v1_text` (the number as v1 had it).
 
+When import steps have +1 numbers but their inputs did not say who the subscriber is and who
+signed the LOA (v1 ExternalTnsOrder bodies and number lists never do), the plan gets a commented
+`[import_defaults]` to fill in (never placeholder values that would be sent): `bwmigrate plan`
+refuses it, naming what is missing, until it is filled in; the summary and the report say so.
+
 Pure: returns `{relative path: bytes}`; the CLI writes them. No credentials are ever written.
 """
 
@@ -21,7 +26,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from orchestrator.plan import StepKind
+from orchestrator.plan import NANP_PREFIX, StepKind, missing_import_details
+from orchestrator.planfile import import_defaults_template
 from orchestrator.v1.conversion import Conversion, StepPlan
 from orchestrator.v1.intent import Entry
 
@@ -101,6 +107,18 @@ def _peer(e: Entry) -> str | None:
     return e.settings.sip_peer_id if e.settings else e.origin.sip_peer_id
 
 
+def steps_needing_import_details(conversion: Conversion) -> list[str]:
+    """Import steps with +1 numbers whose inputs carried no subscriber or LOA person."""
+    return [
+        s.name
+        for s in conversion.steps
+        if s.kind is StepKind.IMPORT
+        and s.settings is not None
+        and any(p.number.startswith(NANP_PREFIX) for p in s.rows)
+        and missing_import_details(s.settings.subscriber, s.settings.loa_authorizing_person)
+    ]
+
+
 def render_plan(
     conversion: Conversion, *, name: str, account_id: str, country: str, plan_stem: str
 ) -> str:
@@ -118,6 +136,10 @@ def render_plan(
         f"account_id = {_toml(account_id)}",
         f"country = {_toml(country)}",
     ]
+    needing = steps_needing_import_details(conversion)
+    if needing:
+        why = f"the v1 inputs of {', '.join(needing)} did not say who they are"
+        lines += ["", *import_defaults_template(why)]
     for step in conversion.steps:
         lines += ["", *_step_lines(step, plan_stem)]
     return "\n".join(lines) + "\n"
@@ -234,6 +256,20 @@ def render_report(conversion: Conversion, *, name: str, plan_stem: str) -> str:
             ),
         ),
     ]
+    needing = steps_needing_import_details(c)
+    if needing:
+        lines += [
+            "",
+            "## To fill in before `bwmigrate plan`: subscriber and LOA person",
+            "",
+            f"The import steps {', '.join(f'`{n}`' for n in needing)} have +1 (NANP) numbers, "
+            "and the v2 `ImportTnOrder` body (the published schema's form, sent by default) "
+            "requires the subscriber (name and service address) and the person who signed the "
+            "LOA, which their v1 inputs did not carry. Fill in `subscriber` and "
+            f"`loa_authorizing_person` under `[import_defaults]` in `{plan_stem}.toml` and "
+            'uncomment them, or uncomment `body_form = "ExternalTnsOrder"` to send the '
+            "migration guide's form instead. `bwmigrate plan` refuses the plan until then.",
+        ]
     if c.skipped_inputs:
         lines += ["", f"## Inputs skipped (--keep-going): {len(c.skipped_inputs)}", ""]
         lines += [f"- `{src}`: {msg}" for src, msg in c.skipped_inputs]
@@ -309,4 +345,5 @@ def summary(conversion: Conversion) -> dict[str, Any]:
         "collapsed": len(c.collapsed),
         "contradictory": len(c.contradictory),
         "skipped_inputs": [{"source": s, "error": m} for s, m in c.skipped_inputs],
+        "import_details_needed": steps_needing_import_details(c),
     }

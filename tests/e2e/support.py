@@ -31,7 +31,7 @@ import httpx
 ACCOUNT = "9900012"
 SITE, SIP_PEER = "743", "303716"
 ENV = {**os.environ, "BWMIGRATE_USERNAME": "sandbox", "BWMIGRATE_PASSWORD": "sandbox"}
-TERMINAL = frozenset({"succeeded", "failed", "skipped"})
+TERMINAL = frozenset({"succeeded", "failed", "skipped", "needs_action"})
 GRACEFUL_EXIT_S = 90.0  # a SIGTERM'd run may wait out one hung POST (the client's 30 s timeout)
 
 
@@ -120,16 +120,33 @@ class ChaosPlan:
     path: Path
     steps: dict[str, list[str]]  # step name -> valid E.164 numbers, plan order
     invalid: dict[str, int]  # step name -> entries the plan itself rejects
-    chained: dict[str, str]  # chained step name -> the import step it follows
+    chained: dict[str, str]  # chained step name -> the step it follows (import or SMS on)
     kinds: dict[str, str]  # step name -> import | remove | messaging
     sms: dict[str, bool]  # messaging and chained step name -> SMS state it sets
     fail: dict[str, set[str]]  # step name -> numbers the sandbox's failure rules refuse
+    campaigns: dict[str, str]  # chained A2P step name -> the campaign its orders set
     seed: dict[str, Any]  # what to POST to /_sandbox/seed before the first run
+    needs_action: frozenset[str] = frozenset()  # A2P steps the API refuses (5128: hosted)
+
+    def outcome(self, step: str, number: str) -> str:
+        """The status a correct cutover leaves `number` in, in `step`."""
+        if self.fails(step, number):
+            return "failed" if step not in self.chained else "skipped"
+        return "needs_action" if step in self.needs_action else "succeeded"
 
     @property
     def valid_count(self) -> int:
         """Numbers sent, over all plan steps (chained steps not counted)."""
         return sum(len(v) for k, v in self.steps.items() if k not in self.chained)
+
+    def fails(self, step: str, number: str) -> bool:
+        """True when the sandbox refuses `number` in `step` or in a step its chain follows."""
+        while True:
+            if number in self.fail.get(step, ()):
+                return True
+            if step not in self.chained:
+                return False
+            step = self.chained[step]
 
     @property
     def expected_rows(self) -> Counter[str]:
@@ -155,11 +172,16 @@ def write_chaos_plan(
     in_flight: int,
     poll_interval_s: float,
     fail_ratio: float = 0.01,
+    visibility_window_s: float = 30.0,
 ) -> ChaosPlan:
     """Write a plan of about `numbers` valid numbers over five steps, with its number files.
 
-    Steps: an import with `enable_messaging` and A2P (60 %; its chained `:sms-on` step), a plain
-    import (10 %), a removal (15 %), SMS off (7.5 %) and SMS on with A2P (7.5 %). Number files
+    Steps: an import with `enable_messaging` and A2P (60 %; its chained `:sms-on` step and the
+    `:sms-on:a2p` step after it), a plain import (10 %), a removal (15 %), SMS off (7.5 %) and
+    SMS on with A2P (7.5 %, Bandwidth numbers; its chained `:a2p` step). The A2P follow-up of
+    the hosted import is refused per number (5128: imported numbers take only the SMS
+    attribute), so those numbers end `needs_action`. Imports carry the subscriber and LOA
+    person the schema's ImportTnOrder body needs for +1 numbers. Number files
     mix formats and carry junk lines (plan-invalid) and duplicates. About `fail_ratio` of each
     step fails in the sandbox by failure rules (PARTIAL orders; chained numbers skipped).
     """
@@ -196,8 +218,11 @@ def write_chaos_plan(
     plan.write_text(
         f'name = "chaos"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch_size}\n'
         f"[rate]\nrequests_per_s = {rate_per_s}\nmax_orders_in_flight = {in_flight}\n"
-        f"poll_interval_s = {poll_interval_s}\n"
+        f"poll_interval_s = {poll_interval_s}\nvisibility_window_s = {visibility_window_s}\n"
         "[failure_threshold]\nmax_failed_percent = 50\nmin_finished = 100\n"
+        '[import_defaults]\nsubscriber = { name = "Chaos Inc.", house_number = "1", '
+        'street_name = "Main", city = "Cary", state_code = "NC", zip = "27511" }\n'
+        'loa_authorizing_person = "Jo Chaos"\n'
         f'[[steps]]\nkind = "import"\nname = "hosted"\nsite_id = "{SITE}"\n'
         f'sip_peer_id = "{SIP_PEER}"\nenable_messaging = true\n'
         'a2p = { message_class = "M", campaign_id = "CHAOS01", action = "asSpecified" }\n'
@@ -213,14 +238,16 @@ def write_chaos_plan(
     fail = {
         name: set(rng.sample(nums, round(len(nums) * fail_ratio))) for name, nums in steps.items()
     }
-    steps["hosted:sms-on"] = list(steps["hosted"])
-    fail["hosted:sms-on"] = set()
+    for chained, source in (("hosted:sms-on", "hosted"), ("hosted:sms-on:a2p", "hosted"),
+                            ("sms-on:a2p", "sms-on")):  # fmt: skip
+        steps[chained] = list(steps[source])
+        fail[chained] = set()
     hosted = {"kind": "imported", "account": ACCOUNT, "site": SITE, "sip_peer": SIP_PEER}
     seed = {
         "numbers": [
             *({"number": n, **hosted} for n in steps["release"]),
             *({"number": n, **hosted, "sms_enabled": True} for n in steps["sms-off"]),
-            *({"number": n, **hosted} for n in steps["sms-on"]),
+            *({"number": n, **hosted, "kind": "inservice"} for n in steps["sms-on"]),
         ],
         "failure_rules": [
             {"numbers": sorted(numbers), "kind": kind, "code": code}
@@ -236,7 +263,11 @@ def write_chaos_plan(
         path=plan,
         steps=steps,
         invalid={"hosted": junk["hosted"], "release": junk["release"]},
-        chained={"hosted:sms-on": "hosted"},
+        chained={
+            "hosted:sms-on": "hosted",
+            "hosted:sms-on:a2p": "hosted:sms-on",
+            "sms-on:a2p": "sms-on",
+        },
         kinds={
             "hosted": "import",
             "plain": "import",
@@ -244,10 +275,14 @@ def write_chaos_plan(
             "sms-off": "messaging",
             "sms-on": "messaging",
             "hosted:sms-on": "messaging",
+            "hosted:sms-on:a2p": "a2p",
+            "sms-on:a2p": "a2p",
         },
         sms={"sms-off": False, "sms-on": True, "hosted:sms-on": True},
         fail=fail,
+        campaigns={"hosted:sms-on:a2p": "CHAOS01", "sms-on:a2p": "CHAOS02"},
         seed=seed,
+        needs_action=frozenset({"hosted:sms-on:a2p"}),
     )
 
 
@@ -433,11 +468,13 @@ class Verdict:
 
 
 def _step_key(customer_order_id: str) -> str:
-    """`chaos-1a2b3c4d-I01-00042[-M]` -> `I01` or `I01-M`: the step an order belongs to."""
+    """`chaos-1a2b3c4d-I01-00042[-M][-A]` -> `I01`, `I01-M`, `I01-M-A`: the step an order
+    belongs to (`-M` the SMS order chained to an import, `-A` the A2P order after SMS on)."""
     parts = customer_order_id.split("-")
-    chained = parts[-1] == "M"
-    core = parts[:-1] if chained else parts
-    return core[-2] + ("-M" if chained else "")
+    suffix: list[str] = []
+    while parts and parts[-1] in ("M", "A"):
+        suffix.insert(0, parts.pop())
+    return "-".join([parts[-2], *suffix]) if len(parts) >= 2 else customer_order_id
 
 
 def check_cutover(
@@ -504,11 +541,9 @@ def _check_world(
         kind = plan.kinds[step]
         for n in numbers:
             st, rec = status.get((step, n)), inv.get(n)
-            want_fail = n in plan.fail.get(step, ()) or (
-                step in plan.chained and n in plan.fail[plan.chained[step]]
-            )
-            if want_fail != (st != "succeeded"):
-                v.mismatched.append(f"{step} {n}: {st}, expected {'failed' if want_fail else 'ok'}")
+            want = plan.outcome(step, n)
+            if st != want:
+                v.mismatched.append(f"{step} {n}: {st}, expected {want}")
             if kind == "import":
                 imports = rec["imports"] if rec else 0
                 if imports != (1 if st == "succeeded" else 0):
@@ -521,6 +556,16 @@ def _check_world(
                 and (rec is None or rec["sms_enabled"] is not plan.sms[step])
             ):
                 v.mismatched.append(f"{step} {n}: succeeded but sandbox SMS is not set")
+            elif (
+                kind == "a2p"
+                and st == "succeeded"
+                and (rec is None or rec.get("campaign_id") != plan.campaigns[step])
+            ):
+                v.mismatched.append(f"{step} {n}: succeeded but sandbox campaign is not set")
+            elif st == "needs_action" and (
+                rec is None or not rec["sms_enabled"] or rec.get("campaign_id")
+            ):
+                v.mismatched.append(f"{step} {n}: needs action but SMS off or a campaign set")
 
 
 def iter_report_problems(rows: list[dict[str, Any]]) -> Iterator[str]:

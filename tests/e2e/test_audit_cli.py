@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from planfiles import IMPORT_DETAILS
 
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import Credentials
@@ -51,7 +52,7 @@ def _plan(folder: Path) -> Path:
         f'name = "audited"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\n'
         "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\nenable_messaging = true\n'
-        f"numbers = [{quoted}]\n"
+        f"{IMPORT_DETAILS}numbers = [{quoted}]\n"
     )
     return plan
 

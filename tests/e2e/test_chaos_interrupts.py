@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planfiles import IMPORT_DETAILS
 from support import ENV, SandboxProcess, cli_args, run_args, wait_for
 
 from orchestrator import cli
@@ -79,7 +80,7 @@ def test_state_file_whose_creation_was_killed_is_completed_by_the_next_run(tmp_p
     plan = tmp_path / "plan.toml"
     plan.write_text(
         'name = "partial"\naccount_id = "9900012"\n'
-        '[[steps]]\nkind = "import"\nsite_id = "743"\nnumbers = ["+19195550100"]\n'
+        '[[steps]]\nkind = "import"\nsite_id = "743"\nnumbers = ["+19195550100"]\n' + IMPORT_DETAILS
     )
     sb = SandboxProcess("--order-delay-s", "0")
     try:

@@ -23,8 +23,29 @@ def bwmigrate(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
+TEMPLATE_SUBSCRIBER = (
+    '# subscriber = { name = "", house_number = "", street_name = "", city = "", '
+    'state_code = "", zip = "" }'
+)
+
+
+def fill_in(plan: Path) -> None:
+    """Do what convert asks of the user: fill in and uncomment the subscriber and LOA person."""
+    text = plan.read_text()
+    assert TEMPLATE_SUBSCRIBER in text
+    plan.write_text(
+        text.replace(
+            TEMPLATE_SUBSCRIBER,
+            'subscriber = { name = "Acme", house_number = "1", street_name = "Main", '
+            'city = "Cary", state_code = "NC", zip = "27511" }',
+        ).replace('# loa_authorizing_person = ""', 'loa_authorizing_person = "Jo Smith"')
+    )
+
+
 def test_every_input_kind_converts_and_round_trips_through_plan(tmp_path):
-    """All sample kinds at once: the plan is written, and `bwmigrate plan --json` accepts it."""
+    """All sample kinds at once: the plan is written with the subscriber and LOA person to fill
+    in (`plan` refuses it, naming the step, until then), and `bwmigrate plan --json` accepts it
+    once they are."""
     out = tmp_path / "plans" / "acme.toml"
     done = bwmigrate(
         "convert",
@@ -46,6 +67,18 @@ def test_every_input_kind_converts_and_round_trips_through_plan(tmp_path):
     facts = json.loads(done.stdout)
     assert facts["rejected"] == 0 and facts["failed_on_v1"] == 2
     assert "wrote" in done.stderr and "report:" in done.stderr
+    needing = facts["import_details_needed"]
+    assert needing and all(name.startswith("import-") for name in needing)
+    assert "to fill in: subscriber and loa_authorizing_person under [import_defaults]" in (
+        done.stderr
+    )
+    refused = bwmigrate("plan", str(out))
+    assert refused.returncode == 2
+    (line,) = refused.stderr.strip().splitlines()
+    assert f"('{needing[0]}')" in line and "subscriber, loa_authorizing_person" in line
+    report = (out.parent / "acme.report.md").read_text()
+    assert "## To fill in before `bwmigrate plan`: subscriber and LOA person" in report
+    fill_in(out)
     planned = bwmigrate("plan", str(out), "--json")
     assert planned.returncode == 0, planned.stderr
     dry = json.loads(planned.stdout)
@@ -83,6 +116,7 @@ def test_keep_going_skips_bad_inputs_and_reports_them(tmp_path):
     assert "## Inputs skipped (--keep-going): 4" in report
     for name in ("bad_action.xml", "truncated.xml", "export.xlsx", "missing.xml"):
         assert name in report
+    fill_in(out)
     assert bwmigrate("plan", str(out)).returncode == 0
 
 
@@ -142,3 +176,19 @@ def test_from_api_reads_the_live_listing(tmp_path, sandbox):
     assert 'site_id = "743"' in text
     assert creds.password not in text and creds.password not in done.stdout
     assert json.loads(done.stdout)["sources"][0]["kind"] == "v1 externalTns listing (live)"
+
+
+def test_import_tn_order_inputs_keep_their_subscriber_and_need_nothing_filled_in(tmp_path):
+    """v1 ImportTnOrder bodies carry the subscriber and LOA person: the plan sends them, and
+    `bwmigrate plan` accepts it as written (its first body is an ImportTnOrder with them)."""
+    out = tmp_path / "acme.toml"
+    done = bwmigrate(
+        "convert", str(V1 / "import_tn_order.xml"), "--account", "1", "--out", str(out), "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["import_details_needed"] == []
+    assert "import_defaults" not in out.read_text() and "to fill in" not in done.stderr
+    planned = bwmigrate("plan", str(out), "--show-xml")
+    assert planned.returncode == 0, planned.stderr
+    assert "<ImportTnOrder>" in planned.stdout
+    assert "<LoaAuthorizingPerson>The Authguy</LoaAuthorizingPerson>" in planned.stdout

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.spec import validate_import_body, validate_request
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "plans" / "example.toml"
 
@@ -61,13 +63,102 @@ def test_out_writes_every_number_with_its_origin(tmp_path: Path) -> None:
     assert first["customer_order_id"].endswith("-I01-00000")
 
 
+def _bodies(stdout: str) -> dict[str, str]:
+    """`--show-xml` output: title line -> the XML printed under it."""
+    parts = stdout.split("\n--- ")[1:]
+    return {p.split("\n", 1)[0]: p.split("\n", 1)[1] for p in parts}
+
+
 def test_show_xml_prints_the_first_order_of_each_step() -> None:
-    """--show-xml prints v2 bodies: the seed's import form, removal, and TN option orders."""
+    """--show-xml prints v2 bodies: the schema's ImportTnOrder with the subscriber and LOA
+    person the example gives, removal, and the TN option orders (SMS on, then A2P alone)."""
     out = _plan(str(EXAMPLE), "--show-xml")
-    assert "<ExternalTnsOrder>" in out.stdout and "<Action>IMPORT</Action>" not in out.stdout
-    assert "<RemoveImportedTnOrder>" in out.stdout
-    assert "<Sms>off</Sms>" in out.stdout and "<CampaignId>CA3XKE1</CampaignId>" in out.stdout
-    assert "<TelephoneNumber>+1" in out.stdout
+    bodies = _bodies(out.stdout)
+    imported = bodies["hosted-us: POST importTnOrders/messaging"]
+    assert imported.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<ImportTnOrder>\n')
+    assert (
+        "<Name>Example Widgets Inc.</Name>" in imported and "<StateCode>CO</StateCode>" in imported
+    )
+    assert "<LoaAuthorizingPerson>Pat Example</LoaAuthorizingPerson>" in imported
+    assert imported.count("<TelephoneNumber>+1") == 5  # the canary order
+    assert "<ExternalTnsOrder>" not in out.stdout and "<Action>IMPORT" not in out.stdout
+    sms = bodies["hosted-us:sms-on: POST tnoptions (chained, for the numbers imported)"]
+    assert "<Sms>on</Sms>" in sms and "A2pSettings" not in sms
+    assert "hosted-us:sms-on:a2p" not in out.stdout  # hosted numbers take SMS only (5128)
+    assert "<RemoveImportedTnOrder>" in out.stdout and "<Sms>off</Sms>" in out.stdout
+    support = bodies["support-sms-on: POST tnoptions"]
+    assert "<Sms>on</Sms>" in support and "A2pSettings" not in support
+    a2p = bodies["support-sms-on:a2p: POST tnoptions (chained, for the numbers SMS is on)"]
+    assert "<CampaignId>CB7SUPP</CampaignId>" in a2p and "<Sms>" not in a2p
+    assert "-M05-00000-A</CustomerOrderId>" in a2p
+    # the published schema's referee accepts what is printed
+    assert validate_import_body(imported.encode(), "ImportTnOrder") == []
+    for title, body in bodies.items():
+        operation = "CreateRemoveImportedTnOrder" if "removeImported" in title else None
+        if "tnoptions" in title:
+            operation = "CreateTnOptionOrder"
+        if operation:
+            assert validate_request(operation, body.encode()) == [], title
+
+
+def test_dry_run_shows_body_form_and_canary_per_import_step() -> None:
+    """The dry run says, per import step, which body is sent and how big its canary order is."""
+    out = _plan(str(EXAMPLE))
+    assert (
+        "hosted-us: ImportTnOrder body (the published v2 schema's form); canary order of 5 "
+        "numbers, then 3 more" in out.stdout
+    )
+    doc = json.loads(_plan(str(EXAMPLE), "--json").stdout)
+    step = next(s for s in doc["steps"] if s["step"] == "hosted-us")
+    assert (step["canary"], step["orders"], step["a2p_orders"]) == (5, 4, 0)
+    assert (step["settings"]["body_form"], step["settings"]["canary"]) == ("ImportTnOrder", 5)
+    support = next(s for s in doc["steps"] if s["step"] == "support-sms-on")
+    assert support["a2p_orders"] == 1
+    assert doc["orders"] == sum(s["orders"] for s in doc["steps"]) + 4 + 1
+
+
+def test_guide_form_plan_prints_an_external_tns_order(tmp_path: Path) -> None:
+    """body_form = "ExternalTnsOrder": +1 numbers need no subscriber, the guide's body is sent."""
+    plan = tmp_path / "p.toml"
+    plan.write_text(
+        'name = "guide"\naccount_id = "1"\n[import_defaults]\nbody_form = "ExternalTnsOrder"\n'
+        '[[steps]]\nkind = "import"\nsite_id = "743"\nnumbers = ["9199918388"]\n'
+    )
+    out = _plan(str(plan), "--show-xml")
+    assert out.returncode == 0, out.stderr
+    assert "<ExternalTnsOrder>" in out.stdout and "<Subscriber>" not in out.stdout
+
+
+def test_nanp_import_without_subscriber_exits_2_naming_step_and_fields(tmp_path: Path) -> None:
+    """A +1 import in the default form without its subscriber and LOA person: `plan` and `run`
+    exit 2 with one line naming the plan file, the step, the missing fields, the TOML to add
+    and the other form."""
+    plan = tmp_path / "p.toml"
+    plan.write_text(
+        'name = "x"\naccount_id = "1"\n[[steps]]\nkind = "import"\nname = "hosted"\n'
+        'site_id = "743"\nsubscriber = { name = "ABC Inc.", city = "Denver" }\n'
+        'numbers = ["9199918388", "+441224003018"]\n'
+    )
+    out = _plan(str(plan))
+    assert out.returncode == 2 and out.stdout == ""
+    (line,) = out.stderr.strip().splitlines()
+    assert line == (
+        f"bwmigrate: error: {plan}: steps[0] ('hosted'): 1 number is +1 (NANP), for which the "
+        "ImportTnOrder body (the published v2 schema's form, sent by default) requires what "
+        "this step lacks: subscriber.house_number, subscriber.street_name, "
+        "subscriber.state_code, subscriber.zip, loa_authorizing_person; add to the step or to "
+        '[import_defaults]: subscriber = { name = "ABC Inc.", house_number = "...", street_name '
+        '= "...", city = "Denver", state_code = "...", zip = "..." } and loa_authorizing_person '
+        '= "..."; or send the migration guide\'s ExternalTnsOrder form, which has neither: '
+        'body_form = "ExternalTnsOrder"'
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "run", str(plan), "--sandbox", "--state",
+         str(tmp_path / "r.db")],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 2 and run.stderr.strip() == line  # refused before anything runs
+    assert not (tmp_path / "r.db").exists()
 
 
 def test_all_valid_plan_exits_0(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from planfiles import IMPORT_DETAILS
+
 from orchestrator.sandbox import RunningSandbox
 
 ACCOUNT = "9900012"
@@ -42,7 +44,7 @@ def _plan(folder: Path, numbers: list[str], rehearsal: bool = False) -> Path:
         + ('rehearsal = "seed.toml"\n' if rehearsal else "")
         + "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.2\n"
         + '[[steps]]\nkind = "import"\nname = "hosted"\nsite_id = "743"\n'
-        + f"numbers = [{quoted}]\n"
+        + f"{IMPORT_DETAILS}numbers = [{quoted}]\n"
     )
     return plan
 

@@ -12,8 +12,32 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 # Outcome of plans/example.toml with plans/example/rehearsal.toml: six invalid inputs, two
-# imports refused (19006, their SMS chain skipped), one removal (5158), one TN option (5076).
-EXPECTED = {"total": 566, "succeeded": 554, "failed": 10, "skipped": 2, "pending": 0}
+# imports refused (19006, their SMS on skipped), one removal (5158), one TN option (5076).
+# 606 rows: the plan's 346 (340 valid numbers and 6 invalid inputs over five steps), plus the
+# chained steps hosted-us:sms-on (220) and support-sms-on:a2p (40).
+EXPECTED = {
+    "total": 606,
+    "succeeded": 594,
+    "failed": 10,
+    "skipped": 2,
+    "needs_action": 0,
+    "unknown": 0,
+    "pending": 0,
+}
+
+
+def _status(state: Path, cwd: Path) -> dict[str, int]:
+    """The numbers of a state file as `bwmigrate status --json` reads them."""
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "status", "--state", str(state), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        check=True,
+    )
+    numbers: dict[str, int] = json.loads(out.stdout)["numbers"]
+    return numbers
 
 
 def _example(tmp_path: Path) -> Path:
@@ -54,8 +78,10 @@ def test_example_rehearsal_ends_with_the_planted_failures(tmp_path: Path) -> Non
     assert out.returncode == 1, out.stderr
     summary = json.loads(out.stdout)
     assert summary["numbers"] == EXPECTED
+    assert _status(tmp_path / "r.db", tmp_path) == EXPECTED
     steps = {s["step"]: s for s in summary["steps"]}
     assert steps["hosted-us:sms-on"]["skipped"] == 2
+    assert steps["support-sms-on:a2p"]["succeeded"] == 40
     assert steps["release-old-campaign"]["failed"] == 2  # one invalid input, one 5158
 
 
@@ -74,7 +100,9 @@ def test_killed_rehearsal_resumes_to_the_same_outcome(tmp_path: Path) -> None:
         _run(plan, state, "--json"), capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert out.returncode == 1, out.stderr
-    assert json.loads(out.stdout)["numbers"] == EXPECTED
+    numbers = json.loads(out.stdout)["numbers"]
+    assert numbers == EXPECTED
+    assert _status(state, tmp_path) == EXPECTED
     again = subprocess.run(
         _run(plan, state), capture_output=True, text=True, timeout=60, cwd=tmp_path
     )

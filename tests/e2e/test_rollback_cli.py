@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from planfiles import IMPORT_DETAILS
 
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import Credentials
@@ -65,7 +66,7 @@ def _plan(folder: Path) -> Path:
         "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\n"
         '[[steps]]\nkind = "import"\nname = "hosted"\nsite_id = "743"\nsip_peer_id = "303716"\n'
         'enable_messaging = true\na2p = { message_class = "M", campaign_id = "CA3XKE1" }\n'
-        f"numbers = [{q(IMPORTS)}]\n"
+        f"{IMPORT_DETAILS}numbers = [{q(IMPORTS)}]\n"
         f'[[steps]]\nkind = "messaging"\nname = "sms-on"\nsms = "on"\n'
         f"numbers = [{q([*SMS_ON, ALREADY_ON])}]\n"
         f'[[steps]]\nkind = "messaging"\nname = "sms-off"\nsms = "off"\nnumbers = [{q(SMS_OFF)}]\n'
@@ -100,7 +101,12 @@ def test_rollback_of_a_completed_run_restores_the_inventory(
     before = _inventory(sandbox)
 
     done = _run(tmp_path, _plan(tmp_path), sandbox, "cutover.db")
-    assert done["numbers"]["failed"] == 1 and done["numbers"]["skipped"] == 1
+    assert done["numbers"]["failed"] == 1
+    report = json.loads(
+        _cli(tmp_path, "report", "--state", "cutover.db", "--format", "json").stdout
+    )
+    skipped = sorted(r["step"] for r in report if r["status"] == "skipped")
+    assert skipped == ["hosted:sms-on", "hosted:sms-on:a2p"]  # the failed import's chain
     during = _inventory(sandbox)
     assert during != before
     assert during[ALREADY_ON]["sms_enabled"] is True
@@ -119,6 +125,13 @@ def test_rollback_of_a_completed_run_restores_the_inventory(
         "undo-removals": 4,
     }
     assert any("already had that SMS setting" in n for n in summary["not_undone"])
+    rollback = tmp_path / "undo" / "rollback.toml"
+    refused = _cli(tmp_path, "plan", "undo/rollback.toml")  # the re-import's subscriber: unknown
+    assert refused.returncode == 2 and "('undo-removals')" in refused.stderr
+    text = rollback.read_text()
+    rollback.write_text(
+        text.replace('# body_form = "ExternalTnsOrder"', 'body_form = "ExternalTnsOrder"')
+    )
     dry = _cli(tmp_path, "plan", "undo/rollback.toml")
     assert dry.returncode == 0, dry.stdout + dry.stderr
 
@@ -137,6 +150,7 @@ def test_rollback_refuses_open_orders_and_a_state_without_a_run(
     plan.write_text(
         f'name = "slow"\naccount_id = "{ACCOUNT}"\n[rate]\npoll_interval_s = 0.05\n'
         f'[[steps]]\nkind = "import"\nsite_id = "743"\nnumbers = ["{IMPORTS[0]}"]\n'
+        + IMPORT_DETAILS
     )
     child = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "run", str(plan), "--target",

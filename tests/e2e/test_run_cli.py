@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planfiles import IMPORT_DETAILS
 from support import ENV, SandboxProcess, read_report, run_args
 
 ACCOUNT = "9900012"
@@ -45,7 +46,8 @@ def _write_plan(folder: Path, imports: int, removes: list[str], batch: int = 10)
         f'name = "e2e"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch}\n'
         "[rate]\nrequests_per_s = 200\nmax_orders_in_flight = 6\npoll_interval_s = 0.05\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
-        'enable_messaging = true\nfiles = [{ path = "import.csv", column = "TN" }]\n'
+        f"{IMPORT_DETAILS}enable_messaging = true\n"
+        'files = [{ path = "import.csv", column = "TN" }]\n'
         '[[steps]]\nkind = "remove"\nfiles = ["remove.txt"]\n'
     )
     return plan
@@ -123,6 +125,8 @@ def test_sigkill_mid_run_several_times_then_resume_loses_nothing_and_sends_nothi
         "succeeded": 430,
         "failed": 0,
         "skipped": 0,
+        "needs_action": 0,
+        "unknown": 0,
         "pending": 0,
     }
     rows = _report(state)
@@ -234,6 +238,35 @@ def test_changed_plan_is_refused_on_resume(sandbox_proc: SandboxProcess, tmp_pat
     assert "Traceback" not in again.stderr
 
 
+def test_run_canary_option_cuts_the_first_order_and_is_part_of_the_plan(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """`run --canary 3` sends each import step's first order with 3 numbers, the rest in
+    batch_size orders; resuming with another --canary is refused as a changed plan."""
+    plan = _write_plan(tmp_path, 25, [])
+    state = tmp_path / "state.db"
+    done = subprocess.run(
+        _run_args(plan, sandbox_proc, state, "--canary", "3"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    imports = [o for o in sandbox_proc.ledger()["orders"] if o["kind"] == "import"]
+    sizes = {o["customer_order_id"][-5:]: len(o["numbers"]) for o in imports}
+    assert sizes == {"00000": 3, "00001": 10, "00002": 10, "00003": 2}
+    again = subprocess.run(
+        _run_args(plan, sandbox_proc, state, "--canary", "4"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 2
+    assert "a different `run --canary` changes it too" in again.stderr
+
+
 def test_live_target_without_yes_is_refused_when_not_interactive(
     sandbox_proc: SandboxProcess, tmp_path: Path
 ) -> None:
@@ -279,7 +312,7 @@ def test_status_during_a_run_shows_live_counts(
     plan = _write_plan(tmp_path, 40, [])
     state = tmp_path / "state.db"
     child = subprocess.Popen(
-        _run_args(plan, sandbox_proc, state),
+        _run_args(plan, sandbox_proc, state, "--canary", "0"),  # four equal orders, none held
         env=ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

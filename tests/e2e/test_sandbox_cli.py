@@ -112,5 +112,26 @@ def test_help_lists_the_fault_options():
         "--fault-drop",
         "--drop-mode",
         "--fault-slow-order",
+        "--list-lag-s",
     ):
         assert option in done.stdout
+
+
+def test_list_lag_option_hides_new_orders_from_lists():
+    """`--list-lag-s` (an hour, so the wall clock cannot reach it) keeps a new order out of the
+    list by customerOrderId while GET by id answers it at once."""
+    with sandbox_process("--list-lag-s", "3600", "--order-delay-s", "0") as (proc, url):
+        api = f"{url}/api/v2/accounts/9900012/removeImportedTnOrders/messaging"
+        auth = ("sandbox", "sandbox")
+        body = (
+            "<RemoveImportedTnOrder><CustomerOrderId>lag-cli</CustomerOrderId><TelephoneNumbers>"
+            "<TelephoneNumber>+19195550100</TelephoneNumber></TelephoneNumbers>"
+            "</RemoveImportedTnOrder>"
+        )
+        created = httpx.post(api, content=body, auth=auth)
+        assert created.status_code == 201
+        assert httpx.get(created.headers["location"], auth=auth).status_code == 200
+        listed = httpx.get(api, params={"customerOrderId": "lag-cli"}, auth=auth)
+        assert "<TotalCount>0</TotalCount>" in listed.text
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0

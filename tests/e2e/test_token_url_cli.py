@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from planfiles import IMPORT_DETAILS
 
 from orchestrator.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 
@@ -41,7 +42,8 @@ def _plan(folder: Path) -> Path:
         f'name = "pinned"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\n'
         "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\n'
-        'numbers = ["+19199920001", "+19199920002", "+19199920003"]\n'
+        + IMPORT_DETAILS
+        + 'numbers = ["+19199920001", "+19199920002", "+19199920003"]\n'
     )
     return plan
 

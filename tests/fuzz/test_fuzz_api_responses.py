@@ -33,8 +33,8 @@ from orchestrator.xml import CheckerResult, OrderDoc, OrderList, build_import_or
 ACCOUNT = "9900012"
 CALLS = ("create", "get_order", "find_orders", "check_import", "get_tn_details")
 BODY = build_import_order(
-    customer_order_id="fuzz-1", site_id="743", sip_peer_id=None, loa_type="CARRIER",
-    numbers=["+19195550100"],
+    body_form="ExternalTnsOrder", customer_order_id="fuzz-1", site_id="743", sip_peer_id=None,
+    loa_type="CARRIER", numbers=["+19195550100"],
 )  # fmt: skip
 MAX_MESSAGE_CHARS = 2000
 LONG_ERROR = (

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hostile_api import Answer, HostileApi, serve
+from planfiles import IMPORT_DETAILS
 
 HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
 EMPTY_LIST = b"<ImportTnOrders><TotalCount>0</TotalCount></ImportTnOrders>"
@@ -39,7 +40,7 @@ CASES = {
     "unreadable-create-then-html-list": (
         {"create": Answer(201, HTML, "text/html"), "listing": Answer(200, HTML, "text/html")},
         3,
-        "cannot reconcile order",
+        "cannot look orders up in the API",
     ),
     # the create answer is a proxy's error page with a 4xx: the numbers fail, with the status
     "html-400-on-create": ({"create": Answer(400, HTML, "text/html")}, 1, None),
@@ -72,9 +73,11 @@ def test_run_against_a_hostile_api_ends_with_an_exit_code_and_one_line(
     plan = tmp_path / "plan.toml"
     plan.write_text(
         'name = "hostile"\naccount_id = "9900012"\nbatch_size = 2\n'
-        "[rate]\nrequests_per_s = 500\npoll_interval_s = 0.01\n"
+        "canary = 0\n"  # hostile answers to ordinary orders (a refused canary exits 3)
+        "[rate]\nrequests_per_s = 500\npoll_interval_s = 0.01\nvisibility_window_s = 0.2\n"
         "[failure_threshold]\nmax_failed_percent = 100\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\n'
+        f"{IMPORT_DETAILS}"
         'numbers = ["+19195550100", "+19195550101", "+19195550102"]\n'
     )
     state = tmp_path / "state.db"

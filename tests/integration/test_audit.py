@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planfiles import IMPORT_DETAILS
 
 from orchestrator.audit import (
     REDACTED,
@@ -51,7 +52,7 @@ def _plan(imports: list[str], removes: list[str]) -> str:
     return (
         f'name = "audit"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\n'
         '[[steps]]\nkind = "import"\nsite_id = "743"\nenable_messaging = true\n'
-        f"numbers = [{quoted(imports)}]\n"
+        f"{IMPORT_DETAILS}numbers = [{quoted(imports)}]\n"
         + (f'[[steps]]\nkind = "remove"\nnumbers = [{quoted(removes)}]\n' if removes else "")
     )
 

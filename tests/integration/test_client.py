@@ -79,6 +79,7 @@ def client_for(
 
 def import_body(coid: str, *numbers: str, site: str = "743") -> bytes:
     return build_import_order(
+        body_form="ExternalTnsOrder",  # the guide's form: no subscriber needed for +1 numbers
         customer_order_id=coid,
         site_id=site,
         sip_peer_id=None,

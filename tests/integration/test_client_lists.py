@@ -31,7 +31,8 @@ def client_for(base_url: str) -> ApiClient:
 
 def import_body(coid: str, *numbers: str) -> bytes:
     return build_import_order(
-        customer_order_id=coid, site_id="743", sip_peer_id=None, loa_type="CARRIER",
+        body_form="ExternalTnsOrder", customer_order_id=coid, site_id="743", sip_peer_id=None,
+        loa_type="CARRIER",
         numbers=numbers,
     )  # fmt: skip
 

@@ -29,7 +29,8 @@ TOKEN_PATH = "/api/v1/oauth2/token"
 
 def import_body(coid: str) -> bytes:
     return build_import_order(
-        customer_order_id=coid, site_id="743", sip_peer_id=None, loa_type="CARRIER",
+        body_form="ExternalTnsOrder", customer_order_id=coid, site_id="743", sip_peer_id=None,
+        loa_type="CARRIER",
         numbers=["+19195550100"],
     )  # fmt: skip
 

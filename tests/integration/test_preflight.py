@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 import pytest
+from planfiles import IMPORT_DEFAULTS
 
 from orchestrator.client import ApiClient, BasicCredentials
 from orchestrator.errors import AbortedError, InputError
@@ -38,7 +39,7 @@ def _text(hosted: list[str], other: list[str], batch: int = 4) -> str:
         return ", ".join(f'"{n}"' for n in ns)
 
     return (
-        f'name = "pre"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch}\n'
+        f'name = "pre"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch}\n{IMPORT_DEFAULTS}'
         f'[[steps]]\nkind = "import"\nname = "hosted"\nsite_id = "743"\nnumbers = [{q(hosted)}]\n'
         f'[[steps]]\nkind = "import"\nname = "other"\nsite_id = "486"\nnumbers = [{q(other)}]\n'
         f'[[steps]]\nkind = "messaging"\nname = "sms"\nsms = "off"\nnumbers = ["+13369788814"]\n'

@@ -68,7 +68,8 @@ def test_all_passing_omits_import_tn_errors(sandbox_client):
     [
         ((), ["7316"]),
         (("+13032281000", "+13032281000"), ["7360"]),
-        (("61746052083", "+1919999"), ["7201", "7201"]),
+        (("61746052083", "1919999"), ["7201", "7201"]),  # not E.164: the schema's pattern
+        (("+1919999",), ["7201"]),  # E.164-shaped, not a NANP number: the business rule
         (tuple(f"+1303228{i:04d}" for i in range(5001)), ["7314"]),
     ],
 )

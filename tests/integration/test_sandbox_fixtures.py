@@ -28,6 +28,7 @@ REQUEST_ENDPOINTS = {
     "import_order_seed_form.xml": (IMPORT, 201),
     "remove_order.xml": (REMOVE, 201),
     "tn_option_order_a2p.xml": ("tnoptions", 201),
+    "tn_option_order_a2p_only.xml": ("tnoptions", 201),
     "tn_option_order_sms_off.xml": ("tnoptions", 201),
     "tn_option_order_sms_on.xml": ("tnoptions", 201),
 }
@@ -203,8 +204,12 @@ def test_tnoptions_shapes(inventory, sandbox_client):
     )
     listed = sandbox_client.get("tnoptions")
     assert shape_of(listed.content) == fixture_shape("tnoptions_list.xml")
-    assert shape_of(listed.content) == fixture_shape(  # [X] SPEC1 wraps the same list
-        "tnoptions_list_report_response.xml", "TnOptionOrders"
+    assert shape_of(listed.content) == fixture_shape("tnoptions_list_report_response.xml")
+    v1 = sandbox_client.get(
+        str(sandbox_client.base_url).replace("/api/v2/", "/api/v1/") + "tnoptions"
+    )
+    assert shape_of(v1.content) == fixture_shape(  # [X] RAML and the SDKs: the bare list
+        "variants/tnoptions_list_bare_root.xml"
     )
 
 

@@ -36,6 +36,16 @@ def import_body(
     return "".join(parts)
 
 
+ADDRESS = (
+    "<ServiceAddress><HouseNumber>11235</HouseNumber><StreetName>Back</StreetName>"
+    "<City>Denver</City><StateCode>CO</StateCode><Zip>27541</Zip><County>Canyon</County>"
+    "</ServiceAddress>"
+)
+SUBSCRIBER = f"<Subscriber><Name>ABC Inc.</Name>{ADDRESS}</Subscriber>"
+LOA_PERSON = "<LoaAuthorizingPerson>The Authguy</LoaAuthorizingPerson>"
+NANP_EXTRA = SUBSCRIBER + LOA_PERSON  # what an ImportTnOrder for +1 numbers needs besides LoaType
+
+
 def xml_of(response: httpx.Response) -> ET.Element:
     return ET.fromstring(response.content)
 
@@ -62,27 +72,24 @@ def test_create_returns_201_location_and_received(sandbox_client, sandbox_accoun
 
 
 def test_importtnorder_form_is_accepted_with_subscriber(sandbox_client):
-    """The SPEC2 `ImportTnOrder` form is accepted and its Subscriber echoed."""
-    extra = (
-        "<Subscriber><Name>ABC Inc.</Name><ServiceAddress><HouseNumber>1</HouseNumber>"
-        "<StreetName>Back</StreetName></ServiceAddress></Subscriber>"
-        "<LoaAuthorizingPerson>The Authguy</LoaAuthorizingPerson>"
-    )
+    """The schema's `ImportTnOrder` form is accepted and its Subscriber echoed."""
     r = sandbox_client.post(
-        PATH, content=import_body("+19195550100", root="ImportTnOrder", extra=extra)
+        PATH, content=import_body("+19195550100", root="ImportTnOrder", extra=NANP_EXTRA)
     )
     assert r.status_code == 201
     order = xml_of(r).find("ImportTnOrder")
     assert order is not None
     assert order.findtext("Subscriber/Name") == "ABC Inc."
+    assert order.findtext("Subscriber/ServiceAddress/County") == "Canyon"
     assert order.findtext("LoaAuthorizingPerson") == "The Authguy"
 
 
 def test_loa_type_defaults_follow_the_body_form(sandbox_client):
-    """Without LoaType, the seed form defaults to CARRIER and ImportTnOrder to SUBSCRIBER."""
+    """Without LoaType, the guide's form defaults to CARRIER and ImportTnOrder (for a non-+1
+    number, where LoaType is optional) to SUBSCRIBER."""
     seed = sandbox_client.post(PATH, content=import_body("+19195550100", loa=None))
     spec = sandbox_client.post(
-        PATH, content=import_body("+19195550101", loa=None, root="ImportTnOrder", coid="b")
+        PATH, content=import_body("+442071234567", loa=None, root="ImportTnOrder", coid="b")
     )
     assert xml_of(seed).findtext("ImportTnOrder/LoaType") == "CARRIER"
     assert xml_of(spec).findtext("ImportTnOrder/LoaType") == "SUBSCRIBER"
@@ -106,7 +113,7 @@ def test_loa_type_defaults_follow_the_body_form(sandbox_client):
             import_body(
                 "+19195550100",
                 root="ImportTnOrder",
-                extra=f"<Subscriber><Name>{'N' * 46}</Name></Subscriber>",
+                extra=f"<Subscriber><Name>{'N' * 46}</Name>{ADDRESS}</Subscriber>{LOA_PERSON}",
             ),
             ["25131"],
         ),
@@ -313,3 +320,91 @@ def test_history_lists_each_status_step(sandbox_factory, sandbox_client):
         "COMPLETE",
     ]
     assert all(h.findtext("Note") and h.findtext("OrderDate") for h in done)
+
+
+def test_exception_rule_ends_the_order_exception_in_get_list_and_history(
+    sandbox_factory, sandbox_client
+):
+    """A `status = "EXCEPTION"` rule makes the import order end EXCEPTION: its GET shows the
+    rule's code and description over every number of the order, nothing is imported, and the
+    list (also `status=EXCEPTION`) and history say EXCEPTION."""
+    clock = ManualClock()
+    sandbox = sandbox_factory(order_delay_s=4.0, clock=clock)
+    sandbox.state.seed(
+        {
+            "failure_rules": [
+                {
+                    "kind": "import",
+                    "numbers": ["+19195550101"],
+                    "code": 19010,
+                    "description": "Unable to provision the telephone number.",
+                    "status": "EXCEPTION",
+                }
+            ]
+        }
+    )
+    r = sandbox_client.post(PATH, content=import_body("+19195550100", "+19195550101", coid="ex"))
+    url = r.headers["location"]
+    assert xml_of(sandbox_client.get(url)).findtext("ProcessingStatus") == "RECEIVED"
+    clock.advance(4.0)
+    order = xml_of(sandbox_client.get(url))
+    assert order.findtext("ProcessingStatus") == "EXCEPTION"
+    errors = [
+        (
+            e.findtext("Code"),
+            e.findtext("Description"),
+            [t.text for t in e.findall("TelephoneNumbers/TelephoneNumber")],
+        )
+        for e in order.findall("Errors/Error")
+    ]
+    assert errors == [
+        ("19010", "Unable to provision the telephone number.", ["+19195550100", "+19195550101"])
+    ]
+    assert sandbox.state.number("+19195550100") is None
+    listed = xml_of(sandbox_client.get(PATH, params=[("status", "EXCEPTION")]))
+    assert [s.findtext("OrderStatus") for s in listed.findall("ImportTnOrderSummary")] == [
+        "EXCEPTION"
+    ]
+    history = xml_of(sandbox_client.get(url + "/history"))
+    assert [h.findtext("Status") for h in history] == ["RECEIVED", "PROCESSING", "EXCEPTION"]
+    ledger = httpx.get(sandbox.base_url + "/_sandbox/ledger").json()
+    assert [o["status"] for o in ledger["orders"]] == ["EXCEPTION"]
+
+
+def test_exception_rule_does_not_touch_orders_without_its_numbers(sandbox, sandbox_client):
+    """An order with none of the rule's numbers completes normally, and importTnChecker does not
+    report the rule's numbers (an exception is not an importability verdict)."""
+    sandbox.state.seed(
+        {
+            "failure_rules": [
+                {"kind": "import", "numbers": ["+19195550101"], "code": 1010, "status": "EXCEPTION"}
+            ]
+        }
+    )
+    r = sandbox_client.post(PATH, content=import_body("+19195550100"))
+    assert xml_of(sandbox_client.get(r.headers["location"])).findtext("ProcessingStatus") == (
+        "COMPLETE"
+    )
+    checked = sandbox_client.post(
+        "importTnChecker",
+        content="<ImportTnCheckerPayload><TelephoneNumbers><TelephoneNumber>+19195550101"
+        "</TelephoneNumber></TelephoneNumbers><SiteId>743</SiteId></ImportTnCheckerPayload>",
+    )
+    assert xml_of(checked).find("ImportTnCheckerPayload/ImportTnErrors") is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"kind": "remove", "status": "EXCEPTION"}, 'needs kind = "import"'),
+        ({"kind": "tnoptions", "status": "EXCEPTION"}, 'needs kind = "import"'),
+        ({"kind": "import", "status": "FAILED"}, 'status must be "EXCEPTION"'),
+    ],
+)
+def test_exception_rules_are_import_only(sandbox, rule, message):
+    """Only import orders end EXCEPTION: a seed asking it of another kind (or another status)
+    is refused with a message saying so."""
+    seed = {"failure_rules": [rule | {"numbers": ["+19195550100"], "code": 1010}]}
+    r = httpx.post(sandbox.base_url + "/_sandbox/seed", json=seed)
+    assert r.status_code == 400
+    assert message in r.json()["error"]

@@ -90,7 +90,8 @@ def test_v1_sippeer_put_changes_sms_and_warns_when_already_on(seeded, v1):
 
 
 def test_tndetails_shows_hosted_messaging_state(seeded):
-    """tndetails shows hosted-messaging service for imported numbers, voice for Bandwidth ones."""
+    """tndetails shows hosted-messaging service for imported numbers (with the Hosted attribute
+    and one HostedTelephoneNumberDetail naming the account), voice for Bandwidth ones."""
     auth = ("sandbox", "sandbox")
     hosted = ET.fromstring(
         httpx.get(f"{seeded.base_url}/api/v2/tns/+19195550300/tndetails", auth=auth).content
@@ -98,7 +99,10 @@ def test_tndetails_shows_hosted_messaging_state(seeded):
     details = hosted.find("TelephoneNumberDetails")
     assert hosted.tag == "TelephoneNumberResponse"
     assert [s.text for s in details.findall("ServiceTypes/ServiceType")] == ["Hosted Messaging"]
-    assert details.find("HostedTelephoneNumberDetails") is not None
+    assert details.findtext("TnAttributes/TnAttribute") == "Hosted"
+    detail = details.find("HostedTelephoneNumberDetails/HostedTelephoneNumberDetail")
+    assert detail.findtext("AccountId") == "9900012"
+    assert detail.findtext("ServiceTypes/ServiceType") == "Hosted Messaging"
     assert details.findtext("MessagingSettings/SmsEnabled") == "false"
     own = ET.fromstring(
         httpx.get(f"{seeded.base_url}/api/v2/tns/+19195550100/tndetails", auth=auth).content

@@ -4,6 +4,13 @@ Two clients: Bandwidth's official Python numbers SDK (`bandwidth-numbers-sdk`, i
 `bandwidth_numbers`, run from its own cached virtualenv because it pins old certifi/idna), and
 plain httpx speaking only documented shapes. Both create and read TN option orders and call
 importTnChecker.
+
+The SDK (1.2.0) cannot send importTnChecker's SiteId: `Account.import_tn_checker(numbers)`
+clears its payload and serialises only the fields its `ImportTnCheckerMap` declares, which is
+`telephone_numbers` alone. The strict sandbox refuses a checker call without SiteId (400 7309,
+as the excerpt's description says the SIP peer defaults to the given site's), so the test shows
+that refusal through the SDK's model and then sends the schema's payload through the SDK's own
+authenticated `Client.post`.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ SDK_VERSION = "1.2.0"
 # not leak into bwmigrate's environment. Prints what it saw as JSON for the test to check.
 SDK_SCRIPT = """
 import json, sys
+from xml.etree import ElementTree
 import bandwidth_numbers as sdk
+from bandwidth_numbers.utils.rest import RestError
 client = sdk.Client(url=sys.argv[1] + "/api/v2", account_id="9900012",
                     username="sandbox", password="sandbox")
 account = sdk.Account(client=client)
@@ -44,14 +53,27 @@ order = account.tn_option_orders.create({
 })
 fetched = account.tn_option_orders.get(order.order_id)
 listed = account.tn_option_orders.list({"customerOrderId": "sdk-order-1"})
-checked = account.import_tn_checker(["+12018551099", "+14109235436"])
+try:
+    account.import_tn_checker(["+12018551099", "+14109235436"])  # the SDK sends no SiteId
+    refused = ""
+except RestError as exc:
+    refused = str(exc)
+answer = client.post("/accounts/9900012/importTnChecker", data=(
+    "<ImportTnCheckerPayload><TelephoneNumbers><TelephoneNumber>+12018551099</TelephoneNumber>"
+    "<TelephoneNumber>+14109235436</TelephoneNumber></TelephoneNumbers><SiteId>486</SiteId>"
+    "</ImportTnCheckerPayload>"))
+checked = ElementTree.fromstring(answer.content)
 print(json.dumps({
     "created_status": order.processing_status,
     "fetched": [fetched.processing_status, fetched.customer_order_id],
     "listed_total": listed.total_count,
     "listed_id": listed.tn_option_order_summary.items[0].order_id,
     "order_id": order.order_id,
-    "importable": list(checked.import_tn_checker_payload.telephone_numbers.items),
+    "refused": refused,
+    "checked_status": answer.status_code,
+    "importable": [t.text for t in checked.iterfind(
+        "ImportTnCheckerPayload/TelephoneNumbers/TelephoneNumber")],
+    "rejected": [t.text for t in checked.iterfind(".//ImportTnError//TelephoneNumber")],
 }))
 """
 
@@ -90,7 +112,8 @@ def sdk_python() -> Path:
 @pytest.mark.timeout(360)
 def test_official_sdk_creates_and_reads_tn_options_and_checks_imports(inventory, sdk_python):
     """Bandwidth's official SDK (bandwidth_numbers, Basic auth, base URL .../api/v2) creates,
-    gets and lists a TN option order and runs importTnChecker against the sandbox."""
+    gets and lists a TN option order; its SiteId-less importTnChecker call is refused with 7309
+    and the schema's payload through its client is answered."""
     out = subprocess.run(
         [str(sdk_python), "-c", SDK_SCRIPT, inventory.base_url],
         capture_output=True,
@@ -102,7 +125,9 @@ def test_official_sdk_creates_and_reads_tn_options_and_checks_imports(inventory,
     assert seen["created_status"] == "RECEIVED"
     assert seen["fetched"] == ["COMPLETE", "sdk-order-1"]
     assert seen["listed_total"] == "1" and seen["listed_id"] == seen["order_id"]
-    assert seen["importable"] == ["+12018551099"]
+    assert "<Code>7309</Code>" in seen["refused"]
+    assert seen["checked_status"] == 200
+    assert (seen["importable"], seen["rejected"]) == (["+12018551099"], ["+14109235436"])
     assert inventory.state.number("+12018551020").sms_enabled is True
 
 
@@ -141,7 +166,7 @@ def test_documented_shapes_only_client(inventory):
                 content=(
                     "<ImportTnCheckerPayload><TelephoneNumbers><TelephoneNumber>+12018551099"
                     "</TelephoneNumber><TelephoneNumber>+14109235436</TelephoneNumber>"
-                    "</TelephoneNumbers></ImportTnCheckerPayload>"
+                    "</TelephoneNumbers><SiteId>486</SiteId></ImportTnCheckerPayload>"
                 ),
             ).content
         )

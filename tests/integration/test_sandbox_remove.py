@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 PATH = "removeImportedTnOrders/messaging"
 
 
@@ -78,7 +80,8 @@ def test_import_then_remove_round_trip(sandbox, sandbox_client):
 
 
 def test_validation_errors_shape_2(sandbox_client):
-    """Bad removal bodies answer 400 in shape 2 with the plural root."""
+    """Bad removal bodies answer 400 in shape 2 with the plural root: the schema's violations
+    all at once (7318, 1022), and a conforming body's business rules after them (5093)."""
     r = sandbox_client.post(
         PATH,
         content=remove_body("9195550100", "+19195550100", "+19195550100", coid="no_underscores"),
@@ -87,7 +90,9 @@ def test_validation_errors_shape_2(sandbox_client):
     assert r.status_code == 400
     assert root.tag == "RemoveImportedTnOrdersResponse"
     assert root.findtext("ProcessingStatus") == "FAILED"
-    assert [e.findtext("Code") for e in root.findall("Errors")] == ["7318", "1022", "5093"]
+    assert [e.findtext("Code") for e in root.findall("Errors")] == ["7318", "1022"]
+    twice = sandbox_client.post(PATH, content=remove_body("+19195550100", "+19195550100"))
+    assert [e.findtext("Code") for e in ET.fromstring(twice.content).findall("Errors")] == ["5093"]
 
 
 def test_bad_uuid_is_400_1008_report_response(sandbox_client):
@@ -100,7 +105,8 @@ def test_bad_uuid_is_400_1008_report_response(sandbox_client):
 
 
 def test_list_history_and_unknown_id(sandbox_client):
-    """The list filters by customerOrderId; history exists; an unknown id is 404."""
+    """The list filters by customerOrderId; history exists; an unknown id is 400 (the
+    excerpt's only error answer of the GET)."""
     url = sandbox_client.post(PATH, content=remove_body("+19195550100", coid="rm-1")).headers[
         "location"
     ]
@@ -112,4 +118,30 @@ def test_list_history_and_unknown_id(sandbox_client):
     assert summary.findtext("OrderType") == "remove_imported_tn_orders"
     history = ET.fromstring(sandbox_client.get(url + "/history").content)
     assert history.tag == "OrderHistoryWrapper" and len(history) == 3
-    assert sandbox_client.get(f"{PATH}/0b0e5f4c-3a4e-4f5d-8b9c-7a6e5d4c3b2a").status_code == 404
+    assert sandbox_client.get(f"{PATH}/0b0e5f4c-3a4e-4f5d-8b9c-7a6e5d4c3b2a").status_code == 400
+
+
+@pytest.mark.parametrize("suffix", ["", "/history"])
+def test_unknown_id_is_400_resource_does_not_exist(sandbox_client, suffix):
+    """A well-formed unknown id answers 400 `RemoveImportedTnOrdersReportResponse` with only a
+    `ResponseStatus/Description` "The resource does not exist" (the excerpt's 400 example)."""
+    r = sandbox_client.get(f"{PATH}/0b0e5f4c-3a4e-4f5d-8b9c-7a6e5d4c3b2a{suffix}")
+    root = ET.fromstring(r.content)
+    assert r.status_code == 400
+    assert root.tag == "RemoveImportedTnOrdersReportResponse"
+    assert [c.tag for c in root.find("ResponseStatus")] == ["Description"]
+    assert root.findtext("ResponseStatus/Description") == "The resource does not exist"
+
+
+def test_unknown_id_of_another_kind_is_400_too(sandbox_client):
+    """An import order's id is unknown to the removal endpoint (400), not a removal."""
+    body = (
+        "<ExternalTnsOrder><SiteId>743</SiteId><TelephoneNumbers><TelephoneNumber>"
+        "+19195550100</TelephoneNumber></TelephoneNumbers></ExternalTnsOrder>"
+    )
+    import_id = (
+        sandbox_client.post("importTnOrders/messaging", content=body)
+        .headers["location"]
+        .rsplit("/", 1)[1]
+    )
+    assert sandbox_client.get(f"{PATH}/{import_id}").status_code == 400

@@ -64,12 +64,12 @@ def test_create_echoes_groups_and_is_received(numbers, sandbox_client, sandbox_a
 
 
 def test_sms_on_and_a2p_change_the_inventory(numbers, sandbox_client):
-    """Completing `Sms on` + A2P sets SmsEnabled, the campaign and the class (seen in tndetails)."""
-    r = sandbox_client.post(
-        PATH, content=order_body(group("+12018551021", "+19195550300", a2p=A2P))
-    )
+    """Completing `Sms on` + A2P sets SmsEnabled, the campaign and the class (seen in tndetails);
+    SMS alone turns SMS on for an imported number."""
+    r = sandbox_client.post(PATH, content=order_body(group("+12018551021", a2p=A2P)))
     order = ET.fromstring(sandbox_client.get(r.headers["location"]).content)
     assert order.findtext("ProcessingStatus") == "COMPLETE"
+    sandbox_client.post(PATH, content=order_body(group("+19195550300"), coid="sms-only"))
     details = ET.fromstring(
         sandbox_client.get(f"{numbers.base_url}/api/v2/tns/+12018551021/tndetails").content
     )
@@ -100,10 +100,11 @@ def test_sms_off_clears_sms_and_campaign(numbers, sandbox_client):
 
 
 def test_per_number_errors_and_warnings(numbers, sandbox_client):
-    """Per-number ErrorList (5076 not on account, 5166 peer without SMS, 1022 format, 5132 A2P
-    with SMS off) and the documented Warning for SMS already on; the order is PARTIAL."""
+    """Per-number ErrorList (5076 not on account, 5166 peer without SMS, 1022 for an E.164-shaped
+    number that is no +1 number, 5132 A2P with SMS off) and the documented Warning for SMS
+    already on; the order is PARTIAL."""
     body = order_body(
-        group("+12018551020", "+12018551025", "+19195550400", "2018551026"),
+        group("+12018551020", "+12018551025", "+19195550400", "+1201855102"),
         group("+12018551021", sms="off", a2p=A2P),
     )
     r = sandbox_client.post(PATH, content=body)
@@ -117,7 +118,7 @@ def test_per_number_errors_and_warnings(numbers, sandbox_client):
     assert errors == [
         ("5076", "+12018551025"),
         ("5166", "+19195550400"),
-        ("1022", "2018551026"),
+        ("1022", "+1201855102"),
         ("5132", "+12018551021"),
     ]
     descriptions = {
@@ -131,7 +132,7 @@ def test_per_number_errors_and_warnings(numbers, sandbox_client):
 
 def test_non_sms_option_on_imported_number_is_5128(numbers, sandbox_client):
     """Only SMS may change on an imported (external) number: 5128 otherwise."""
-    body = order_body(group("+19195550300", extra="<CallForward>9195550999</CallForward>"))
+    body = order_body(group("+19195550300", extra="<CallForward>+19195550999</CallForward>"))
     order = ET.fromstring(
         sandbox_client.get(sandbox_client.post(PATH, content=body).headers["location"]).content
     )
@@ -148,7 +149,7 @@ def test_non_sms_option_on_imported_number_is_5128(numbers, sandbox_client):
         ),
         (order_body(group("+12018551021", sms="maybe")), "5113"),
         (order_body(group("+12018551021", sms=None)), "5115"),
-        (order_body(), "5115"),
+        (order_body(), "1003"),  # the schema: TnOptionGroups needs a TnOptionGroup
         (order_body(group("+12018551021"), coid="bad*id"), "7318"),
         (order_body(group("+12018551021"), group("+12018551021", sms="off")), "5093"),
         (
@@ -210,7 +211,8 @@ def test_unknown_id_is_404_report_response(sandbox_client):
 
 
 def test_list_filters_and_history(numbers, sandbox_factory, sandbox_client):
-    """The list filters by customerOrderId/status/tn; history steps follow the clock."""
+    """The list (inside `TnOptionOrderReportResponse` on v2, as the excerpt shows it) filters by
+    customerOrderId/status/tn; history steps follow the clock."""
     clock = ManualClock()
     sandbox = sandbox_factory(order_delay_s=4.0, clock=clock)
     sandbox.state.seed({"numbers": [{"number": "+12018551021"}]})
@@ -218,20 +220,22 @@ def test_list_filters_and_history(numbers, sandbox_factory, sandbox_client):
         PATH, content=order_body(group("+12018551021"), coid="opt-1")
     ).headers["location"]
     sandbox_client.post(PATH, content=order_body(group("+12018551021", sms="off"), coid="opt-2"))
-    listed = ET.fromstring(sandbox_client.get(PATH, params={"customerOrderId": "opt-1"}).content)
-    assert listed.tag == "TnOptionOrders" and listed.findtext("TotalCount") == "1"
+    report = ET.fromstring(sandbox_client.get(PATH, params={"customerOrderId": "opt-1"}).content)
+    assert report.tag == "TnOptionOrderReportResponse" and len(report) == 1
+    listed = report.find("TnOptionOrders")
+    assert listed.findtext("TotalCount") == "1"
     summary = listed.find("TnOptionOrderSummary")
     assert summary.findtext("OrderType") == "tn_option"
     assert summary.findtext("OrderStatus") == "RECEIVED"
     received = ET.fromstring(sandbox_client.get(PATH, params={"status": "RECEIVED"}).content)
-    assert received.findtext("TotalCount") == "2"
+    assert received.findtext("TnOptionOrders/TotalCount") == "2"
     by_tn = ET.fromstring(sandbox_client.get(PATH, params={"tn": "+12018551021"}).content)
-    assert by_tn.findtext("TotalCount") == "2"
+    assert by_tn.findtext("TnOptionOrders/TotalCount") == "2"
     clock.advance(4.0)
     history = ET.fromstring(sandbox_client.get(url + "/history").content)
     assert [h.findtext("Status") for h in history] == ["RECEIVED", "PROCESSING", "COMPLETE"]
     done = ET.fromstring(sandbox_client.get(PATH, params={"status": "COMPLETE"}).content)
-    assert done.findtext("TotalCount") == "2"
+    assert done.findtext("TnOptionOrders/TotalCount") == "2"
 
 
 def test_v2_list_rejects_10_digit_tn_filter(sandbox_client):
@@ -239,3 +243,58 @@ def test_v2_list_rejects_10_digit_tn_filter(sandbox_client):
     r = sandbox_client.get(PATH, params={"tn": "2018551021"})
     assert r.status_code == 400
     assert ET.fromstring(r.content).findtext("ResponseStatus/ErrorCode") == "1022"
+
+
+def _get_order(client, body: str) -> ET.Element:
+    r = client.post(PATH, content=body)
+    assert r.status_code == 201, r.text
+    return ET.fromstring(client.get(r.headers["location"]).content)
+
+
+def test_a2p_on_imported_numbers_is_5128_per_number_partial(numbers, sandbox_client):
+    """A group with A2pSettings fails 5128 for each imported (hosted) number, one ErrorList
+    Error per number, while the in-service number of the group gets A2P: the order is PARTIAL."""
+    numbers.state.seed({"numbers": [{"number": "+19195550301", "kind": "imported"}]})
+    order = _get_order(
+        sandbox_client, order_body(group("+19195550300", "+12018551021", "+19195550301", a2p=A2P))
+    )
+    assert order.findtext("ProcessingStatus") == "PARTIAL"
+    errors = [
+        (e.findtext("Code"), e.findtext("Description"), e.findtext("TelephoneNumber"))
+        for e in order.findall("ErrorList/Error")
+    ]
+    text = "Only SMS attribute can be changed for External telephone number(s)."
+    assert errors == [("5128", text, "+19195550300"), ("5128", text, "+19195550301")]
+    hosted = numbers.state.number("+19195550300")
+    assert (hosted.sms_enabled, hosted.campaign_id) == (False, None)
+    assert numbers.state.number("+12018551021").campaign_id == "CA3XKE1"
+
+
+def test_a2p_only_group_on_imported_numbers_is_failed(numbers, sandbox_client):
+    """A2pSettings without Sms (the chained A2P order) on only imported numbers: every number
+    fails 5128 and the order is FAILED; an SMS-only order on the same numbers then succeeds."""
+    numbers.state.seed({"numbers": [{"number": "+19195550301", "kind": "imported"}]})
+    hosted = ("+19195550300", "+19195550301")
+    failed = _get_order(sandbox_client, order_body(group(*hosted, sms=None, a2p=A2P), coid="a2p"))
+    assert failed.findtext("ProcessingStatus") == "FAILED"
+    assert [(e.findtext("Code"), e.findtext("TelephoneNumber")) for e in failed.iter("Error")] == [
+        ("5128", "+19195550300"),
+        ("5128", "+19195550301"),
+    ]
+    sms = _get_order(sandbox_client, order_body(group(*hosted), coid="sms"))
+    assert sms.findtext("ProcessingStatus") == "COMPLETE"
+    assert len(sms.find("ErrorList")) == 0
+    assert all(numbers.state.number(n).sms_enabled for n in hosted)
+
+
+def test_a2p_on_a_number_hosted_elsewhere_is_5076_not_5128(numbers, sandbox_client):
+    """5128 is about numbers hosted on this account; one hosted on another account is not
+    this account's number (5076)."""
+    numbers.state.seed(
+        {
+            "accounts": [{"id": "5550001", "sites": [{"id": "1", "sip_peers": [{"id": "2"}]}]}],
+            "numbers": [{"number": "+19195550900", "kind": "imported", "account": "5550001"}],
+        }
+    )
+    order = _get_order(sandbox_client, order_body(group("+19195550900", a2p=A2P)))
+    assert order.findtext("ErrorList/Error/Code") == "5076"

@@ -10,12 +10,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from planfiles import IMPORT_DEFAULTS, IMPORT_DETAILS
 
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
 from orchestrator.plan import CompiledPlan, compile_plan, parse_plan
 from orchestrator.store import INVALID_INPUT_CODE, FailedNumber, OrderState, Store
 
-PLAN = """
+PLAN = f"""
 name = "store-test"
 account_id = "9900012"
 batch_size = 3
@@ -24,11 +25,33 @@ kind = "import"
 name = "imp"
 site_id = "743"
 enable_messaging = true
+{IMPORT_DETAILS}
 numbers = ["9199918388", "4158714245", "4352154439", "4352154466", "letters!"]
 [[steps]]
 kind = "remove"
 name = "rem"
 numbers = ["6672286710"]
+"""
+
+A2P_PLAN = f"""
+name = "a2p-test"
+account_id = "9900012"
+batch_size = 3
+canary = 1
+{IMPORT_DEFAULTS}
+[[steps]]
+kind = "import"
+name = "imp"
+site_id = "743"
+enable_messaging = true
+a2p = {{ message_class = "M", campaign_id = "CA3XKE1" }}
+numbers = ["9199918388", "4158714245", "4352154439", "4352154466"]
+[[steps]]
+kind = "messaging"
+name = "msg"
+sms = "on"
+a2p = {{ campaign_id = "CB7SUPP" }}
+numbers = ["3369788814", "3369006863"]
 """
 
 
@@ -218,3 +241,108 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
     with pytest.raises((StateMismatchError, InputError)):
         Store.open(path)
     assert path.read_bytes().startswith(b"these are my notes")
+
+
+def _finish(store: Store, order_id: int, status: str, failed: dict[str, str], now: float):  # type: ignore[no-untyped-def]
+    """Drive one planned order to a terminal status, `failed` numbers with their codes."""
+    store.mark_submitting(order_id, now=now)
+    store.mark_submitted(order_id, f"uuid-{order_id}", "RECEIVED", now=now)
+    failures = [FailedNumber(n, code, f"refused {code}") for n, code in failed.items()]
+    return store.record_outcome(order_id, status, failures, None, [], now=now)
+
+
+def test_a2p_steps_are_chained_after_the_step_turning_sms_on(store: Store) -> None:
+    """An import asking for A2P gets `imp:sms-on` (SMS only) and `imp:sms-on:a2p` chained from
+    it; a messaging step asking for A2P gets `msg:a2p`; their numbers wait, pending, in no order."""
+    store.initialize(_plan(A2P_PLAN), A2P_PLAN, now=1.0)
+    steps = {s.name: s for s in store.steps()}
+    assert [s.name for s in store.steps()] == [
+        "imp",
+        "msg",
+        "imp:sms-on",
+        "imp:sms-on:a2p",
+        "msg:a2p",
+    ]
+    assert steps["imp:sms-on"].chained_from == steps["imp"].id
+    assert steps["imp:sms-on:a2p"].chained_from == steps["imp:sms-on"].id
+    assert steps["msg:a2p"].chained_from == steps["msg"].id
+    assert steps["imp:sms-on"].settings == {
+        "kind": "messaging",
+        "sms": "on",
+        "chained_from": "imp",
+        "role": "sms",
+    }
+    assert steps["imp:sms-on:a2p"].settings == {
+        "kind": "messaging",
+        "a2p": {"message_class": "M", "campaign_id": "CA3XKE1", "action": "asSpecified"},
+        "chained_from": "imp:sms-on",
+        "role": "a2p",
+    }
+    assert steps["msg:a2p"].settings["chained_from"] == "msg"
+    assert (steps["imp"].settings["body_form"], steps["imp"].settings["canary"]) == (
+        "ImportTnOrder",
+        1,
+    )
+    counts = {c.name: c for c in store.counts()}
+    assert (counts["imp:sms-on:a2p"].pending, counts["msg:a2p"].pending) == (4, 2)
+    assert [(o.step, o.size) for o in store.orders()] == [(0, 1), (0, 3), (1, 2)]
+
+
+def test_the_a2p_order_follows_the_sms_order_for_its_successes_only(store: Store) -> None:
+    """Import PARTIAL -> SMS order for the imported; SMS PARTIAL -> A2P order (`-M-A`) for the
+    numbers SMS is on; a number whose import or SMS failed is skipped down the whole chain."""
+    store.initialize(_plan(A2P_PLAN), A2P_PLAN, now=1.0)
+    steps = {s.name: s.id for s in store.steps()}
+    second = store.orders(step=steps["imp"])[1]  # 4158714245, 4352154439, 4352154466
+    outcome = _finish(store, second.id, "PARTIAL", {"+14158714245": "19006"}, now=2.0)
+    sms = outcome.chained_order
+    assert sms is not None and sms.customer_order_id == second.customer_order_id + "-M"
+    assert outcome.skipped == 1
+    assert store.order_numbers(sms.id) == ["+14352154439", "+14352154466"]
+    rows = {(r.step, r.e164): r for r in store.iter_report()}
+    gone = rows[("imp:sms-on:a2p", "+14158714245")]
+    assert (gone.status, gone.error_code) == ("skipped", "19006")
+    assert gone.error_description.startswith("import failed:")
+
+    after_sms = _finish(store, sms.id, "PARTIAL", {"+14352154466": "5076"}, now=3.0)
+    a2p = after_sms.chained_order
+    assert a2p is not None and a2p.step == steps["imp:sms-on:a2p"]
+    assert a2p.customer_order_id == second.customer_order_id + "-M-A"
+    assert store.order_numbers(a2p.id) == ["+14352154439"]
+    rows = {(r.step, r.e164): r for r in store.iter_report()}
+    refused = rows[("imp:sms-on:a2p", "+14352154466")]
+    assert (refused.status, refused.error_code) == ("skipped", "5076")
+    assert refused.error_description.startswith("SMS on failed:")
+    assert _finish(store, a2p.id, "COMPLETE", {}, now=4.0).chained_order is None
+    assert rows[("imp:sms-on:a2p", "+19199918388")].status == "pending"  # its import is open
+
+
+def test_a_messaging_steps_a2p_order_follows_its_own_order(store: Store) -> None:
+    """A messaging step turning SMS on is the source of its A2P step: `-A` after its order."""
+    store.initialize(_plan(A2P_PLAN), A2P_PLAN, now=1.0)
+    steps = {s.name: s.id for s in store.steps()}
+    (order,) = store.orders(step=steps["msg"])
+    a2p = _finish(store, order.id, "COMPLETE", {}, now=2.0).chained_order
+    assert a2p is not None and a2p.step == steps["msg:a2p"]
+    assert a2p.customer_order_id == order.customer_order_id + "-A"
+    assert store.order_numbers(a2p.id) == ["+13369788814", "+13369006863"]
+
+
+def test_failed_import_order_skips_every_chained_step(store: Store) -> None:
+    """An import order that fails as a whole plans no SMS order; its numbers are skipped in the
+    SMS step and in the A2P step, which would otherwise wait forever."""
+    store.initialize(_plan(A2P_PLAN), A2P_PLAN, now=1.0)
+    canary = store.orders(step=0)[0]
+    outcome = _finish(store, canary.id, "FAILED", {"+19199918388": "7518"}, now=2.0)
+    assert outcome.chained_order is None and outcome.skipped == 1
+    statuses = {(r.step, r.status) for r in store.iter_report() if r.e164 == "+19199918388"}
+    assert statuses == {("imp", "failed"), ("imp:sms-on", "skipped"), ("imp:sms-on:a2p", "skipped")}
+
+
+def test_numbers_belong_to_the_canary_order_and_the_orders_after_it(store: Store) -> None:
+    """With a canary, each stored number is tied to the order that really carries it."""
+    store.initialize(_plan(A2P_PLAN), A2P_PLAN, now=1.0)
+    first, second = store.orders(step=0)
+    assert store.order_numbers(first.id) == ["+19199918388"]
+    assert store.order_numbers(second.id) == ["+14158714245", "+14352154439", "+14352154466"]
+    assert (first.customer_order_id[-5:], second.customer_order_id[-5:]) == ("00000", "00001")

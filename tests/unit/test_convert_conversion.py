@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from orchestrator.errors import PlanError
 from orchestrator.plan import StepKind, compile_plan, parse_plan
 from orchestrator.v1.conversion import convert
 from orchestrator.v1.intent import (
@@ -16,7 +19,12 @@ from orchestrator.v1.intent import (
     V1Failure,
 )
 from orchestrator.v1.orders import read_xml_input
-from orchestrator.v1.planfile import CSV_COLUMNS, render_outputs
+from orchestrator.v1.planfile import (
+    CSV_COLUMNS,
+    render_outputs,
+    steps_needing_import_details,
+    summary,
+)
 
 V1 = Path(__file__).parents[1] / "fixtures" / "v1"
 SITE_A = ImportSettings("743", "303716", "CARRIER")
@@ -157,9 +165,9 @@ def test_steps_are_ordered_imports_then_messaging_then_remove():
     ]  # fmt: skip
 
 
-def test_rendered_plan_compiles_to_exactly_the_planned_numbers():
-    """The plan text and CSVs compile with `parse_plan`/`compile_plan`, nothing lost or added."""
-    inputs = [
+def _mixed_inputs() -> list[ReadResult]:
+    """An externalTns listing (no subscriber), an ImportTnOrder body (with one), SMS logs."""
+    return [
         read_xml_input((V1 / name).read_bytes(), name)
         for name in (
             "external_tns_orders_listing.xml",
@@ -167,10 +175,15 @@ def test_rendered_plan_compiles_to_exactly_the_planned_numbers():
             "sippeer_requests.log",
         )
     ]
-    c = convert(inputs, "USA")
+
+
+def test_rendered_plan_compiles_to_exactly_the_planned_numbers():
+    """The plan text and CSVs compile with `parse_plan`/`compile_plan`, nothing lost or added
+    (the subscriber and LOA person still to fill in aside)."""
+    c = convert(_mixed_inputs(), "USA")
     files = render_outputs(c, name="acme", account_id="9900012", country="USA", plan_stem="acme")
     spec = parse_plan(files["acme.toml"].decode(), "acme.toml")
-    compiled = compile_plan(spec, lambda name: files[name])
+    compiled = compile_plan(spec, lambda name: files[name], require_import_details=False)
     assert compiled.valid_count == sum(len(s.rows) for s in c.steps)
     assert not compiled.invalid and not compiled.duplicates
     importing = next(s for s in spec.steps if s.subscriber is not None)
@@ -178,6 +191,49 @@ def test_rendered_plan_compiles_to_exactly_the_planned_numbers():
     header = files["acme.numbers/sms-on.csv"].decode().splitlines()[0]
     assert header == ",".join(CSV_COLUMNS)
     assert "password" not in files["acme.toml"].decode().lower()
+
+
+def test_imports_without_subscriber_get_a_template_the_plan_refuses_until_filled_in():
+    """+1 imports whose v1 inputs carried no subscriber or LOA person get a commented
+    [import_defaults] (nothing sent from it as written); `plan` refuses the plan, naming the
+    step, until it is filled in; the step whose input carried them keeps its own."""
+    c = convert(_mixed_inputs(), "USA")
+    needing = steps_needing_import_details(c)
+    assert needing == ["import-site743-peerdefault-carrier", "import-site743-peer303716-carrier"]
+    files = render_outputs(c, name="acme", account_id="9900012", country="USA", plan_stem="acme")
+    text = files["acme.toml"].decode()
+    assert "[import_defaults]" in text.splitlines()
+    assert '# loa_authorizing_person = ""' in text.splitlines()
+    spec = parse_plan(text, "acme.toml")
+    imports = [s for s in spec.steps if s.kind is StepKind.IMPORT]
+    assert [s.subscriber is None for s in imports] == [False, True, True]
+
+    def read(name: str) -> bytes:
+        return files[name]
+
+    with pytest.raises(PlanError, match=r"\('import-site743-peerdefault-carrier'\): .* \+1"):
+        compile_plan(spec, read)
+    filled = text.replace(
+        '# subscriber = { name = "", house_number = "", street_name = "", city = "", '
+        'state_code = "", zip = "" }',
+        'subscriber = { name = "Acme", house_number = "1", street_name = "Main", city = "Cary", '
+        'state_code = "NC", zip = "27511" }',
+    ).replace('# loa_authorizing_person = ""', 'loa_authorizing_person = "Jo Smith"')
+    done = compile_plan(parse_plan(filled, "acme.toml"), read)
+    subscribers = [s.spec.subscriber for s in done.steps if s.spec.kind is StepKind.IMPORT]
+    assert [sub.name if sub else None for sub in subscribers] == ["ABC Inc.", "Acme", "Acme"]
+    report = files["acme.report.md"].decode()
+    assert "## To fill in before `bwmigrate plan`: subscriber and LOA person" in report
+    assert summary(c)["import_details_needed"] == needing
+
+
+def test_inputs_that_carried_subscriber_and_loa_need_no_template():
+    """Only ImportTnOrder bodies (with subscriber and LOA person): no template, plan compiles."""
+    c = convert([read_xml_input((V1 / "import_tn_order.xml").read_bytes(), "i.xml")], "USA")
+    files = render_outputs(c, name="acme", account_id="9900012", country="USA", plan_stem="acme")
+    assert "import_defaults" not in files["acme.toml"].decode()
+    assert summary(c)["import_details_needed"] == []
+    compile_plan(parse_plan(files["acme.toml"].decode(), "acme.toml"), lambda n: files[n])
 
 
 def test_report_lists_failures_histories_and_notes():

@@ -9,6 +9,7 @@ import click
 import pytest
 
 from orchestrator.cli import _COMMANDS, main
+from orchestrator.plan import parse_plan
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -42,3 +43,16 @@ def test_quick_start_runs_the_example_rehearsal_and_the_test_command() -> None:
     assert "pip install -e '.[dev]' && bwmigrate run plans/example.toml --sandbox" in quick
     ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
     assert "\npytest\n" in quick and ci.rstrip().endswith("\npytest")
+
+
+def test_the_plan_format_sample_is_a_valid_plan() -> None:
+    """The README's annotated plan parses as a plan, with the keys it documents."""
+    section = README[README.index("## The plan format") : README.index("## Commands")]
+    sample = section[
+        section.index("```toml\n") + 8 : section.index("```\n", section.index("```toml"))
+    ]
+    spec = parse_plan(sample, "README.md")
+    imported = spec.steps[0]
+    assert (spec.canary, spec.rate.visibility_window_s) == (5, 30)
+    assert (imported.body_form, imported.loa_authorizing_person) == ("ImportTnOrder", "The Authguy")
+    assert imported.subscriber is not None and imported.subscriber.county == "Canyon"

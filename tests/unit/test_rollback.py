@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.errors import PlanError
 from orchestrator.plan import StepKind, compile_plan, parse_plan
 from orchestrator.rollback import (
     ChangedNumber,
@@ -18,8 +19,10 @@ ORIGINAL = """
 name = "acme"
 account_id = "9900012"
 batch_size = 50
+canary = 3
 [rate]
 requests_per_s = 7
+visibility_window_s = 45
 [failure_threshold]
 max_failed_percent = 20
 min_finished = 10
@@ -36,7 +39,9 @@ STEPS = [
     StepFact("gone", StepKind.REMOVE),
     StepFact("sms-on", StepKind.MESSAGING, sms="on"),
     StepFact("sms-off", StepKind.MESSAGING, sms="off"),
-    StepFact("hosted:sms-on", StepKind.MESSAGING, sms="on", chained_from="hosted"),
+    StepFact("hosted:sms-on", StepKind.MESSAGING, sms="on", chained_from="hosted", role="sms"),
+    StepFact("hosted:sms-on:a2p", StepKind.MESSAGING, chained_from="hosted:sms-on", role="a2p"),
+    StepFact("sms-on:a2p", StepKind.MESSAGING, chained_from="sms-on", role="a2p"),
 ]
 
 
@@ -78,15 +83,16 @@ def test_each_kind_of_change_is_inverted_into_its_own_step() -> None:
 
 
 def test_the_rollback_is_a_plan_that_compiles_with_the_original_settings() -> None:
-    """The TOML parses and compiles; account, batch size, rate and threshold are kept."""
+    """The TOML parses and compiles; account, batch size, canary, rate (visibility window
+    included) and threshold are kept."""
     plan = _build(
         [ChangedNumber("hosted", "+19195550100"), ChangedNumber("sms-on", "+19195550200")]
     )
     compiled = _compile(plan.text, plan.files)
     spec = compiled.spec
     assert spec.name == "acme-rollback"
-    assert (spec.account_id, spec.batch_size) == ("9900012", 50)
-    assert spec.rate.requests_per_s == 7
+    assert (spec.account_id, spec.batch_size, spec.canary) == ("9900012", 50, 3)
+    assert (spec.rate.requests_per_s, spec.rate.visibility_window_s) == (7, 45)
     assert spec.failure_threshold.max_failed_percent == 20
     assert [s.numbers for s in compiled.steps] == [["+19195550100"], ["+19195550200"]]
     assert not compiled.invalid
@@ -112,13 +118,20 @@ def test_sms_the_api_said_was_already_on_is_left_alone() -> None:
 
 
 def test_removed_numbers_are_reimported_only_where_the_operator_says() -> None:
-    """Without a site the removals are listed as not undone; with one they become an import."""
+    """Without a site the removals are listed as not undone; with one they become an import,
+    whose subscriber and LOA person (not in the state file) are a commented template to fill
+    in: the plan is refused until then, and compiles once they (or the guide's form) are given."""
     changed = [ChangedNumber("gone", "+19195550400")]
     without = _build(changed)
     assert without.steps == []
     assert any("--site-id" in note for note in without.not_undone)
     with_site = _build(changed, Reimport("486", "500025", "SUBSCRIBER", enable_messaging=True))
-    step = _compile(with_site.text, with_site.files).steps[0]
+    assert "[import_defaults]" in with_site.text.splitlines()
+    assert '# loa_authorizing_person = ""' in with_site.text.splitlines()
+    with pytest.raises(PlanError, match=r"steps\[0\] \('undo-removals'\): 1 number is \+1"):
+        _compile(with_site.text, with_site.files)
+    guide = with_site.text.replace('# body_form = "', 'body_form = "')
+    step = _compile(guide, with_site.files).steps[0]
     assert step.numbers == ["+19195550400"]
     assert (step.spec.kind, step.spec.site_id, step.spec.sip_peer_id) == (
         StepKind.IMPORT,
@@ -126,6 +139,29 @@ def test_removed_numbers_are_reimported_only_where_the_operator_says() -> None:
         "500025",
     )
     assert (step.spec.loa_type, step.spec.enable_messaging) == ("SUBSCRIBER", True)
+    assert step.spec.body_form == "ExternalTnsOrder"
+
+
+def test_a2p_sent_to_numbers_the_run_did_not_import_is_listed_as_not_undone() -> None:
+    """The A2P follow-up of an import is undone by the removal; that of a messaging step is
+    not (the earlier campaign is unknown), and the rollback says so."""
+    plan = _build(
+        [
+            ChangedNumber("hosted", "+19195550100"),
+            ChangedNumber("hosted:sms-on:a2p", "+19195550100"),
+            ChangedNumber("sms-on", "+19195550200"),
+            ChangedNumber("sms-on:a2p", "+19195550200"),
+        ]
+    )
+    assert [(s.name, s.numbers) for s in plan.steps] == [
+        ("undo-imports", ["+19195550100"]),
+        ("undo-sms-on", ["+19195550200"]),
+    ]
+    notes = [n for n in plan.not_undone if "A2P settings" in n]
+    assert notes == [
+        "A2P settings the run sent for 1 number it did not import (steps sms-on:a2p) are not "
+        "undone: the state file does not record the campaign they had before"
+    ]
 
 
 def test_number_files_keep_the_run_order_and_say_where_they_come_from() -> None:

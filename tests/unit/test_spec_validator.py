@@ -675,6 +675,7 @@ def test_rule_names_are_the_documented_ones() -> None:
         ("tnoptions_create_400_5081.xml", "CreateTnOptionOrder", 400),
         ("tnoptions_get_404.xml", "GetTnOptionOrder", 404),
         ("tnoptions_get_partial_5076.xml", "GetTnOptionOrder", 200),
+        ("tnoptions_list.xml", "GetTnOptionOrders", 200),
         ("tnoptions_list_report_response.xml", "GetTnOptionOrders", 200),
     ],
 )

@@ -62,6 +62,7 @@ def response(name: str) -> bytes:
 
 GOLDEN_REQUESTS: dict[str, Callable[[], bytes]] = {
     "import_order_seed_form.xml": lambda: build_import_order(
+        body_form="ExternalTnsOrder",
         customer_order_id="ICPA123ABC",
         site_id="743",
         sip_peer_id="303716",
@@ -69,6 +70,7 @@ GOLDEN_REQUESTS: dict[str, Callable[[], bytes]] = {
         numbers=IMPORT_TNS,
     ),
     "import_order_importtnorder_form.xml": lambda: build_import_order(
+        body_form="ImportTnOrder",
         customer_order_id="ICPA123ABC",
         site_id="743",
         sip_peer_id="303716",
@@ -86,6 +88,12 @@ GOLDEN_REQUESTS: dict[str, Callable[[], bytes]] = {
     "tn_option_order_a2p.xml": lambda: build_tn_option_order(
         customer_order_id="TnOptionOrder2",
         sms="on",
+        a2p=A2pSettings(message_class="M", campaign_id="CA3XKE1"),
+        numbers=OPTION_TNS,
+    ),
+    "tn_option_order_a2p_only.xml": lambda: build_tn_option_order(
+        customer_order_id="TnOptionOrder4",
+        sms=None,
         a2p=A2pSettings(message_class="M", campaign_id="CA3XKE1"),
         numbers=OPTION_TNS,
     ),
@@ -109,8 +117,8 @@ def test_every_request_fixture_has_a_golden_test() -> None:
     assert sorted(p.name for p in REQUESTS.iterdir()) == sorted(GOLDEN_REQUESTS)
 
 
-def test_seed_form_is_an_external_tns_order_without_action() -> None:
-    """Without subscriber details the import body is the seed's `ExternalTnsOrder`, no `Action`."""
+def test_guide_form_is_an_external_tns_order_without_action() -> None:
+    """The guide's form is an `ExternalTnsOrder` with exactly the guide's elements, no `Action`."""
     root = etree.fromstring(GOLDEN_REQUESTS["import_order_seed_form.xml"]())
     assert root.tag == "ExternalTnsOrder"
     assert [child.tag for child in root] == [
@@ -123,18 +131,93 @@ def test_seed_form_is_an_external_tns_order_without_action() -> None:
     assert root.findtext("LoaType") == "CARRIER"
 
 
+def test_schema_form_writes_the_schema_element_order() -> None:
+    """The schema's form lists its elements in `ImportTnOrderRequest` order, address included."""
+    root = etree.fromstring(GOLDEN_REQUESTS["import_order_importtnorder_form.xml"]())
+    assert root.tag == "ImportTnOrder"
+    assert [child.tag for child in root] == [
+        "CustomerOrderId",
+        "SiteId",
+        "SipPeerId",
+        "Subscriber",
+        "LoaAuthorizingPerson",
+        "LoaType",
+        "TelephoneNumbers",
+    ]
+    assert [child.tag for child in root.find("Subscriber/ServiceAddress")] == [
+        "HouseNumber",
+        "StreetName",
+        "City",
+        "StateCode",
+        "Zip",
+        "County",
+    ]
+
+
+def test_schema_form_without_subscriber_is_still_an_import_tn_order() -> None:
+    """The form is chosen by the caller: no subscriber or LOA person (international numbers)
+    still gives an `ImportTnOrder`, without those elements."""
+    root = etree.fromstring(
+        build_import_order(
+            body_form="ImportTnOrder",
+            customer_order_id="X",
+            site_id="1",
+            sip_peer_id=None,
+            loa_type="SUBSCRIBER",
+            numbers=["+441224003018"],
+        )
+    )
+    assert root.tag == "ImportTnOrder"
+    assert [child.tag for child in root] == [
+        "CustomerOrderId",
+        "SiteId",
+        "LoaType",
+        "TelephoneNumbers",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("form", "extra", "message"),
+    [
+        ("ExternalTnsOrder", {"subscriber": Subscriber(name="N")}, "has no such elements"),
+        ("ExternalTnsOrder", {"loa_authorizing_person": "Jo"}, "has no such elements"),
+        ("ImportTnOrders", {}, "expected one of ImportTnOrder, ExternalTnsOrder"),
+    ],
+)
+def test_import_builder_refuses_elements_its_form_lacks_and_unknown_forms(
+    form: str, extra: dict[str, object], message: str
+) -> None:
+    """The guide's form cannot carry a subscriber or LOA person; an unknown form is refused."""
+    with pytest.raises(XmlError, match=message):
+        build_import_order(
+            body_form=form,
+            customer_order_id="X",
+            site_id="1",
+            sip_peer_id=None,
+            loa_type="CARRIER",
+            numbers=["+19195551234"],
+            **extra,  # type: ignore[arg-type]
+        )
+
+
 def test_import_order_omits_sip_peer_when_none() -> None:
     """A missing SIP peer leaves `SipPeerId` out so the site's default peer applies."""
     body = build_import_order(
-        customer_order_id="X", site_id="1", sip_peer_id=None, loa_type="CARRIER", numbers=["+1"]
+        body_form="ImportTnOrder",
+        customer_order_id="X",
+        site_id="1",
+        sip_peer_id=None,
+        loa_type="CARRIER",
+        numbers=["+1"],
     )
     assert b"SipPeerId" not in body
 
 
-def test_loa_person_alone_selects_import_tn_order_form() -> None:
-    """An LOA authorizing person without a subscriber still selects the `ImportTnOrder` form."""
+def test_loa_person_alone_gives_no_subscriber_element() -> None:
+    """An LOA authorizing person without a subscriber writes no empty `Subscriber`."""
     root = etree.fromstring(
         build_import_order(
+            body_form="ImportTnOrder",
             customer_order_id="X",
             site_id="1",
             sip_peer_id=None,
@@ -153,6 +236,7 @@ def test_subscriber_without_address_has_no_service_address() -> None:
     """A subscriber given only a name yields `Subscriber/Name` and no empty `ServiceAddress`."""
     root = etree.fromstring(
         build_import_order(
+            body_form="ImportTnOrder",
             customer_order_id="X",
             site_id="1",
             sip_peer_id="2",
@@ -168,6 +252,7 @@ def test_partial_address_keeps_only_given_fields_in_order() -> None:
     """Address fields left as None are omitted; the rest keep the reference's element order."""
     root = etree.fromstring(
         build_import_order(
+            body_form="ImportTnOrder",
             customer_order_id="X",
             site_id="1",
             sip_peer_id="2",
@@ -186,6 +271,7 @@ def test_builders_escape_markup_characters() -> None:
     """Values with `&`, `<` and `>` round-trip through the XML unchanged."""
     tricky = "A&B <C> \"D\" 'E'"
     body = build_import_order(
+        body_form="ImportTnOrder",
         customer_order_id="X",
         site_id="1",
         sip_peer_id="2",
@@ -202,6 +288,7 @@ def test_builders_escape_markup_characters() -> None:
 def test_builders_preserve_line_breaks_in_values() -> None:
     """A value with CR LF reads back with its CR intact (a raw CR would become LF)."""
     body = build_import_order(
+        body_form="ImportTnOrder",
         customer_order_id="X",
         site_id="1",
         sip_peer_id="2",
@@ -215,6 +302,7 @@ def test_builders_preserve_line_breaks_in_values() -> None:
 def test_builders_keep_non_ascii_text_as_utf8() -> None:
     """Non-ASCII names are encoded as UTF-8, as the declaration says."""
     body = build_import_order(
+        body_form="ImportTnOrder",
         customer_order_id="X",
         site_id="1",
         sip_peer_id="2",
@@ -230,6 +318,7 @@ def test_builder_rejects_characters_xml_forbids() -> None:
     """A control character cannot be sent in XML 1.0, so building fails with XmlError."""
     with pytest.raises(XmlError, match=r"Name.*forbids"):
         build_import_order(
+            body_form="ImportTnOrder",
             customer_order_id="X",
             site_id="1",
             sip_peer_id="2",
@@ -243,7 +332,12 @@ def test_builder_rejects_characters_xml_forbids() -> None:
     "build",
     [
         lambda: build_import_order(
-            customer_order_id="X", site_id="1", sip_peer_id="2", loa_type="CARRIER", numbers=[]
+            body_form="ImportTnOrder",
+            customer_order_id="X",
+            site_id="1",
+            sip_peer_id="2",
+            loa_type="CARRIER",
+            numbers=[],
         ),
         lambda: build_remove_order(customer_order_id="X", numbers=[]),
         lambda: build_tn_option_order(customer_order_id="X", sms="on", a2p=None, numbers=[]),
@@ -279,7 +373,12 @@ def test_five_thousand_numbers_round_trip_in_order() -> None:
     """A 5000-number body lists every number once, in the order given."""
     numbers = [f"+1919555{i:04d}" for i in range(5000)]
     body = build_import_order(
-        customer_order_id="X", site_id="1", sip_peer_id="2", loa_type="CARRIER", numbers=numbers
+        body_form="ImportTnOrder",
+        customer_order_id="X",
+        site_id="1",
+        sip_peer_id="2",
+        loa_type="CARRIER",
+        numbers=numbers,
     )
     root = parse_xml(body)
     assert [tn.text for tn in root.iterfind("TelephoneNumbers/TelephoneNumber")] == numbers
@@ -529,9 +628,17 @@ def test_empty_import_list() -> None:
     assert parse_order_list(response("import_list_empty.xml")) == OrderList(0, ())
 
 
-@pytest.mark.parametrize("name", ["tnoptions_list.xml", "tnoptions_list_report_response.xml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tnoptions_list.xml",
+        "tnoptions_list_report_response.xml",
+        "variants/tnoptions_list_bare_root.xml",
+    ],
+)
 def test_tnoptions_list_under_either_root(name: str) -> None:
-    """TN option listings parse bare (`TnOptionOrders`) and wrapped (SPEC1's report response)."""
+    """TN option listings parse wrapped (the excerpt's report response, as the sandbox answers
+    on v2) and bare (`TnOptionOrders`, RAML and the SDK fixtures)."""
     listing = parse_order_list(response(name))
     first = listing.orders[0]
     assert (first.order_id, first.customer_order_id, first.count) == (
@@ -543,7 +650,7 @@ def test_tnoptions_list_under_either_root(name: str) -> None:
 
 
 def test_tnoptions_list_second_summary() -> None:
-    """The bare TN option listing's second summary has no customer order id and is COMPLETE."""
+    """The TN option listing's second summary has no customer order id and is COMPLETE."""
     second = parse_order_list(response("tnoptions_list.xml")).orders[1]
     assert second == OrderSummary(
         "ddbdc72e-dc27-490c-904e-d0c11291b095", None, "COMPLETE", 1, "2024-05-13T16:39:58.003Z"

@@ -1,0 +1,151 @@
+"""The engine harness shared by the engine's integration tests: a plan run by the real engine
+against the sandbox over real HTTP, with a real SQLite state file, and the two witnesses to
+judge it by (the state file's report; the sandbox's ledger and inventory)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from planfiles import IMPORT_DETAILS
+
+from orchestrator.client import ApiClient, BasicCredentials
+from orchestrator.engine import Engine, EngineSettings, Progress, RunOutcome
+from orchestrator.limits import Aimd, Backoff, RequestGate
+from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
+from orchestrator.sandbox import RunningSandbox
+from orchestrator.store import Store
+
+ACCOUNT = "9900012"
+
+
+def numbers_from(prefix: str, count: int) -> list[str]:
+    """`count` valid NANP numbers in one exchange, e.g. prefix +1919991."""
+    return [f"{prefix}{i:04d}" for i in range(count)]
+
+
+def plan_text(steps: str, batch_size: int = 10) -> str:
+    return f'name = "engine-test"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch_size}\n' + steps
+
+
+def step(kind: str, numbers: list[str], extra: str = "") -> str:
+    quoted = ", ".join(f'"{n}"' for n in numbers)
+    return f'[[steps]]\nkind = "{kind}"\n{extra}numbers = [{quoted}]\n'
+
+
+IMPORT_EXTRA = 'site_id = "743"\nsip_peer_id = "303716"\nloa_type = "CARRIER"\n' + IMPORT_DETAILS
+
+
+class Harness:
+    """Runs the engine on a plan against the sandbox and exposes both witnesses."""
+
+    def __init__(self, sandbox: RunningSandbox, tmp_path: Path) -> None:
+        self.sandbox = sandbox
+        self.state_path = tmp_path / "state.db"
+        self.seen: list[Progress] = []
+
+    def prepare(self, text: str) -> Store:
+        plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
+        store = Store.open(self.state_path)
+        store.discard_plan_without_effect(plan.hash)  # as `bwmigrate run` does
+        store.initialize(plan, text, now=0.0)
+        return store
+
+    async def run(
+        self,
+        text: str,
+        *,
+        threshold: FailureThreshold | None = None,
+        credentials: Any = None,
+        rate_per_s: float = 500.0,
+        stop_after_orders: int | None = None,
+        timeout_s: float = 5.0,
+        base_path: str = "/api/v2",
+        stop_when: Callable[[Progress], bool] | None = None,
+        visibility_window_s: float = 0.3,
+    ) -> RunOutcome:
+        store = self.prepare(text)
+        creds = self.sandbox.config.credentials
+        credentials = credentials or BasicCredentials(creds.username, creds.password)
+        settings = EngineSettings(
+            max_orders_in_flight=4,
+            poll_interval_s=0.01,
+            poll_cap_s=0.05,
+            failure_threshold=threshold or FailureThreshold(100.0, 0),
+            seed=1,
+            visibility_window_s=visibility_window_s,
+        )
+        gate = RequestGate(Aimd(rate_per_s))
+
+        try:
+            async with ApiClient(
+                f"{self.sandbox.base_url}{base_path}",
+                ACCOUNT,
+                credentials,
+                token_url=f"{self.sandbox.base_url}/api/v1/oauth2/token",
+                timeout_s=timeout_s,
+            ) as client:
+                engine: Engine
+
+                def on_progress(p: Progress) -> None:
+                    self.seen.append(p)
+                    if stop_after_orders is not None and p.orders_terminal >= stop_after_orders:
+                        engine.request_stop()
+                    if stop_when is not None and stop_when(p):
+                        engine.request_stop()
+
+                engine = Engine(
+                    store,
+                    client,
+                    gate,
+                    settings,
+                    on_progress=on_progress,
+                    backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8),
+                )
+                return await engine.run()
+        finally:
+            self.report = list(store.iter_report())
+            self.counts = {c.name: c for c in store.counts()}
+            store.close()
+
+    def ledger_orders(self, kind: str | None = None) -> list[dict[str, Any]]:
+        orders = self.sandbox.state.ledger_orders()
+        return [o for o in orders if kind is None or o["kind"] == kind]
+
+    def assert_no_number_in_two_orders(self) -> None:
+        """The exactly-once witness: per kind, every number sits in at most one accepted order
+        (TN option orders apart from the A2P follow-ups, CustomerOrderId `-A`, which repeat the
+        numbers of the order turning SMS on)."""
+        for kind in ("import", "remove", "tnoptions"):
+            for a2p in (False, True):
+                orders = [
+                    o
+                    for o in self.ledger_orders(kind)
+                    if str(o["customer_order_id"]).endswith("-A") is a2p
+                ]
+                seen = Counter(n for o in orders for n in o["numbers"])
+                twice = {n: c for n, c in seen.items() if c > 1}
+                assert not twice, f"{kind}: numbers in two orders: {sorted(twice)[:5]}"
+
+    def inventory(self) -> dict[str, dict[str, Any]]:
+        return {r["number"]: r for r in self.sandbox.state.inventory_json()}
+
+
+def seed_hosted(sandbox: RunningSandbox, numbers: list[str], sms: bool) -> None:
+    sandbox.state.seed(
+        {
+            "numbers": [
+                {
+                    "number": n,
+                    "kind": "imported",
+                    "account": ACCOUNT,
+                    "site": "743",
+                    "sip_peer": "303716",
+                    "sms_enabled": sms,
+                }
+                for n in numbers
+            ]
+        }
+    )

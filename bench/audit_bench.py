@@ -37,8 +37,8 @@ from typing import Any
 
 from _docs import command_line, figures_block, machine, write_section
 
-from orchestrator.audit import AuditLog, audit_segments, exchange_fields
-from orchestrator.client import Exchange
+from orchestrator.api.client import Exchange
+from orchestrator.state.audit import AuditLog, audit_segments, exchange_fields
 
 
 def exchanges(count: int, numbers: int) -> list[Exchange]:
@@ -88,11 +88,11 @@ def cutover_s(numbers: int, batch: int, audit: bool, sandbox: Any) -> float:
     """Wall time of one unpaced cutover of `numbers` imports against the running sandbox."""
     import anyio
 
-    from orchestrator.client import ApiClient, BasicCredentials
-    from orchestrator.engine import Engine, EngineSettings
-    from orchestrator.limits import Aimd, RequestGate
+    from orchestrator.api.client import ApiClient, BasicCredentials
+    from orchestrator.api.gate import Aimd, RequestGate
+    from orchestrator.cutover.engine import Engine, EngineSettings
     from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
-    from orchestrator.store import Store
+    from orchestrator.state.store import Store
 
     listed = ",".join(f'"+1919{2000000 + i:07d}"' for i in range(numbers))
     text = (

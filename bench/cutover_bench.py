@@ -35,13 +35,13 @@ import anyio
 import httpx
 from _docs import command_line, figures_block, machine, write_section
 
-from orchestrator.client import ApiClient, BasicCredentials, Exchange
-from orchestrator.engine import Engine, EngineSettings
-from orchestrator.limits import Aimd, RequestGate
-from orchestrator.numbers import normalize_numbers
+from orchestrator.api.client import ApiClient, BasicCredentials, Exchange
+from orchestrator.api.gate import Aimd, RequestGate
+from orchestrator.api.xml import build_import_order
+from orchestrator.cutover.engine import Engine, EngineSettings
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
-from orchestrator.store import FailedNumber, OrderState, Store
-from orchestrator.xml import build_import_order
+from orchestrator.plan.numbers import normalize_numbers
+from orchestrator.state.store import FailedNumber, OrderState, Store
 
 ACCOUNT = "9900012"
 AUTH = BasicCredentials("sandbox", "sandbox")

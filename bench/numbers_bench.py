@@ -6,7 +6,7 @@
 Generates numbers in mixed real-world formats from a seeded RNG (mostly valid North American
 numbers in the formats customers export, some international, about 1% junk), then times:
 
-- bulk:  orchestrator.numbers.normalize_numbers(raws, "USA")
+- bulk:  orchestrator.plan.numbers.normalize_numbers(raws, "USA")
 - naive: phonenumbers.parse + is_valid_number + format_number(E164), one number at a time
 
 and prints numbers/s for both, their ratio, peak RSS, and how the two answers differ (the naive
@@ -31,7 +31,7 @@ import phonenumbers
 from _docs import command_line, figures_block, machine, write_section
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from orchestrator.numbers import (
+from orchestrator.plan.numbers import (
     InvalidNumber,
     NumberRejectedError,
     normalize_number,

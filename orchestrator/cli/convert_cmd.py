@@ -20,8 +20,8 @@ import click
 
 from orchestrator.cli.login import live_login
 from orchestrator.errors import ExitCode, InputError
-from orchestrator.numbers import region_for_a3
 from orchestrator.plan import compile_plan, parse_plan
+from orchestrator.plan.numbers import region_for_a3
 from orchestrator.v1.conversion import Conversion
 from orchestrator.v1.conversion import convert as convert_intents
 from orchestrator.v1.intent import Action, ReadResult

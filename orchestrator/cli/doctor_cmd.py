@@ -36,10 +36,7 @@ from urllib.parse import quote, urlsplit
 import anyio
 import click
 
-from orchestrator.audit import AuditLog, secret_values
-from orchestrator.cli.login import Login, token_url_from_env
-from orchestrator.cli.run_cmd import DEFAULT_TARGET
-from orchestrator.client import (
+from orchestrator.api.client import (
     ApiClient,
     BasicCredentials,
     ClientCredentials,
@@ -47,6 +44,9 @@ from orchestrator.client import (
     Exchange,
     credentials_from_env,
 )
+from orchestrator.api.gate import Aimd, Priority, RequestGate, retry_at_from_headers
+from orchestrator.cli.login import Login, token_url_from_env
+from orchestrator.cli.run_cmd import DEFAULT_TARGET
 from orchestrator.errors import (
     AuthError,
     ExitCode,
@@ -54,7 +54,7 @@ from orchestrator.errors import (
     RateLimitedError,
     TransientApiError,
 )
-from orchestrator.limits import Aimd, Priority, RequestGate, retry_at_from_headers
+from orchestrator.state.audit import AuditLog, secret_values
 
 DEFAULT_ACCOUNT_ID = "9900012"  # the embedded sandbox's default account
 

@@ -1,5 +1,5 @@
 """Which credentials a command sends, and where OAuth2 client credentials may go: the CLI's side
-of `orchestrator.credentials.credentials_from_env` and `token_url_for`.
+of `orchestrator.api.credentials.credentials_from_env` and `token_url_for`.
 
 `BWMIGRATE_TOKEN_URL` is read here and nowhere else, and only with client credentials: it names
 the token endpoint of a sandbox or private deployment. Without it, client credentials go only to
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from orchestrator.credentials import (
+from orchestrator.api.credentials import (
     TOKEN_URL_VARIABLE,
     BasicCredentials,
     ClientCredentials,

@@ -3,7 +3,7 @@
 With `--check`, the numbers of import steps are pre-flighted through `importTnChecker` (read-only)
 on a live target or a rehearsal sandbox; rejected numbers are listed with the API's code and
 excluded from the compiled plan `--out` writes, whose header then records the check. `bwmigrate
-run PLAN --checked FILE` runs exactly that checked plan (see `orchestrator.preflight`).
+run PLAN --checked FILE` runs exactly that checked plan (see `orchestrator.cutover.preflight`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.audit import AuditLog, secret_values
+from orchestrator.api.client import ApiClient
+from orchestrator.api.gate import Aimd, RequestGate
+from orchestrator.api.orders import order_body
 from orchestrator.cli.loading import load_plan
 from orchestrator.cli.login import Login, live_login, sandbox_login
-from orchestrator.client import ApiClient
+from orchestrator.cutover.preflight import (
+    CheckOutcome,
+    check_imports,
+    check_record,
+    exclude_numbers,
+)
 from orchestrator.errors import ExitCode, InputError
-from orchestrator.limits import Aimd, RequestGate
 from orchestrator.plan import (
     CompiledPlan,
     CompiledStep,
@@ -42,10 +48,9 @@ from orchestrator.plan import (
     chained_settings,
     estimate,
     iter_compiled_rows,
-    order_body,
     sms_step_name,
 )
-from orchestrator.preflight import CheckOutcome, check_imports, check_record, exclude_numbers
+from orchestrator.state.audit import AuditLog, secret_values
 
 _LIST_LIMIT = 50  # invalid numbers / duplicates listed in human output
 
@@ -285,7 +290,7 @@ def default_check_audit(plan: CompiledPlan) -> Path:
 def plan_sandbox(plan: CompiledPlan) -> Iterator[tuple[str, Login]]:
     """An embedded sandbox prepared for `plan` as `run --sandbox` prepares it (its seed file
     included, no earlier run); yield its v2 base URL and its public login (its own token URL)."""
-    from orchestrator.sandbox.rehearsal import rehearsal_config
+    from orchestrator.cutover.rehearsal import rehearsal_config
     from orchestrator.sandbox.server import run_sandbox
 
     seed_file = Path(plan.spec.path).parent / plan.spec.rehearsal if plan.spec.rehearsal else None

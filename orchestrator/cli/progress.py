@@ -21,8 +21,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from orchestrator.engine import Progress as EngineProgress
-from orchestrator.store import StepCounts
+from orchestrator.cutover.engine import Progress as EngineProgress
+from orchestrator.state.store import StepCounts
 
 _MIN_INTERVAL_S = 0.2
 

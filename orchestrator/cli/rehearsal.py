@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from orchestrator.cli.login import Login, sandbox_login
+from orchestrator.cutover.rehearsal import DoneNumber, rehearsal_config
 from orchestrator.plan import CompiledPlan
-from orchestrator.sandbox.rehearsal import DoneNumber, rehearsal_config
 from orchestrator.sandbox.server import run_sandbox
-from orchestrator.store import Store
+from orchestrator.state.store import Store
 
 LOST_SANDBOX = "the embedded sandbox of an earlier rehearsal run is gone; placed again"
 

@@ -11,7 +11,11 @@ from typing import Any, TextIO
 
 import click
 
-from orchestrator.audit import (
+from orchestrator.cli.loading import default_state_file
+from orchestrator.cutover.report import write_csv, write_json
+from orchestrator.errors import InputError
+from orchestrator.plan.numbers import NumberRejectedError, normalize_number, to_legacy
+from orchestrator.state.audit import (
     OrderFilter,
     audit_path,
     involves,
@@ -19,11 +23,7 @@ from orchestrator.audit import (
     write_audit_csv,
     write_audit_json,
 )
-from orchestrator.cli.loading import default_state_file
-from orchestrator.errors import InputError
-from orchestrator.numbers import NumberRejectedError, normalize_number, to_legacy
-from orchestrator.report import write_csv, write_json
-from orchestrator.store import Store
+from orchestrator.state.store import Store
 
 
 def _audit_lines(

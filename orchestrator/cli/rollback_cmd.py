@@ -1,4 +1,5 @@
-"""`bwmigrate rollback`: write the plan that undoes what a run changed (`orchestrator.rollback`).
+"""`bwmigrate rollback`: write the plan that undoes what a run changed
+(`orchestrator.cutover.rollback`).
 
 Reads the state file (read-only; refused while a run holds it), writes a normal plan and its
 number files. Nothing is sent: the rollback is then dry-run, rehearsed and run like any plan.
@@ -17,9 +18,7 @@ import click
 from rich.console import Console
 
 from orchestrator.cli.loading import default_state_file
-from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
-from orchestrator.plan import parse_plan
-from orchestrator.rollback import (
+from orchestrator.cutover.rollback import (
     ChangedNumber,
     Reimport,
     RollbackPlan,
@@ -27,7 +26,9 @@ from orchestrator.rollback import (
     StepFact,
     build_rollback,
 )
-from orchestrator.store import Store
+from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
+from orchestrator.plan import parse_plan
+from orchestrator.state.store import Store
 
 _OPEN = ("submitting", "submitted")  # order states whose outcome the state file does not know
 

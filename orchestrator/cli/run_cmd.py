@@ -7,7 +7,7 @@ A live run (or resume) asks for confirmation first, showing the target, the acco
 left to do (`--yes` skips it; without a terminal and without `--yes` it exits 2). `--checked
 FILE` runs the checked plan a `plan --check --out FILE` pre-flight recorded (its rejected numbers
 are stored as failed with the API's code, never sent). Every exchange with the API goes to the
-audit log beside the state file (`orchestrator.audit`).
+audit log beside the state file (`orchestrator.state.audit`).
 """
 
 from __future__ import annotations
@@ -25,18 +25,18 @@ import anyio
 import click
 from rich.console import Console
 
-from orchestrator.audit import AuditLog, audit_path, secret_values
+from orchestrator.api.client import ApiClient
+from orchestrator.api.gate import Aimd, RequestGate
 from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.login import Login, live_login
 from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.client import ApiClient
-from orchestrator.engine import Engine, EngineSettings, RunOutcome
+from orchestrator.cutover.engine import Engine, EngineSettings, RunOutcome
+from orchestrator.cutover.preflight import CheckRecord, apply_check, read_check_record
+from orchestrator.cutover.report import summary
 from orchestrator.errors import ExitCode, InputError, StateMismatchError
-from orchestrator.limits import Aimd, RequestGate
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
-from orchestrator.preflight import CheckRecord, apply_check, read_check_record
-from orchestrator.report import summary
-from orchestrator.store import ExcludedNumber, OrderState, Store
+from orchestrator.state.audit import AuditLog, audit_path, secret_values
+from orchestrator.state.store import ExcludedNumber, OrderState, Store
 
 DEFAULT_TARGET = "https://api.bandwidth.com/api/v2"
 

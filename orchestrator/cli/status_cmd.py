@@ -11,8 +11,8 @@ from rich.console import Console
 
 from orchestrator.cli.loading import default_state_file
 from orchestrator.cli.progress import print_summary
-from orchestrator.report import summary
-from orchestrator.store import Store
+from orchestrator.cutover.report import summary
+from orchestrator.state.store import Store
 
 
 @click.command()

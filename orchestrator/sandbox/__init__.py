@@ -12,7 +12,7 @@ Default account `9900012` with sites 743 (SIP peer 303716), 486 (500025) and 744
 without the SMS feature); no numbers until seeded.
 
 Modules: `model` (vocabulary), `codes` (error texts), `config` (SandboxConfig, TOML seed
-files), `clock`, `xmlio` (its own XML codec; never the client's `orchestrator.xml`),
+files), `clock`, `xmlio` (its own XML codec; never the client's `orchestrator.api.xml`),
 `refusal` (request bodies judged by the published schema, `orchestrator.spec`, and the
 violation -> catalogue code table), `validation` (business rules of a body),
 `orders` (order timing and filters), `inventory` (numbers

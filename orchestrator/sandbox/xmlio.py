@@ -1,6 +1,6 @@
 """The sandbox's own XML: a hardened reader, a tiny writer, and decoders of request bodies.
 
-Deliberately independent of the client's codec (`orchestrator/xml.py`, lxml): this module
+Deliberately independent of the client's codec (`orchestrator/api/xml.py`, lxml): this module
 must not import it, so one codec bug cannot hide on both sides; the golden files in
 `tests/fixtures/` are the contract between the two. It reads with the standard library's
 expat and refuses any DOCTYPE, entity declaration or external entity reference. It returns

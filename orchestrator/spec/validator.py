@@ -58,7 +58,7 @@ characters, the checker's 5000 limit) are patches.
 Unknown elements. In a request they are always violations: the sandbox must refuse what
 Bandwidth would. In a response they are violations by default too: this referee checks the
 sandbox's own answers, and an element production never sends would teach the client to rely
-on it (a real client tolerates extras; `orchestrator.xml` does). `validate_response(...,
+on it (a real client tolerates extras; `orchestrator.api.xml` does). `validate_response(...,
 allow_unknown=True)` judges as a tolerant client would. One block is open by override:
 tndetails' `Features`, which the excerpt does not describe and bwmigrate does not read.
 

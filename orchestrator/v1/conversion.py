@@ -23,8 +23,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from orchestrator.numbers import InvalidNumber, normalize_numbers
 from orchestrator.plan import StepKind
+from orchestrator.plan.numbers import InvalidNumber, normalize_numbers
 from orchestrator.v1.intent import (
     Action,
     Entry,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from orchestrator.xml import Subscriber
+from orchestrator.api.xml import Subscriber
 
 LOA_TYPES = ("CARRIER", "SUBSCRIBER")
 

@@ -6,7 +6,7 @@ an answer holds fewer orders than its `TotalCount` and names no next page, older
 fetched through `createdDateTo` windows (newest first, de-duplicated by order id) until every
 order is in or no window brings a new one (then a note says the listing is incomplete).
 
-Auth, error mapping and the OAuth2 token come from `orchestrator.client.ApiClient` (the same
+Auth, error mapping and the OAuth2 token come from `orchestrator.api.client.ApiClient` (the same
 `BWMIGRATE_*` credentials as every other command, client credentials going only to `token_url`,
 Bandwidth's token endpoint unless given); this module only adds one read-only GET.
 Only GETs are sent. httpx objects do not leave this module.
@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import anyio
 import httpx
 
-from orchestrator.client import ApiClient, Credentials
+from orchestrator.api.client import ApiClient, Credentials
+from orchestrator.api.gate import Aimd, Backoff, Priority, RequestGate, call_with_retry
 from orchestrator.errors import InputError
-from orchestrator.limits import Aimd, Backoff, Priority, RequestGate, call_with_retry
 from orchestrator.v1.intent import Note
 from orchestrator.v1.orders import listing_page_info
 

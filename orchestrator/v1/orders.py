@@ -3,7 +3,7 @@
 What customers actually have: saved request bodies (one per file, or several concatenated),
 curl scripts and request logs with bodies embedded in other text, `GET` answers and order
 listings. A file that is one XML document is read as such; anything else is searched for the
-documents named below, each parsed on its own with the hardened parser (`orchestrator.xml`).
+documents named below, each parsed on its own with the hardened parser (`orchestrator.api.xml`).
 
     ExternalTnsOrder              Action IMPORT / REMOVE (body; or an order GET when it has a
                                   ProcessingStatus)
@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from orchestrator.api.xml import Subscriber, parse_xml
 from orchestrator.errors import InputError, XmlError
 from orchestrator.v1.intent import (
     LOA_TYPES,
@@ -46,7 +47,6 @@ from orchestrator.v1.intent import (
     ReadResult,
     V1Failure,
 )
-from orchestrator.xml import Subscriber, parse_xml
 
 _ROOT_NAMES = (
     "ExternalTnsOrders",

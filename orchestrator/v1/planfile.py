@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator.plan import NANP_PREFIX, StepKind, missing_import_details
-from orchestrator.planfile import import_defaults_template
+from orchestrator.plan.planfile import import_defaults_template
 from orchestrator.v1.conversion import Conversion, StepPlan
 from orchestrator.v1.intent import Entry
 

@@ -18,7 +18,7 @@ import io
 from dataclasses import dataclass
 
 from orchestrator.errors import InputError, PlanError
-from orchestrator.source import decode_text
+from orchestrator.plan.source import decode_text
 from orchestrator.v1.intent import (
     LOA_TYPES,
     Action,

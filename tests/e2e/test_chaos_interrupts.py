@@ -21,7 +21,7 @@ from support import ENV, SandboxProcess, cli_args, run_args, wait_for
 
 from orchestrator import cli
 from orchestrator.plan import compile_plan, parse_plan
-from orchestrator.store import Store
+from orchestrator.state.store import Store
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import bodies, content_types, examples, headers, statuses
 
-from orchestrator.client import ApiClient, BasicCredentials
+from orchestrator.api.client import ApiClient, BasicCredentials
+from orchestrator.api.xml import CheckerResult, OrderDoc, OrderList, build_import_order
 from orchestrator.errors import (
     AuthError,
     BwmigrateError,
@@ -28,7 +29,6 @@ from orchestrator.errors import (
     TransientApiError,
     XmlError,
 )
-from orchestrator.xml import CheckerResult, OrderDoc, OrderList, build_import_order
 
 ACCOUNT = "9900012"
 CALLS = ("create", "get_order", "find_orders", "check_import", "get_tn_details")

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from planfiles import IMPORT_DETAILS
 from strategies import bodies, content_types, examples
 
-from orchestrator.client import ApiClient, BasicCredentials
-from orchestrator.engine import Engine, EngineSettings, RunOutcome
-from orchestrator.limits import Aimd, Backoff, RequestGate, set_testing
+from orchestrator.api.client import ApiClient, BasicCredentials
+from orchestrator.api.gate import Aimd, Backoff, RequestGate, set_testing
+from orchestrator.cutover.engine import Engine, EngineSettings, RunOutcome
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
-from orchestrator.store import Store
+from orchestrator.state.store import Store
 
 ACCOUNT = "9900012"
 NUMBERS = ["+19195550100", "+19195550101", "+19195550102", "+14158714245"]

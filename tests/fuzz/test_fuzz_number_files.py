@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from strategies import examples, number_files
 
 from orchestrator.errors import BwmigrateError, ExitCode
-from orchestrator.source import NumberFile, read_numbers
+from orchestrator.plan.source import NumberFile, read_numbers
 
 columns = st.one_of(
     st.none(), st.integers(1, 5), st.sampled_from(["TN", "Phone Number", "tn "]), st.text()

@@ -11,12 +11,12 @@ from typing import Any
 
 from planfiles import IMPORT_DETAILS
 
-from orchestrator.client import ApiClient, BasicCredentials
-from orchestrator.engine import Engine, EngineSettings, Progress, RunOutcome
-from orchestrator.limits import Aimd, Backoff, RequestGate
+from orchestrator.api.client import ApiClient, BasicCredentials
+from orchestrator.api.gate import Aimd, Backoff, RequestGate
+from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
-from orchestrator.store import Store
+from orchestrator.state.store import Store
 
 ACCOUNT = "9900012"
 

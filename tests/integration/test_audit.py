@@ -12,21 +12,21 @@ from typing import Any
 import pytest
 from planfiles import IMPORT_DETAILS
 
-from orchestrator.audit import (
+from orchestrator.api.client import ApiClient, ClientCredentials, Exchange
+from orchestrator.api.gate import Aimd, Backoff, RequestGate, set_testing
+from orchestrator.cutover.engine import Engine, EngineSettings
+from orchestrator.errors import InputError
+from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
+from orchestrator.sandbox import RunningSandbox
+from orchestrator.sandbox.config import Credentials, FaultConfig
+from orchestrator.state.audit import (
     REDACTED,
     AuditLog,
     audit_segments,
     read_audit,
     secret_values,
 )
-from orchestrator.client import ApiClient, ClientCredentials, Exchange
-from orchestrator.engine import Engine, EngineSettings
-from orchestrator.errors import InputError
-from orchestrator.limits import Aimd, Backoff, RequestGate, set_testing
-from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
-from orchestrator.sandbox import RunningSandbox
-from orchestrator.sandbox.config import Credentials, FaultConfig
-from orchestrator.store import Store
+from orchestrator.state.store import Store
 
 ACCOUNT = "9900012"
 SECRET = "s3cr3t-9f2b71c4e0"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from engine_harness import IMPORT_EXTRA, Harness, numbers_from, plan_text, step
 
-from orchestrator.limits import set_testing
+from orchestrator.api.gate import set_testing
 from orchestrator.sandbox import RunningSandbox
 
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from orchestrator import __version__
-from orchestrator.client import (
+from orchestrator.api.client import (
     USER_AGENT,
     ApiClient,
     BasicCredentials,
@@ -27,6 +27,13 @@ from orchestrator.client import (
     TokenCredentials,
     credentials_from_env,
 )
+from orchestrator.api.gate import RequestNotSentError
+from orchestrator.api.xml import (
+    build_import_checker,
+    build_import_order,
+    build_remove_order,
+    build_tn_option_order,
+)
 from orchestrator.errors import (
     AuthError,
     InputError,
@@ -35,15 +42,8 @@ from orchestrator.errors import (
     ResponseLostError,
     TransientApiError,
 )
-from orchestrator.limits import RequestNotSentError
 from orchestrator.sandbox import ManualClock, RunningSandbox
 from orchestrator.sandbox.config import FaultConfig
-from orchestrator.xml import (
-    build_import_checker,
-    build_import_order,
-    build_remove_order,
-    build_tn_option_order,
-)
 
 ACCOUNT = "9900012"
 BASIC = BasicCredentials("sandbox", "sandbox")

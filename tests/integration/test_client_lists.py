@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orchestrator.client import ApiClient, BasicCredentials
+from orchestrator.api.client import ApiClient, BasicCredentials
+from orchestrator.api.xml import OrderList, build_import_order, build_tn_option_order
 from orchestrator.errors import PermanentApiError
 from orchestrator.sandbox import ManualClock, RunningSandbox
-from orchestrator.xml import OrderList, build_import_order, build_tn_option_order
 
 ACCOUNT = "9900012"
 BASIC = BasicCredentials("sandbox", "sandbox")

@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from orchestrator.audit import AuditLog, secret_values
-from orchestrator.client import ApiClient, BasicCredentials, ClientCredentials, Exchange
+from orchestrator.api.client import ApiClient, BasicCredentials, ClientCredentials, Exchange
+from orchestrator.api.gate import RequestNotSentError
+from orchestrator.api.xml import build_import_order
 from orchestrator.errors import AuthError
-from orchestrator.limits import RequestNotSentError
 from orchestrator.sandbox import RunningSandbox, SandboxConfig, run_sandbox
-from orchestrator.xml import build_import_order
+from orchestrator.state.audit import AuditLog, secret_values
 
 ACCOUNT = "9900012"
 OAUTH = ClientCredentials("sandbox-client", "sandbox-secret")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from orchestrator.client import BasicCredentials, ClientCredentials
+from orchestrator.api.client import BasicCredentials, ClientCredentials
 from orchestrator.errors import AuthError, InputError
 from orchestrator.v1.intent import Action, InputKind
 from orchestrator.v1.listing_api import fetch_external_tns, v1_base_url

@@ -6,8 +6,8 @@ import socket
 import time
 from typing import Any
 
+from orchestrator.api.client import BasicCredentials, ClientCredentials, Credentials, Exchange
 from orchestrator.cli.doctor_cmd import Check, diagnose
-from orchestrator.client import BasicCredentials, ClientCredentials, Credentials, Exchange
 from orchestrator.errors import InputError
 from orchestrator.sandbox import RunningSandbox
 

@@ -21,12 +21,12 @@ from engine_harness import (
 )
 from planfiles import IMPORT_DETAILS
 
-from orchestrator.client import BasicCredentials, ClientCredentials
-from orchestrator.limits import set_testing
+from orchestrator.api.client import BasicCredentials, ClientCredentials
+from orchestrator.api.gate import set_testing
 from orchestrator.plan import FailureThreshold
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import FaultConfig
-from orchestrator.store import OrderState, Store
+from orchestrator.state.store import OrderState, Store
 
 
 @pytest.fixture

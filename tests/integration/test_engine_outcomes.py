@@ -22,13 +22,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orchestrator.client import ApiClient, BasicCredentials
-from orchestrator.engine import MAX_UNKNOWN_POLLS, Engine, EngineSettings
-from orchestrator.limits import Aimd, Backoff, RequestGate, set_testing
+from orchestrator.api.client import ApiClient, BasicCredentials
+from orchestrator.api.gate import Aimd, Backoff, RequestGate, set_testing
+from orchestrator.cutover.engine import MAX_UNKNOWN_POLLS, Engine, EngineSettings
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import FaultConfig
-from orchestrator.store import Store
+from orchestrator.state.store import Store
 
 
 @pytest.fixture

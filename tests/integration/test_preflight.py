@@ -8,11 +8,9 @@ from typing import Any
 import pytest
 from planfiles import IMPORT_DEFAULTS
 
-from orchestrator.client import ApiClient, BasicCredentials
-from orchestrator.errors import AbortedError, InputError
-from orchestrator.limits import Aimd, RequestGate, set_testing
-from orchestrator.plan import CompiledPlan, compile_plan, parse_plan
-from orchestrator.preflight import (
+from orchestrator.api.client import ApiClient, BasicCredentials
+from orchestrator.api.gate import Aimd, RequestGate, set_testing
+from orchestrator.cutover.preflight import (
     CheckOutcome,
     apply_check,
     check_imports,
@@ -20,6 +18,8 @@ from orchestrator.preflight import (
     exclude_numbers,
     read_check_record,
 )
+from orchestrator.errors import AbortedError, InputError
+from orchestrator.plan import CompiledPlan, compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 
 ACCOUNT = "9900012"
@@ -138,7 +138,7 @@ def test_the_checked_plan_hashes_like_a_plan_that_never_listed_the_numbers() -> 
 
 
 def _rejections(plan: CompiledPlan, numbers: list[str]) -> tuple[Any, ...]:
-    from orchestrator.preflight import Rejection
+    from orchestrator.cutover.preflight import Rejection
 
     step = plan.steps[0]
     return tuple(

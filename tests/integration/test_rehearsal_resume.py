@@ -9,7 +9,7 @@ import httpx
 
 from orchestrator.cli.rehearsal import rehearsal_sandbox
 from orchestrator.plan import compile_plan, parse_plan
-from orchestrator.store import Store
+from orchestrator.state.store import Store
 
 PLAN = """
 name = "resume"

@@ -14,7 +14,7 @@ from planfiles import IMPORT_DEFAULTS, IMPORT_DETAILS
 
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
 from orchestrator.plan import CompiledPlan, compile_plan, parse_plan
-from orchestrator.store import INVALID_INPUT_CODE, FailedNumber, OrderState, Store
+from orchestrator.state.store import INVALID_INPUT_CODE, FailedNumber, OrderState, Store
 
 PLAN = f"""
 name = "store-test"
@@ -111,7 +111,7 @@ def test_lease_of_a_killed_process_is_released_by_the_os(tmp_path: Path) -> None
     code = textwrap.dedent(f"""
         import os, sys, time
         from pathlib import Path
-        from orchestrator.store import Store
+        from orchestrator.state.store import Store
         s = Store.open(Path({str(db)!r}))
         s.acquire_lease(pid=os.getpid(), host="child", command="child", now=1.0)
         print("held", flush=True)

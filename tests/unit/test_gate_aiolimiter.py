@@ -11,7 +11,7 @@ import time
 
 import anyio
 
-from orchestrator.limits import Aimd, AioLimiterPacer, Priority, RequestGate
+from orchestrator.api.gate import Aimd, AioLimiterPacer, Priority, RequestGate
 
 # aiolimiter measures with the loop's monotonic clock; allow its timer granularity.
 SLACK_S = 0.003

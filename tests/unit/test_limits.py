@@ -14,13 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.errors import (
-    PermanentApiError,
-    RateLimitedError,
-    ResponseLostError,
-    TransientApiError,
-)
-from orchestrator.limits import (
+from orchestrator.api.gate import (
     Aimd,
     Backoff,
     PollSchedule,
@@ -31,6 +25,12 @@ from orchestrator.limits import (
     is_testing,
     retry_at_from_headers,
     set_testing,
+)
+from orchestrator.errors import (
+    PermanentApiError,
+    RateLimitedError,
+    ResponseLostError,
+    TransientApiError,
 )
 
 NOW = 1_700_000_000.0

@@ -1,4 +1,4 @@
-"""Unit tests for orchestrator.numbers: raw numbers in, E.164 or a specific rejection out."""
+"""Unit tests for orchestrator.plan.numbers: raw numbers in, E.164 or a specific rejection out."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from orchestrator import numbers
 from orchestrator.errors import InputError
-from orchestrator.numbers import (
+from orchestrator.plan import numbers
+from orchestrator.plan.numbers import (
     DEFAULT_COUNTRY_A3,
     InvalidNumber,
     NumberRejectedError,

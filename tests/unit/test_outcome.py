@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.outcome import (
-    NumberStatus,
+from orchestrator.api.status import (
     OrderPhase,
     canary_refusal,
-    failure_status,
     needs_action_advice,
     order_phase,
+    refuses_a2p_only,
 )
-from orchestrator.reconcile import next_lookup_delay_s
+from orchestrator.cutover.reconcile import next_lookup_delay_s
 
 
 @pytest.mark.parametrize(
@@ -38,11 +37,11 @@ def test_order_statuses_map_to_phases(status: str | None, phase: OrderPhase) -> 
 def test_only_the_a2p_follow_up_turns_a2p_refusals_into_needs_action() -> None:
     """5128 on the A2P-only order needs action; the same code elsewhere, or another code on the
     A2P order, is a failure."""
-    assert failure_status("a2p", "5128") is NumberStatus.NEEDS_ACTION
-    assert failure_status("a2p", "12192") is NumberStatus.NEEDS_ACTION
-    assert failure_status("sms", "5128") is NumberStatus.FAILED
-    assert failure_status(None, "5128") is NumberStatus.FAILED
-    assert failure_status("a2p", "5076") is NumberStatus.FAILED
+    assert refuses_a2p_only("a2p", "5128")
+    assert refuses_a2p_only("a2p", "12192")
+    assert not refuses_a2p_only("sms", "5128")
+    assert not refuses_a2p_only(None, "5128")
+    assert not refuses_a2p_only("a2p", "5076")
     assert "hosted" in needs_action_advice("5128") and needs_action_advice(None)
 
 

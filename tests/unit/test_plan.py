@@ -7,6 +7,7 @@ import re
 import pytest
 from lxml import etree
 
+from orchestrator.api.orders import order_body
 from orchestrator.errors import PlanError
 from orchestrator.plan import (
     CompiledPlan,
@@ -19,7 +20,6 @@ from orchestrator.plan import (
     customer_order_id,
     estimate,
     iter_compiled_rows,
-    order_body,
     parse_plan,
     sms_step_name,
     with_canary,

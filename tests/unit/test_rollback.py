@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.errors import PlanError
-from orchestrator.plan import StepKind, compile_plan, parse_plan
-from orchestrator.rollback import (
+from orchestrator.cutover.rollback import (
     ChangedNumber,
     Reimport,
     RollbackSource,
@@ -14,6 +12,8 @@ from orchestrator.rollback import (
     build_rollback,
     rollback_name,
 )
+from orchestrator.errors import PlanError
+from orchestrator.plan import StepKind, compile_plan, parse_plan
 
 ORIGINAL = """
 name = "acme"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.errors import PlanError
-from orchestrator.source import NumberFile, read_numbers
+from orchestrator.plan.source import NumberFile, read_numbers
 
 
 def _read(spec: NumberFile, data: bytes) -> list[tuple[str, int]]:

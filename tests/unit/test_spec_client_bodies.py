@@ -15,17 +15,17 @@ import phonenumbers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from orchestrator.api.orders import order_body
+from orchestrator.api.xml import build_import_checker
 from orchestrator.plan import (
     StepKind,
     asks_a2p,
     chained_a2p_settings,
     chained_settings,
     compile_plan,
-    order_body,
     parse_plan,
 )
 from orchestrator.spec import validate_import_body, validate_request
-from orchestrator.xml import build_import_checker
 
 NANP = [f"+1919991{i:04d}" for i in range(5000)]
 _REGIONS = ("GB", "DE", "FR", "AU", "BR", "JP", "IN", "ZA", "MX", "NL")

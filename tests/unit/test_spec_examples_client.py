@@ -1,6 +1,6 @@
 """Every response example of the endpoints bwmigrate uses is read right by the client codec.
 
-The excerpt's examples are Bandwidth's own account of its answers: `orchestrator.xml` must read
+The excerpt's examples are Bandwidth's own account of its answers: `orchestrator.api.xml` must read
 each of them into exactly the ids, statuses, numbers and error codes the example shows.
 """
 
@@ -10,8 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from orchestrator.spec import Example, operation_examples
-from orchestrator.xml import (
+from orchestrator.api.xml import (
     ApiErrorDetail,
     CheckerResult,
     NumberFailure,
@@ -24,6 +23,7 @@ from orchestrator.xml import (
     parse_order,
     parse_order_list,
 )
+from orchestrator.spec import Example, operation_examples
 
 USED_OPERATIONS = {
     "CreateRequestImportTnChecker",

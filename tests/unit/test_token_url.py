@@ -1,11 +1,11 @@
 """Where OAuth2 client credentials may go: Bandwidth's token endpoint for Bandwidth's hosts, a
-checked override, and nowhere else (`orchestrator.client.token_url_for`; no request is sent)."""
+checked override, and nowhere else (`orchestrator.api.client.token_url_for`; no request is sent)."""
 
 from __future__ import annotations
 
 import pytest
 
-from orchestrator.client import (
+from orchestrator.api.client import (
     BANDWIDTH_TEST_TOKEN_URL,
     BANDWIDTH_TOKEN_URL,
     ApiClient,

@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from orchestrator.errors import XmlError
-from orchestrator.xml import (
+from orchestrator.api.xml import (
     A2pSettings,
     ApiErrorDetail,
     CheckerResult,
@@ -34,6 +33,7 @@ from orchestrator.xml import (
     parse_order_list,
     parse_xml,
 )
+from orchestrator.errors import XmlError
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 REQUESTS = FIXTURES / "requests"
@@ -1053,7 +1053,7 @@ def test_arbitrary_api_shaped_documents_raise_only_xml_error(tree: etree._Elemen
 def test_module_imports_no_io_libraries() -> None:
     """Importing the codec pulls in none of httpx, anyio, sqlmodel, rich or click."""
     code = (
-        "import sys, orchestrator.xml; "
+        "import sys, orchestrator.api.xml; "
         "print(sorted(m for m in ('httpx', 'anyio', 'sqlmodel', 'rich', 'click') "
         "if m in sys.modules))"
     )

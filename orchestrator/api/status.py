@@ -7,7 +7,7 @@ apply one meaning everywhere:
   success for the numbers it does not list as failed (COMPLETE, PARTIAL), terminal with failure
   (FAILED, EXCEPTION — reference §8: EXCEPTION is a terminal status of import orders and never
   success), or a status bwmigrate does not know. An unknown status is never success.
-- `failure_status(role, code)`: a per-number refusal of an A2P follow-up order (the TN option
+- `refuses_a2p_only(role, code)`: a per-number refusal of an A2P follow-up order (the TN option
   order that carries only `A2pSettings`) leaves the SMS change standing; the number needs action
   rather than having failed (error 5128: only the SMS attribute may change on imported numbers).
 - `canary_refusal(...)`: whether the canary order of an import step proves that the API refuses
@@ -25,25 +25,12 @@ from enum import StrEnum
 __all__ = [
     "A2P_REFUSAL_CODES",
     "CanaryRefusal",
-    "NumberStatus",
     "OrderPhase",
     "canary_refusal",
-    "failure_status",
     "needs_action_advice",
     "order_phase",
+    "refuses_a2p_only",
 ]
-
-
-class NumberStatus(StrEnum):
-    """Where one number of one step stands (the `numbers.status` column)."""
-
-    PENDING = "pending"
-    IN_ORDER = "in_order"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    NEEDS_ACTION = "needs_action"  # an A2P follow-up was refused; the SMS change stands
-    UNKNOWN = "unknown"  # the order reported a status bwmigrate does not know
 
 
 class OrderPhase(StrEnum):
@@ -106,15 +93,11 @@ _DEFAULT_ADVICE = (
 )
 
 
-def failure_status(role: str | None, code: str | None) -> NumberStatus:
-    """The status of a number the API refused in an order of a step with `role`.
-
-    Only the A2P follow-up step (role "a2p") turns A2P refusals into `needs_action`; everywhere
-    else a refusal is a failure.
-    """
-    if role == "a2p" and (code or "") in A2P_REFUSAL_CODES:
-        return NumberStatus.NEEDS_ACTION
-    return NumberStatus.FAILED
+def refuses_a2p_only(role: str | None, code: str | None) -> bool:
+    """True when the API refused, with `code`, the A2P attribute alone in an order of a step
+    with `role`: only the A2P follow-up step (role "a2p") leaves its numbers needing action
+    instead of failed."""
+    return role == "a2p" and (code or "") in A2P_REFUSAL_CODES
 
 
 def needs_action_advice(code: str | None) -> str:

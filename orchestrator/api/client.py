@@ -1,11 +1,11 @@
 """The v2 number-management API over one `httpx.AsyncClient`: auth, requests, error mapping.
 
 Owns every HTTP exchange with Bandwidth (or the sandbox). httpx requests, responses and
-exceptions never leave this module: callers get `orchestrator.xml` dataclasses or the package's
+exceptions never leave this module: callers get `orchestrator.api.xml` dataclasses or the package's
 errors. No retries and no pacing here (that is `limits`); the one exception is a 401 on an
 OAuth2 token, which forces one token refresh and one retry.
 
-Credentials, and where OAuth2 client credentials may be sent, are `orchestrator.credentials`
+Credentials, and where OAuth2 client credentials may be sent, are `orchestrator.api.credentials`
 (re-exported here): `ApiClient` fetches tokens only from the URL `token_url_for` names, and
 refuses client credentials for a host without one before any request. Credentials the API
 refuses are an `AuthError` (exit 3). Secrets never appear in a `repr`, an exception message or
@@ -58,7 +58,7 @@ import anyio
 import httpx
 
 from orchestrator import __version__
-from orchestrator.credentials import (
+from orchestrator.api.credentials import (
     BANDWIDTH_TEST_TOKEN_URL,
     BANDWIDTH_TOKEN_URL,
     TOKEN_URL_VARIABLE,
@@ -70,18 +70,8 @@ from orchestrator.credentials import (
     credentials_from_env,
     token_url_for,
 )
-from orchestrator.errors import (
-    AuthError,
-    InputError,
-    PermanentApiError,
-    RateLimitedError,
-    ResponseLostError,
-    TransientApiError,
-    XmlError,
-    one_line,
-)
-from orchestrator.limits import RequestNotSentError, retry_at_from_headers
-from orchestrator.xml import (
+from orchestrator.api.gate import RequestNotSentError, retry_at_from_headers
+from orchestrator.api.xml import (
     ApiErrorDetail,
     CheckerResult,
     OrderDoc,
@@ -91,6 +81,16 @@ from orchestrator.xml import (
     parse_order,
     parse_order_list,
     parse_xml,
+)
+from orchestrator.errors import (
+    AuthError,
+    InputError,
+    PermanentApiError,
+    RateLimitedError,
+    ResponseLostError,
+    TransientApiError,
+    XmlError,
+    one_line,
 )
 
 __all__ = [

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from orchestrator.errors import XmlError, one_line
+from orchestrator.plan.model import BODY_FORMS, A2pSettings, Subscriber
 
 __all__ = [
     "IMPORT_BODY_FORMS",
@@ -47,29 +48,6 @@ _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 # Characters XML 1.0 forbids outright; escaping cannot make them legal.
 _ILLEGAL_XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-@dataclass(frozen=True, slots=True)
-class Subscriber:
-    """The end customer named on an `ImportTnOrder` (the v2 schema requires it, with its service
-    address, for +1 NANP numbers)."""
-
-    name: str
-    house_number: str | None = None
-    street_name: str | None = None
-    city: str | None = None
-    state_code: str | None = None
-    zip: str | None = None
-    county: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class A2pSettings:
-    """The `A2pSettings` of a TN option group (10DLC message class and campaign)."""
-
-    message_class: str | None = None
-    campaign_id: str | None = None
-    action: str = "asSpecified"
 
 
 # --- builders -----------------------------------------------------------------------------------
@@ -119,7 +97,7 @@ class _Writer:
         return "".join(self._lines).encode("utf-8")
 
 
-IMPORT_BODY_FORMS = ("ImportTnOrder", "ExternalTnsOrder")
+IMPORT_BODY_FORMS = BODY_FORMS
 """The two documented import bodies: the published v2 schema's (the default) and the migration
 guide's (reference §8). Mirrors `orchestrator.spec.IMPORT_BODY_FORMS`."""
 

@@ -15,241 +15,45 @@ that turns SMS on with A2P settings is followed by a TN option step carrying onl
 settings (`<SMS step>:a2p`), because A2P on imported numbers is refused (5128) and must not take
 the SMS change down with it.
 
-The TOML schema is `orchestrator.planfile` (reached through `parse_plan`). Pure: number files
-come in through a `read_file` callable the caller supplies (the CLI opens files). No I/O, no
-clock, no environment. Credentials are never part of a plan.
+The TOML schema is `orchestrator.plan.planfile`; the model `orchestrator.plan.model`. Pure:
+number files come in through a `read_file` callable the caller supplies (the CLI opens
+files). No I/O, no clock, no environment. Credentials are never part of a plan.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
 
 from orchestrator.errors import PlanError
-from orchestrator.numbers import (
-    DEFAULT_COUNTRY_A3,
-    InvalidNumber,
-    normalize_numbers,
-)
-from orchestrator.source import NumberFile, read_numbers
-from orchestrator.xml import (
-    IMPORT_BODY_FORMS,
-    A2pSettings,
+from orchestrator.plan.chain import chained_customer_order_id
+from orchestrator.plan.model import (
+    _CUSTOMER_ORDER_ID_MAX,
+    _KIND_LETTER,
+    DEFAULT_BODY_FORM,
+    GUIDE_BODY_FORM,
+    NANP_PREFIX,
+    SUBSCRIBER_REQUIRED,
+    CompiledPlan,
+    CompiledStep,
+    DuplicateEntry,
+    InvalidEntry,
+    Order,
+    PlanSpec,
+    ReadFile,
+    StepKind,
+    StepSpec,
     Subscriber,
-    build_import_order,
-    build_remove_order,
-    build_tn_option_order,
 )
-
-MAX_BATCH_SIZE = 5000  # documented cap of the sibling endpoints (error 5095)
-DEFAULT_BATCH_SIZE = 1000
-DEFAULT_CANARY = 5  # numbers in an import step's first order, sent before the rest
-DEFAULT_BODY_FORM = IMPORT_BODY_FORMS[0]  # "ImportTnOrder": the published v2 schema's form
-GUIDE_BODY_FORM = IMPORT_BODY_FORMS[1]  # "ExternalTnsOrder": the migration guide's form
-NANP_PREFIX = "+1"  # numbers for which the schema's form needs a subscriber and LOA person
-SUBSCRIBER_REQUIRED = ("name", "house_number", "street_name", "city", "state_code", "zip")
-MAX_VISIBILITY_WINDOW_S = 600.0
-_CUSTOMER_ORDER_ID_MAX = 40
-
-
-class StepKind(StrEnum):
-    """What a step does on v2 (and which v1 usage it replaces)."""
-
-    IMPORT = "import"  # v1 externalTns IMPORT / importTnOrders -> importTnOrders/messaging
-    REMOVE = "remove"  # v1 externalTns REMOVE / removeImportedTnOrders -> .../messaging
-    MESSAGING = "messaging"  # v1 sippeers/{p}/tns messaging toggles -> tnoptions
-
-
-_KIND_LETTER = {StepKind.IMPORT: "I", StepKind.REMOVE: "R", StepKind.MESSAGING: "M"}
-
-
-@dataclass(frozen=True, slots=True)
-class RateSpec:
-    """The account's request budget and polling cadence."""
-
-    requests_per_s: float = 10.0
-    max_orders_in_flight: int = 10
-    poll_interval_s: float = 2.0
-    expected_order_s: float = 10.0  # typical time to a terminal status; for estimates only
-    # How long after a POST whose outcome is unknown the engine keeps looking for the order in
-    # the order lists (they may show a new order seconds late) before treating it as absent.
-    visibility_window_s: float = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class FailureThreshold:
-    """Abort when over `max_failed_percent` of finished numbers failed, after `min_finished`."""
-
-    max_failed_percent: float = 50.0
-    min_finished: int = 100
-
-
-@dataclass(frozen=True, slots=True)
-class StepSpec:
-    """One step as written in the plan."""
-
-    index: int
-    name: str
-    kind: StepKind
-    inline: tuple[str, ...] = ()
-    files: tuple[NumberFile, ...] = ()
-    site_id: str | None = None
-    sip_peer_id: str | None = None
-    loa_type: str = "CARRIER"
-    subscriber: Subscriber | None = None
-    loa_authorizing_person: str | None = None
-    enable_messaging: bool = False
-    sms: str | None = None  # "on" | "off" for messaging steps; "on" for a chained import
-    a2p: A2pSettings | None = None
-    body_form: str = DEFAULT_BODY_FORM  # import steps: "ImportTnOrder" or "ExternalTnsOrder"
-    canary: int = 0  # import steps: numbers in the first order, sent before the rest; 0 = none
-
-    @property
-    def messaging_sms(self) -> str | None:
-        """The SMS state this step (or its chained TN option order) sets, if any."""
-        if self.kind is StepKind.IMPORT:
-            return "on" if self.enable_messaging else None
-        return self.sms
-
-    def settings(self) -> dict[str, Any]:
-        """What this step sends besides its numbers (hashed, shown in dry runs)."""
-        out: dict[str, Any] = {"kind": self.kind.value, "name": self.name}
-        if self.kind is StepKind.IMPORT:
-            out |= {
-                "site_id": self.site_id,
-                "sip_peer_id": self.sip_peer_id,
-                "loa_type": self.loa_type,
-                "subscriber": _asdict(self.subscriber),
-                "loa_authorizing_person": self.loa_authorizing_person,
-                "enable_messaging": self.enable_messaging,
-                "body_form": self.body_form,
-                "canary": self.canary,
-            }
-        if self.messaging_sms is not None:
-            out |= {"sms": self.messaging_sms, "a2p": _asdict(self.a2p)}
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class PlanSpec:
-    """A parsed and validated plan file (numbers not yet read)."""
-
-    path: str
-    name: str
-    account_id: str
-    country: str = DEFAULT_COUNTRY_A3
-    batch_size: int = DEFAULT_BATCH_SIZE
-    canary: int = DEFAULT_CANARY  # the plan-level value import steps inherit
-    rate: RateSpec = field(default_factory=RateSpec)
-    failure_threshold: FailureThreshold = field(default_factory=FailureThreshold)
-    rehearsal: str | None = None  # sandbox seed file for `run --sandbox`, relative to the plan
-    steps: tuple[StepSpec, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class InvalidEntry:
-    """A number the plan cannot use, with where it came from and why."""
-
-    step_index: int
-    raw: str
-    location: str
-    reason: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicateEntry:
-    """A number listed twice in one step; the first occurrence is kept."""
-
-    step_index: int
-    number: str
-    location: str
-    first_location: str
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    """One v2 order a step will submit: its position, its CustomerOrderId and its numbers."""
-
-    step_index: int
-    index: int
-    customer_order_id: str
-    numbers: tuple[str, ...]
-
-
-@dataclass(slots=True)
-class CompiledStep:
-    """A step's valid, de-duplicated numbers (E.164) with their origins, cut into orders."""
-
-    spec: StepSpec
-    numbers: list[str]
-    raws: list[str]
-    locations: list[str]
-    orders: list[Order]
-    invalid_count: int
-    duplicate_count: int
-    depends_on: tuple[int, ...] = ()  # earlier steps sharing numbers with this one (run first)
-
-    @property
-    def input_count(self) -> int:
-        """Entries read for this step: valid + invalid + duplicates."""
-        return len(self.numbers) + self.invalid_count + self.duplicate_count
-
-
-@dataclass(slots=True)
-class CompiledPlan:
-    """Everything a run needs, and the hash that identifies it."""
-
-    spec: PlanSpec
-    hash: str
-    steps: list[CompiledStep]
-    invalid: list[InvalidEntry]
-    duplicates: list[DuplicateEntry]
-
-    @property
-    def valid_count(self) -> int:
-        """Numbers that will be sent, over all steps."""
-        return sum(len(s.numbers) for s in self.steps)
-
-    @property
-    def input_count(self) -> int:
-        """Entries read, over all steps."""
-        return sum(s.input_count for s in self.steps)
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing and validation
-
-
-def parse_plan(text: str, path: str) -> PlanSpec:
-    """Parse and validate plan TOML; raise `PlanError` naming the file and key on any problem.
-
-    The schema lives in `orchestrator.planfile` (it builds this module's dataclasses).
-    """
-    from orchestrator.planfile import read_plan
-
-    return read_plan(text, path)
-
-
-def _asdict(value: Subscriber | A2pSettings | None) -> dict[str, Any] | None:
-    """A settings dataclass as a plain dict (for hashing and display)."""
-    if value is None:
-        return None
-    return {name: getattr(value, name) for name in value.__dataclass_fields__}
-
+from orchestrator.plan.numbers import InvalidNumber, normalize_numbers
+from orchestrator.plan.source import read_numbers
 
 # ---------------------------------------------------------------------------------------------
 # Compilation
-
-
-ReadFile = Callable[[str], bytes]
 
 
 def compile_plan(
@@ -508,79 +312,6 @@ def customer_order_id(
     return out
 
 
-def chained_customer_order_id(import_customer_order_id: str) -> str:
-    """The CustomerOrderId of the TN option order chained to an import order."""
-    return f"{import_customer_order_id}-M"
-
-
-def a2p_customer_order_id(sms_customer_order_id: str) -> str:
-    """The CustomerOrderId of the A2P follow-up of the order that turned SMS on."""
-    return f"{sms_customer_order_id}-A"
-
-
-def asks_a2p(step: StepSpec) -> bool:
-    """True when `step` turns SMS on with A2P settings (sent as a chained A2P-only step)."""
-    return step.messaging_sms == "on" and step.a2p is not None
-
-
-def sms_step_name(step: StepSpec) -> str:
-    """The step turning SMS on for `step`'s numbers: an import's chained TN option step
-    (`<import>:sms-on`), or the messaging step itself."""
-    return f"{step.name}:sms-on" if step.kind is StepKind.IMPORT else step.name
-
-
-def a2p_step_name(step: StepSpec) -> str:
-    """The chained A2P step of a step that `asks_a2p`: `<SMS step name>:a2p`."""
-    return f"{sms_step_name(step)}:a2p"
-
-
-def chained_settings(step: StepSpec) -> dict[str, Any]:
-    """The settings of the TN option step chained to an import step: SMS on, nothing else."""
-    return {
-        "kind": StepKind.MESSAGING.value,
-        "sms": "on",
-        "chained_from": step.name,
-        "role": "sms",
-    }
-
-
-def chained_a2p_settings(step: StepSpec) -> dict[str, Any]:
-    """The settings of the A2P step chained to the step turning SMS on for `step` (see
-    `asks_a2p`): its A2P settings only, no SMS."""
-    return {
-        "kind": StepKind.MESSAGING.value,
-        "a2p": _asdict(step.a2p),
-        "chained_from": sms_step_name(step),
-        "role": "a2p",
-    }
-
-
-def order_body(
-    kind: StepKind, settings: Mapping[str, Any], customer_order_id: str, numbers: Sequence[str]
-) -> bytes:
-    """The v2 XML body of one order of a step of `kind` with `settings` (`StepSpec.settings()`,
-    `chained_settings()` or `chained_a2p_settings()`, as the state file stores them).
-
-    A step turning SMS on sends SMS only (its A2P settings go in the chained A2P step's orders,
-    which carry no SMS); SMS off is sent with the step's A2P settings, if any.
-    """
-    if kind is StepKind.IMPORT:
-        sub = Subscriber(**settings["subscriber"]) if settings.get("subscriber") else None
-        return build_import_order(
-            body_form=settings["body_form"], customer_order_id=customer_order_id,
-            site_id=settings["site_id"], sip_peer_id=settings.get("sip_peer_id"),
-            loa_type=settings["loa_type"], numbers=numbers, subscriber=sub,
-            loa_authorizing_person=settings.get("loa_authorizing_person"),
-        )  # fmt: skip
-    if kind is StepKind.REMOVE:
-        return build_remove_order(customer_order_id=customer_order_id, numbers=numbers)
-    sms = settings.get("sms")
-    a2p = A2pSettings(**settings["a2p"]) if settings.get("a2p") and sms != "on" else None
-    return build_tn_option_order(
-        customer_order_id=customer_order_id, sms=sms, a2p=a2p, numbers=numbers
-    )
-
-
 def canary_size(spec: PlanSpec, step: StepSpec, count: int) -> int:
     """Numbers in an import step's canary order: min(canary, batch size, numbers); 0 = none."""
     if step.kind is not StepKind.IMPORT:
@@ -606,61 +337,3 @@ def cut_orders(spec: PlanSpec, step: CompiledStep, digest: str) -> list[Order]:
         )
         for n, (start, end) in enumerate(zip(starts, ends, strict=True))
     ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Estimates for the dry run
-
-
-@dataclass(frozen=True, slots=True)
-class Estimate:
-    """API calls and time a plan needs at its configured rate."""
-
-    orders: int  # the plan's own orders, canary orders included
-    chained_orders: int  # TN option orders turning SMS on after imports
-    api_calls: int
-    eta_s: float
-    a2p_orders: int = 0  # A2P follow-ups of the orders that turn SMS on
-
-
-def estimate(plan: CompiledPlan) -> Estimate:
-    """Estimate calls (per order: a create, polls until terminal) and time at the plan's rate.
-
-    Time: the calls at the rate, plus one typical order duration for each wave that must wait
-    for the one before: the first orders, the rest of an import step after its canary, the
-    chained SMS orders, the A2P follow-ups.
-    """
-    rate = plan.spec.rate
-    polls = 1 + (
-        math.ceil(rate.expected_order_s / rate.poll_interval_s) if rate.poll_interval_s else 1
-    )
-    orders = sum(len(s.orders) for s in plan.steps)
-    chained = sum(len(s.orders) for s in plan.steps if s.spec.enable_messaging)
-    a2p = sum(len(s.orders) for s in plan.steps if asks_a2p(s.spec))
-    calls = (orders + chained + a2p) * (1 + polls)
-    held = any(
-        len(s.orders) > 1 and canary_size(plan.spec, s.spec, len(s.numbers)) for s in plan.steps
-    )
-    waves = sum(1 for n in (orders, held, chained, a2p) if n)
-    eta = calls / rate.requests_per_s + waves * rate.expected_order_s
-    return Estimate(
-        orders=orders, chained_orders=chained, api_calls=calls, eta_s=eta, a2p_orders=a2p
-    )
-
-
-def iter_compiled_rows(plan: CompiledPlan) -> Iterator[dict[str, Any]]:
-    """Every planned number as a row: step, order index, E.164, original text, location."""
-    for step in plan.steps:
-        i = 0
-        for order in step.orders:
-            for number in order.numbers:
-                yield {
-                    "step": step.spec.name,
-                    "kind": step.spec.kind.value,
-                    "order_index": order.index,
-                    "customer_order_id": order.customer_order_id,
-                    "e164": number,
-                    "input": step.raws[i],
-                    "source": step.locations[i],
-                }
-                i += 1

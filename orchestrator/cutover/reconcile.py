@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import anyio
 
-from orchestrator.client import ApiClient
-from orchestrator.xml import OrderList, OrderSummary
+from orchestrator.api.client import ApiClient
+from orchestrator.api.xml import OrderList, OrderSummary
 
 __all__ = [
     "LOOKUP_SPACING_S",

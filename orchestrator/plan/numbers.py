@@ -45,6 +45,7 @@ __all__ = [
     "Rejection",
     "area_code_string",
     "country_a3_of",
+    "e164_from_api",
     "normalize_number",
     "normalize_numbers",
     "region_for_a3",
@@ -152,6 +153,20 @@ def _country_label(country_code: int) -> str:
 # --- rendering -----------------------------------------------------------------------------------
 
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}", re.ASCII)
+
+
+def e164_from_api(number: str) -> str:
+    """A number as an API answer spells it, in E.164: v2 answers E.164, but be ready for the
+    10- and 11-digit NANP forms some endpoints still answer (reference §13). Anything else is
+    returned stripped, unchanged (never raises: answers are data, not input)."""
+    n = number.strip()
+    if n.startswith("+"):
+        return n
+    if len(n) == 10 and n.isdigit():
+        return "+1" + n
+    if len(n) == 11 and n.startswith("1") and n.isdigit():
+        return "+" + n
+    return n
 
 
 def to_legacy(e164: str) -> str:

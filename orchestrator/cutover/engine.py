@@ -4,7 +4,7 @@ It drives every order of a stored plan through the exactly-once protocol (DESIGN
 
 1. the intent (order row, numbers, CustomerOrderId) is committed before the POST;
 2. the order id the API returns is committed before the first poll;
-3. on start, orders left `submitting` are looked up (`orchestrator.reconcile`: by
+3. on start, orders left `submitting` are looked up (`orchestrator.cutover.reconcile`: by
    CustomerOrderId and by number, across the visibility window) and adopted if found, posted
    again only when provably absent;
 4. a POST whose outcome is unknown (lost response, 5xx) goes through the same lookup, never a
@@ -13,7 +13,7 @@ It drives every order of a stored plan through the exactly-once protocol (DESIGN
    (the SMS order after an import, the A2P follow-up after an SMS order) is planned in that same
    transaction.
 
-Order statuses mean what `orchestrator.outcome` says: EXCEPTION is a failure, a status bwmigrate
+Order statuses mean what `orchestrator.api.status` says: EXCEPTION is a failure, a status bwmigrate
 does not know is never success (polled on, then its numbers are `unknown`), and A2P refusals of
 the A2P follow-up leave the numbers `needs_action`. The first order of an import step with a
 canary must finish before the rest of the step is sent; a canary the API refuses for its body
@@ -38,7 +38,18 @@ from typing import Any, TypeVar
 
 import anyio
 
-from orchestrator.client import ApiClient
+from orchestrator.api.client import ApiClient
+from orchestrator.api.gate import Backoff, PollSchedule, Priority, RequestGate, call_with_retry
+from orchestrator.api.orders import order_body
+from orchestrator.api.status import (
+    OrderPhase,
+    canary_refusal,
+    needs_action_advice,
+    order_phase,
+    refuses_a2p_only,
+)
+from orchestrator.api.xml import OrderDoc, OrderList
+from orchestrator.cutover.reconcile import Reconciler, StopRequested
 from orchestrator.errors import (
     ApiError,
     AuthError,
@@ -47,19 +58,11 @@ from orchestrator.errors import (
     TransientApiError,
     XmlError,
 )
-from orchestrator.limits import Backoff, PollSchedule, Priority, RequestGate, call_with_retry
-from orchestrator.outcome import (
-    NumberStatus,
-    OrderPhase,
-    canary_refusal,
-    failure_status,
-    needs_action_advice,
-    order_phase,
-)
-from orchestrator.plan import FailureThreshold, StepKind, order_body
-from orchestrator.reconcile import Reconciler, StopRequested
-from orchestrator.store import (
+from orchestrator.plan import FailureThreshold, StepKind
+from orchestrator.plan.numbers import e164_from_api
+from orchestrator.state.store import (
     FailedNumber,
+    NumberStatus,
     OrderRecord,
     OrderState,
     Outcome,
@@ -67,7 +70,6 @@ from orchestrator.store import (
     StepInfo,
     Store,
 )
-from orchestrator.xml import OrderDoc, OrderList
 
 T = TypeVar("T")
 _API_KIND = {StepKind.IMPORT: "import", StepKind.REMOVE: "remove", StepKind.MESSAGING: "tnoptions"}
@@ -470,7 +472,7 @@ class Engine:
         code = exc.code or str(exc.status)
         desc = exc.description or str(exc)
         role = self._steps[order.step].settings.get("role")
-        rest = failure_status(str(role) if role else None, code)
+        rest = _failure_status(str(role) if role else None, code)
         await self._commit(order, "REJECTED", [], (code, desc), [], rest)
         return replace(order, state=OrderState.DONE)
 
@@ -576,14 +578,14 @@ class Engine:
         """Split an order's terminal status per number and commit it; return the chained order."""
         role = self._steps[order.step].settings.get("role")
         failures = [
-            self._refusal(role, to_e164(n), f.code, f.description)
+            self._refusal(role, e164_from_api(n), f.code, f.description)
             for f in doc.failures
             for n in f.numbers
         ]
         order_error = (
             (doc.errors[0].code or doc.status, doc.errors[0].description) if doc.errors else None
         )
-        warnings = [(to_e164(w.number), w.description) for w in doc.warnings if w.number]
+        warnings = [(e164_from_api(w.number), w.description) for w in doc.warnings if w.number]
         phase = order_phase(doc.status)
         if phase is OrderPhase.UNKNOWN:
             order_error = (
@@ -598,13 +600,13 @@ class Engine:
             )  # fmt: skip
         rest = NumberStatus.SUCCEEDED
         if phase is OrderPhase.FAILED:
-            rest = failure_status(role, order_error[0] if order_error else None)
+            rest = _failure_status(role, order_error[0] if order_error else None)
         return await self._commit(order, doc.status, failures, order_error, warnings, rest)
 
     @staticmethod
     def _refusal(role: object, number: str, code: str, description: str) -> FailedNumber:
         """A per-number refusal, as a failure or (an A2P follow-up's) a number needing action."""
-        status = failure_status(str(role) if role else None, code)
+        status = _failure_status(str(role) if role else None, code)
         note = needs_action_advice(code) if status is NumberStatus.NEEDS_ACTION else None
         return FailedNumber(number, code, description, status.value, note)
 
@@ -680,13 +682,8 @@ class Engine:
             self._abort_message = message
 
 
-def to_e164(number: str) -> str:
-    """Numbers in API responses: E.164 on v2, but be ready for 10/11-digit NANP (reference §13)."""
-    n = number.strip()
-    if n.startswith("+"):
-        return n
-    if len(n) == 10 and n.isdigit():
-        return "+1" + n
-    if len(n) == 11 and n.startswith("1") and n.isdigit():
-        return "+" + n
-    return n
+def _failure_status(role: str | None, code: str | None) -> NumberStatus:
+    """The status of a number the API refused with `code` in an order of a step with `role`."""
+    if refuses_a2p_only(role, code):
+        return NumberStatus.NEEDS_ACTION
+    return NumberStatus.FAILED

@@ -25,10 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.client import ApiClient
-from orchestrator.engine import to_e164
+from orchestrator.api.client import ApiClient
+from orchestrator.api.gate import Backoff, Priority, RequestGate, call_with_retry
+from orchestrator.api.xml import CheckerResult, build_import_checker
 from orchestrator.errors import AbortedError, AuthError, InputError, PermanentApiError
-from orchestrator.limits import Backoff, Priority, RequestGate, call_with_retry
 from orchestrator.plan import (
     CompiledPlan,
     CompiledStep,
@@ -36,8 +36,8 @@ from orchestrator.plan import (
     cut_orders,
     plan_hash,
 )
-from orchestrator.store import ExcludedNumber
-from orchestrator.xml import CheckerResult, build_import_checker
+from orchestrator.plan.numbers import e164_from_api
+from orchestrator.state.store import ExcludedNumber
 
 CHECK_BATCH = 5000  # importTnChecker's documented cap (400 above it)
 RECORD_VERSION = 1
@@ -133,10 +133,10 @@ def _collect(
     out: list[Rejection],
 ) -> set[str]:
     """Add the rejections of one checker answer; return every plan number it mentioned."""
-    seen = {to_e164(n) for n in result.importable}
+    seen = {e164_from_api(n) for n in result.importable}
     for failure in result.rejected:
         for spelled in failure.numbers:
-            number = to_e164(spelled)
+            number = e164_from_api(spelled)
             i = position.get(number)
             if i is None or number in seen:  # not ours, or rejected under a second code
                 continue

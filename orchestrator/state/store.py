@@ -1,8 +1,9 @@
 """The state file: every number's progress, every order's transitions, the plan and its hash.
 
 The only module that touches the database. SQLite in WAL mode; the schema is declared with
-sqlmodel in `orchestrator.schema` (with the records callers get); the hot path uses bulk SQL on
-the same connection (the ORM's one-row-at-a-time path is far too slow for millions of numbers).
+sqlmodel in `orchestrator.state.schema` (with the records callers get); the hot path uses bulk
+SQL on the same connection (the ORM's one-row-at-a-time path is far too slow for millions of
+numbers).
 Order transitions are committed with `synchronous=FULL` before the engine acts on them, which is
 what makes exactly-once submission hold across crashes:
 
@@ -31,8 +32,8 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
+from orchestrator.api.status import OrderPhase, order_phase
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
-from orchestrator.outcome import NumberStatus, OrderPhase, order_phase
 from orchestrator.plan import (
     CompiledPlan,
     CompiledStep,
@@ -45,9 +46,10 @@ from orchestrator.plan import (
     chained_settings,
     sms_step_name,
 )
-from orchestrator.schema import (
+from orchestrator.state.schema import (
     ExcludedNumber,
     FailedNumber,
+    NumberStatus,
     OrderRecord,
     OrderState,
     Outcome,
@@ -61,6 +63,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "ExcludedNumber",
     "FailedNumber",
+    "NumberStatus",
     "OrderRecord",
     "OrderState",
     "Outcome",

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
-from orchestrator.numbers import to_legacy
-from orchestrator.store import ReportRow, StepCounts
+from orchestrator.plan.numbers import to_legacy
+from orchestrator.state.store import ReportRow, StepCounts
 
 NumberFormat = Literal["e164", "legacy"]
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from orchestrator.plan import PlanSpec, StepKind
-from orchestrator.planfile import import_defaults_template
+from orchestrator.plan.planfile import import_defaults_template
 
 _ALREADY = re.compile(r"already\s+(enabled|disabled)", re.IGNORECASE)
 _NAME_MAX = 64

@@ -49,21 +49,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from orchestrator.client import (
+from orchestrator.api.client import (
     BasicCredentials,
     ClientCredentials,
     Credentials,
     Exchange,
     TokenCredentials,
 )
-from orchestrator.errors import InputError, XmlError
-from orchestrator.xml import (
+from orchestrator.api.xml import (
     NumberFailure,
     parse_errors,
     parse_import_checker,
     parse_order,
     parse_order_list,
 )
+from orchestrator.errors import InputError, XmlError
 
 AUDIT_SUFFIX = ".audit.jsonl"
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024

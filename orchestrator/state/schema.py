@@ -2,7 +2,7 @@
 
 Tables are declared with sqlmodel (the store creates them and then works on them with bulk SQL);
 the frozen dataclasses are what callers get instead of rows. Nothing here touches a database:
-`orchestrator.store` is the only module that does.
+`orchestrator.state.store` is the only module that does.
 """
 
 from __future__ import annotations
@@ -15,6 +15,18 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from orchestrator.plan import StepKind
+
+
+class NumberStatus(StrEnum):
+    """Where one number of one step stands (the `numbers.status` column)."""
+
+    PENDING = "pending"
+    IN_ORDER = "in_order"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    NEEDS_ACTION = "needs_action"  # an A2P follow-up was refused; the SMS change stands
+    UNKNOWN = "unknown"  # the order reported a status bwmigrate does not know
 
 
 class OrderState(StrEnum):
@@ -159,7 +171,7 @@ class FailedNumber:
     """A per-number refusal reported by the API for an order.
 
     `status` is `failed`, or `needs_action` for an A2P refusal that leaves the SMS change
-    standing (`orchestrator.outcome.failure_status`); `note` says what to do.
+    standing (`orchestrator.api.status.refuses_a2p_only`); `note` says what to do.
     """
 
     number: str

@@ -22,22 +22,24 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from orchestrator.errors import InputError, PlanError
-from orchestrator.numbers import DEFAULT_COUNTRY_A3, region_for_a3
-from orchestrator.plan import (
+from orchestrator.plan.model import (
+    BODY_FORMS,
     DEFAULT_BATCH_SIZE,
     DEFAULT_BODY_FORM,
     DEFAULT_CANARY,
     GUIDE_BODY_FORM,
     MAX_BATCH_SIZE,
     MAX_VISIBILITY_WINDOW_S,
+    A2pSettings,
     FailureThreshold,
     PlanSpec,
     RateSpec,
     StepKind,
     StepSpec,
+    Subscriber,
 )
-from orchestrator.source import NumberFile
-from orchestrator.xml import IMPORT_BODY_FORMS, A2pSettings, Subscriber
+from orchestrator.plan.numbers import DEFAULT_COUNTRY_A3, region_for_a3
+from orchestrator.plan.source import NumberFile
 
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential", re.IGNORECASE)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -57,6 +59,11 @@ class _ImportDefaults:
     loa_authorizing_person: str | None = None
     loa_type: str | None = None
     canary: int = DEFAULT_CANARY  # the top-level `canary`
+
+
+def parse_plan(text: str, path: str) -> PlanSpec:
+    """Parse and validate plan TOML; raise `PlanError` naming the file and key on any problem."""
+    return read_plan(text, path)
 
 
 def read_plan(text: str, path: str) -> PlanSpec:
@@ -333,7 +340,7 @@ class _Validator:
         text = self.text(t, "body_form", where)
         if text is None:
             return None
-        for form in IMPORT_BODY_FORMS:
+        for form in BODY_FORMS:
             if text.lower() == form.lower():
                 return form
         raise self.fail(

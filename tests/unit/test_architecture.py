@@ -27,8 +27,6 @@ KEPT_LONG_MODULES: dict[str, str] = {
     "api/gate.py": "not yet split (issue 11 in progress)",
     "api/xml.py": "not yet split (issue 11 in progress)",
     "cutover/engine.py": "not yet split (issue 11 in progress)",
-    "plan/numbers.py": "not yet split (issue 11 in progress)",
-    "plan/planfile.py": "not yet split (issue 11 in progress)",
     "state/store.py": "not yet split (issue 11 in progress)",
     "v1/orders.py": "not yet split (issue 11 in progress)",
     "v1/scan_rules.py": "not yet split (issue 11 in progress)",

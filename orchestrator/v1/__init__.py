@@ -2,8 +2,9 @@
 
 - `intent`: the v1 intents read from any input (import, remove, SMS on/off), where they came
   from, and what v1 said about them.
-- `orders`: v1 XML documents (request bodies, order GETs, listings, SIP-peer TN bodies), whole
-  or embedded in logs and scripts; the only module here that touches lxml.
+- `orders` (a package: one module per document kind): v1 XML documents (request bodies, order
+  GETs, listings, SIP-peer TN bodies), whole or embedded in logs and scripts; the only place
+  here that touches lxml.
 - `tabular`: the Iris phone-number inventory report and plain number lists.
 - `conversion`: per number, the last intent wins; group the outcome into plan steps.
 - `planfile`: render the plan TOML, its number CSVs and the conversion report.

@@ -26,7 +26,7 @@ from orchestrator.api.client import ApiClient, Credentials
 from orchestrator.api.gate import Aimd, Backoff, Priority, RequestGate, call_with_retry
 from orchestrator.errors import InputError
 from orchestrator.v1.intent import Note
-from orchestrator.v1.orders import listing_page_info
+from orchestrator.v1.orders.listing_page import listing_page_info
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_RATE_PER_S = 2.0  # a polite pace for a read the cutover's budget may share

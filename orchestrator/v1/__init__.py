@@ -9,7 +9,8 @@
 - `conversion`: per number, the last intent wins; group the outcome into plan steps.
 - `planfile`: render the plan TOML, its number CSVs and the conversion report.
 - `listing_api`: the read-only v1 `externalTns` listing over HTTP (`--from-api`).
-- `scan_rules`, `scan_report`: the migration linter's rule table and its output formats.
+- `scan_rules` (a package: the rule table, the rule families, findings and fixes), `scan_report`:
+  the migration linter's rules and its output formats.
 
 Everything but `listing_api` is pure: the CLI opens files and passes bytes in.
 """

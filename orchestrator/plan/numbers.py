@@ -16,7 +16,8 @@ travel. It re-exports what the rest of bwmigrate uses from the modules that own 
   read back into E.164.
 
 Pure: no I/O, no clock, no environment. It and those modules import only the standard library,
-phonenumbers and `orchestrator.errors`; never httpx, anyio, sqlmodel, rich or click.
+phonenumbers, `orchestrator.errors` and each other (tests/unit/test_numbers.py checks it); never
+httpx, anyio, sqlmodel, rich or click, nor any other module of bwmigrate.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Owns every HTTP exchange with Bandwidth (or the sandbox). httpx requests, responses and
 exceptions never leave this module: callers get `orchestrator.api.xml` dataclasses or the package's
-errors. No retries and no pacing here (that is `limits`); the one exception is a 401 on an
-OAuth2 token, which forces one token refresh and one retry.
+errors. No retries and no pacing here (that is `gate` and `pacing`); the one exception is a 401
+on an OAuth2 token, which forces one token refresh and one retry.
 
 Credentials, and where OAuth2 client credentials may be sent, are `orchestrator.api.credentials`
 (re-exported here): `ApiClient` fetches tokens only from the URL `token_url_for` names, and
@@ -70,7 +70,7 @@ from orchestrator.api.credentials import (
     credentials_from_env,
     token_url_for,
 )
-from orchestrator.api.gate import RequestNotSentError, retry_at_from_headers
+from orchestrator.api.pacing import retry_at_from_headers
 from orchestrator.api.xml import (
     ApiErrorDetail,
     CheckerResult,
@@ -87,6 +87,7 @@ from orchestrator.errors import (
     InputError,
     PermanentApiError,
     RateLimitedError,
+    RequestNotSentError,
     ResponseLostError,
     TransientApiError,
     XmlError,

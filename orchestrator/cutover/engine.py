@@ -39,8 +39,9 @@ from typing import Any, TypeVar
 import anyio
 
 from orchestrator.api.client import ApiClient
-from orchestrator.api.gate import Backoff, PollSchedule, Priority, RequestGate, call_with_retry
+from orchestrator.api.gate import Priority, RequestGate, call_with_retry
 from orchestrator.api.orders import order_body
+from orchestrator.api.pacing import Backoff, PollSchedule
 from orchestrator.api.status import (
     OrderPhase,
     canary_refusal,

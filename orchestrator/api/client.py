@@ -49,7 +49,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -70,6 +69,7 @@ from orchestrator.api.credentials import (
     credentials_from_env,
     token_url_for,
 )
+from orchestrator.api.orders import OrderKind, order_endpoint
 from orchestrator.api.pacing import retry_at_from_headers
 from orchestrator.api.xml import (
     ApiErrorDetail,
@@ -120,23 +120,6 @@ _XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Accept": "app
 
 
 # --- what callers get -----------------------------------------------------------------------------
-
-
-class OrderKind(StrEnum):
-    """The three v2 order endpoints; methods taking a `kind` accept these values (and a plan's
-    step kind "messaging" for "tnoptions")."""
-
-    IMPORT = "import"
-    REMOVE = "remove"
-    TNOPTIONS = "tnoptions"
-
-
-_ORDER_PATHS = {
-    "import": "importTnOrders/messaging",
-    "remove": "removeImportedTnOrders/messaging",
-    "tnoptions": "tnoptions",
-    "messaging": "tnoptions",  # plan.StepKind.MESSAGING
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,10 +378,8 @@ class ApiClient:
         return parse_order_list(response.content)
 
     def _order_path(self, kind: str) -> str:
-        try:
-            return f"{self._account_path}/{_ORDER_PATHS[str(kind)]}"
-        except KeyError:
-            raise ValueError(f"unknown order kind {kind!r}") from None
+        """The order list path of an `OrderKind` (or a plan step kind: `api.orders.ORDER_KINDS`)."""
+        return f"{self._account_path}/{order_endpoint(str(kind)).path}"
 
     async def _send(
         self,

@@ -40,7 +40,7 @@ import anyio
 
 from orchestrator.api.client import ApiClient
 from orchestrator.api.gate import Priority, RequestGate, call_with_retry
-from orchestrator.api.orders import order_body
+from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.api.pacing import Backoff, PollSchedule
 from orchestrator.api.status import (
     OrderPhase,
@@ -73,7 +73,6 @@ from orchestrator.state.store import (
 )
 
 T = TypeVar("T")
-_API_KIND = {StepKind.IMPORT: "import", StepKind.REMOVE: "remove", StepKind.MESSAGING: "tnoptions"}
 MAX_REPOSTS = 5  # an order proved absent this many times is left for the next run
 COUNTERS_EVERY_S = 2.0  # how often a run saves its request counters for `status`
 MAX_FAILED_POLLS = 20  # polls failing in a row before an order is left for the next run
@@ -400,7 +399,7 @@ class Engine:
     async def _submit(self, order: OrderRecord) -> OrderRecord:
         """POST an order with its intent committed first; reconcile when the outcome is unknown."""
         step = self._steps[order.step]
-        kind = _API_KIND[step.kind]
+        kind = ORDER_KINDS[step.kind].kind
         for _attempt in range(MAX_REPOSTS):
             numbers = await self._db_call(self._store.order_numbers, order.id)
             body = order_body(step.kind, step.settings, order.customer_order_id, numbers)
@@ -491,7 +490,7 @@ class Engine:
 
         Raises `StopRequested` when stopping before absence is proven (it stays submitting).
         """
-        kind = _API_KIND[self._steps[order.step].kind]
+        kind = ORDER_KINDS[self._steps[order.step].kind].kind
         numbers = await self._db_call(self._store.order_numbers, order.id)
         remote = await self._reconciler.find(
             kind,
@@ -535,7 +534,7 @@ class Engine:
 
     async def _poll_until_terminal(self, order: OrderRecord) -> OrderDoc | None:
         """Poll with per-order backoff until the order is terminal (None when stopping)."""
-        kind = _API_KIND[self._steps[order.step].kind]
+        kind = ORDER_KINDS[self._steps[order.step].kind].kind
         assert order.remote_id is not None
         remote_id = order.remote_id
         polls = failed_polls = unknown_polls = 0

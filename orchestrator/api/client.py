@@ -76,11 +76,12 @@ from orchestrator.api.xml import (
     CheckerResult,
     OrderDoc,
     OrderList,
+    TnDetails,
     parse_errors,
     parse_import_checker,
     parse_order,
     parse_order_list,
-    parse_xml,
+    parse_tn_details,
 )
 from orchestrator.errors import (
     AuthError,
@@ -120,18 +121,6 @@ _XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Accept": "app
 
 
 # --- what callers get -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TnDetails:
-    """What `GET /tns/{tn}/tndetails` says about a number's messaging."""
-
-    number: str
-    account_id: str | None
-    hosted: bool
-    sms_enabled: bool | None
-    campaign_id: str | None
-    message_class: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +336,7 @@ class ApiClient:
     async def get_tn_details(self, tn: str) -> TnDetails:
         """GET `/tns/{tn}/tndetails`: is the number hosted here, is SMS on, which campaign."""
         response = await self._send(_Call("GET", f"tns/{_segment(tn)}/tndetails"))
-        return _parse_tn_details(response.content, tn)
+        return parse_tn_details(response.content, tn)
 
     async def get_account_xml(
         self, path: str, params: Mapping[str, str] | None = None
@@ -680,30 +669,6 @@ def _api_error(body: bytes) -> ApiErrorDetail | None:
     except XmlError:
         return None
     return details[0] if details else None
-
-
-def _parse_tn_details(body: bytes, tn: str) -> TnDetails:
-    root = parse_xml(body)
-    texts: dict[str, str] = {}
-    service_types: set[str] = set()
-    for el in root.iter():
-        name = str(el.tag).rpartition("}")[2].lower()
-        text = (el.text or "").strip()
-        if name == "servicetype":
-            service_types.add(text.lower())
-        elif text:
-            texts.setdefault(name, text)
-    if "fullnumber" not in texts:
-        raise XmlError(f"tndetails for {tn} has no FullNumber")
-    sms = texts.get("smsenabled")
-    return TnDetails(
-        number=texts["fullnumber"],
-        account_id=texts.get("accountid"),
-        hosted=texts.get("hosted", "").lower() == "true" or "hosted messaging" in service_types,
-        sms_enabled=None if sms is None else sms.lower() == "true",
-        campaign_id=texts.get("campaignid"),
-        message_class=texts.get("messageclass"),
-    )
 
 
 # --- error translation ----------------------------------------------------------------------------

@@ -20,7 +20,11 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.api.xml import build_import_order, build_remove_order, build_tn_option_order
+from orchestrator.api.xml_request import (
+    build_import_order,
+    build_remove_order,
+    build_tn_option_order,
+)
 from orchestrator.plan.model import A2pSettings, StepKind, Subscriber
 
 __all__ = ["ORDER_KINDS", "OrderEndpoint", "OrderKind", "order_body", "order_endpoint"]

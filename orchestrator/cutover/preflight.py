@@ -27,7 +27,8 @@ from typing import Any
 
 from orchestrator.api.client import ApiClient
 from orchestrator.api.gate import Backoff, Priority, RequestGate, call_with_retry
-from orchestrator.api.xml import CheckerResult, build_import_checker
+from orchestrator.api.xml import CheckerResult
+from orchestrator.api.xml_request import build_import_checker
 from orchestrator.errors import AbortedError, AuthError, InputError, PermanentApiError
 from orchestrator.plan import (
     CompiledPlan,

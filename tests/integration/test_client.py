@@ -27,8 +27,7 @@ from orchestrator.api.client import (
     TokenCredentials,
     credentials_from_env,
 )
-from orchestrator.api.gate import RequestNotSentError
-from orchestrator.api.xml import (
+from orchestrator.api.xml_request import (
     build_import_checker,
     build_import_order,
     build_remove_order,
@@ -39,6 +38,7 @@ from orchestrator.errors import (
     InputError,
     PermanentApiError,
     RateLimitedError,
+    RequestNotSentError,
     ResponseLostError,
     TransientApiError,
 )

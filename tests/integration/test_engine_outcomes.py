@@ -24,7 +24,8 @@ from starlette.routing import Route
 from orchestrator.api.client import ApiClient, BasicCredentials
 from orchestrator.api.gate import RequestGate
 from orchestrator.api.pacing import Aimd, Backoff
-from orchestrator.cutover.engine import MAX_UNKNOWN_POLLS, Engine, EngineSettings
+from orchestrator.cutover.engine import Engine, EngineSettings
+from orchestrator.cutover.outcome import MAX_UNKNOWN_POLLS
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import FaultConfig

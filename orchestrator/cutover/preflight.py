@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.api.client import ApiClient
-from orchestrator.api.gate import Backoff, Priority, RequestGate, call_with_retry
+from orchestrator.api.gate import Priority, RequestGate, call_with_retry
+from orchestrator.api.pacing import Backoff
 from orchestrator.api.xml import CheckerResult
 from orchestrator.api.xml_request import build_import_checker
 from orchestrator.errors import AbortedError, AuthError, InputError, PermanentApiError

@@ -37,7 +37,7 @@ from _docs import command_line, figures_block, machine, write_section
 
 from orchestrator.api.client import ApiClient, BasicCredentials, Exchange
 from orchestrator.api.gate import Aimd, RequestGate
-from orchestrator.api.xml import build_import_order
+from orchestrator.api.xml_request import build_import_order
 from orchestrator.cutover.engine import Engine, EngineSettings
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.plan.numbers import normalize_numbers

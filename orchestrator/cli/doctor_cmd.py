@@ -45,6 +45,7 @@ from orchestrator.api.client import (
     credentials_from_env,
 )
 from orchestrator.api.gate import Aimd, Priority, RequestGate, retry_at_from_headers
+from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.cli.login import Login, token_url_from_env
 from orchestrator.cli.run_cmd import DEFAULT_TARGET
 from orchestrator.errors import (
@@ -61,11 +62,7 @@ DEFAULT_ACCOUNT_ID = "9900012"  # the embedded sandbox's default account
 PROBE_CUSTOMER_ORDER_ID = "bwmigrate-doctor-probe"
 MAX_SKEW_S = 5.0
 DEFAULT_RATE_PER_S = 5.0
-ENDPOINTS = (
-    ("import orders", "importTnOrders/messaging"),
-    ("removal orders", "removeImportedTnOrders/messaging"),
-    ("TN option orders", "tnoptions"),
-)
+ENDPOINTS = tuple((e.title, e.path) for e in ORDER_KINDS.values())
 _LIMIT_HEADERS = (
     "x-ratelimit-limit",
     "x-ratelimit-remaining",

@@ -25,7 +25,7 @@ from rich.table import Table
 
 from orchestrator.api.client import ApiClient
 from orchestrator.api.gate import Aimd, RequestGate
-from orchestrator.api.orders import order_body
+from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.cli.loading import load_plan
 from orchestrator.cli.login import Login, live_login, sandbox_login
 from orchestrator.cutover.preflight import (
@@ -128,13 +128,6 @@ def _summary(plan: CompiledPlan) -> dict[str, Any]:
     }
 
 
-_ENDPOINT = {
-    StepKind.IMPORT: "importTnOrders/messaging",
-    StepKind.REMOVE: "removeImportedTnOrders/messaging",
-    StepKind.MESSAGING: "tnoptions",
-}
-
-
 def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
     """The body of the first order of each step (and of its chained TN option orders)."""
     out: list[tuple[str, bytes]] = []
@@ -143,7 +136,7 @@ def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
             continue
         order, s = step.orders[0], step.spec
         body = order_body(s.kind, s.settings(), order.customer_order_id, order.numbers)
-        out.append((f"{s.name}: POST {_ENDPOINT[s.kind]}", body))
+        out.append((f"{s.name}: POST {ORDER_KINDS[s.kind].path}", body))
         sms_cid = order.customer_order_id
         if s.enable_messaging:
             sms_cid = chained_customer_order_id(order.customer_order_id)

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.api.client import ApiClient
-from orchestrator.api.gate import Backoff, Priority, RequestGate, call_with_retry
-from orchestrator.api.xml import CheckerResult, build_import_checker
+from orchestrator.api.gate import Priority, RequestGate, call_with_retry
+from orchestrator.api.pacing import Backoff
+from orchestrator.api.xml import CheckerResult
+from orchestrator.api.xml_request import build_import_checker
 from orchestrator.errors import AbortedError, AuthError, InputError, PermanentApiError
 from orchestrator.plan import (
     CompiledPlan,

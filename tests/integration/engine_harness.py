@@ -102,7 +102,7 @@ class Harness:
                     gate,
                     settings,
                     on_progress=on_progress,
-                    backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8),
+                    backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8, sleeps=False),
                 )
                 return await engine.run()
         finally:

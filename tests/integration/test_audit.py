@@ -13,7 +13,8 @@ import pytest
 from planfiles import IMPORT_DETAILS
 
 from orchestrator.api.client import ApiClient, ClientCredentials, Exchange
-from orchestrator.api.gate import Aimd, Backoff, RequestGate, set_testing
+from orchestrator.api.gate import RequestGate
+from orchestrator.api.pacing import Aimd, Backoff
 from orchestrator.cutover.engine import Engine, EngineSettings
 from orchestrator.errors import InputError
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
@@ -36,13 +37,6 @@ CREDS = Credentials(
     client_id="audit-client",
     client_secret=SECRET,
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleeps() -> Any:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 def _plan(imports: list[str], removes: list[str]) -> str:
@@ -87,7 +81,7 @@ async def _run(sandbox: RunningSandbox, tmp_path: Path, text: str) -> Path:
                     failure_threshold=FailureThreshold(100.0, 0),
                     seed=3,
                 ),
-                backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8),
+                backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8, sleeps=False),
             )
             outcome = await engine.run()
             assert outcome.reason == "done", outcome.message

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -23,8 +22,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from orchestrator.api.client import ApiClient, BasicCredentials
-from orchestrator.api.gate import Aimd, Backoff, RequestGate, set_testing
-from orchestrator.cutover.engine import MAX_UNKNOWN_POLLS, Engine, EngineSettings
+from orchestrator.api.gate import RequestGate
+from orchestrator.api.pacing import Aimd, Backoff
+from orchestrator.cutover.engine import Engine, EngineSettings
+from orchestrator.cutover.outcome import MAX_UNKNOWN_POLLS
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import FaultConfig
@@ -34,13 +35,6 @@ from orchestrator.state.store import Store
 @pytest.fixture
 def harness(sandbox: RunningSandbox, tmp_path: Path) -> Harness:
     return Harness(sandbox, tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleeps() -> Any:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 async def test_an_import_order_ending_in_exception_fails_its_numbers(harness: Harness) -> None:
@@ -128,7 +122,7 @@ def test_an_unknown_status_is_never_success(tmp_path: Path) -> None:
         async with ApiClient(f"{base_url}/api/v2", "9900012", BasicCredentials("u", "p")) as client:
             engine = Engine(
                 store, client, RequestGate(Aimd(1000.0)), settings,
-                backoff=Backoff(base_s=0.001, cap_s=0.002),
+                backoff=Backoff(base_s=0.001, cap_s=0.002, sleeps=False),
             )  # fmt: skip
             return (await engine.run()).reason
 

@@ -9,7 +9,8 @@ import pytest
 from planfiles import IMPORT_DEFAULTS
 
 from orchestrator.api.client import ApiClient, BasicCredentials
-from orchestrator.api.gate import Aimd, RequestGate, set_testing
+from orchestrator.api.gate import RequestGate
+from orchestrator.api.pacing import Aimd, Backoff
 from orchestrator.cutover.preflight import (
     CheckOutcome,
     apply_check,
@@ -25,13 +26,6 @@ from orchestrator.sandbox import RunningSandbox
 ACCOUNT = "9900012"
 IMPORTS = [f"+1919991{i:04d}" for i in range(9)]
 OTHER = [f"+1415871{i:04d}" for i in range(4)]
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleeps() -> Any:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 def _text(hosted: list[str], other: list[str], batch: int = 4) -> str:
@@ -75,7 +69,12 @@ async def _check(
         f"{sandbox.base_url}/api/v2", ACCOUNT, BasicCredentials(creds.username, creds.password)
     ) as client:
         outcome = await check_imports(
-            client, gate, plan, batch_size=batch_size, rng=random.Random(1)
+            client,
+            gate,
+            plan,
+            batch_size=batch_size,
+            rng=random.Random(1),
+            backoff=Backoff(sleeps=False),
         )
     return outcome, gate
 

@@ -8,6 +8,11 @@ left to do (`--yes` skips it; without a terminal and without `--yes` it exits 2)
 FILE` runs the checked plan a `plan --check --out FILE` pre-flight recorded (its rejected numbers
 are stored as failed with the API's code, never sent). Every exchange with the API goes to the
 audit log beside the state file (`orchestrator.state.audit`).
+
+The run itself (is this a resume, and is it safe; the client, gate and audit wiring; the engine;
+the exit code) is `orchestrator.cutover.cutover.Cutover`. This module keeps what is the CLI's:
+the arguments, the environment's credentials, the confirmation, the signals (the first SIGINT or
+SIGTERM stops submitting, a second cancels at once), the progress view and the printing.
 """
 
 from __future__ import annotations

@@ -311,14 +311,14 @@ class Cutover:
         `credentials` are required for a live target (the rehearsal has its own login);
         `seed` makes retry jitter reproducible.
         """
+        if isinstance(self.target, LiveTarget) and credentials is None:
+            raise ValueError("a live target needs credentials")
         if self._scope is not None:
             raise RuntimeError("a Cutover runs once; open it again to resume")
         self._scope = anyio.CancelScope()
         if self._cancel_requested:
             self._scope.cancel()
-        if isinstance(self.target, LiveTarget) and credentials is None:
-            raise ValueError("a live target needs credentials")
-        tuning = tuning or Tuning()
+        tuning, spec = tuning or Tuning(), self.plan.spec
         started = self._clock()
         run_id = await anyio.to_thread.run_sync(
             partial(self._store.start_run, pid=os.getpid(), target=self.target.id, now=started)
@@ -330,7 +330,13 @@ class Cutover:
                     audit_path(self.state_path),
                     access,
                     context={"command": "run", "run": run_id},
-                    session=self._audit_session(),
+                    session={
+                        "command": "run",
+                        "plan": spec.name,
+                        "plan_hash": self.plan.hash,
+                        "target": self.target.id,
+                        "account_id": spec.account_id,
+                    },
                 )
             )
             outcome = await self._drive(
@@ -351,16 +357,6 @@ class Cutover:
         return await anyio.to_thread.run_sync(
             stack.enter_context, rehearsal_sandbox(self.plan, self._store)
         )
-
-    def _audit_session(self) -> dict[str, Any]:
-        spec = self.plan.spec
-        return {
-            "command": "run",
-            "plan": spec.name,
-            "plan_hash": self.plan.hash,
-            "target": self.target.id,
-            "account_id": spec.account_id,
-        }
 
     def _settings(self, seed: int | None, tuning: Tuning) -> EngineSettings:
         """The engine settings from the plan's [rate] and failure threshold (or the tuning's)."""

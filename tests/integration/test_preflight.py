@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from planfiles import IMPORT_DEFAULTS
 
-from orchestrator.api.client import ApiClient, BasicCredentials
+from orchestrator.api.client import BasicCredentials
 from orchestrator.api.gate import RequestGate
-from orchestrator.api.pacing import Aimd, Backoff
+from orchestrator.api.pacing import Backoff
+from orchestrator.cutover.connection import ApiAccess, open_api
 from orchestrator.cutover.preflight import (
     CheckOutcome,
     apply_check,
@@ -64,19 +65,19 @@ async def _check(
     sandbox: RunningSandbox, plan: CompiledPlan, batch_size: int = 5000
 ) -> tuple[CheckOutcome, RequestGate]:
     creds = sandbox.config.credentials
-    gate = RequestGate(Aimd(200.0))
-    async with ApiClient(
-        f"{sandbox.base_url}/api/v2", ACCOUNT, BasicCredentials(creds.username, creds.password)
-    ) as client:
+    access = ApiAccess(
+        f"{sandbox.base_url}/api/v2", BasicCredentials(creds.username, creds.password)
+    )
+    async with open_api(access, ACCOUNT, rate_per_s=200.0) as api:
         outcome = await check_imports(
-            client,
-            gate,
+            api.client,
+            api.gate,
             plan,
             batch_size=batch_size,
             rng=random.Random(1),
             backoff=Backoff(sleeps=False),
         )
-    return outcome, gate
+    return outcome, api.gate
 
 
 async def test_the_checker_rejects_rule_numbers_and_bandwidth_numbers(

@@ -27,11 +27,6 @@ KEPT_LONG_MODULES: dict[str, str] = {
 }
 # "path:function" -> why it stays over MAX_FUNCTION_LINES
 KEPT_LONG_FUNCTIONS: dict[str, str] = {
-    "cli/convert_cmd.py:convert": "not yet split (issue 11 in progress)",
-    "cli/plan_cmd.py:plan": "not yet split (issue 11 in progress)",
-    "cli/rollback_cmd.py:rollback": "not yet split (issue 11 in progress)",
-    "cli/run_cmd.py:_run_with_target": "not yet split (issue 11 in progress)",
-    "cli/run_cmd.py:run_plan": "not yet split (issue 11 in progress)",
     "state/store.py:_chain": "not yet split (issue 11 in progress)",
     "state/store.py:_insert_plan": "not yet split (issue 11 in progress)",
     "state/store.py:record_outcome": "not yet split (issue 11 in progress)",

@@ -24,9 +24,6 @@ Retry rules (docs/ARCHITECTURE.md, "The journey of one order"):
     ResponseLostError          never retried: the engine reconciles it by CustomerOrderId
     PermanentApiError          never retried
 
-`Aimd`, `Backoff`, `PollSchedule` and `retry_at_from_headers` are re-exported from `pacing` for
-callers written before the split (import them from `orchestrator.api.pacing`).
-
 Must not import httpx, the store or the engine; reads no environment.
 """
 
@@ -44,7 +41,7 @@ from typing import Protocol, TypeVar
 import anyio
 from aiolimiter import AsyncLimiter
 
-from orchestrator.api.pacing import Aimd, Backoff, PollSchedule, retry_at_from_headers
+from orchestrator.api.pacing import Aimd, Backoff
 from orchestrator.errors import (
     RateLimitedError,
     RequestNotSentError,
@@ -53,18 +50,14 @@ from orchestrator.errors import (
 )
 
 __all__ = [
-    "Aimd",
     "AioLimiterPacer",
-    "Backoff",
     "GateCounters",
     "Pacer",
-    "PollSchedule",
     "Priority",
     "RequestGate",
     "RequestNotSentError",
     "SpacingPacer",
     "call_with_retry",
-    "retry_at_from_headers",
 ]
 
 T = TypeVar("T")

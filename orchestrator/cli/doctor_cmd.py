@@ -43,8 +43,9 @@ from orchestrator.api.client import (
     Exchange,
     credentials_from_env,
 )
-from orchestrator.api.gate import Priority, retry_at_from_headers
+from orchestrator.api.gate import Priority
 from orchestrator.api.orders import ORDER_KINDS
+from orchestrator.api.pacing import retry_at_from_headers
 from orchestrator.cli.login import token_url_from_env
 from orchestrator.cli.options import DEFAULT_TARGET, json_option
 from orchestrator.cutover.connection import Api, ApiAccess, open_api, open_audit

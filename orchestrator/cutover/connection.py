@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 
 from orchestrator.api.client import ApiClient, Credentials, Exchange
-from orchestrator.api.gate import Aimd, RequestGate
+from orchestrator.api.gate import RequestGate
+from orchestrator.api.pacing import Aimd
 from orchestrator.state.audit import AuditLog, secret_values
 
 

@@ -44,7 +44,7 @@ from typing import Any
 import anyio
 
 from orchestrator.api.client import Credentials, Exchange
-from orchestrator.api.gate import Backoff
+from orchestrator.api.pacing import Backoff
 from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
 from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
 from orchestrator.cutover.preflight import CheckedFile, apply_checked_file

@@ -22,7 +22,8 @@ from functools import partial
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from orchestrator.api.client import ApiClient
-from orchestrator.api.gate import Backoff, Priority, RequestGate, call_with_retry
+from orchestrator.api.gate import Priority, RequestGate, call_with_retry
+from orchestrator.api.pacing import Backoff
 from orchestrator.errors import InputError
 from orchestrator.v1.intent import Note
 from orchestrator.v1.orders.listing_page import listing_page_info

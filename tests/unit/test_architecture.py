@@ -29,7 +29,6 @@ KEPT_LONG_MODULES: dict[str, str] = {
     "cutover/engine.py": "not yet split (issue 11 in progress)",
     "plan/numbers.py": "not yet split (issue 11 in progress)",
     "plan/planfile.py": "not yet split (issue 11 in progress)",
-    "state/store.py": "not yet split (issue 11 in progress)",
     "v1/orders.py": "not yet split (issue 11 in progress)",
     "v1/scan_rules.py": "not yet split (issue 11 in progress)",
 }
@@ -42,9 +41,6 @@ KEPT_LONG_FUNCTIONS: dict[str, str] = {
     "cli/run_cmd.py:run_plan": "not yet split (issue 11 in progress)",
     "cutover/engine.py:_submit": "not yet split (issue 11 in progress)",
     "sandbox/routes.py:_routes": "not yet split (issue 11 in progress)",
-    "state/store.py:_chain": "not yet split (issue 11 in progress)",
-    "state/store.py:_insert_plan": "not yet split (issue 11 in progress)",
-    "state/store.py:record_outcome": "not yet split (issue 11 in progress)",
     "v1/planfile.py:render_report": "not yet split (issue 11 in progress)",
     "v1/scan_report.py:render_sarif": "not yet split (issue 11 in progress)",
 }

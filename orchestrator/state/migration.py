@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from sqlalchemy import MetaData, Table
+from sqlalchemy import Table
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
@@ -53,7 +53,8 @@ def prepare_schema(db: Database) -> None:
         raise StateMismatchError(
             f"{db.path}: state file schema version {version} needs upgrading to "
             f"{SCHEMA_VERSION}, which a read-only command does not do; the next `bwmigrate run` "
-            "on it upgrades it in place (and resumes it), or use the bwmigrate version that made it"
+            "on it upgrades it in place (and resumes it), or read it with the bwmigrate version "
+            "that made it"
         )
     if version in _UPGRADES:
         _upgrade_schema(db)
@@ -144,12 +145,15 @@ def _rebuild_table(c: sqlite3.Connection, table: Table) -> None:
     Columns the file lacks take their defaults; a row the new constraints refuse raises
     `sqlite3.IntegrityError` and the caller's transaction leaves the file as it was.
     """
-    new = table.to_metadata(MetaData(), name=f"{table.name}_rebuilt")
-    c.execute(str(CreateTable(new).compile(dialect=_DIALECT)))
-    kept = ", ".join(f'"{col}"' for col in _columns(c, table.name) if col in new.columns)
-    c.execute(f"INSERT INTO {new.name} ({kept}) SELECT {kept} FROM {table.name}")  # noqa: S608
+    new = f"{table.name}_rebuilt"
+    ddl = str(CreateTable(table).compile(dialect=_DIALECT))
+    head = f"CREATE TABLE {table.name} ("
+    assert ddl.lstrip().startswith(head), ddl
+    c.execute(ddl.replace(head, f"CREATE TABLE {new} (", 1))
+    kept = ", ".join(f'"{col}"' for col in _columns(c, table.name) if col in table.columns)
+    c.execute(f"INSERT INTO {new} ({kept}) SELECT {kept} FROM {table.name}")  # noqa: S608
     c.execute(f"DROP TABLE {table.name}")
-    c.execute(f"ALTER TABLE {new.name} RENAME TO {table.name}")
+    c.execute(f"ALTER TABLE {new} RENAME TO {table.name}")
     _create_indexes(c, table)
 
 

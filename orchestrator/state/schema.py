@@ -244,6 +244,15 @@ class StepCounts:
     needs_action: int = 0
     unknown: int = 0
 
+    def of(self, status: NumberStatus) -> int:
+        """How many of the step's numbers have `status`."""
+        count: int = getattr(self, status.value)
+        return count
+
+    def add(self, status: NumberStatus, n: int) -> None:
+        """Count `n` more numbers as having `status` (`total` is the caller's to keep)."""
+        setattr(self, status.value, self.of(status) + n)
+
 
 @dataclass(frozen=True, slots=True)
 class ReportRow:

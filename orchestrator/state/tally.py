@@ -26,9 +26,8 @@ def count_numbers(db: Database, steps: list[StepInfo]) -> list[StepCounts]:
     for step, status, n in db.query(
         "SELECT step, status, count(*) FROM numbers GROUP BY step, status"
     ):
-        counts = out[step]
-        setattr(counts, NumberStatus(status).value, n)
-        counts.total += n
+        out[step].add(NumberStatus(status), n)
+        out[step].total += n
     return list(out.values())
 
 

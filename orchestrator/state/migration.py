@@ -69,11 +69,17 @@ def _create_schema(db: Database) -> None:
     """Every table and index, and the schema version, in one transaction.
 
     Tables left by a cut-short creation are rebuilt to this version's definition (they hold
-    nothing, but may lack a column or a constraint); missing ones are created.
+    nothing, but may lack a column or a constraint); missing ones are created. A file whose
+    tables hold rows but that has no schema version was not made by bwmigrate: refused, as is.
     """
     with db.transaction() as c:
         existing = _tables(c)
         for table in SQLModel.metadata.sorted_tables:
+            if table.name in existing and _holds_rows(c, table.name):
+                raise StateMismatchError(
+                    f"{db.path}: table {table.name} holds rows but the file has no schema "
+                    "version: not a bwmigrate state file; pass another --state path"
+                )
             if table.name in existing:
                 _rebuild_table(c, table)
             else:
@@ -131,6 +137,11 @@ def _table(model: type[SQLModel]) -> Table:
 def _tables(c: sqlite3.Connection) -> set[str]:
     """The tables the file holds."""
     return {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _holds_rows(c: sqlite3.Connection, name: str) -> bool:
+    """True when the table has at least one row."""
+    return bool(c.execute(f"SELECT EXISTS (SELECT 1 FROM {name})").fetchone()[0])  # noqa: S608
 
 
 def _columns(c: sqlite3.Connection, name: str) -> list[str]:

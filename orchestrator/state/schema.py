@@ -47,7 +47,7 @@ class OrderState(StrEnum):
 # --- schema (sqlmodel) ------------------------------------------------------------------------
 
 
-def one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
+def _one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
     """A CHECK constraint, named `ck_<table>_<column>`: `column` holds one of the enum's values."""
     quoted = []
     for member in values:
@@ -73,7 +73,7 @@ class StepRow(SQLModel, table=True):
     """A plan step, or the TN option step chained to an import."""
 
     __tablename__ = "steps"
-    __table_args__ = (one_of("steps", "kind", StepKind),)
+    __table_args__ = (_one_of("steps", "kind", StepKind),)
     id: int = Field(primary_key=True)
     name: str
     kind: str
@@ -89,7 +89,7 @@ class NumberRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_numbers_step_seq", "step", "seq", unique=True),
         Index("ix_numbers_order_e164", "order_id", "e164"),
-        one_of("numbers", "status", NumberStatus),
+        _one_of("numbers", "status", NumberStatus),
     )
     id: int | None = Field(default=None, primary_key=True)
     step: int
@@ -110,7 +110,7 @@ class OrderRow(SQLModel, table=True):
     """One v2 order and its place in the exactly-once protocol."""
 
     __tablename__ = "orders"
-    __table_args__ = (one_of("orders", "state", OrderState),)
+    __table_args__ = (_one_of("orders", "state", OrderState),)
     id: int | None = Field(default=None, primary_key=True)
     step: int = Field(index=True)
     idx: int

@@ -203,3 +203,22 @@ def test_a_creation_cut_short_by_an_older_release_is_finished_to_the_currentsche
     Store.open(tmp_path / "fresh.db").close()
     assert schema_of(path) == schema_of(tmp_path / "fresh.db")
     assert dump_rows(path)["meta"] == [("schema_version", str(SCHEMA_VERSION))]
+
+
+def test_tables_with_rows_but_no_schema_version_are_left_alone(tmp_path: Path) -> None:
+    """Some other SQLite file with a `steps` table of its own (every column a state file's has,
+    and one more) is refused and left as it was, not rebuilt into a state file's table."""
+    path = tmp_path / "other.db"
+    row = (1, "paint", "import", None, "[]", "{}", "the shed")
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "CREATE TABLE steps (id INTEGER PRIMARY KEY, name TEXT, kind TEXT, "
+            "chained_from INTEGER, depends_on TEXT, settings TEXT, remark TEXT)"
+        )
+        db.execute("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        db.commit()
+    with pytest.raises(StateMismatchError, match=r"steps holds rows .* not a bwmigrate state"):
+        Store.open(path)
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT * FROM steps").fetchall() == [row]
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["steps"]

@@ -37,9 +37,14 @@ _PENDING = NumberStatus.PENDING.value
 _FAILED = NumberStatus.FAILED.value
 _PLANNED = OrderState.PLANNED.value
 _INSERT_META = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"
-_INSERT_NUMBER = (
-    "INSERT INTO numbers(step, seq, e164, raw, source, status, order_id, error_code, "
-    "error_description, note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# The bulk path: no NULL parameters (binding them costs a third of the insert rate).
+_INSERT_PENDING = (
+    "INSERT INTO numbers(step, seq, e164, raw, source, status, order_id, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_REFUSED = (
+    "INSERT INTO numbers(step, seq, e164, raw, source, status, error_code, error_description, "
+    "note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_ORDER = (
     "INSERT INTO orders(step, idx, customer_order_id, state, size, created_at) "
@@ -169,17 +174,17 @@ def _insert_refused_numbers(
         return next_seq[step] - 1
 
     invalid = (
-        (e.step_index, seq(e.step_index), None, e.raw, e.location, _FAILED, None,
-         INVALID_INPUT_CODE, e.message, None, now)
+        (e.step_index, seq(e.step_index), None, e.raw, e.location, _FAILED, INVALID_INPUT_CODE,
+         e.message, None, now)
         for e in plan.invalid
     )  # fmt: skip
     kept_out = (
-        (x.step, seq(x.step), x.e164, x.raw, x.source, _FAILED, None, x.code, x.description,
-         x.note, now)
+        (x.step, seq(x.step), x.e164, x.raw, x.source, _FAILED, x.code, x.description, x.note,
+         now)
         for x in excluded
     )  # fmt: skip
-    c.executemany(_INSERT_NUMBER, invalid)
-    c.executemany(_INSERT_NUMBER, kept_out)
+    c.executemany(_INSERT_REFUSED, invalid)
+    c.executemany(_INSERT_REFUSED, kept_out)
 
 
 def _chained_steps(step: CompiledStep) -> list[tuple[str, int | str, dict[str, Any]]]:
@@ -249,9 +254,9 @@ def _insert_pending(
 ) -> None:
     """`source`'s numbers as step `step_id`'s, pending, each in its order (or in none)."""
     c.executemany(
-        _INSERT_NUMBER,
+        _INSERT_PENDING,
         (
-            (step_id, i, e, r, loc, _PENDING, owner, None, None, None, now)
+            (step_id, i, e, r, loc, _PENDING, owner, now)
             for i, (e, r, loc, owner) in enumerate(
                 zip(source.numbers, source.raws, source.locations, owners, strict=True)
             )

@@ -9,8 +9,10 @@ A new file gets every table, index and the version in one transaction. A file of
 version is upgraded in one transaction too: columns are added with ALTER TABLE; a constraint,
 which SQLite cannot add to an existing table, by rebuilding the table (create the new one,
 copy every row, drop the old one, rename the new one, create its indexes again). A kill during
-an upgrade leaves the file as it was. A read-only open never upgrades: it says the file needs
-it. Any other version is refused.
+an upgrade leaves the file as it was. A read-only open never upgrades: a version-2 file reads
+like a current one (version 3 only adds constraints), so `status` and `report` read it as it
+is; a version-1 file lacks a column and is refused with a line saying the next run upgrades it.
+Any other version is refused.
 
 Imports the schema and the database only; knows nothing of plans or orders.
 """
@@ -32,6 +34,7 @@ from orchestrator.state.schema import NumberRow, OrderRow, StepRow
 SCHEMA_VERSION = 3
 _DIALECT = sqlite_dialect()
 _CONSTRAINED = (StepRow, NumberRow, OrderRow)  # the tables with CHECK constraints (version 3)
+_READABLE_AS_IS = frozenset({"2"})  # same columns as version 3: read-only commands read them
 
 
 def prepare_schema(db: Database) -> None:
@@ -47,7 +50,7 @@ def prepare_schema(db: Database) -> None:
         _create_schema(db)
         return
     version = meta.get("schema_version")
-    if version == str(SCHEMA_VERSION):
+    if version == str(SCHEMA_VERSION) or (version in _READABLE_AS_IS and db.readonly):
         return
     if version in _UPGRADES and db.readonly:
         raise StateMismatchError(

@@ -1,11 +1,13 @@
-"""A state file written by an earlier release (schema version 2) under the CLI: `status` and
-`report` say in one line that it needs upgrading; the next `run` upgrades it and resumes."""
+"""A state file written by an earlier release under the CLI: `status` and `report` read a
+version 2 file as it is and say in one line that a version 1 file needs upgrading; the next
+`run` upgrades it and resumes."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
+import pytest
 from planfiles import IMPORT_DETAILS
 from statefiles import downgrade_state
 from support import ENV, SandboxProcess, cli_args, read_report, run_args
@@ -26,9 +28,13 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cli_args(*args), env=ENV, capture_output=True, text=True, timeout=120)
 
 
-def test_an_older_state_file_is_refused_read_only_and_upgraded_by_run(tmp_path: Path) -> None:
-    """Read-only commands exit 2 with one line naming the version; `run` upgrades the file in
-    place, sends nothing for a finished plan, and the report reads as before."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_state_file_is_read_or_refused_read_only_and_upgraded_by_run(
+    tmp_path: Path, version: int
+) -> None:
+    """Read-only commands read a version 2 file as it is and refuse a version 1 file with one
+    line naming the version; `run` upgrades either in place, sends nothing for a finished plan,
+    and the report reads as before."""
     plan, state = _write_plan(tmp_path), tmp_path / "state.db"
     sb = SandboxProcess("--order-delay-s", "0")
     try:
@@ -37,12 +43,15 @@ def test_an_older_state_file_is_refused_read_only_and_upgraded_by_run(tmp_path: 
         )
         assert first.returncode == 1, first.stderr  # "letters!" is a failed number
         report = read_report(state)
-        downgrade_state(state, 2)
+        downgrade_state(state, version)
         for command in (("status", "--state", str(state)), ("report", "--state", str(state))):
-            refused = _cli(*command)
-            assert refused.returncode == 2, refused.stderr
-            (line,) = refused.stderr.strip().splitlines()
-            assert "schema version 2 needs upgrading to 3" in line
+            answer = _cli(*command)
+            if version == 2:
+                assert answer.returncode == 0, answer.stderr
+                continue
+            assert answer.returncode == 2, answer.stderr
+            (line,) = answer.stderr.strip().splitlines()
+            assert "schema version 1 needs upgrading to 3" in line
         sent = sb.ledger()["requests"]["total"]
         again = subprocess.run(
             run_args(plan, sb.v2_url, state), env=ENV, capture_output=True, text=True, timeout=120

@@ -27,6 +27,7 @@ section of docs/PERFORMANCE.md (`--no-docs` to skip).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import tempfile
@@ -85,11 +86,12 @@ def per_call_us(items: list[Exchange], call: Callable[[Exchange], object]) -> fl
 
 
 def cutover_s(numbers: int, batch: int, audit: bool, sandbox: Any) -> float:
-    """Wall time of one unpaced cutover of `numbers` imports against the running sandbox."""
+    """Wall time of one unpaced cutover of `numbers` imports against the running sandbox: the
+    engine on `open_api`'s client and gate, with or without the audit log on its hook."""
     import anyio
 
-    from orchestrator.api.client import ApiClient, BasicCredentials
-    from orchestrator.api.gate import Aimd, RequestGate
+    from orchestrator.api.client import BasicCredentials
+    from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
     from orchestrator.cutover.engine import Engine, EngineSettings
     from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
     from orchestrator.state.store import Store
@@ -104,33 +106,33 @@ def cutover_s(numbers: int, batch: int, audit: bool, sandbox: Any) -> float:
     )
     plan = compile_plan(parse_plan(text, "bench.toml"), lambda name: b"")
     sandbox.reset()
-    with tempfile.TemporaryDirectory() as tmp:
+    access = ApiAccess(
+        f"{sandbox.base_url}/api/v2", BasicCredentials("sandbox", "sandbox"), public=True
+    )
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         store = Store.open(Path(tmp) / "s.db")
+        stack.callback(store.close)
         store.initialize(plan, text, 0.0)
-        log = AuditLog(Path(tmp) / "s.db.audit.jsonl") if audit else None
         settings = EngineSettings(
             max_orders_in_flight=8,
             poll_interval_s=0.01,
             poll_cap_s=0.02,
             failure_threshold=FailureThreshold(100.0, 0),
         )
+        log = None
+        if audit:
+            path = Path(tmp) / "s.db.audit.jsonl"
+            log = stack.enter_context(open_audit(path, access, context={}, session={}))
 
         async def run() -> str:
-            async with ApiClient(
-                f"{sandbox.base_url}/api/v2",
-                "9900012",
-                BasicCredentials("sandbox", "sandbox"),
-                on_exchange=log.record if log is not None else None,
-            ) as client:
-                engine = Engine(store, client, RequestGate(Aimd(1000.0)), settings)
-                return (await engine.run()).reason
+            async with open_api(access, "9900012", rate_per_s=1000.0, audit=log) as api:
+                return (await Engine(store, api.client, api.gate, settings).run()).reason
 
         started = time.perf_counter()
         reason = anyio.run(run)
         if log is not None:
             log.close()
         elapsed = time.perf_counter() - started
-        store.close()
     assert reason == "done", reason
     return elapsed
 

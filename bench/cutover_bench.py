@@ -5,8 +5,9 @@
 
 In one run:
 
-- engine:   the real engine (store, client, limits) imports every number against a sandbox
-  process with `--rate-limit R --order-delay-s D`; each exchange is timestamped client-side.
+- engine:   the plan run as `bwmigrate run` runs it (`Cutover`: engine, store, client, gate,
+  audit log) imports every number against a sandbox process with `--rate-limit R
+  --order-delay-s D`; each exchange is timestamped client-side.
 - baseline: what a customer writes by hand: one order at a time, POST then GET every 2 s until
   terminal, on the same sandbox (reset first). It is sequential, so its time per order is
   constant: it runs `--baseline-orders` orders and extrapolates linearly to all (printed as such).
@@ -29,16 +30,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import anyio
 import httpx
 from _docs import command_line, figures_block, machine, write_section
 
-from orchestrator.api.client import ApiClient, BasicCredentials, Exchange
-from orchestrator.api.gate import Aimd, RequestGate
-from orchestrator.api.xml import build_import_order
-from orchestrator.cutover.engine import Engine, EngineSettings
+from orchestrator.api.client import BasicCredentials, Exchange
+from orchestrator.api.xml_request import build_import_order
+from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
+from orchestrator.cutover.engine import EngineSettings
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.plan.numbers import normalize_numbers
 from orchestrator.state.store import FailedNumber, OrderState, Store
@@ -118,32 +120,30 @@ class Sandbox:
 def run_engine(
     sb: Sandbox, text: str, state: Path, rate: float, in_flight: int, poll_s: float
 ) -> dict[str, float]:
-    """Run the real engine; return makespan and request-rate figures."""
+    """Run the plan as `bwmigrate run --target` does (`Cutover`: engine, store, client, gate,
+    audit log); return makespan and request-rate figures."""
     plan = compile_plan(parse_plan(text, "bench.toml"), lambda _n: b"")
-    store = Store.open(state)
-    store.initialize(plan, text, now=time.time())
     stamps: list[tuple[float, str, int | None]] = []
 
     def on_exchange(x: Exchange) -> None:
         stamps.append((time.monotonic(), x.method, x.status))
 
-    async def main() -> None:
-        gate = RequestGate(Aimd(rate))
-        settings = EngineSettings(
+    tuning = Tuning(
+        settings=EngineSettings(
             max_orders_in_flight=in_flight,
             poll_interval_s=poll_s,
             failure_threshold=FailureThreshold(100, 0),
             seed=1,
-        )
-        async with ApiClient(f"{sb.url}/api/v2", ACCOUNT, AUTH, on_exchange=on_exchange) as c:
-            outcome = await Engine(store, c, gate, settings).run()
-        assert outcome.reason == "done", outcome.message
-
-    t0 = time.monotonic()
-    anyio.run(main)
-    makespan = time.monotonic() - t0
-    counts = store.counts()[0]
-    store.close()
+        ),
+        rate_per_s=rate,
+        observe=on_exchange,
+    )
+    with Cutover.open(plan, state, LiveTarget(f"{sb.url}/api/v2"), plan_text=text) as cutover:
+        t0 = time.monotonic()  # the plan is stored: from here on, the run
+        result = anyio.run(partial(cutover.run, AUTH, tuning=tuning))
+        makespan = time.monotonic() - t0
+    assert result.outcome == "done", result.message
+    counts = result.progress.steps[0]
     assert counts.succeeded == plan.valid_count, counts
     last_post = max(t for t, m, _ in stamps if m == "POST")
     steady = [t for t, _, _ in stamps if t0 + 10 <= t <= last_post]

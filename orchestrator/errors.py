@@ -30,7 +30,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes of `bwmigrate`: a contract scripts rely on (DESIGN.md §6)."""
+    """Exit codes of `bwmigrate`: a contract scripts rely on (docs/ARCHITECTURE.md §6)."""
 
     OK = 0
     FAILED_NUMBERS = 1

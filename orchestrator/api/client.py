@@ -1,9 +1,15 @@
-"""The v2 number-management API over one `httpx.AsyncClient`: auth, requests, error mapping.
+"""The v2 number-management API over one `httpx.AsyncClient`: the transport and the calls.
 
-Owns every HTTP exchange with Bandwidth (or the sandbox). httpx requests, responses and
-exceptions never leave this module: callers get `orchestrator.api.xml` dataclasses or the package's
-errors. No retries and no pacing here (that is `limits`); the one exception is a 401 on an
-OAuth2 token, which forces one token refresh and one retry.
+Owns every HTTP exchange with Bandwidth (or the sandbox): one method per call, each reported
+to `on_exchange`. httpx requests, responses and exceptions never leave the api wing: callers
+get `orchestrator.api.xml` dataclasses or the package's errors. No retries and no pacing here
+(that is `gate` and `pacing`); the one exception is a 401 on an OAuth2 token, which forces one
+token refresh and one retry.
+
+What an answer means (the list rule: when a 404 or an empty answer is "nothing matched"; the
+error mapping of transport faults and statuses) is `orchestrator.api.answer`; the
+Authorization header and OAuth2 tokens are `orchestrator.api.auth`; where each kind of order
+lives is `orchestrator.api.orders.ORDER_KINDS`.
 
 Credentials, and where OAuth2 client credentials may be sent, are `orchestrator.api.credentials`
 (re-exported here): `ApiClient` fetches tokens only from the URL `token_url_for` names, and
@@ -11,53 +17,34 @@ refuses client credentials for a host without one before any request. Credential
 refuses are an `AuthError` (exit 3). Secrets never appear in a `repr`, an exception message or
 an `Exchange`.
 
-Order lists (`find_orders`, `find_orders_by_number`, `get_account_xml`) answer "nothing matched"
-in more than one way. The reference says the v1 externalTns list answers 404 when none match,
-that a TN option list answers 404 for an invalid query, and that some lists answer 204 or an
-empty body for no content. So a list's answer is an empty list when it is 204, a 2xx with an
-empty body, or a 404 whose body is empty or holds only the documented not-found error (no code
-or code 1016, a description saying the resource does not exist / was not found). Any other 404
-(an error code such as 1007 or 1008: the query was refused; a body that is not XML: not the API)
-stays a `PermanentApiError` with status 404: reading it as "no order" would let a reconcile
-resend an order that exists.
-
-Error mapping (`create` = a POST that creates an order; every other call is idempotent):
-
-    connect error, connect/pool timeout, token fetch failure   RequestNotSentError (retry-safe)
-    read/write timeout, reset, truncated or undecodable reply  TransientApiError; create:
-                                                                ResponseLostError
-    5xx, 408                                                    TransientApiError; create:
-                                                                ResponseLostError
-    429                                                         RateLimitedError(retry_at)
-    401, 403 (after one token refresh for OAuth2)               AuthError
-    token endpoint: 429 RateLimitedError, 5xx not sent,         (the API call itself was not
-    other non-200 AuthError                                     sent in every case)
-    other 4xx                                                   PermanentApiError(status, code,
-                                                                description) (API's own code)
-    unreadable 2xx body                                         XmlError; create:
-                                                                ResponseLostError (it exists)
-
 Must not read the environment, print, sleep or touch the store.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 from urllib.parse import quote
 
-import anyio
 import httpx
 
 from orchestrator import __version__
+from orchestrator.api.answer import (
+    Call,
+    drop_unreadable_location,
+    fault_name,
+    id_from_location,
+    matched_nothing,
+    status_error,
+    transport_error,
+)
+from orchestrator.api.auth import Authorizer
 from orchestrator.api.credentials import (
     BANDWIDTH_TEST_TOKEN_URL,
     BANDWIDTH_TOKEN_URL,
@@ -70,28 +57,18 @@ from orchestrator.api.credentials import (
     credentials_from_env,
     token_url_for,
 )
-from orchestrator.api.gate import RequestNotSentError, retry_at_from_headers
+from orchestrator.api.orders import OrderKind, order_endpoint
 from orchestrator.api.xml import (
-    ApiErrorDetail,
     CheckerResult,
     OrderDoc,
     OrderList,
-    parse_errors,
+    TnDetails,
     parse_import_checker,
     parse_order,
     parse_order_list,
-    parse_xml,
+    parse_tn_details,
 )
-from orchestrator.errors import (
-    AuthError,
-    InputError,
-    PermanentApiError,
-    RateLimitedError,
-    ResponseLostError,
-    TransientApiError,
-    XmlError,
-    one_line,
-)
+from orchestrator.errors import InputError, ResponseLostError, XmlError
 
 __all__ = [
     "BANDWIDTH_TEST_TOKEN_URL",
@@ -111,43 +88,11 @@ __all__ = [
 ]
 
 USER_AGENT = f"bwmigrate/{__version__} (+python-httpx)"
-DEFAULT_EXPIRES_IN_S = 3600.0
-REFRESH_MARGIN_S = 60.0
-"""Refresh a token when less than this remains (or half its lifetime, if that is shorter)."""
 
 _XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Accept": "application/xml"}
 
 
 # --- what callers get -----------------------------------------------------------------------------
-
-
-class OrderKind(StrEnum):
-    """The three v2 order endpoints; methods taking a `kind` accept these values (and a plan's
-    step kind "messaging" for "tnoptions")."""
-
-    IMPORT = "import"
-    REMOVE = "remove"
-    TNOPTIONS = "tnoptions"
-
-
-_ORDER_PATHS = {
-    "import": "importTnOrders/messaging",
-    "remove": "removeImportedTnOrders/messaging",
-    "tnoptions": "tnoptions",
-    "messaging": "tnoptions",  # plan.StepKind.MESSAGING
-}
-
-
-@dataclass(frozen=True, slots=True)
-class TnDetails:
-    """What `GET /tns/{tn}/tndetails` says about a number's messaging."""
-
-    number: str
-    account_id: str | None
-    hosted: bool
-    sms_enabled: bool | None
-    campaign_id: str | None
-    message_class: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,27 +114,6 @@ class Exchange:
     order_id: str | None = None
     request_body: bytes | None = field(default=None, repr=False, compare=False)
     response_body: bytes | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """What a request is about, for messages and exchanges."""
-
-    method: str
-    path: str
-    creates: bool = False
-    kind: str | None = None
-    customer_order_id: str | None = None
-    order_id: str | None = None
-    query: str | None = None  # what a lookup asked for, for messages ("tn +1919..., ...")
-
-    def describe(self) -> str:
-        about = f"{self.method} {self.path}"
-        if self.customer_order_id:
-            about += f" (CustomerOrderId {self.customer_order_id!r})"
-        elif self.query:
-            about += f" ({self.query})"
-        return about
 
 
 # --- the client -----------------------------------------------------------------------------------
@@ -229,12 +153,10 @@ class ApiClient:
         self._account_path = f"accounts/{_segment(account_id)}"
         self._credentials = credentials
         self._on_exchange = on_exchange
-        self._clock = clock
         self._token_url: str | None = None
         if isinstance(credentials, ClientCredentials):
             self._token_url = token_url_for(base_url, token_url)
-        self._token: _Token | None = None
-        self._token_lock = anyio.Lock()
+        self._auth = Authorizer(credentials, self._token_url, self._post_token, clock)
         self._http = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": user_agent},
@@ -246,7 +168,7 @@ class ApiClient:
             limits=httpx.Limits(keepalive_expiry=4.0),
             follow_redirects=False,
             trust_env=False,  # only the CLI reads the environment
-            event_hooks={"response": [_drop_unreadable_location]},
+            event_hooks={"response": [drop_unreadable_location]},
         )
 
     @property
@@ -280,7 +202,7 @@ class ApiClient:
     async def create_order(self, kind: str, body: bytes) -> OrderDoc:
         """POST an order (201); a lost answer raises `ResponseLostError`, never a blind retry."""
         path = self._order_path(kind)
-        call = _Call(
+        call = Call(
             "POST", path, creates=True, kind=str(kind), customer_order_id=_customer_order_id(body)
         )
         response = await self._send(call, content=body)
@@ -292,7 +214,7 @@ class ApiClient:
                 f"unreadable ({exc}): the order may exist, reconcile by CustomerOrderId"
             ) from exc
         if doc.order_id is None:
-            doc = dataclasses.replace(doc, order_id=_id_from_location(response, path))
+            doc = dataclasses.replace(doc, order_id=id_from_location(response, path))
         if doc.order_id is None:
             raise ResponseLostError(
                 f"{call.describe()} answered {response.status_code} without an order id "
@@ -303,17 +225,17 @@ class ApiClient:
     async def get_order(self, kind: str, order_id: str) -> OrderDoc:
         """GET one order by id (404: `PermanentApiError` with status 404)."""
         path = f"{self._order_path(kind)}/{_segment(order_id)}"
-        response = await self._send(_Call("GET", path, kind=str(kind), order_id=order_id))
+        response = await self._send(Call("GET", path, kind=str(kind), order_id=order_id))
         return parse_order(response.content)
 
     async def find_orders(self, kind: str, customer_order_id: str) -> OrderList:
         """The orders of `kind` whose CustomerOrderId is exactly `customer_order_id`.
 
-        Nothing matched (204, an empty body, or a not-found 404: the list rule in the module
-        docstring) is an empty list; any other 404 raises `PermanentApiError`. Orders the API
-        lists under another CustomerOrderId are dropped (the filter may be loose).
+        Nothing matched (204, an empty body, or a not-found 404: the list rule of
+        `orchestrator.api.answer`) is an empty list; any other 404 raises `PermanentApiError`.
+        Orders the API lists under another CustomerOrderId are dropped (the filter may be loose).
         """
-        call = _Call(
+        call = Call(
             "GET", self._order_path(kind), kind=str(kind), customer_order_id=customer_order_id
         )
         listing = await self._list_orders(call, {"customerOrderId": customer_order_id})
@@ -339,8 +261,8 @@ class ApiClient:
         before the intent was committed as `created_from`, not the day itself. A listing holds
         at most 1,000 orders, newest first (`total_count` may say more).
 
-        Nothing matched is an empty list, as for `find_orders` (the list rule in the module
-        docstring); a 404 that is not a not-found answer raises `PermanentApiError`.
+        Nothing matched is an empty list, as for `find_orders` (the list rule of
+        `orchestrator.api.answer`); a 404 that is not a not-found answer raises `PermanentApiError`.
         """
         if not _E164.fullmatch(number):
             raise ValueError(f"find_orders_by_number needs an E.164 number, got {number!r}")
@@ -351,94 +273,92 @@ class ApiClient:
             query += f" to {params['createdDateTo']}"
             if params["createdDateTo"] < params["createdDateFrom"]:  # yyyy-MM-dd sorts as text
                 raise ValueError(f"find_orders_by_number: {query} ends before it starts")
-        call = _Call("GET", self._order_path(kind), kind=str(kind), query=query)
+        call = Call("GET", self._order_path(kind), kind=str(kind), query=query)
         return await self._list_orders(call, params)
 
     async def check_import(self, body: bytes) -> CheckerResult:
         """POST `importTnChecker` (read-only, so its faults are plain transient errors)."""
         path = f"{self._account_path}/importTnChecker"
-        response = await self._send(_Call("POST", path), content=body)
+        response = await self._send(Call("POST", path), content=body)
         return parse_import_checker(response.content)
 
     async def get_tn_details(self, tn: str) -> TnDetails:
         """GET `/tns/{tn}/tndetails`: is the number hosted here, is SMS on, which campaign."""
-        response = await self._send(_Call("GET", f"tns/{_segment(tn)}/tndetails"))
-        return _parse_tn_details(response.content, tn)
+        response = await self._send(Call("GET", f"tns/{_segment(tn)}/tndetails"))
+        return parse_tn_details(response.content, tn)
 
     async def get_account_xml(
         self, path: str, params: Mapping[str, str] | None = None
     ) -> bytes | None:
         """A read-only GET of a list under `accounts/{id}/<path>` (any API version the base URL
-        names): the raw XML answer, or None when nothing matched (the list rule in the module
-        docstring). Errors map as for every other call."""
-        call = _Call("GET", f"{self._account_path}/{path.lstrip('/')}")
+        names): the raw XML answer, or None when nothing matched (the list rule of
+        `orchestrator.api.answer`). Errors map as for every other call."""
+        call = Call("GET", f"{self._account_path}/{path.lstrip('/')}")
         response = await self._send(call, params=params, list_answer=True)
-        return None if _matched_nothing(response) else response.content
+        return None if matched_nothing(response) else response.content
 
     async def probe(self, path: str) -> tuple[int, dict[str, str]]:
         """GET `path` (relative to the v2 base) with credentials; the status and the headers.
 
         HTTP statuses are returned, not raised (for `doctor`); transport faults still raise.
         """
-        call = _Call("GET", path.lstrip("/"))
+        call = Call("GET", path.lstrip("/"))
         response = await self._exchange(call, content=None, params=None)
         return response.status_code, {k.lower(): v for k, v in response.headers.items()}
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    async def _list_orders(self, call: _Call, params: Mapping[str, str]) -> OrderList:
+    async def _list_orders(self, call: Call, params: Mapping[str, str]) -> OrderList:
         """GET an order list; nothing matched (the list rule) is an empty `OrderList`."""
         response = await self._send(call, params=params, list_answer=True)
-        if _matched_nothing(response):
+        if matched_nothing(response):
             return OrderList(total_count=0, orders=())
         return parse_order_list(response.content)
 
     def _order_path(self, kind: str) -> str:
-        try:
-            return f"{self._account_path}/{_ORDER_PATHS[str(kind)]}"
-        except KeyError:
-            raise ValueError(f"unknown order kind {kind!r}") from None
+        """The order list path of an `OrderKind` (or a plan step kind: `api.orders.ORDER_KINDS`)."""
+        return f"{self._account_path}/{order_endpoint(str(kind)).path}"
 
     async def _send(
         self,
-        call: _Call,
+        call: Call,
         *,
         content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         list_answer: bool = False,
     ) -> httpx.Response:
         """One API request with auth; the response if 2xx, or (`list_answer`) a 404 saying
-        nothing matched (the list rule in the module docstring)."""
+        nothing matched (the list rule of `orchestrator.api.answer`)."""
         response = await self._exchange(call, content=content, params=params)
         status = response.status_code
         if 200 <= status < 300:
             return response
-        if status == 404 and list_answer and _matched_nothing(response):
+        if status == 404 and list_answer and matched_nothing(response):
             return response
-        raise _status_error(call, response, self._credentials)
+        raise status_error(call, response, self._credentials)
 
     async def _exchange(
-        self, call: _Call, *, content: bytes | None, params: Mapping[str, str] | None
+        self, call: Call, *, content: bytes | None, params: Mapping[str, str] | None
     ) -> httpx.Response:
         """Send with auth; for OAuth2, one refresh and one retry after a 401."""
         url = f"{self.base_url}/{call.path}"
         headers = dict(_XML_HEADERS)
         for attempt in (1, 2):
-            token = await self._authorization(call)
+            token = await self._auth.header(call)
             headers["Authorization"] = token
             response = await self._request(
                 call, url, content=content, params=params, headers=headers
             )
             if response.status_code != 401 or attempt == 2:
                 return response
-            if not isinstance(self._credentials, ClientCredentials):
+            if not self._auth.refreshes:
                 return response
-            await self._refresh_token(call, rejected=token)
+            await self._auth.refresh(call, rejected=token)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _request(
         self,
-        call: _Call,
+        call: Call,
         url: str,
         *,
         content: bytes | None,
@@ -460,11 +380,11 @@ class ApiClient:
                 data=data,
             )
         except httpx.HTTPError as exc:
-            self._report(call, url, None, _fault_name(exc), started, content, None)
-            raise _transport_error(call, exc) from exc
+            self._report(call, url, None, fault_name(exc), started, content, None)
+            raise transport_error(call, exc) from exc
 
         order_id = call.order_id or (
-            _id_from_location(response, call.path) if call.creates else None
+            id_from_location(response, call.path) if call.creates else None
         )
         self._report(
             dataclasses.replace(call, order_id=order_id),
@@ -477,9 +397,21 @@ class ApiClient:
         )
         return response
 
+    async def _post_token(self, creds: ClientCredentials, token_url: str) -> httpx.Response:
+        """The OAuth2 token request (a full URL: it may be on another host), for `Authorizer`."""
+        return await self._request(
+            Call("POST", token_url),
+            token_url,
+            content=None,
+            params=None,
+            headers={"Accept": "application/json"},
+            auth=httpx.BasicAuth(creds.client_id, creds.client_secret),
+            data={"grant_type": "client_credentials"},
+        )
+
     def _report(
         self,
-        call: _Call,
+        call: Call,
         url: str,
         status: int | None,
         error: str | None,
@@ -504,111 +436,8 @@ class ApiClient:
             )
         )
 
-    # --- auth -----------------------------------------------------------------------------------
-
-    async def _authorization(self, call: _Call) -> str:
-        creds = self._credentials
-        if isinstance(creds, BasicCredentials):
-            return _basic_header(creds.username, creds.password)
-        if isinstance(creds, TokenCredentials):
-            return f"Bearer {creds.token}"
-        token = self._token
-        if token is None or token.is_stale(self._clock()):
-            token = await self._refresh_token(call, rejected=None)
-        return f"Bearer {token.value}"
-
-    async def _refresh_token(self, call: _Call, *, rejected: str | None) -> _Token:
-        """Fetch a token unless another task already replaced the stale or rejected one."""
-        async with self._token_lock:
-            current = self._token
-            fresh = current is not None and not current.is_stale(self._clock())
-            if current is not None and fresh and f"Bearer {current.value}" != rejected:
-                return current
-            self._token = await self._fetch_token(call)
-            return self._token
-
-    async def _fetch_token(self, about: _Call) -> _Token:
-        creds = self._credentials
-        assert isinstance(creds, ClientCredentials) and self._token_url is not None
-        call = _Call("POST", self._token_url)  # a full URL: it may be on another host
-        try:
-            response = await self._request(
-                call,
-                self._token_url,
-                content=None,
-                params=None,
-                headers={"Accept": "application/json"},
-                auth=httpx.BasicAuth(creds.client_id, creds.client_secret),
-                data={"grant_type": "client_credentials"},
-            )
-        except TransientApiError as exc:
-            raise RequestNotSentError(
-                f"{about.describe()} not sent: the OAuth2 token request failed ({exc})"
-            ) from exc
-        return _read_token(response, about, self._token_url, self._clock())
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    value: str = field(repr=False)
-    refresh_at: float  # on the client's monotonic clock
-
-    def is_stale(self, now: float) -> bool:
-        return now >= self.refresh_at
-
-
-def _read_token(response: httpx.Response, about: _Call, token_url: str, now: float) -> _Token:
-    status = response.status_code
-    if status == 429:
-        retry_at = retry_at_from_headers(response.headers, time.time())
-        raise RateLimitedError(
-            f"{about.describe()} not sent: token endpoint answered 429", retry_at=retry_at
-        )
-    if status >= 500:
-        raise RequestNotSentError(f"{about.describe()} not sent: token endpoint answered {status}")
-    if status < 200 or 300 <= status < 400 or status in (404, 405):
-        raise AuthError(
-            f"the OAuth2 token endpoint {token_url} answered HTTP {status}: it is not a token "
-            f"endpoint; check {TOKEN_URL_VARIABLE} (unset, Bandwidth's is used)",
-            status=status,
-        )
-    body = _json_object(response)
-    if status != 200:
-        error = one_line(str(body.get("error") or ""), 80)
-        raise AuthError(
-            f"OAuth2 token request refused (HTTP {status}{', ' + error if error else ''}): "
-            "check BWMIGRATE_CLIENT_ID and BWMIGRATE_CLIENT_SECRET",
-            status=status,
-            code=error or None,
-        )
-    value = body.get("access_token")
-    if not isinstance(value, str) or not value:
-        raise AuthError(
-            "the OAuth2 token endpoint answered 200 without an access_token", status=status
-        )
-    expires_in = body.get("expires_in", DEFAULT_EXPIRES_IN_S)
-    try:
-        lifetime_s = float(expires_in)
-    except (TypeError, ValueError):
-        lifetime_s = DEFAULT_EXPIRES_IN_S
-    margin_s = min(REFRESH_MARGIN_S, lifetime_s / 2)
-    return _Token(value, now + lifetime_s - margin_s)
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
 
 # --- URLs and small readers -----------------------------------------------------------------------
-
-
-def _basic_header(username: str, password: str) -> str:
-    pair = f"{username}:{password}".encode()
-    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -631,159 +460,3 @@ def _customer_order_id(body: bytes) -> str | None:
     """The CustomerOrderId of a request body we built (for messages only, no parsing)."""
     found = _CUSTOMER_ORDER_ID.search(body)
     return found.group(1).decode("utf-8", "replace").strip() or None if found else None
-
-
-async def _drop_unreadable_location(response: httpx.Response) -> None:
-    """Drop a Location header httpx cannot read (it would raise while preparing the redirect
-    it never follows); the answer is then judged by its status and body like any other."""
-    location = response.headers.get("location")
-    if location is None:
-        return
-    try:  # what httpx does to prepare a redirect (`_redirect_url`)
-        url = httpx.URL(location)
-        if url.scheme and not url.host:
-            url = url.copy_with(host=response.request.url.host)
-        response.request.url.join(url)
-    except httpx.InvalidURL:
-        del response.headers["location"]
-
-
-def _id_from_location(response: httpx.Response, collection: str) -> str | None:
-    location = response.headers.get("location")
-    if not location:
-        return None
-    try:
-        last = httpx.URL(location).path.rstrip("/").rpartition("/")[2]
-    except httpx.InvalidURL:  # unreadable: the body's OrderId (or reconciliation) decides
-        return None
-    if not last or last.lower() == collection.rpartition("/")[2].lower():
-        return None
-    return last
-
-
-_NOT_FOUND_CODES = (None, "", "1016")  # 1016: "Resource %s does not exist in IRIS."
-_NOT_FOUND_WORDS = ("does not exist", "not found", "no result")
-
-
-def _matched_nothing(response: httpx.Response) -> bool:
-    """True when a list's answer says nothing matched (the list rule in the module docstring):
-    204; a 2xx with an empty body; a 404 with an empty body or only a not-found error."""
-    status, body = response.status_code, response.content
-    empty = not body.removeprefix(b"\xef\xbb\xbf").strip()
-    if 200 <= status < 300:
-        return status == 204 or empty
-    if status != 404:
-        return False
-    if empty:
-        return True
-    try:
-        details = parse_errors(body)
-    except XmlError:
-        return False  # not the API's answer (a proxy's or a web server's page)
-    return bool(details) and all(_says_not_found(d) for d in details)
-
-
-def _says_not_found(detail: ApiErrorDetail) -> bool:
-    """The documented not-found error: no code (or 1016) and no other complaint."""
-    text = detail.description.lower()
-    return detail.code in _NOT_FOUND_CODES and (
-        not text or any(w in text for w in _NOT_FOUND_WORDS)
-    )
-
-
-def _api_error(body: bytes) -> ApiErrorDetail | None:
-    """The first API error in an error body, or None when it holds none or is not XML."""
-    try:
-        details = parse_errors(body)
-    except XmlError:
-        return None
-    return details[0] if details else None
-
-
-def _parse_tn_details(body: bytes, tn: str) -> TnDetails:
-    root = parse_xml(body)
-    texts: dict[str, str] = {}
-    service_types: set[str] = set()
-    for el in root.iter():
-        name = str(el.tag).rpartition("}")[2].lower()
-        text = (el.text or "").strip()
-        if name == "servicetype":
-            service_types.add(text.lower())
-        elif text:
-            texts.setdefault(name, text)
-    if "fullnumber" not in texts:
-        raise XmlError(f"tndetails for {tn} has no FullNumber")
-    sms = texts.get("smsenabled")
-    return TnDetails(
-        number=texts["fullnumber"],
-        account_id=texts.get("accountid"),
-        hosted=texts.get("hosted", "").lower() == "true" or "hosted messaging" in service_types,
-        sms_enabled=None if sms is None else sms.lower() == "true",
-        campaign_id=texts.get("campaignid"),
-        message_class=texts.get("messageclass"),
-    )
-
-
-# --- error translation ----------------------------------------------------------------------------
-
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def _fault_name(exc: httpx.HTTPError) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _transport_error(call: _Call, exc: httpx.HTTPError) -> TransientApiError | ResponseLostError:
-    fault = _fault_name(exc)
-    if isinstance(exc, _NOT_SENT):
-        return RequestNotSentError(f"{call.describe()} not sent: {fault}")
-    if call.creates:
-        return ResponseLostError(
-            f"{call.describe()} sent but its answer was lost ({fault}): the {call.kind} order "
-            "may exist; reconcile by CustomerOrderId, do not resend blindly"
-        )
-    return TransientApiError(f"{call.describe()} failed: {fault}")
-
-
-def _status_error(
-    call: _Call, response: httpx.Response, credentials: Credentials
-) -> TransientApiError | PermanentApiError | ResponseLostError:
-    status = response.status_code
-    where = f"{call.describe()} answered HTTP {status}"
-    if status == 429:
-        retry_at = retry_at_from_headers(response.headers, time.time())
-        return RateLimitedError(f"{where} (rate limited)", retry_at=retry_at)
-    detail = _api_error(response.content)
-    said = (
-        f": {one_line(detail.code + ' ' if detail.code else '')}{one_line(detail.description)}"
-        if detail
-        else ""
-    )
-    code = detail.code if detail else None
-    description = detail.description if detail else None
-    if status in (401, 403):
-        hint = _auth_hint(status, credentials)
-        return AuthError(
-            f"{where}{said} ({hint})", status=status, code=code, description=description
-        )
-    if status >= 500 or status == 408 or status < 400:
-        if call.creates:
-            return ResponseLostError(
-                f"{where}{said}: the {call.kind} order may or may not exist; "
-                "reconcile by CustomerOrderId, do not resend blindly"
-            )
-        if status < 400:
-            return PermanentApiError(f"{where}: unexpected for this call", status=status)
-        return TransientApiError(f"{where}{said}")
-    return PermanentApiError(f"{where}{said}", status=status, code=code, description=description)
-
-
-def _auth_hint(status: int, credentials: Credentials) -> str:
-    if status == 403:
-        return "access denied: the credentials lack a role, or the account is not theirs"
-    if isinstance(credentials, ClientCredentials):
-        return "the OAuth2 token was refused even after a refresh"
-    if isinstance(credentials, TokenCredentials):
-        return "the Bearer token in BWMIGRATE_TOKEN was refused (expired?)"
-    return "check BWMIGRATE_USERNAME and BWMIGRATE_PASSWORD"

@@ -24,6 +24,8 @@ from enum import StrEnum
 
 __all__ = [
     "A2P_REFUSAL_CODES",
+    "REJECTED_STATUS",
+    "UNKNOWN_STATUS",
     "CanaryRefusal",
     "OrderPhase",
     "canary_refusal",
@@ -42,10 +44,15 @@ class OrderPhase(StrEnum):
     UNKNOWN = "unknown"  # not a status bwmigrate knows: keep polling, within bounds
 
 
+REJECTED_STATUS = "REJECTED"
+"""bwmigrate's own order status for a create the API refused (4xx): no order exists."""
+
+UNKNOWN_STATUS = "UNKNOWN"
+"""The order status bwmigrate records for an order whose answer gave none it could read."""
+
 _OPEN = frozenset({"RECEIVED", "PROCESSING"})
 _SUCCEEDED = frozenset({"COMPLETE", "PARTIAL"})
-# REJECTED is bwmigrate's own word for a create the API refused (4xx): no order exists.
-_FAILED = frozenset({"FAILED", "EXCEPTION", "REJECTED"})
+_FAILED = frozenset({"FAILED", "EXCEPTION", REJECTED_STATUS})
 
 
 def order_phase(status: str | None) -> OrderPhase:
@@ -150,7 +157,7 @@ def canary_refusal(
     """
     pairs = [(c or "", d or "") for c, d in codes]
     s = status.upper()
-    if s == "REJECTED":
+    if s == REJECTED_STATUS:
         code, desc = pairs[0] if pairs else ("", "the API refused the order")
         return CanaryRefusal(code, desc, _hint(code, step_name, body_form))
     if s not in ("FAILED", "EXCEPTION"):

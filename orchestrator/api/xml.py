@@ -1,29 +1,28 @@
-"""The v2 API's XML codec: build request bodies, parse responses, and the hardened parser.
+"""The v2 API's XML answers, typed: orders, order lists, errors, importTnChecker, tndetails.
 
-Owns every XML byte the client sends or reads. Builders return UTF-8 bytes with an XML
-declaration; parsers take bytes and return frozen dataclasses, so lxml elements never leave this
-module (except through `parse_xml`, kept for the package's own v1 readers). Every failure is an
-`XmlError` with a one-line message naming what was unexpected.
+Parsers take bytes (through the hardened `orchestrator.api.safe_xml.parse_xml`) and return
+frozen dataclasses, so lxml elements never leave the codec. Every failure is an `XmlError`
+with a one-line message naming what was unexpected. The request bodies are
+`orchestrator.api.xml_request`.
+
+`parse_xml`, `Subscriber` and `A2pSettings` are re-exported for the v1 readers written before
+the codec was split (their homes are `safe_xml` and `orchestrator.plan.model`).
 
 Pure: no I/O, no clock, no environment. Must not import httpx, anyio, sqlmodel, rich or click.
-Numbers pass through as text: normalising them is `numbers.py`'s job, not this module's.
+Numbers pass through as text: normalising them is `orchestrator.plan.numbers`' job.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
+from orchestrator.api.safe_xml import is_blank, local_name, parse_xml
 from orchestrator.errors import XmlError, one_line
-from orchestrator.plan.model import BODY_FORMS, A2pSettings, Subscriber
+from orchestrator.plan.model import A2pSettings, Subscriber
 
 __all__ = [
-    "IMPORT_BODY_FORMS",
-    "MAX_BODY_BYTES",
-    "MAX_TEXT_CHARS",
     "A2pSettings",
     "ApiErrorDetail",
     "CheckerResult",
@@ -33,188 +32,14 @@ __all__ = [
     "OrderList",
     "OrderSummary",
     "Subscriber",
-    "build_import_checker",
-    "build_import_order",
-    "build_remove_order",
-    "build_tn_option_order",
+    "TnDetails",
     "parse_errors",
     "parse_import_checker",
     "parse_order",
     "parse_order_list",
+    "parse_tn_details",
     "parse_xml",
 ]
-
-_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
-
-# Characters XML 1.0 forbids outright; escaping cannot make them legal.
-_ILLEGAL_XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-# --- builders -----------------------------------------------------------------------------------
-
-
-def _escape(value: str, element: str) -> str:
-    if _ILLEGAL_XML_CHARS.search(value):
-        raise XmlError(f"cannot build <{element}>: value {value!r} has a character XML forbids")
-    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return escaped.replace("\r", "&#13;")  # a raw CR would be read back as LF
-
-
-class _Writer:
-    """Indented XML text built line by line; values escaped, `None` values left out."""
-
-    __slots__ = ("_lines", "_open")
-
-    def __init__(self) -> None:
-        self._lines: list[str] = [_DECLARATION]
-        self._open: list[str] = []
-
-    def start(self, tag: str) -> None:
-        self._lines.append(f"{'  ' * len(self._open)}<{tag}>\n")
-        self._open.append(tag)
-
-    def end(self) -> None:
-        tag = self._open.pop()
-        self._lines.append(f"{'  ' * len(self._open)}</{tag}>\n")
-
-    def leaf(self, tag: str, value: str | None) -> None:
-        if value is not None:
-            self._lines.append(f"{'  ' * len(self._open)}<{tag}>{_escape(value, tag)}</{tag}>\n")
-
-    def numbers(self, numbers: Sequence[str], root: str) -> None:
-        if not numbers:
-            raise XmlError(f"cannot build <{root}>: no telephone numbers given")
-        indent = "  " * (len(self._open) + 1)
-        self.start("TelephoneNumbers")
-        self._lines.extend(
-            f"{indent}<TelephoneNumber>{_escape(n, 'TelephoneNumber')}</TelephoneNumber>\n"
-            for n in numbers
-        )
-        self.end()
-
-    def to_bytes(self) -> bytes:
-        assert not self._open, f"unclosed elements {self._open}"
-        return "".join(self._lines).encode("utf-8")
-
-
-IMPORT_BODY_FORMS = BODY_FORMS
-"""The two documented import bodies: the published v2 schema's (the default) and the migration
-guide's (reference §8). Mirrors `orchestrator.spec.IMPORT_BODY_FORMS`."""
-
-
-def build_import_order(
-    *,
-    body_form: str,
-    customer_order_id: str,
-    site_id: str,
-    sip_peer_id: str | None,
-    loa_type: str,
-    numbers: Sequence[str],
-    subscriber: Subscriber | None = None,
-    loa_authorizing_person: str | None = None,
-) -> bytes:
-    """The body of `POST /accounts/{a}/importTnOrders/messaging`, in the form asked for.
-
-    `"ImportTnOrder"` is the published v2 schema's form (`ImportTnOrderRequest`; every official
-    SDK sends it): CustomerOrderId, SiteId, SipPeerId, Subscriber{Name, ServiceAddress},
-    LoaAuthorizingPerson, LoaType, TelephoneNumbers, in that order, absent values left out.
-    `"ExternalTnsOrder"` is the migration guide's form: CustomerOrderId, SiteId, SipPeerId,
-    LoaType, TelephoneNumbers (no Action, no Subscriber, no LoaAuthorizingPerson: giving either
-    is an `XmlError`). `LoaType` is always sent: the schema defaults it to SUBSCRIBER.
-    """
-    if body_form not in IMPORT_BODY_FORMS:
-        raise XmlError(
-            f"cannot build an import order in form {body_form!r}: "
-            f"expected one of {', '.join(IMPORT_BODY_FORMS)}"
-        )
-    if body_form == "ExternalTnsOrder" and (
-        subscriber is not None or loa_authorizing_person is not None
-    ):
-        raise XmlError(
-            "cannot build <ExternalTnsOrder> with a subscriber or an LOA authorizing person: "
-            "that form has no such elements"
-        )
-    w = _Writer()
-    w.start(body_form)
-    w.leaf("CustomerOrderId", customer_order_id)
-    w.leaf("SiteId", site_id)
-    w.leaf("SipPeerId", sip_peer_id)
-    if subscriber is not None:
-        _write_subscriber(w, subscriber)
-    w.leaf("LoaAuthorizingPerson", loa_authorizing_person)
-    w.leaf("LoaType", loa_type)
-    w.numbers(numbers, body_form)
-    w.end()
-    return w.to_bytes()
-
-
-def _write_subscriber(w: _Writer, subscriber: Subscriber) -> None:
-    w.start("Subscriber")
-    w.leaf("Name", subscriber.name)
-    address = (
-        ("HouseNumber", subscriber.house_number),
-        ("StreetName", subscriber.street_name),
-        ("City", subscriber.city),
-        ("StateCode", subscriber.state_code),
-        ("Zip", subscriber.zip),
-        ("County", subscriber.county),
-    )
-    if any(value is not None for _, value in address):
-        w.start("ServiceAddress")
-        for tag, value in address:
-            w.leaf(tag, value)
-        w.end()
-    w.end()
-
-
-def build_remove_order(*, customer_order_id: str, numbers: Sequence[str]) -> bytes:
-    """The body of `POST /accounts/{a}/removeImportedTnOrders/messaging`."""
-    w = _Writer()
-    w.start("RemoveImportedTnOrder")
-    w.leaf("CustomerOrderId", customer_order_id)
-    w.numbers(numbers, "RemoveImportedTnOrder")
-    w.end()
-    return w.to_bytes()
-
-
-def build_tn_option_order(
-    *, customer_order_id: str, sms: str | None, a2p: A2pSettings | None, numbers: Sequence[str]
-) -> bytes:
-    """The body of `POST /accounts/{a}/tnoptions`: one option group for all `numbers`.
-
-    `sms` is `on`, `off` or `unchanged`; an omitted element means "unchanged" to the API, so at
-    least one of `sms` and `a2p` must be given (the API answers 5115 otherwise).
-    """
-    if sms is None and a2p is None:
-        raise XmlError("cannot build <TnOptionOrder>: give at least one option (sms or a2p)")
-    w = _Writer()
-    w.start("TnOptionOrder")
-    w.leaf("CustomerOrderId", customer_order_id)
-    w.start("TnOptionGroups")
-    w.start("TnOptionGroup")
-    w.leaf("Sms", sms)
-    if a2p is not None:
-        w.start("A2pSettings")
-        w.leaf("MessageClass", a2p.message_class)
-        w.leaf("CampaignId", a2p.campaign_id)
-        w.leaf("Action", a2p.action)
-        w.end()
-    w.numbers(numbers, "TnOptionOrder")
-    w.end()
-    w.end()
-    w.end()
-    return w.to_bytes()
-
-
-def build_import_checker(*, site_id: str, sip_peer_id: str | None, numbers: Sequence[str]) -> bytes:
-    """The body of `POST /accounts/{a}/importTnChecker` (element order as in reference §6)."""
-    w = _Writer()
-    w.start("ImportTnCheckerPayload")
-    w.numbers(numbers, "ImportTnCheckerPayload")
-    w.leaf("SiteId", site_id)
-    w.leaf("SipPeerId", sip_peer_id)
-    w.end()
-    return w.to_bytes()
 
 
 # --- parsed documents ---------------------------------------------------------------------------
@@ -291,92 +116,16 @@ class CheckerResult:
     rejected: tuple[NumberFailure, ...]
 
 
-# --- the hardened parser ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TnDetails:
+    """What `GET /tns/{tn}/tndetails` says about a number's messaging."""
 
-MAX_BODY_BYTES = 64 * 1024 * 1024
-"""Largest document `parse_xml` accepts by default (a 5000-number order is about 250 KB)."""
-
-MAX_TEXT_CHARS = 1_000_000
-"""Longest text node accepted; nothing in these APIs comes near it."""
-
-_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")  # UTF-16 / UTF-32
-_WHITESPACE = b" \t\r\n"
-
-
-def parse_xml(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> etree._Element:
-    """Parse an untrusted document with DTDs, entities, network access and huge trees refused.
-
-    For the package's own readers (v1 artefacts); everything else uses the typed parsers below.
-    """
-    if len(body) > max_bytes:
-        raise XmlError(f"document of {len(body)} bytes exceeds the {max_bytes}-byte limit")
-    _check_prolog(body)
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(body, parser)
-    except etree.XMLSyntaxError as exc:
-        raise XmlError(_describe_syntax_error(exc)) from exc
-    except (etree.LxmlError, ValueError, LookupError) as exc:
-        raise XmlError(f"unreadable XML: {one_line(str(exc))}") from exc
-    docinfo = root.getroottree().docinfo
-    if docinfo.internalDTD is not None:  # any DOCTYPE, even without an internal subset
-        raise XmlError("document has a DOCTYPE: DTDs and entities are not accepted")
-    if _local(root).lower() == "html":
-        raise XmlError("expected XML, got HTML (an error page?)")
-    if len(body) > MAX_TEXT_CHARS:
-        _check_text_sizes(root)
-    return root
-
-
-def _check_prolog(body: bytes) -> None:
-    """Reject empty, HTML, JSON and DTD-bearing bodies before the parser sees them."""
-    head = body.removeprefix(b"\xef\xbb\xbf").lstrip(_WHITESPACE)
-    if not head:
-        raise XmlError("empty body: expected an XML document")
-    if body.startswith(_WIDE_BOMS) or b"\x00" in body[:4]:
-        return  # UTF-16/32: left to the parser, checked again on the parsed tree
-    while head.startswith((b"<?", b"<!--")):
-        close = b"?>" if head.startswith(b"<?") else b"-->"
-        end = head.find(close)
-        if end < 0:
-            break  # let the parser name the problem
-        head = head[end + len(close) :].lstrip(_WHITESPACE)
-    lowered = head[:32].lower()
-    if lowered.startswith((b"<!doctype html", b"<html")):
-        raise XmlError("expected XML, got HTML (an error page?)")
-    if lowered.startswith((b"<!doctype", b"<!entity")):
-        raise XmlError("document has a DOCTYPE: DTDs and entities are not accepted")
-    if head.startswith((b"{", b"[")):
-        raise XmlError("expected XML, got JSON")
-    if head and not head.startswith(b"<"):
-        raise XmlError(f"expected XML, got text starting {head[:20]!r}")
-
-
-def _describe_syntax_error(exc: etree.XMLSyntaxError) -> str:
-    message = one_line(str(exc.msg or exc))  # libxml2 ends some messages with "\n"
-    if "Excessive depth" in message:
-        return "malformed XML: nested deeper than the parser's limit of 256 levels"
-    if "amplification" in message:
-        return "malformed XML: entity expansion refused (DTDs and entities are not accepted)"
-    return f"malformed or truncated XML: {message}"
-
-
-def _check_text_sizes(root: etree._Element) -> None:
-    for el in root.iter():
-        for text in (el.text, el.tail):
-            if text is not None and len(text) > MAX_TEXT_CHARS:
-                raise XmlError(
-                    f"text node in <{_local(el)}> of {len(text)} characters exceeds the "
-                    f"{MAX_TEXT_CHARS}-character limit"
-                )
+    number: str
+    account_id: str | None
+    hosted: bool
+    sms_enabled: bool | None
+    campaign_id: str | None
+    message_class: str | None
 
 
 # --- element access: by name, in any order ------------------------------------------------------
@@ -418,10 +167,6 @@ _CHECKER_ROOT = "ImportTnCheckerResponse"
 _CHECKER_PAYLOAD = "ImportTnCheckerPayload"
 
 
-def _local(el: etree._Element) -> str:
-    return str(el.tag).rpartition("}")[2]
-
-
 def _parse_typed(body: bytes) -> tuple[etree._Element, str]:
     """`parse_xml` with namespaces dropped (the API uses none); also the root's reference name.
 
@@ -430,8 +175,8 @@ def _parse_typed(body: bytes) -> tuple[etree._Element, str]:
     root = parse_xml(body)
     if str(root.tag).startswith("{"):
         for el in root.iter():
-            el.tag = _local(el)
-    name = _local(root)
+            el.tag = local_name(el)
+    name = local_name(root)
     return root, _ROOT_SPELLING.get(name.lower(), name)
 
 
@@ -459,7 +204,7 @@ def _int(el: etree._Element, names: tuple[str, ...]) -> int | None:
     if text is None:
         return None
     if not (text.isascii() and text.isdigit()):
-        raise XmlError(f"<{_local(el)}> has <{names[0]}> {text!r}: expected a whole number")
+        raise XmlError(f"<{local_name(el)}> has <{names[0]}> {text!r}: expected a whole number")
     return int(text)
 
 
@@ -529,7 +274,7 @@ def parse_errors(body: bytes) -> tuple[ApiErrorDetail, ...]:
     An empty body gives `()` (429 and some 401/403 answers have none); a body that is not XML
     raises `XmlError`.
     """
-    if not body.removeprefix(b"\xef\xbb\xbf").strip(_WHITESPACE):
+    if is_blank(body):
         return ()
     root, _ = _parse_typed(body)
     found: list[ApiErrorDetail] = []
@@ -578,7 +323,7 @@ def _read_order(order: etree._Element | None, wrapper: etree._Element | None) ->
     status = next((s for el in places if (s := _text(el, _STATUS)) is not None), None)
     if status is None:
         holds = "has no ProcessingStatus" if order is not None else "holds no order"
-        raise XmlError(f"<{_local(where)}> {holds}{_api_error_hint(where)}")
+        raise XmlError(f"<{local_name(where)}> {holds}{_api_error_hint(where)}")
     failures: list[NumberFailure] = []
     errors: list[ApiErrorDetail] = []
     for el in places:
@@ -647,7 +392,7 @@ def _read_summary(item: etree._Element) -> OrderSummary:
     status = _text(item, _STATUS)
     if order_id is None or status is None:
         missing = "OrderId" if order_id is None else "OrderStatus"
-        raise XmlError(f"<{_local(item)}> in an order list has no {missing}")
+        raise XmlError(f"<{local_name(item)}> in an order list has no {missing}")
     return OrderSummary(
         order_id=order_id,
         customer_order_id=_text(item, _CUSTOMER_ORDER_ID),
@@ -659,7 +404,7 @@ def _read_summary(item: etree._Element) -> OrderSummary:
 
 def _summarise(order: OrderDoc, item: etree._Element) -> OrderSummary:
     if order.order_id is None:
-        raise XmlError(f"<{_local(item)}> in an order list has no OrderId")
+        raise XmlError(f"<{local_name(item)}> in an order list has no OrderId")
     return OrderSummary(
         order_id=order.order_id,
         customer_order_id=order.customer_order_id,
@@ -693,3 +438,31 @@ def parse_import_checker(body: bytes) -> CheckerResult:
     refused = {n for failure in rejected for n in failure.numbers}
     importable = tuple(n for n in _numbers(payload) if n not in refused)
     return CheckerResult(importable=importable, rejected=tuple(rejected))
+
+
+# --- tndetails -----------------------------------------------------------------------------------
+
+
+def parse_tn_details(body: bytes, tn: str) -> TnDetails:
+    """The answer of `GET /tns/{tn}/tndetails` (names matched case-insensitively, anywhere)."""
+    root = parse_xml(body)
+    texts: dict[str, str] = {}
+    service_types: set[str] = set()
+    for el in root.iter():
+        name = local_name(el).lower()
+        text = (el.text or "").strip()
+        if name == "servicetype":
+            service_types.add(text.lower())
+        elif text:
+            texts.setdefault(name, text)
+    if "fullnumber" not in texts:
+        raise XmlError(f"tndetails for {tn} has no FullNumber")
+    sms = texts.get("smsenabled")
+    return TnDetails(
+        number=texts["fullnumber"],
+        account_id=texts.get("accountid"),
+        hosted=texts.get("hosted", "").lower() == "true" or "hosted messaging" in service_types,
+        sms_enabled=None if sms is None else sms.lower() == "true",
+        campaign_id=texts.get("campaignid"),
+        message_class=texts.get("messageclass"),
+    )

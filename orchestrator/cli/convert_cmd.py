@@ -16,16 +16,20 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import click
 
-from orchestrator.cli.login import live_login
+from orchestrator.cli.login import live_access
+from orchestrator.cli.options import force_option, json_option, loa_type_option, out_option
+from orchestrator.cutover.connection import open_api
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.plan.numbers import region_for_a3
 from orchestrator.v1.conversion import Conversion
 from orchestrator.v1.conversion import convert as convert_intents
 from orchestrator.v1.intent import Action, ReadResult
-from orchestrator.v1.listing_api import fetch_external_tns_sync, v1_base_url
+from orchestrator.v1.listing_api import DEFAULT_RATE_PER_S as LISTING_RATE_PER_S
+from orchestrator.v1.listing_api import Listing, fetch_external_tns, v1_base_url
 from orchestrator.v1.orders import has_v1_xml, read_listing_pages, read_xml_input
 from orchestrator.v1.planfile import render_outputs, report_name, summary
 from orchestrator.v1.tabular import ListDefaults, decode, read_table
@@ -44,13 +48,10 @@ class _Input:
 
 @click.command()
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out",
+@out_option(
+    "The plan to write (.toml); its numbers go to PLAN-stem.numbers/ beside it.",
     required=True,
-    type=click.Path(path_type=Path),
     metavar="PLAN",
-    help="The plan to write (.toml); its numbers go to PLAN-stem.numbers/ beside it.",
 )
 @click.option(
     "--country",
@@ -87,15 +88,9 @@ class _Input:
 )
 @click.option("--site", metavar="ID", help="SiteId for numbers a list feeds to import.")
 @click.option("--sip-peer", metavar="ID", help="SipPeerId for numbers a list feeds to import.")
-@click.option(
-    "--loa-type",
-    type=click.Choice(["CARRIER", "SUBSCRIBER"]),
-    default="CARRIER",
-    show_default=True,
-    help="LoaType for numbers a list feeds to import.",
-)
-@click.option("--force", is_flag=True, help="Replace an existing plan, its numbers and report.")
-@click.option("--json", "as_json", is_flag=True, help="Print the conversion summary as JSON.")
+@loa_type_option("LoaType for numbers a list feeds to import.")
+@force_option("Replace an existing plan, its numbers and report.")
+@json_option("Print the conversion summary as JSON.")
 def convert(
     inputs: tuple[Path, ...],
     out: Path,
@@ -126,27 +121,10 @@ def convert(
     region_for_a3(country)
     plan_stem = _check_out(out, force)
     name = name or plan_stem
-    if not _NAME_RE.match(name):
-        raise InputError(f"--name {name!r}: 1-64 letters, digits, '-', '_' or '.'")
-    if not inputs and not from_api:
-        raise InputError("give at least one INPUT file or --from-api URL")
+    _check_args(name, inputs, from_api, site=site, sip_peer=sip_peer, account=account)
     defaults = ListDefaults(site_id=site, sip_peer_id=sip_peer, loa_type=loa_type)
-    for label, value in (("--site", site), ("--sip-peer", sip_peer), ("--account", account)):
-        if value is not None and not value.isdigit():
-            raise InputError(f"{label} {value!r}: expected digits")
-    results: list[ReadResult] = []
     skipped: list[tuple[str, str]] = []
-    if from_api:
-        results.append(_read_api(from_api, account))
-    loaded = _load_inputs(inputs, keep_going, skipped)
-    steps = _assign_list_steps(loaded, list_steps)
-    for item in loaded:
-        try:
-            results.append(_read_input(item, steps.get(id(item)), defaults))
-        except InputError as exc:
-            if not keep_going:
-                raise
-            skipped.append((str(item.path), str(exc)))
+    results = _read_all(inputs, from_api, account, list_steps, defaults, keep_going, skipped)
     account_id = account or _infer_account(results)
     conversion = convert_intents(results, country, skipped)
     if not conversion.steps:
@@ -167,6 +145,48 @@ def convert(
         click.echo(json.dumps(facts, indent=2))
     if conversion.rejected or skipped:
         sys.exit(int(ExitCode.FAILED_NUMBERS))
+
+
+def _check_args(
+    name: str,
+    inputs: tuple[Path, ...],
+    from_api: str | None,
+    **ids: str | None,
+) -> None:
+    """Refuse a bad plan name, no input at all, and ids that are not digits."""
+    if not _NAME_RE.match(name):
+        raise InputError(f"--name {name!r}: 1-64 letters, digits, '-', '_' or '.'")
+    if not inputs and not from_api:
+        raise InputError("give at least one INPUT file or --from-api URL")
+    for key, value in ids.items():
+        if value is not None and not value.isdigit():
+            raise InputError(f"--{key.replace('_', '-')} {value!r}: expected digits")
+
+
+def _read_all(
+    inputs: tuple[Path, ...],
+    from_api: str | None,
+    account: str | None,
+    list_steps: tuple[str, ...],
+    defaults: ListDefaults,
+    keep_going: bool,
+    skipped: list[tuple[str, str]],
+) -> list[ReadResult]:
+    """The live listing (first), then every input in order; unreadable ones go to `skipped`
+    with `--keep-going`."""
+    results: list[ReadResult] = []
+    if from_api:
+        results.append(_read_api(from_api, account))
+    loaded = _load_inputs(inputs, keep_going, skipped)
+    steps = _assign_list_steps(loaded, list_steps)
+    for item in loaded:
+        try:
+            results.append(_read_input(item, steps.get(id(item)), defaults))
+        except InputError as exc:
+            if not keep_going:
+                raise
+            skipped.append((str(item.path), str(exc)))
+    return results
 
 
 def _check_out(out: Path, force: bool) -> str:
@@ -253,8 +273,13 @@ def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> Re
 def _read_api(url: str, account: str | None) -> ReadResult:
     if not account:
         raise InputError("--from-api needs --account ID (the account whose listing to read)")
-    login = live_login(os.environ, v1_base_url(url))
-    listing = fetch_external_tns_sync(url, account, login.credentials, token_url=login.token_url)
+    access = live_access(os.environ, v1_base_url(url))
+
+    async def fetch() -> Listing:
+        async with open_api(access, account, rate_per_s=LISTING_RATE_PER_S) as api:
+            return await fetch_external_tns(api.client, api.gate)
+
+    listing = anyio.run(fetch)
     result = read_listing_pages(listing.pages, listing.source)
     result.notes += listing.notes
     return result

@@ -37,16 +37,18 @@ import anyio
 import click
 
 from orchestrator.api.client import (
-    ApiClient,
     BasicCredentials,
     ClientCredentials,
     Credentials,
     Exchange,
     credentials_from_env,
 )
-from orchestrator.api.gate import Aimd, Priority, RequestGate, retry_at_from_headers
-from orchestrator.cli.login import Login, token_url_from_env
-from orchestrator.cli.run_cmd import DEFAULT_TARGET
+from orchestrator.api.gate import Priority
+from orchestrator.api.orders import ORDER_KINDS
+from orchestrator.api.pacing import retry_at_from_headers
+from orchestrator.cli.login import token_url_from_env
+from orchestrator.cli.options import DEFAULT_TARGET, json_option
+from orchestrator.cutover.connection import Api, ApiAccess, open_api, open_audit
 from orchestrator.errors import (
     AuthError,
     ExitCode,
@@ -54,18 +56,14 @@ from orchestrator.errors import (
     RateLimitedError,
     TransientApiError,
 )
-from orchestrator.state.audit import AuditLog, secret_values
+from orchestrator.state.audit import AuditLog
 
 DEFAULT_ACCOUNT_ID = "9900012"  # the embedded sandbox's default account
 
 PROBE_CUSTOMER_ORDER_ID = "bwmigrate-doctor-probe"
 MAX_SKEW_S = 5.0
 DEFAULT_RATE_PER_S = 5.0
-ENDPOINTS = (
-    ("import orders", "importTnOrders/messaging"),
-    ("removal orders", "removeImportedTnOrders/messaging"),
-    ("TN option orders", "tnoptions"),
-)
+ENDPOINTS = tuple((e.title, e.path) for e in ORDER_KINDS.values())
 _LIMIT_HEADERS = (
     "x-ratelimit-limit",
     "x-ratelimit-remaining",
@@ -129,6 +127,7 @@ async def diagnose(
     *,
     rate_per_s: float = DEFAULT_RATE_PER_S,
     clock: Callable[[], float] = time.time,
+    audit: AuditLog | None = None,
     on_exchange: Callable[[Exchange], None] | None = None,
     timeout_s: float = 10.0,
     credentials_from: str = "the environment",
@@ -136,43 +135,43 @@ async def diagnose(
 ) -> list[Check]:
     """Run every check against `base_url` for `account_id`; stops early when one blocks the
     rest (no credentials, unusable URL, host unreachable, credentials refused). `token_url` is
-    where client credentials may go (`ApiClient`'s; Bandwidth's token endpoint when None)."""
+    where client credentials may go (`ApiClient`'s; Bandwidth's token endpoint when None).
+    Every exchange goes to `audit`, then to `on_exchange`."""
     if isinstance(credentials, InputError):
         return [Check("credentials", False, str(credentials), fix="export them, then retry")]
-    try:
-        client = ApiClient(
-            base_url,
-            account_id,
-            credentials,
-            token_url=token_url,
-            timeout_s=timeout_s,
-            connect_timeout_s=timeout_s,
-            on_exchange=on_exchange,
-        )
-    except InputError as exc:
-        kind = _credential_kind(credentials, None)
+    access = ApiAccess(base_url, credentials, token_url)
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            api = await stack.enter_async_context(
+                open_api(access, account_id, rate_per_s=rate_per_s, audit=audit,
+                         observe=on_exchange, timeout_s=timeout_s, connect_timeout_s=timeout_s)
+            )  # fmt: skip
+        except InputError as exc:
+            kind = _credential_kind(credentials, None)
+            checks = [Check("credentials", True, f"{kind} from {credentials_from}")]
+            return [*checks, Check("target", False, str(exc), fix=_V2_FIX)]
+        kind = _credential_kind(credentials, api.client.token_url)
         checks = [Check("credentials", True, f"{kind} from {credentials_from}")]
-        return [*checks, Check("target", False, str(exc), fix=_V2_FIX)]
-    kind = _credential_kind(credentials, client.token_url)
-    checks = [Check("credentials", True, f"{kind} from {credentials_from}")]
-    checks.append(_target_check(client.base_url))
-    gate = RequestGate(Aimd(rate_per_s))
+        checks.append(_target_check(api.client.base_url))
+        try:
+            probes = await _probe_lists(api, account_id, clock)
+        except (AuthError, RateLimitedError, TransientApiError) as exc:
+            return checks + _blocked(api.client.base_url, exc)
+    return checks + _judge(api.client.base_url, account_id, credentials, probes, rate_per_s)
+
+
+async def _probe_lists(api: Api, account_id: str, clock: Callable[[], float]) -> list[_Probe]:
+    """GET each order list, filtered by a CustomerOrderId no order has, through the gate."""
     probes: list[_Probe] = []
-    async with client:
-        for label, path in ENDPOINTS:
-            full = f"accounts/{quote(account_id, safe='')}/{path}"
-            await gate.acquire(Priority.POLL)
-            sent_at, started = clock(), time.perf_counter()
-            try:
-                status, headers = await client.probe(
-                    f"{full}?customerOrderId={PROBE_CUSTOMER_ORDER_ID}"
-                )
-            except (AuthError, RateLimitedError, TransientApiError) as exc:
-                return checks + _blocked(client.base_url, exc)
-            probes.append(
-                _Probe(label, full, status, headers, sent_at, time.perf_counter() - started)
-            )
-    return checks + _judge(client.base_url, account_id, credentials, probes, rate_per_s)
+    for label, path in ENDPOINTS:
+        full = f"accounts/{quote(account_id, safe='')}/{path}"
+        await api.gate.acquire(Priority.POLL)
+        sent_at, started = clock(), time.perf_counter()
+        status, headers = await api.client.probe(
+            f"{full}?customerOrderId={PROBE_CUSTOMER_ORDER_ID}"
+        )
+        probes.append(_Probe(label, full, status, headers, sent_at, time.perf_counter() - started))
+    return probes
 
 
 def _blocked(base_url: str, exc: Exception) -> list[Check]:
@@ -314,27 +313,20 @@ def _clock_check(probes: list[_Probe]) -> Check:
 
 
 @contextlib.contextmanager
-def _sandbox(plan_path: Path | None) -> Iterator[tuple[str, Login, str | None, float | None]]:
-    """An embedded sandbox (prepared for the plan, if one is given)."""
+def _sandbox(plan_path: Path | None) -> Iterator[tuple[ApiAccess, str | None, float | None]]:
+    """An embedded sandbox (prepared for the plan, if one is given), the plan's account and
+    request rate."""
     from orchestrator.cli.loading import load_plan
-    from orchestrator.cli.login import sandbox_login
-    from orchestrator.cli.plan_cmd import plan_sandbox
-    from orchestrator.sandbox import SandboxConfig, run_sandbox
+    from orchestrator.cutover.rehearsal import rehearsal_sandbox, serve_sandbox
+    from orchestrator.sandbox import SandboxConfig
 
     if plan_path is not None:
         plan = load_plan(plan_path)
-        with plan_sandbox(plan) as (url, login):
-            yield url, login, plan.spec.account_id, plan.spec.rate.requests_per_s
+        with rehearsal_sandbox(plan) as access:
+            yield access, plan.spec.account_id, plan.spec.rate.requests_per_s
         return
-    config = SandboxConfig()
-    with run_sandbox(config) as sb:
-        c = config.credentials
-        yield (
-            f"{sb.base_url}/api/v2",
-            sandbox_login(sb.base_url, c.username, c.password),
-            None,
-            None,
-        )
+    with serve_sandbox(SandboxConfig()) as access:
+        yield access, None, None
 
 
 def _plan_facts(plan_path: Path | None) -> tuple[str | None, float | None]:
@@ -376,7 +368,7 @@ def _print(checks: list[Check], target: str, account: str, as_json: bool) -> Non
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write every request and answer to this audit log (JSON lines).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option()
 def doctor(
     target: str | None,
     sandbox: bool,
@@ -394,33 +386,30 @@ def doctor(
     if sandbox and target:
         raise click.UsageError("choose one of --sandbox and --target")
     with contextlib.ExitStack() as stack:
-        token_url: str | None = None
+        credentials: Credentials | InputError
         if sandbox:
-            url, login, plan_account, rate = stack.enter_context(_sandbox(plan_path))
-            credentials: Credentials | InputError = login.credentials
-            token_url = login.token_url
+            access, plan_account, rate = stack.enter_context(_sandbox(plan_path))
+            url, credentials, token_url = access.base_url, access.credentials, access.token_url
         else:
             url = target or DEFAULT_TARGET
             plan_account, rate = _plan_facts(plan_path)
-            try:
-                credentials = credentials_from_env(os.environ)
-            except InputError as exc:
-                credentials = exc
-            else:  # client credentials and no token endpoint for this target: exit 2
-                token_url = token_url_from_env(os.environ, url, credentials)
+            credentials, token_url = _env_credentials(url)
         account = account_opt or plan_account or (DEFAULT_ACCOUNT_ID if sandbox else None)
         if account is None:
             raise click.UsageError("give the account: --account ID, or --plan PLAN")
         log = None
         if audit is not None:
-            secrets = () if isinstance(credentials, InputError) else secret_values(credentials)
-            log = AuditLog(
-                audit,
-                context={"command": "doctor"},
-                session={"target": url, "account_id": account},
-                secrets=secrets,
+            audited = None
+            if not isinstance(credentials, InputError):
+                audited = ApiAccess(url, credentials, token_url, public=sandbox)
+            log = stack.enter_context(
+                open_audit(
+                    audit,
+                    audited,
+                    context={"command": "doctor"},
+                    session={"target": url, "account_id": account},
+                )
             )
-            stack.callback(log.close)
 
         async def main() -> list[Check]:
             return await diagnose(
@@ -428,7 +417,7 @@ def doctor(
                 account,
                 credentials,
                 rate_per_s=rate or DEFAULT_RATE_PER_S,
-                on_exchange=log.record if log is not None else None,
+                audit=log,
                 credentials_from="the sandbox's public login" if sandbox else "the environment",
                 token_url=token_url,
             )
@@ -436,3 +425,13 @@ def doctor(
         checks = anyio.run(main)
     _print(checks, url, account, as_json)
     sys.exit(int(ExitCode.ABORTED if any(c.ok is False for c in checks) else ExitCode.OK))
+
+
+def _env_credentials(url: str) -> tuple[Credentials | InputError, str | None]:
+    """The environment's credentials (or why there are none: a failed check, not an error)
+    and where client credentials may fetch tokens for `url` (none there: exit 2)."""
+    try:
+        credentials = credentials_from_env(os.environ)
+    except InputError as exc:
+        return exc, None
+    return credentials, token_url_from_env(os.environ, url, credentials)

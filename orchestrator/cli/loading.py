@@ -1,15 +1,12 @@
 """Opening plan files and the number files they name: the CLI's side of `orchestrator.plan`.
 
 `plan` is pure; this module does its file I/O: it reads the plan, resolves number files
-relative to the plan's folder, and turns OS errors into one-line `PlanError`s. It also finds the
-state file commands default to when `--state` is not given.
+relative to the plan's folder, and turns OS errors into one-line `PlanError`s.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import click
 
 from orchestrator.errors import PlanError
 from orchestrator.plan import CompiledPlan, compile_plan, parse_plan, with_canary
@@ -54,14 +51,3 @@ def load_plan(path: Path, *, canary: int | None = None) -> CompiledPlan:
             raise PlanError(f"{path}: cannot read number file {name!r} ({exc.strerror})") from exc
 
     return compile_plan(spec, read_file)
-
-
-def default_state_file() -> Path:
-    """The only state file in state/, if there is exactly one."""
-    found = sorted(Path("state").glob("*.db"))
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise click.UsageError("no state file in state/; pass --state")
-    names = ", ".join(str(p) for p in found)
-    raise click.UsageError(f"several state files in state/ ({names}); pass --state")

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.api.client import ApiClient
-from orchestrator.api.gate import Aimd, RequestGate
-from orchestrator.api.orders import order_body
+from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.cli.loading import load_plan
-from orchestrator.cli.login import Login, live_login, sandbox_login
+from orchestrator.cli.login import live_access
+from orchestrator.cli.options import json_option, out_option
+from orchestrator.cutover.connection import open_api, open_audit
 from orchestrator.cutover.preflight import (
     CheckOutcome,
     check_imports,
@@ -50,7 +50,6 @@ from orchestrator.plan import (
     iter_compiled_rows,
     sms_step_name,
 )
-from orchestrator.state.audit import AuditLog, secret_values
 
 _LIST_LIMIT = 50  # invalid numbers / duplicates listed in human output
 
@@ -128,13 +127,6 @@ def _summary(plan: CompiledPlan) -> dict[str, Any]:
     }
 
 
-_ENDPOINT = {
-    StepKind.IMPORT: "importTnOrders/messaging",
-    StepKind.REMOVE: "removeImportedTnOrders/messaging",
-    StepKind.MESSAGING: "tnoptions",
-}
-
-
 def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
     """The body of the first order of each step (and of its chained TN option orders)."""
     out: list[tuple[str, bytes]] = []
@@ -143,7 +135,7 @@ def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
             continue
         order, s = step.orders[0], step.spec
         body = order_body(s.kind, s.settings(), order.customer_order_id, order.numbers)
-        out.append((f"{s.name}: POST {_ENDPOINT[s.kind]}", body))
+        out.append((f"{s.name}: POST {ORDER_KINDS[s.kind].path}", body))
         sms_cid = order.customer_order_id
         if s.enable_messaging:
             sms_cid = chained_customer_order_id(order.customer_order_id)
@@ -286,23 +278,6 @@ def default_check_audit(plan: CompiledPlan) -> Path:
     return Path("state") / f"{plan.spec.name}.check.audit.jsonl"
 
 
-@contextlib.contextmanager
-def plan_sandbox(plan: CompiledPlan) -> Iterator[tuple[str, Login]]:
-    """An embedded sandbox prepared for `plan` as `run --sandbox` prepares it (its seed file
-    included, no earlier run); yield its v2 base URL and its public login (its own token URL)."""
-    from orchestrator.cutover.rehearsal import rehearsal_config
-    from orchestrator.sandbox.server import run_sandbox
-
-    seed_file = Path(plan.spec.path).parent / plan.spec.rehearsal if plan.spec.rehearsal else None
-    config = rehearsal_config(plan, seed_file)
-    with run_sandbox(config) as sandbox:
-        creds = config.credentials
-        yield (
-            f"{sandbox.base_url}/api/v2",
-            sandbox_login(sandbox.base_url, creds.username, creds.password),
-        )
-
-
 def run_check(
     plan: CompiledPlan,
     *,
@@ -315,18 +290,20 @@ def run_check(
     """Pre-flight the plan's imports on the target; return what was found and the target id."""
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
     with contextlib.ExitStack() as stack:
-        login: Login
         if sandbox:
-            base_url, login = stack.enter_context(plan_sandbox(plan))
+            from orchestrator.cutover.rehearsal import rehearsal_sandbox  # uvicorn when needed
+
+            access = stack.enter_context(rehearsal_sandbox(plan))
         else:
-            base_url, login = target_id, live_login(environ, target_id)
-        log = AuditLog(
-            audit,
-            context={"command": "plan --check"},
-            session={"plan": plan.spec.name, "plan_hash": plan.hash, "target": target_id},
-            secrets=secret_values(login.credentials),
+            access = live_access(environ, target_id)
+        log = stack.enter_context(
+            open_audit(
+                audit,
+                access,
+                context={"command": "plan --check"},
+                session={"plan": plan.spec.name, "plan_hash": plan.hash, "target": target_id},
+            )
         )
-        stack.callback(log.close)
         show = err.is_terminal
 
         def progress(step: str, done: int, total: int) -> None:
@@ -334,15 +311,9 @@ def run_check(
                 err.print(f"importTnChecker: {step} {done}/{total}", markup=False)
 
         async def main() -> CheckOutcome:
-            gate = RequestGate(Aimd(plan.spec.rate.requests_per_s))
-            async with ApiClient(
-                base_url,
-                plan.spec.account_id,
-                login.credentials,
-                token_url=login.token_url,
-                on_exchange=log.record,
-            ) as client:
-                return await check_imports(client, gate, plan, on_batch=progress)
+            rate = plan.spec.rate.requests_per_s
+            async with open_api(access, plan.spec.account_id, rate_per_s=rate, audit=log) as api:
+                return await check_imports(api.client, api.gate, plan, on_batch=progress)
 
         return anyio.run(main), target_id
 
@@ -377,14 +348,50 @@ def _print_check(check: dict[str, Any], console: Console) -> None:
     )
 
 
+def _checked(
+    compiled: CompiledPlan, *, sandbox: bool, target: str | None, audit: Path | None
+) -> tuple[CompiledPlan, dict[str, Any], Path]:
+    """`--check`: the plan without the numbers the pre-flight rejected, the check record, and
+    the audit log it wrote."""
+    audit_file = audit or default_check_audit(compiled)
+    err = Console(stderr=True, highlight=False)
+    outcome, target_id = run_check(
+        compiled,
+        sandbox=sandbox,
+        target=target,
+        audit=audit_file,
+        environ=dict(os.environ),
+        err=err,
+    )
+    shown = exclude_numbers(compiled, outcome.rejections)
+    checked_at = datetime.now(UTC).isoformat(timespec="seconds")
+    record = check_record(compiled, shown, outcome, target=target_id, checked_at=checked_at)
+    return shown, record, audit_file
+
+
+def _print_plan(
+    shown: CompiledPlan,
+    summary: dict[str, Any],
+    *,
+    checked: bool,
+    out: Path | None,
+    plan_path: Path,
+) -> None:
+    """The dry run (and the pre-flight) for people, on stdout."""
+    console = Console(highlight=False, soft_wrap=True)
+    _print_human(shown, summary, console)
+    if checked:
+        _print_check(summary["check"], console)
+    if out is not None:
+        console.print(f"Compiled plan written to {out}")
+        if checked:
+            console.print(f"Run it with: bwmigrate run {plan_path} --checked {out} ...")
+
+
 @click.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the compiled plan (every number, E.164, source, order) as JSON Lines.",
-)
+@json_option("Print one JSON object instead of tables.")
+@out_option("Write the compiled plan (every number, E.164, source, order) as JSON Lines.")
 @click.option("--show-xml", is_flag=True, help="Print the body of each step's first order.")
 @click.option(
     "--check",
@@ -424,22 +431,10 @@ def plan(
     if check and bool(target) == sandbox:
         raise click.UsageError("--check needs one of --target URL and --sandbox")
     compiled = load_plan(plan_path)
-    shown, record = compiled, None
+    shown, record, rejected = compiled, None, None
     if check:
-        audit_file = audit or default_check_audit(compiled)
-        err = Console(stderr=True, highlight=False)
-        outcome, target_id = run_check(
-            compiled,
-            sandbox=sandbox,
-            target=target,
-            audit=audit_file,
-            environ=dict(os.environ),
-            err=err,
-        )
-        shown = exclude_numbers(compiled, outcome.rejections)
-        checked_at = datetime.now(UTC).isoformat(timespec="seconds")
-        record = check_record(compiled, shown, outcome, target=target_id, checked_at=checked_at)
-    rejected = Counter(r["step"] for r in record["excluded"]) if record is not None else None
+        shown, record, audit_file = _checked(compiled, sandbox=sandbox, target=target, audit=audit)
+        rejected = Counter(r["step"] for r in record["excluded"])
     summary = plan_summary(shown, rejected)
     if record is not None:
         summary["check"] = {**record, "audit": str(audit_file)}
@@ -448,14 +443,7 @@ def plan(
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        console = Console(highlight=False, soft_wrap=True)
-        _print_human(shown, summary, console)
-        if record is not None:
-            _print_check(summary["check"], console)
-        if out is not None:
-            console.print(f"Compiled plan written to {out}")
-            if record is not None:
-                console.print(f"Run it with: bwmigrate run {plan_path} --checked {out} ...")
+        _print_plan(shown, summary, checked=record is not None, out=out, plan_path=plan_path)
     if show_xml:
         for title, body in first_order_xml(shown):
             click.echo(f"\n--- {title}", err=as_json)

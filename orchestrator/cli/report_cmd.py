@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import click
 
-from orchestrator.cli.loading import default_state_file
+from orchestrator.cli.options import default_state_file, out_option, state_option
 from orchestrator.cutover.report import write_csv, write_json
 from orchestrator.errors import InputError
 from orchestrator.plan.numbers import NumberRejectedError, normalize_number, to_legacy
@@ -59,11 +59,7 @@ def _legacy(number: str) -> str:
 
 
 @click.command()
-@click.option(
-    "--state",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="State file (default: the only one in state/).",
-)
+@state_option("State file (default: the only one in state/).")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
@@ -74,11 +70,7 @@ def _legacy(number: str) -> str:
     show_default=True,
     help="legacy: 10 digits for +1 numbers, E.164 for the rest.",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE instead of stdout.",
-)
+@out_option("Write to FILE instead of stdout.")
 @click.option(
     "--audit",
     is_flag=True,

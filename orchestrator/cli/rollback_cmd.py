@@ -17,7 +17,14 @@ from typing import Any
 import click
 from rich.console import Console
 
-from orchestrator.cli.loading import default_state_file
+from orchestrator.cli.options import (
+    default_state_file,
+    force_option,
+    json_option,
+    loa_type_option,
+    out_option,
+    state_option,
+)
 from orchestrator.cutover.rollback import (
     ChangedNumber,
     Reimport,
@@ -124,35 +131,70 @@ def _write(plan: RollbackPlan, out: Path, force: bool) -> list[Path]:
     return targets
 
 
+def _rollback_summary(
+    path: Path, out: Path, plan: RollbackPlan, orders: dict[str, int]
+) -> dict[str, Any]:
+    """The `rollback --json` object."""
+    return {
+        "state": str(path),
+        "out": str(out) if plan.steps else None,
+        "name": plan.name,
+        "numbers": plan.numbers,
+        "steps": [
+            {
+                "step": s.name,
+                "kind": s.kind.value,
+                "sms": s.sms,
+                "numbers": len(s.numbers),
+                "undoes": s.undoes,
+                "file": str(out.parent / s.file),
+            }
+            for s in plan.steps
+        ],
+        "not_undone": plan.not_undone,
+        "orders_never_sent": orders.get("planned", 0),
+    }
+
+
+def _print_rollback(path: Path, out: Path, plan: RollbackPlan, written: list[Path]) -> None:
+    """What was written and what to do next, on stderr."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if not plan.steps:
+        err.print(f"Nothing to undo: no change of {path} succeeded. No file written.")
+    else:
+        err.print(f"Rollback plan {plan.name} written to {written[0]}:", markup=False)
+        for step in plan.steps:
+            what = {"remove": "remove", "import": "import again"}.get(
+                step.kind.value, f"SMS {step.sms}"
+            )
+            err.print(
+                f"  {step.name}: {what} {len(step.numbers)} numbers "
+                f"(undoes {', '.join(step.undoes)})",
+                markup=False,
+            )
+        err.print(
+            f"Next: bwmigrate plan {out}; bwmigrate run {out} --sandbox; "
+            f"bwmigrate run {out} --target URL",
+            markup=False,
+        )
+    for note in plan.not_undone:
+        err.print(f"Not undone: {note}", markup=False)
+
+
 @click.command()
-@click.option(
-    "--state",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="State file of the run to undo (default: the only one in state/).",
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the rollback plan (its number files go beside it).",
-)
+@state_option("State file of the run to undo (default: the only one in state/).")
+@out_option("Where to write the rollback plan (its number files go beside it).", required=True)
 @click.option("--site-id", help="Re-import numbers the run removed into this site.")
 @click.option("--sip-peer-id", help="...and this SIP peer (default: the site's default).")
-@click.option(
-    "--loa-type",
-    type=click.Choice(["CARRIER", "SUBSCRIBER"]),
-    default="CARRIER",
-    show_default=True,
-    help="LoaType of the re-import.",
-)
+@loa_type_option("LoaType of the re-import.")
 @click.option("--enable-messaging", is_flag=True, help="Turn SMS on for the numbers re-imported.")
 @click.option(
     "--include-unknown",
     is_flag=True,
     help="Also undo numbers in orders sent whose outcome is not recorded.",
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing rollback plan.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@force_option("Overwrite an existing rollback plan.")
+@json_option()
 def rollback(
     state: Path | None,
     out: Path,
@@ -182,46 +224,7 @@ def rollback(
     path = state or default_state_file()
     plan, orders = build_from_state(path, out, reimport=reimport, include_unknown=include_unknown)
     written = _write(plan, out, force) if plan.steps else []
-    obj: dict[str, Any] = {
-        "state": str(path),
-        "out": str(out) if plan.steps else None,
-        "name": plan.name,
-        "numbers": plan.numbers,
-        "steps": [
-            {
-                "step": s.name,
-                "kind": s.kind.value,
-                "sms": s.sms,
-                "numbers": len(s.numbers),
-                "undoes": s.undoes,
-                "file": str(out.parent / s.file),
-            }
-            for s in plan.steps
-        ],
-        "not_undone": plan.not_undone,
-        "orders_never_sent": orders.get("planned", 0),
-    }
     if as_json:
-        click.echo(json.dumps(obj, indent=2))
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if not plan.steps:
-        err.print(f"Nothing to undo: no change of {path} succeeded. No file written.")
-    else:
-        err.print(f"Rollback plan {plan.name} written to {written[0]}:", markup=False)
-        for step in plan.steps:
-            what = {"remove": "remove", "import": "import again"}.get(
-                step.kind.value, f"SMS {step.sms}"
-            )
-            err.print(
-                f"  {step.name}: {what} {len(step.numbers)} numbers "
-                f"(undoes {', '.join(step.undoes)})",
-                markup=False,
-            )
-        err.print(
-            f"Next: bwmigrate plan {out}; bwmigrate run {out} --sandbox; "
-            f"bwmigrate run {out} --target URL",
-            markup=False,
-        )
-    for note in plan.not_undone:
-        err.print(f"Not undone: {note}", markup=False)
+        click.echo(json.dumps(_rollback_summary(path, out, plan, orders), indent=2))
+    _print_rollback(path, out, plan, written)
     sys.exit(0)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from orchestrator.cli.options import json_option
 from orchestrator.errors import ExitCode
 from orchestrator.v1.scan_report import ScanStats, render_json, render_sarif, render_text
 from orchestrator.v1.scan_rules import FIXABLE, Finding, apply_fixes, scan_text
@@ -130,7 +131,7 @@ def _fix_file(path: Path, shown: str, text: str, findings: list[Finding]) -> tup
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print findings as one JSON object.")
+@json_option("Print findings as one JSON object.")
 @click.option("--sarif", "as_sarif", is_flag=True, help="Print a SARIF 2.1.0 log.")
 @click.option("--fix", is_flag=True, help="Rewrite v1 base URLs and paths in place (BW001-"
               "BW004) and print a unified diff; report everything else.")  # fmt: skip

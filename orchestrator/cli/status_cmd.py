@@ -9,19 +9,15 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from orchestrator.cli.loading import default_state_file
+from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
 from orchestrator.cutover.report import summary
 from orchestrator.state.store import Store
 
 
 @click.command()
-@click.option(
-    "--state",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="State file (default: the only one in state/).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@state_option("State file (default: the only one in state/).")
+@json_option()
 def status(state: Path | None, as_json: bool) -> None:
     """Show per-step counts, orders and requests of a migration's state file."""
     path = state or default_state_file()

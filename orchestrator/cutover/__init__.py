@@ -3,10 +3,18 @@
 - `cutover`: a run as a library (`Cutover`): open or create the state for a plan and a target,
   decide whether a resume is safe, build the client / gate / audit wiring once, run the engine,
   record the run, compute the outcome and exit code. The CLI, the benches and the tests use it.
-- `engine`: the async engine: dispatch, submit, poll, commit, the canary and the failure
-  threshold over one anyio task group.
+- `connection`: the one client / request gate / audit log wiring (`ApiAccess`, `open_audit`,
+  `open_api`), shared by `run`, `plan --check`, `doctor` and `convert --from-api`.
+- `engine`: the async engine: loads the state, dispatches steps and drives each order to done
+  over one anyio task group, with the parts below sharing one `context.RunContext`.
+- `submit`: posting an order exactly once (intent first, then the POST, then the id).
 - `reconcile`: finding an order whose POST outcome is unknown (adopt, or prove absent).
-- `rehearsal`: the embedded sandbox prepared for a plan (`run --sandbox`).
+- `outcome`: polling an order to terminal and committing its per-number outcome; the failure
+  threshold.
+- `canary`: an import step's canary order first; a refused canary stops the run.
+- `context`: what the engine's parts share during a run (wiring, steps, tally).
+- `rehearsal`: the embedded sandbox prepared for a plan (`run --sandbox`, `plan --check
+  --sandbox`, `doctor --sandbox`), built and started only here.
 - `preflight`: `plan --check` through importTnChecker.
 - `rollback`: a run's changes -> the plan that undoes them (pure).
 - `report`: the summary object and the per-number CSV/JSON report (pure formatting).

@@ -12,7 +12,9 @@ Two halves:
   covers exactly what will be sent (a plan that never listed those numbers has the same hash).
   `check_record` / `read_check_record` are the JSON block `plan --check --out` writes into the
   compiled plan's header and `run --checked` reads back; `apply_check` re-derives the checked
-  plan from the plan file and refuses a check made against another version of the plan.
+  plan from the plan file and refuses a check made against another version of the plan;
+  `apply_checked_file` (used by `orchestrator.cutover.cutover`) also refuses a check made on the
+  sandbox for a live run.
 
 Must not print, read the environment or open files (the CLI passes file contents in).
 """
@@ -26,8 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.api.client import ApiClient
-from orchestrator.api.gate import Backoff, Priority, RequestGate, call_with_retry
-from orchestrator.api.xml import CheckerResult, build_import_checker
+from orchestrator.api.gate import Priority, RequestGate, call_with_retry
+from orchestrator.api.pacing import Backoff
+from orchestrator.api.xml import CheckerResult
+from orchestrator.api.xml_request import build_import_checker
 from orchestrator.errors import AbortedError, AuthError, InputError, PermanentApiError
 from orchestrator.plan import (
     CompiledPlan,
@@ -315,3 +319,38 @@ def apply_check(
         for r in record.rejections
     ]
     return checked, excluded
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedFile:
+    """The compiled plan `plan --check --out FILE` wrote, as `run --checked FILE` passes it:
+    where it is, and the check record of its header line."""
+
+    path: str
+    record: CheckRecord
+
+
+def apply_checked_file(
+    plan: CompiledPlan, checked: CheckedFile, target_id: str, note: Callable[[str], None]
+) -> tuple[CompiledPlan, list[ExcludedNumber], str]:
+    """What `run --checked FILE` runs against `target_id`: the plan without the numbers the
+    pre-flight rejected, the excluded rows (stored as failed), and a one-line note saying so.
+
+    A check made on the sandbox says nothing about a live account (refused); one made on
+    another live target is noted through `note`.
+    """
+    record, path = checked.record, checked.path
+    if record.target == "sandbox" and target_id != "sandbox":
+        raise InputError(
+            f"{path} was checked against the sandbox, which says nothing about the live "
+            f"account: run `bwmigrate plan {plan.spec.path} --check --target {target_id} "
+            "--out FILE` and pass that file"
+        )
+    if record.target not in ("sandbox", target_id):
+        note(f"Note: {path} was checked against {record.target}, not {target_id}.")
+    checked_plan, excluded = apply_check(plan, record, path)
+    summary_note = (
+        f"{len(excluded)} numbers excluded: importTnChecker on {record.target} rejected them "
+        f"at {record.checked_at} ({path}); they are recorded as failed and never sent"
+    )
+    return checked_plan, excluded, summary_note

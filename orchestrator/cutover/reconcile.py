@@ -14,7 +14,8 @@ a lookup made at or after the deadline: absent. An order attempted long ago (a r
 after a crash) needs one round of lookups.
 
 Other orders keep flowing meanwhile: the waiting happens in the task of the order concerned.
-Lookups go through the caller's `lookup` function (the engine's gate, retries and auth policy).
+Lookups go through the caller's `lookup` function (`orchestrator.cutover.submit`: the shared
+gate, in-call retries, and an abort when the API cannot answer).
 """
 
 from __future__ import annotations

@@ -10,19 +10,28 @@ failure rules, faults, extra inventory.
 
 An embedded sandbox lives only as long as its run. A resumed rehearsal therefore starts from
 the account as the state file says it now is (`done`: numbers already imported, removed or
-re-configured are in their final state) and places the orders that were in flight again.
+re-configured are in their final state) and places the orders that were in flight again: the
+state file says so in their `last_error`. To rehearse crash recovery against one sandbox that
+outlives the run, serve it with `bwmigrate sandbox` and use `run --target`.
 
-Pure apart from reading that seed file through `load_config`.
+`rehearsal_config` is pure apart from reading that seed file through `load_config`;
+`rehearsal_sandbox` (`run --sandbox`, `plan --check --sandbox`, `doctor --sandbox --plan`) and
+`serve_sandbox` start the embedded sandbox in a background thread for as long as they are open.
+This is the one place that builds the rehearsal target.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from orchestrator.api.client import BasicCredentials
+from orchestrator.cutover.connection import ApiAccess
 from orchestrator.plan import CompiledPlan, StepKind
+from orchestrator.sandbox.app import TOKEN_PATH
 from orchestrator.sandbox.config import (
     AccountConfig,
     NumberSeed,
@@ -32,8 +41,11 @@ from orchestrator.sandbox.config import (
     load_config,
 )
 from orchestrator.sandbox.model import NumberKind
+from orchestrator.sandbox.server import run_sandbox
+from orchestrator.state.store import Store
 
 MAX_REHEARSAL_ORDER_S = 10.0
+LOST_SANDBOX = "the embedded sandbox of an earlier rehearsal run is gone; placed again"
 
 
 def _account(plan: CompiledPlan) -> AccountConfig:
@@ -140,3 +152,48 @@ def rehearsal_config(
         rate_limit_per_s=plan.spec.rate.requests_per_s,
     )
     return load_config(seed_file, base=base) if seed_file is not None else base
+
+
+def _done_numbers(store: Store) -> list[DoneNumber]:
+    """What earlier runs of this rehearsal finished, as sandbox effects.
+
+    An A2P follow-up (settings role "a2p") ran only for numbers whose SMS order succeeded: its
+    effect is SMS on with its A2P settings (its settings carry no SMS of their own).
+    """
+    steps = {s.id: s for s in store.steps()}
+    effects = {
+        i: {**s.settings, "sms": "on"} if s.settings.get("role") == "a2p" else s.settings
+        for i, s in steps.items()
+    }
+    return [
+        DoneNumber(number, steps[step].kind, effects[step])
+        for step, number in store.succeeded_numbers()
+    ]
+
+
+@contextlib.contextmanager
+def serve_sandbox(config: SandboxConfig) -> Iterator[ApiAccess]:
+    """Serve an embedded sandbox with `config` on 127.0.0.1 (a free port) while open; yield its
+    v2 base URL with its public Basic login, its own token endpoint as the token URL."""
+    with run_sandbox(config) as sandbox:
+        creds = config.credentials
+        yield ApiAccess(
+            f"{sandbox.base_url}/api/v2",
+            BasicCredentials(creds.username, creds.password),
+            token_url=f"{sandbox.base_url}{TOKEN_PATH}",
+            public=True,
+        )
+
+
+@contextlib.contextmanager
+def rehearsal_sandbox(plan: CompiledPlan, store: Store | None = None) -> Iterator[ApiAccess]:
+    """Serve a sandbox prepared for `plan` (its seed file included) and for what `store` says
+    earlier runs finished; orders the store holds as placed in a lost sandbox are marked to be
+    placed again. Without a store: as for a first run (`plan --check --sandbox`)."""
+    seed_file = Path(plan.spec.path).parent / plan.spec.rehearsal if plan.spec.rehearsal else None
+    done: list[DoneNumber] = []
+    if store is not None:
+        store.forget_remote_orders(LOST_SANDBOX)
+        done = _done_numbers(store)
+    with serve_sandbox(rehearsal_config(plan, seed_file, done)) as access:
+        yield access

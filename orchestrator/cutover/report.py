@@ -1,7 +1,8 @@
 """Run summaries and per-number reports: the `--json` object of `run`/`status`, CSV and JSON rows.
 
-Turns what the store holds (step counts, order counts, report rows) into the documented shapes.
-Writes to a text stream the caller opened; reads no environment, prints nothing itself.
+Turns what the store holds (step counts, order counts, report rows) into the documented shapes;
+the count keys are `NumberStatus` values. Writes to a text stream the caller opened; reads no
+environment, prints nothing itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 from orchestrator.plan.numbers import to_legacy
-from orchestrator.state.store import ReportRow, StepCounts
+from orchestrator.state.store import NumberStatus, ReportRow, StepCounts
 
 NumberFormat = Literal["e164", "legacy"]
 
@@ -34,17 +35,24 @@ REPORT_COLUMNS = (
 )
 
 
+# The statuses a summary counts, in its documented key order; `pending` comes last and includes
+# the numbers sitting in open orders (`in_order`).
+_COUNTED = (
+    NumberStatus.SUCCEEDED,
+    NumberStatus.FAILED,
+    NumberStatus.SKIPPED,
+    NumberStatus.NEEDS_ACTION,
+    NumberStatus.UNKNOWN,
+)
+_COUNT_KEYS = ("total", *(s.value for s in _COUNTED), NumberStatus.PENDING.value)
+
+
 def _counts(c: StepCounts) -> dict[str, int]:
-    """The documented per-step counts; `pending` includes numbers sitting in open orders."""
-    return {
-        "total": c.total,
-        "succeeded": c.succeeded,
-        "failed": c.failed,
-        "skipped": c.skipped,
-        "needs_action": c.needs_action,
-        "unknown": c.unknown,
-        "pending": c.pending + c.in_order,
-    }
+    """The documented per-step counts (keys in `_COUNT_KEYS` order)."""
+    out = {"total": c.total}
+    out.update((s.value, c.of(s)) for s in _COUNTED)
+    out[NumberStatus.PENDING.value] = c.of(NumberStatus.PENDING) + c.of(NumberStatus.IN_ORDER)
+    return out
 
 
 def summary(
@@ -59,9 +67,7 @@ def summary(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The object `run --json` and `status --json` print."""
-    totals = dict.fromkeys(
-        ("total", "succeeded", "failed", "skipped", "needs_action", "unknown", "pending"), 0
-    )
+    totals = dict.fromkeys(_COUNT_KEYS, 0)
     per_step = []
     for c in steps:
         counts = _counts(c)

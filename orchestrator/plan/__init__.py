@@ -1,11 +1,13 @@
 """The plan wing: what to send. Numbers, number files, the plan model, the plan file, the compiler.
 
-Data flows through it in this order: `numbers` (raw text -> E.164, LEGACY, area-code strings),
+Data flows through it in this order: `numbers` (raw text -> E.164, LEGACY, area-code
+strings; the door to `country`, `rejection`, `reference_path`, `bulk_path` and `e164_number`),
 `source` (CSV and list files -> raw numbers with line numbers), `planfile` (TOML -> `PlanSpec`,
-every key checked), `model` (the dataclasses), `compile` (`PlanSpec` + number files ->
-`CompiledPlan`: normalised, de-duplicated, checked for conflicts, cut into orders with
-deterministic CustomerOrderIds), `chain` (the SMS and A2P steps chained after a step) and
-`estimate` (the dry run's API calls and duration).
+every key checked; each step by `step_table`, values read by `table_reader`), `model` (the
+dataclasses), `compile` (`PlanSpec` + number files -> `CompiledPlan`: normalised,
+de-duplicated, checked for conflicts, cut into orders with deterministic CustomerOrderIds),
+`chain` (the SMS and A2P steps chained after a step) and `estimate` (the dry run's API calls
+and duration).
 
 Pure: no I/O (number files arrive through a callable), no clock, no environment. May import
 `orchestrator.errors` only (import-linter contract in pyproject.toml). Modules of this package

@@ -56,6 +56,7 @@ from orchestrator.api.client import (
     Exchange,
     TokenCredentials,
 )
+from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.xml import (
     NumberFailure,
     parse_errors,
@@ -75,7 +76,7 @@ _NUMBER = re.compile(rb"<TelephoneNumber>\s*([^<\s]+)\s*</TelephoneNumber>")
 _STATUS = re.compile(rb"<(?:ProcessingStatus|OrderStatus)>\s*([A-Za-z_]+)\s*<")
 _ERROR_ELEMENT = re.compile(rb"<(?:\w+:)?(?:Code|ErrorCode|Error)[\s>]")
 _STOP = object()
-_LISTS = frozenset({"messaging", "tnoptions"})  # last segment of the order list paths
+_LISTS = frozenset(e.path.rpartition("/")[2].lower() for e in ORDER_KINDS.values())  # list paths
 
 
 def audit_path(state_path: Path) -> Path:

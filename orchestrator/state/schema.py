@@ -1,8 +1,14 @@
-"""The state file's schema and the records the store hands out.
+"""The state file's schema: the status enums, the tables, and the records the store hands out.
 
-Tables are declared with sqlmodel (the store creates them and then works on them with bulk SQL);
-the frozen dataclasses are what callers get instead of rows. Nothing here touches a database:
-`orchestrator.state.store` is the only module that does.
+The closed sets the state file holds are enums here (`NumberStatus` for `numbers.status`,
+`OrderState` for `orders.state`, the plan's `StepKind` for `steps.kind`), and each column gets a
+CHECK constraint generated from its enum, so the database itself refuses any other value. SQL
+elsewhere in the wing binds enum values, never free literals. Tables are declared with sqlmodel
+(the wing creates them and then works on them with bulk SQL); the frozen dataclasses are what
+callers get instead of rows.
+
+Nothing here touches a database (`orchestrator.state.database` owns the connection); imports
+only the plan's `StepKind`.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from orchestrator.plan import StepKind
@@ -41,6 +47,20 @@ class OrderState(StrEnum):
 # --- schema (sqlmodel) ------------------------------------------------------------------------
 
 
+def _one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
+    """A CHECK constraint, named `ck_<table>_<column>`: `column` holds one of the enum's values.
+
+    Written `column = 'a' OR column = 'b' ...`, not `column IN (...)`: SQLite builds an
+    ephemeral table for an IN list each time it checks a row, which halves the bulk insert and
+    update rates (bench/cutover_bench.py's checkpoint); the OR chain costs next to nothing.
+    """
+    terms = []
+    for member in values:
+        assert "'" not in member.value, member  # enum values are code constants, never quoted
+        terms.append(f"{column} = '{member.value}'")
+    return CheckConstraint(" OR ".join(terms), name=f"ck_{table}_{column}")
+
+
 def _zero() -> Any:
     """A counter column: 0 in Python and in the database (bulk SQL inserts rely on it)."""
     return Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -58,6 +78,7 @@ class StepRow(SQLModel, table=True):
     """A plan step, or the TN option step chained to an import."""
 
     __tablename__ = "steps"
+    __table_args__ = (_one_of("steps", "kind", StepKind),)
     id: int = Field(primary_key=True)
     name: str
     kind: str
@@ -73,6 +94,7 @@ class NumberRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_numbers_step_seq", "step", "seq", unique=True),
         Index("ix_numbers_order_e164", "order_id", "e164"),
+        _one_of("numbers", "status", NumberStatus),
     )
     id: int | None = Field(default=None, primary_key=True)
     step: int
@@ -80,7 +102,7 @@ class NumberRow(SQLModel, table=True):
     e164: str | None = None
     raw: str
     source: str
-    status: str
+    status: str  # a NumberStatus value
     order_id: int | None = None
     error_code: str | None = None
     error_description: str | None = None
@@ -93,11 +115,12 @@ class OrderRow(SQLModel, table=True):
     """One v2 order and its place in the exactly-once protocol."""
 
     __tablename__ = "orders"
+    __table_args__ = (_one_of("orders", "state", OrderState),)
     id: int | None = Field(default=None, primary_key=True)
     step: int = Field(index=True)
     idx: int
     customer_order_id: str = Field(unique=True)
-    state: str = Field(index=True)
+    state: str = Field(index=True)  # an OrderState value
     remote_id: str | None = None
     remote_status: str | None = None
     size: int
@@ -177,7 +200,7 @@ class FailedNumber:
     number: str
     code: str
     description: str
-    status: str = "failed"
+    status: str = NumberStatus.FAILED  # or NumberStatus.NEEDS_ACTION
     note: str | None = None
 
 
@@ -226,6 +249,15 @@ class StepCounts:
     needs_action: int = 0
     unknown: int = 0
 
+    def of(self, status: NumberStatus) -> int:
+        """How many of the step's numbers have `status`."""
+        count: int = getattr(self, status.value)
+        return count
+
+    def add(self, status: NumberStatus, n: int) -> None:
+        """Count `n` more numbers as having `status` (`total` is the caller's to keep)."""
+        setattr(self, status.value, self.of(status) + n)
+
 
 @dataclass(frozen=True, slots=True)
 class ReportRow:
@@ -236,7 +268,7 @@ class ReportRow:
     e164: str | None
     input: str
     source: str
-    status: str
+    status: str  # a NumberStatus value
     order_id: str | None
     customer_order_id: str | None
     error_code: str | None

@@ -6,10 +6,12 @@ an answer holds fewer orders than its `TotalCount` and names no next page, older
 fetched through `createdDateTo` windows (newest first, de-duplicated by order id) until every
 order is in or no window brings a new one (then a note says the listing is incomplete).
 
-Auth, error mapping and the OAuth2 token come from `orchestrator.api.client.ApiClient` (the same
+The caller opens the client (on `v1_base_url(url)`) and its request gate
+(`orchestrator.cutover.connection.open_api`, as every command talking to an API does): auth,
+error mapping and the OAuth2 token come from `orchestrator.api.client.ApiClient` (the same
 `BWMIGRATE_*` credentials as every other command, client credentials going only to `token_url`,
-Bandwidth's token endpoint unless given); this module only adds one read-only GET.
-Only GETs are sent. httpx objects do not leave this module.
+Bandwidth's token endpoint unless given); this module only adds one read-only GET, paced by that
+gate (`DEFAULT_RATE_PER_S` is the pace to open it with). Only GETs are sent.
 """
 
 from __future__ import annotations
@@ -19,14 +21,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import anyio
-import httpx
-
-from orchestrator.api.client import ApiClient, Credentials
-from orchestrator.api.gate import Aimd, Backoff, Priority, RequestGate, call_with_retry
+from orchestrator.api.client import ApiClient
+from orchestrator.api.gate import Priority, RequestGate, call_with_retry
+from orchestrator.api.pacing import Backoff
 from orchestrator.errors import InputError
 from orchestrator.v1.intent import Note
-from orchestrator.v1.orders import listing_page_info
+from orchestrator.v1.orders.listing_page import listing_page_info
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_RATE_PER_S = 2.0  # a polite pace for a read the cutover's budget may share
@@ -65,75 +65,46 @@ def v1_base_url(url: str) -> str:
 
 
 async def fetch_external_tns(
-    base_url: str,
-    account_id: str,
-    credentials: Credentials,
-    *,
-    token_url: str | None = None,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    rate_per_s: float = DEFAULT_RATE_PER_S,
-    transport: httpx.AsyncBaseTransport | None = None,
+    client: ApiClient, gate: RequestGate, *, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Listing:
-    """Every page of the account's v1 externalTns listing (see the module docstring).
+    """Every page of the client's account's v1 externalTns listing (see the module docstring);
+    `client` is open on a v1 base URL (`v1_base_url`).
 
-    GETs are paced at `rate_per_s`; 429s pause until the window resets and transient faults
-    are retried with backoff (`limits.call_with_retry`: GETs are safe to repeat).
+    GETs go through `gate`; 429s pause until the window resets and transient faults are
+    retried with backoff (`call_with_retry`: GETs are safe to repeat).
     """
-    base = v1_base_url(base_url)
-    listing = Listing(source=f"{base}/accounts/{account_id}/externalTns")
+    listing = Listing(source=f"{client.base_url}/accounts/{client.account_id}/externalTns")
     seen: set[str] = set()
     expected: int | None = None
     params: dict[str, str] = {"page": "1", "size": str(page_size)}
-    gate = RequestGate(Aimd(rate_per_s))
     backoff, rng = Backoff(), random.Random()
-    async with ApiClient(
-        base, account_id, credentials, token_url=token_url, transport=transport
-    ) as client:
-        for _ in range(MAX_REQUESTS):
-            body = await call_with_retry(
-                gate, backoff, rng, partial(client.get_account_xml, "externalTns", dict(params)),
-                priority=Priority.POLL, retry_posts=True,
-            )  # fmt: skip
-            if body is None:
-                break
-            info = listing_page_info(body, listing.source)
-            new = [i for i in info.order_ids if i not in seen]
-            seen.update(info.order_ids)
-            if new or not listing.pages:
-                listing.pages.append(body)
-            if expected is None:
-                expected = info.total_count
-            if info.next_query:
-                params = dict(parse_qsl(info.next_query))
-                continue
-            if expected is None or len(seen) >= expected or not new or info.oldest_date is None:
-                break
-            params = {"createdDateTo": info.oldest_date}  # older orders, newest first
-        if expected is not None and len(seen) < expected:
-            listing.notes.append(
-                Note(
-                    listing.source,
-                    None,
-                    f"the listing reports {expected} orders but only "
-                    f"{len(seen)} could be read: convert saved listings for the rest",
-                )
+    for _ in range(MAX_REQUESTS):
+        body = await call_with_retry(
+            gate, backoff, rng, partial(client.get_account_xml, "externalTns", dict(params)),
+            priority=Priority.POLL, retry_posts=True,
+        )  # fmt: skip
+        if body is None:
+            break
+        info = listing_page_info(body, listing.source)
+        new = [i for i in info.order_ids if i not in seen]
+        seen.update(info.order_ids)
+        if new or not listing.pages:
+            listing.pages.append(body)
+        if expected is None:
+            expected = info.total_count
+        if info.next_query:
+            params = dict(parse_qsl(info.next_query))
+            continue
+        if expected is None or len(seen) >= expected or not new or info.oldest_date is None:
+            break
+        params = {"createdDateTo": info.oldest_date}  # older orders, newest first
+    if expected is not None and len(seen) < expected:
+        listing.notes.append(
+            Note(
+                listing.source,
+                None,
+                f"the listing reports {expected} orders but only "
+                f"{len(seen)} could be read: convert saved listings for the rest",
             )
-    return listing
-
-
-def fetch_external_tns_sync(
-    base_url: str,
-    account_id: str,
-    credentials: Credentials,
-    *,
-    token_url: str | None = None,
-    page_size: int = DEFAULT_PAGE_SIZE,
-) -> Listing:
-    """`fetch_external_tns` from synchronous code (the CLI)."""
-
-    async def run() -> Listing:
-        return await fetch_external_tns(
-            base_url, account_id, credentials, token_url=token_url, page_size=page_size
         )
-
-    return anyio.run(run)
+    return listing

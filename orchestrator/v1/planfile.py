@@ -193,6 +193,31 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]
     return out
 
 
+_SOURCE_COLUMNS = (
+    "#",
+    "source",
+    "recognised as",
+    "documents",
+    "import",
+    "remove",
+    "sms-on",
+    "sms-off",
+    "planned",
+    "failed on v1",
+    "rejected",
+    "notes",
+)
+_FAILED_COLUMNS = (
+    "number",
+    "intent",
+    "where",
+    "order status",
+    "code",
+    "description",
+    "planned from another input",
+)
+
+
 def render_report(conversion: Conversion, *, name: str, plan_stem: str) -> str:
     """The conversion report as Markdown."""
     c = conversion
@@ -204,93 +229,107 @@ def render_report(conversion: Conversion, *, name: str, plan_stem: str) -> str:
         f"{s['rejected']} rejected; {s['failed_on_v1']} failed on v1 (not planned); "
         f"{s['collapsed']} collapsed and {s['contradictory']} contradictory histories.",
         "",
-        "## Sources (in the order applied)",
+        *_sources_section(c),
         "",
-        *_table(
-            (
-                "#",
-                "source",
-                "recognised as",
-                "documents",
-                "import",
-                "remove",
-                "sms-on",
-                "sms-off",
-                "planned",
-                "failed on v1",
-                "rejected",
-                "notes",
-            ),
-            (
-                (
-                    i,
-                    f"`{x.source}`",
-                    x.kind,
-                    x.documents,
-                    x.by_action["import"],
-                    x.by_action["remove"],
-                    x.by_action["sms-on"],
-                    x.by_action["sms-off"],
-                    x.planned,
-                    x.failed_on_v1,
-                    x.rejected,
-                    x.notes,
-                )
-                for i, x in enumerate(c.sources, start=1)
-            ),
-        ),
+        *_steps_section(c, plan_stem),
+        *_import_details_section(c, plan_stem),
+        *_skipped_section(c),
+        *_rejected_section(c),
+        *_failed_section(c),
+        *_histories_section(c),
         "",
-        "## Steps",
+        f"## Notes: {len(c.notes)}",
         "",
-        *_table(
-            ("step", "kind", "numbers", "what", "file"),
-            (
-                (
-                    f"`{st.name}`",
-                    st.kind.value,
-                    len(st.rows),
-                    st.describe(),
-                    f"`{numbers_dir(plan_stem)}/{st.name}.csv`",
-                )
-                for st in c.steps
-            ),
-        ),
+        *(f"- `{n.where()}`: {n.message}" for n in c.notes),
     ]
+    return "\n".join(lines) + "\n"
+
+
+def _sources_section(c: Conversion) -> list[str]:
+    """The inputs in the order applied, with what each gave."""
+    rows = (
+        (
+            i,
+            f"`{x.source}`",
+            x.kind,
+            x.documents,
+            x.by_action["import"],
+            x.by_action["remove"],
+            x.by_action["sms-on"],
+            x.by_action["sms-off"],
+            x.planned,
+            x.failed_on_v1,
+            x.rejected,
+            x.notes,
+        )
+        for i, x in enumerate(c.sources, start=1)
+    )
+    return ["## Sources (in the order applied)", "", *_table(_SOURCE_COLUMNS, rows)]
+
+
+def _steps_section(c: Conversion, plan_stem: str) -> list[str]:
+    """The plan's steps and their number files."""
+    rows = (
+        (
+            f"`{st.name}`",
+            st.kind.value,
+            len(st.rows),
+            st.describe(),
+            f"`{numbers_dir(plan_stem)}/{st.name}.csv`",
+        )
+        for st in c.steps
+    )
+    return ["## Steps", "", *_table(("step", "kind", "numbers", "what", "file"), rows)]
+
+
+def _import_details_section(c: Conversion, plan_stem: str) -> list[str]:
+    """What to fill in when +1 imports lack a subscriber and LOA person (nothing otherwise)."""
     needing = steps_needing_import_details(c)
-    if needing:
-        lines += [
-            "",
-            "## To fill in before `bwmigrate plan`: subscriber and LOA person",
-            "",
-            f"The import steps {', '.join(f'`{n}`' for n in needing)} have +1 (NANP) numbers, "
-            "and the v2 `ImportTnOrder` body (the published schema's form, sent by default) "
-            "requires the subscriber (name and service address) and the person who signed the "
-            "LOA, which their v1 inputs did not carry. Fill in `subscriber` and "
-            f"`loa_authorizing_person` under `[import_defaults]` in `{plan_stem}.toml` and "
-            'uncomment them, or uncomment `body_form = "ExternalTnsOrder"` to send the '
-            "migration guide's form instead. `bwmigrate plan` refuses the plan until then.",
-        ]
-    if c.skipped_inputs:
-        lines += ["", f"## Inputs skipped (--keep-going): {len(c.skipped_inputs)}", ""]
-        lines += [f"- `{src}`: {msg}" for src, msg in c.skipped_inputs]
-    lines += ["", f"## Rejected numbers: {len(c.rejected)}", ""]
+    if not needing:
+        return []
+    return [
+        "",
+        "## To fill in before `bwmigrate plan`: subscriber and LOA person",
+        "",
+        f"The import steps {', '.join(f'`{n}`' for n in needing)} have +1 (NANP) numbers, "
+        "and the v2 `ImportTnOrder` body (the published schema's form, sent by default) "
+        "requires the subscriber (name and service address) and the person who signed the "
+        "LOA, which their v1 inputs did not carry. Fill in `subscriber` and "
+        f"`loa_authorizing_person` under `[import_defaults]` in `{plan_stem}.toml` and "
+        'uncomment them, or uncomment `body_form = "ExternalTnsOrder"` to send the '
+        "migration guide's form instead. `bwmigrate plan` refuses the plan until then.",
+    ]
+
+
+def _skipped_section(c: Conversion) -> list[str]:
+    """Inputs skipped with --keep-going (nothing when none was)."""
+    if not c.skipped_inputs:
+        return []
+    return [
+        "",
+        f"## Inputs skipped (--keep-going): {len(c.skipped_inputs)}",
+        "",
+        *(f"- `{src}`: {msg}" for src, msg in c.skipped_inputs),
+    ]
+
+
+def _rejected_section(c: Conversion) -> list[str]:
+    """Numbers that could not be normalised, and why."""
+    lines = ["", f"## Rejected numbers: {len(c.rejected)}", ""]
     if c.rejected:
         lines += _table(
             ("v1 text", "where", "intent", "reason", "message"),
             ((f"`{r.raw}`", r.where, r.action, r.reason, r.message) for r in c.rejected),
         )
-    lines += ["", f"## Failed on v1 (not counted as done): {len(c.failed_on_v1)}", ""]
+    return lines
+
+
+def _failed_section(c: Conversion) -> list[str]:
+    """Numbers v1 reported as failed: never done, so not counted as done."""
+    lines = ["", f"## Failed on v1 (not counted as done): {len(c.failed_on_v1)}", ""]
     if c.failed_on_v1:
         lines += _table(
-            (
-                "number",
-                "intent",
-                "where",
-                "order status",
-                "code",
-                "description",
-                "planned from another input",
-            ),
+            _FAILED_COLUMNS,
             (
                 (
                     f.number,
@@ -304,6 +343,12 @@ def render_report(conversion: Conversion, *, name: str, plan_stem: str) -> str:
                 for f in c.failed_on_v1
             ),
         )
+    return lines
+
+
+def _histories_section(c: Conversion) -> list[str]:
+    """Contradictory, then collapsed, histories: each number's events and its outcome."""
+    lines: list[str] = []
     for title, histories in (
         ("Contradictory histories (a later intent overrode an earlier one)", c.contradictory),
         ("Collapsed histories (repeated or merged intents)", c.collapsed),
@@ -313,9 +358,7 @@ def render_report(conversion: Conversion, *, name: str, plan_stem: str) -> str:
             events = "; ".join(f"{e.action} ({e.origin.where(e.line)})" for e in h.events)
             lines.append(f"- **{h.number}** → {h.outcome}. Events: {events}.")
             lines += [f"  - {why}" for why in h.contradictions]
-    lines += ["", f"## Notes: {len(c.notes)}", ""]
-    lines += [f"- `{n.where()}`: {n.message}" for n in c.notes]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def summary(conversion: Conversion) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from orchestrator import __version__
-from orchestrator.v1.scan_rules import GUIDE_URL, RULES, Finding
+from orchestrator.v1.scan_rules import GUIDE_URL, RULES, Finding, Rule
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -139,53 +139,6 @@ def _region(f: Finding) -> dict[str, Any]:
 def render_sarif(findings: list[Finding], stats: ScanStats, root_uri: str) -> str:
     """A SARIF 2.1.0 log; `root_uri` is the `file://` URI (ending in /) of the scan directory."""
     index = {rule.id: i for i, rule in enumerate(RULES)}
-    rules = [
-        {
-            "id": r.id,
-            "name": r.name,
-            "shortDescription": {"text": r.change},
-            "fullDescription": {"text": f"{r.change}. v2: {r.replacement}"},
-            "help": {"text": f"v2 replacement: {r.replacement}"},
-            "helpUri": GUIDE_URL,
-            "defaultConfiguration": {"level": str(r.severity)},
-            "properties": {"fixable": r.fixable, "tags": ["bandwidth-v2-migration"]},
-        }
-        for r in RULES
-    ]
-    results = []
-    for f in findings:
-        result: dict[str, Any] = {
-            "ruleId": f.rule.id,
-            "ruleIndex": index[f.rule.id],
-            "level": str(f.rule.severity),
-            "message": {"text": f"{f.message}. v2: {f.replacement}"},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": _artifact(f.path),
-                        "region": {**_region(f), "snippet": {"text": f.snippet}},
-                    }
-                }
-            ],
-        }
-        if f.fix is not None:
-            result["fixes"] = [
-                {
-                    "description": {"text": f"replace with {f.fix.text}"},
-                    "artifactChanges": [
-                        {
-                            "artifactLocation": _artifact(f.path),
-                            "replacements": [
-                                {
-                                    "deletedRegion": _region(f),
-                                    "insertedContent": {"text": f.fix.text},
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ]
-        results.append(result)
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -196,14 +149,61 @@ def render_sarif(findings: list[Finding], stats: ScanStats, root_uri: str) -> st
                         "name": TOOL_NAME,
                         "version": __version__,
                         "informationUri": GUIDE_URL,
-                        "rules": rules,
+                        "rules": [_sarif_rule(r) for r in RULES],
                     }
                 },
                 "originalUriBaseIds": {"SRCROOT": {"uri": root_uri}},
                 "columnKind": "unicodeCodePoints",
-                "results": results,
+                "results": [_sarif_result(f, index[f.rule.id]) for f in findings],
                 "properties": {"filesScanned": stats.files, "bytesScanned": stats.bytes},
             }
         ],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def _sarif_rule(r: Rule) -> dict[str, Any]:
+    """A rule of the driver: its level, the guide's change and the v2 replacement."""
+    return {
+        "id": r.id,
+        "name": r.name,
+        "shortDescription": {"text": r.change},
+        "fullDescription": {"text": f"{r.change}. v2: {r.replacement}"},
+        "help": {"text": f"v2 replacement: {r.replacement}"},
+        "helpUri": GUIDE_URL,
+        "defaultConfiguration": {"level": str(r.severity)},
+        "properties": {"fixable": r.fixable, "tags": ["bandwidth-v2-migration"]},
+    }
+
+
+def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
+    """A result pointing at `file:line:column` with its snippet, and its fix when it has one."""
+    result: dict[str, Any] = {
+        "ruleId": f.rule.id,
+        "ruleIndex": rule_index,
+        "level": str(f.rule.severity),
+        "message": {"text": f"{f.message}. v2: {f.replacement}"},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": _artifact(f.path),
+                    "region": {**_region(f), "snippet": {"text": f.snippet}},
+                }
+            }
+        ],
+    }
+    if f.fix is not None:
+        result["fixes"] = [
+            {
+                "description": {"text": f"replace with {f.fix.text}"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": _artifact(f.path),
+                        "replacements": [
+                            {"deletedRegion": _region(f), "insertedContent": {"text": f.fix.text}}
+                        ],
+                    }
+                ],
+            }
+        ]
+    return result

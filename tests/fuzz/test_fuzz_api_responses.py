@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from strategies import bodies, content_types, examples, headers, statuses
 
 from orchestrator.api.client import ApiClient, BasicCredentials
-from orchestrator.api.xml import CheckerResult, OrderDoc, OrderList, build_import_order
+from orchestrator.api.xml import CheckerResult, OrderDoc, OrderList
+from orchestrator.api.xml_request import build_import_order
 from orchestrator.errors import (
     AuthError,
     BwmigrateError,

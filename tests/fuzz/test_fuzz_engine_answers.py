@@ -24,7 +24,8 @@ from planfiles import IMPORT_DETAILS
 from strategies import bodies, content_types, examples
 
 from orchestrator.api.client import ApiClient, BasicCredentials
-from orchestrator.api.gate import Aimd, Backoff, RequestGate, set_testing
+from orchestrator.api.gate import RequestGate
+from orchestrator.api.pacing import Aimd, Backoff
 from orchestrator.cutover.engine import Engine, EngineSettings, RunOutcome
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.state.store import Store
@@ -40,6 +41,7 @@ PLAN = (
     + f"numbers = {NUMBERS[3:]!r}\n".replace("'", '"')
 )
 RUN_DEADLINE_S = 60.0
+NO_SLEEPS = Backoff(sleeps=False)  # no backoff sleeps: a fuzz example must take milliseconds
 CREATED = (
     b"<ImportTnOrderResponse><ImportTnOrder><CustomerOrderId>x</CustomerOrderId>"
     b"<OrderId>5f2a1c3e-0000-4000-8000-000000000001</OrderId>"
@@ -49,12 +51,8 @@ CREATED = (
 
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[tuple[HostileApi, str]]:
-    set_testing(True)  # no backoff sleeps: a fuzz example must take milliseconds
-    try:
-        with serve(HostileApi()) as served:
-            yield served
-    finally:
-        set_testing(False)
+    with serve(HostileApi()) as served:
+        yield served
 
 
 @st.composite
@@ -78,7 +76,7 @@ async def _run(store: Store, base_url: str) -> RunOutcome:
     creds = BasicCredentials("sandbox", "sandbox")
     with anyio.fail_after(RUN_DEADLINE_S):
         async with ApiClient(f"{base_url}/api/v2", ACCOUNT, creds, timeout_s=5) as client:
-            engine = Engine(store, client, RequestGate(Aimd(1000.0)), settings, backoff=Backoff())
+            engine = Engine(store, client, RequestGate(Aimd(1000.0)), settings, backoff=NO_SLEEPS)
             return await engine.run()
 
 

@@ -1,6 +1,7 @@
-"""The engine harness shared by the engine's integration tests: a plan run by the real engine
-against the sandbox over real HTTP, with a real SQLite state file, and the two witnesses to
-judge it by (the state file's report; the sandbox's ledger and inventory)."""
+"""The engine harness shared by the engine's integration tests: a plan run as `bwmigrate run`
+runs it (`Cutover`: the real engine, client, gate and audit log) against the sandbox over real
+HTTP, with a real SQLite state file, and the two witnesses to judge it by (the state file's
+report; the sandbox's ledger and inventory)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 
 from planfiles import IMPORT_DETAILS
 
-from orchestrator.api.client import ApiClient, BasicCredentials
-from orchestrator.api.gate import Aimd, Backoff, RequestGate
-from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
+from orchestrator.api.client import BasicCredentials
+from orchestrator.api.pacing import Backoff
+from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
+from orchestrator.cutover.engine import EngineSettings, Progress, RunOutcome
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.state.store import Store
@@ -46,13 +48,6 @@ class Harness:
         self.state_path = tmp_path / "state.db"
         self.seen: list[Progress] = []
 
-    def prepare(self, text: str) -> Store:
-        plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
-        store = Store.open(self.state_path)
-        store.discard_plan_without_effect(plan.hash)  # as `bwmigrate run` does
-        store.initialize(plan, text, now=0.0)
-        return store
-
     async def run(
         self,
         text: str,
@@ -66,48 +61,50 @@ class Harness:
         stop_when: Callable[[Progress], bool] | None = None,
         visibility_window_s: float = 0.3,
     ) -> RunOutcome:
-        store = self.prepare(text)
+        """Open the state file for the plan (a changed plan without effect starts over, as
+        `bwmigrate run` does) and run it; the report and counts are read afterwards."""
+        plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
         creds = self.sandbox.config.credentials
         credentials = credentials or BasicCredentials(creds.username, creds.password)
-        settings = EngineSettings(
-            max_orders_in_flight=4,
-            poll_interval_s=0.01,
-            poll_cap_s=0.05,
-            failure_threshold=threshold or FailureThreshold(100.0, 0),
-            seed=1,
-            visibility_window_s=visibility_window_s,
+        target = LiveTarget(
+            f"{self.sandbox.base_url}{base_path}",
+            token_url=f"{self.sandbox.base_url}/api/v1/oauth2/token",
         )
-        gate = RequestGate(Aimd(rate_per_s))
+        tuning = Tuning(
+            settings=EngineSettings(
+                max_orders_in_flight=4,
+                poll_interval_s=0.01,
+                poll_cap_s=0.05,
+                failure_threshold=threshold or FailureThreshold(100.0, 0),
+                seed=1,
+                visibility_window_s=visibility_window_s,
+            ),
+            rate_per_s=rate_per_s,
+            backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8, sleeps=False),
+            timeout_s=timeout_s,
+        )
+        with Cutover.open(plan, self.state_path, target, plan_text=text) as cutover:
 
+            def on_progress(p: Progress) -> None:
+                self.seen.append(p)
+                if stop_after_orders is not None and p.orders_terminal >= stop_after_orders:
+                    cutover.request_stop()
+                if stop_when is not None and stop_when(p):
+                    cutover.request_stop()
+
+            try:
+                result = await cutover.run(credentials, on_progress, tuning=tuning)
+            finally:
+                self._read_witness()
+        return RunOutcome(result.outcome, result.message, result.progress)
+
+    def _read_witness(self) -> None:
+        """The state file's side: every number's report row, and the counts per step."""
+        store = Store.open(self.state_path, readonly=True)
         try:
-            async with ApiClient(
-                f"{self.sandbox.base_url}{base_path}",
-                ACCOUNT,
-                credentials,
-                token_url=f"{self.sandbox.base_url}/api/v1/oauth2/token",
-                timeout_s=timeout_s,
-            ) as client:
-                engine: Engine
-
-                def on_progress(p: Progress) -> None:
-                    self.seen.append(p)
-                    if stop_after_orders is not None and p.orders_terminal >= stop_after_orders:
-                        engine.request_stop()
-                    if stop_when is not None and stop_when(p):
-                        engine.request_stop()
-
-                engine = Engine(
-                    store,
-                    client,
-                    gate,
-                    settings,
-                    on_progress=on_progress,
-                    backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8),
-                )
-                return await engine.run()
-        finally:
             self.report = list(store.iter_report())
             self.counts = {c.name: c for c in store.counts()}
+        finally:
             store.close()
 
     def ledger_orders(self, kind: str | None = None) -> list[dict[str, Any]]:

@@ -12,21 +12,15 @@ from typing import Any
 import pytest
 from planfiles import IMPORT_DETAILS
 
-from orchestrator.api.client import ApiClient, ClientCredentials, Exchange
-from orchestrator.api.gate import Aimd, Backoff, RequestGate, set_testing
-from orchestrator.cutover.engine import Engine, EngineSettings
+from orchestrator.api.client import ClientCredentials, Exchange
+from orchestrator.api.pacing import Backoff
+from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
+from orchestrator.cutover.engine import EngineSettings
 from orchestrator.errors import InputError
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import Credentials, FaultConfig
-from orchestrator.state.audit import (
-    REDACTED,
-    AuditLog,
-    audit_segments,
-    read_audit,
-    secret_values,
-)
-from orchestrator.state.store import Store
+from orchestrator.state.audit import REDACTED, AuditLog, audit_segments, read_audit
 
 ACCOUNT = "9900012"
 SECRET = "s3cr3t-9f2b71c4e0"
@@ -36,13 +30,6 @@ CREDS = Credentials(
     client_id="audit-client",
     client_secret=SECRET,
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleeps() -> Any:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 def _plan(imports: list[str], removes: list[str]) -> str:
@@ -58,44 +45,29 @@ def _plan(imports: list[str], removes: list[str]) -> str:
 
 
 async def _run(sandbox: RunningSandbox, tmp_path: Path, text: str) -> Path:
-    """Run a plan through the engine with the audit log on the client's hook."""
+    """Run a plan as `bwmigrate run` does (`Cutover`): its audit log beside the state file."""
     plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
-    store = Store.open(tmp_path / "state.db")
-    store.initialize(plan, text, now=0.0)
     credentials = ClientCredentials(CREDS.client_id, CREDS.client_secret)
-    log = AuditLog(
-        tmp_path / "state.db.audit.jsonl",
-        context={"command": "run", "run": 1},
-        secrets=secret_values(credentials),
+    target = LiveTarget(
+        f"{sandbox.base_url}/api/v2", token_url=f"{sandbox.base_url}/api/v1/oauth2/token"
     )
-    try:
-        async with ApiClient(
-            f"{sandbox.base_url}/api/v2",
-            ACCOUNT,
-            credentials,
-            token_url=f"{sandbox.base_url}/api/v1/oauth2/token",
-            on_exchange=log.record,
-        ) as client:
-            engine = Engine(
-                store,
-                client,
-                RequestGate(Aimd(500.0)),
-                EngineSettings(
-                    max_orders_in_flight=3,
-                    poll_interval_s=0.01,
-                    poll_cap_s=0.05,
-                    failure_threshold=FailureThreshold(100.0, 0),
-                    seed=3,
-                ),
-                backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8),
-            )
-            outcome = await engine.run()
-            assert outcome.reason == "done", outcome.message
-    finally:
-        summary = log.close()
-        store.close()
-    assert summary.error is None
-    return summary.path
+    tuning = Tuning(
+        settings=EngineSettings(
+            max_orders_in_flight=3,
+            poll_interval_s=0.01,
+            poll_cap_s=0.05,
+            failure_threshold=FailureThreshold(100.0, 0),
+            seed=3,
+        ),
+        rate_per_s=500.0,
+        backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8, sleeps=False),
+    )
+    with Cutover.open(plan, tmp_path / "state.db", target, plan_text=text) as cutover:
+        result = await cutover.run(credentials, tuning=tuning)
+    assert result.outcome == "done", result.message
+    assert result.audit.error is None
+    assert result.audit.path == tmp_path / "state.db.audit.jsonl"
+    return result.audit.path
 
 
 def _exchanges(path: Path) -> list[dict[str, Any]]:

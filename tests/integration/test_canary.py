@@ -14,20 +14,12 @@ from typing import Any
 import pytest
 from engine_harness import IMPORT_EXTRA, Harness, numbers_from, plan_text, step
 
-from orchestrator.api.gate import set_testing
 from orchestrator.sandbox import RunningSandbox
 
 
 @pytest.fixture
 def harness(sandbox: RunningSandbox, tmp_path: Path) -> Harness:
     return Harness(sandbox, tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleeps() -> Any:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 def _created(order: dict[str, Any]) -> datetime:

@@ -27,8 +27,7 @@ from orchestrator.api.client import (
     TokenCredentials,
     credentials_from_env,
 )
-from orchestrator.api.gate import RequestNotSentError
-from orchestrator.api.xml import (
+from orchestrator.api.xml_request import (
     build_import_checker,
     build_import_order,
     build_remove_order,
@@ -39,6 +38,7 @@ from orchestrator.errors import (
     InputError,
     PermanentApiError,
     RateLimitedError,
+    RequestNotSentError,
     ResponseLostError,
     TransientApiError,
 )
@@ -195,7 +195,7 @@ async def test_static_bearer_token_is_sent_as_is(sandbox: RunningSandbox) -> Non
     """A token obtained elsewhere works as a static Bearer credential."""
     async with client_for(sandbox, OAUTH) as oauth:
         await oauth.find_orders("import", "x")
-        token = oauth._token
+        token = oauth._auth.token
     assert token is not None
     async with client_for(sandbox, TokenCredentials(token.value)) as client:
         listing = await client.find_orders("import", "nothing-here")
@@ -295,7 +295,7 @@ async def test_exchanges_never_carry_secrets(sandbox: RunningSandbox) -> None:
     exchanges: list[Exchange] = []
     async with client_for(sandbox, OAUTH, exchanges) as client:
         doc = await client.create_order("import", import_body("hook-1"))
-        token = client._token
+        token = client._auth.token
     assert token is not None
     shown = repr(exchanges)
     for secret in ("sandbox-secret", token.value, "Authorization", "Basic "):

@@ -15,7 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from orchestrator.api.client import ApiClient, BasicCredentials
-from orchestrator.api.xml import OrderList, build_import_order, build_tn_option_order
+from orchestrator.api.xml import OrderList
+from orchestrator.api.xml_request import build_import_order, build_tn_option_order
 from orchestrator.errors import PermanentApiError
 from orchestrator.sandbox import ManualClock, RunningSandbox
 

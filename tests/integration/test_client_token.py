@@ -16,9 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from orchestrator.api.client import ApiClient, BasicCredentials, ClientCredentials, Exchange
-from orchestrator.api.gate import RequestNotSentError
-from orchestrator.api.xml import build_import_order
-from orchestrator.errors import AuthError
+from orchestrator.api.xml_request import build_import_order
+from orchestrator.errors import AuthError, RequestNotSentError
 from orchestrator.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 from orchestrator.state.audit import AuditLog, secret_values
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from orchestrator.api.client import BasicCredentials, ClientCredentials
+from orchestrator.api.client import BasicCredentials, ClientCredentials, Credentials
+from orchestrator.cutover.connection import ApiAccess, open_api
 from orchestrator.errors import AuthError, InputError
 from orchestrator.v1.intent import Action, InputKind
-from orchestrator.v1.listing_api import fetch_external_tns, v1_base_url
+from orchestrator.v1.listing_api import DEFAULT_RATE_PER_S, Listing, fetch_external_tns, v1_base_url
 from orchestrator.v1.orders import read_listing_pages
 
 ACCOUNT = "9900012"
@@ -42,6 +43,22 @@ REMOVE = (
 )
 
 
+async def read_listing(
+    base_url: str,
+    credentials: Credentials,
+    *,
+    account: str = ACCOUNT,
+    token_url: str | None = None,
+    page_size: int = 1000,
+    rate_per_s: float = DEFAULT_RATE_PER_S,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Listing:
+    """The listing read as `convert --from-api` reads it: through `open_api` on the v1 base."""
+    access = ApiAccess(v1_base_url(base_url), credentials, token_url)
+    async with open_api(access, account, rate_per_s=rate_per_s, transport=transport) as api:
+        return await fetch_external_tns(api.client, api.gate, page_size=page_size)
+
+
 def tns(*numbers: str) -> str:
     return "".join(f"<TelephoneNumber>{n}</TelephoneNumber>" for n in numbers)
 
@@ -52,8 +69,8 @@ async def test_listing_is_read_from_every_v1_base_form(sandbox, prefix):
     post_external(sandbox, IMPORT.format(site="743", tns=tns("9198064286", "6673502735")))
     orders_before = len(sandbox.state.ledger_orders())
     creds = sandbox.config.credentials
-    listing = await fetch_external_tns(
-        sandbox.base_url + prefix, ACCOUNT, BasicCredentials(creds.username, creds.password)
+    listing = await read_listing(
+        sandbox.base_url + prefix, BasicCredentials(creds.username, creds.password)
     )
     result = read_listing_pages(listing.pages, listing.source)
     assert result.kind is InputKind.API_LISTING
@@ -69,9 +86,8 @@ async def test_listing_orders_apply_in_date_order_and_oauth_works(sandbox):
     post_external(sandbox, IMPORT.format(site="743", tns=tns("3035133456")))
     post_external(sandbox, REMOVE.format(tns=tns("3035133456")))
     creds = sandbox.config.credentials
-    listing = await fetch_external_tns(
+    listing = await read_listing(
         sandbox.base_url + "/api/v1",
-        ACCOUNT,
         ClientCredentials(creds.client_id, creds.client_secret),
         token_url=f"{sandbox.base_url}/api/v1/oauth2/token",
     )
@@ -85,8 +101,8 @@ async def test_listing_orders_apply_in_date_order_and_oauth_works(sandbox):
 async def test_empty_listing_is_no_orders(sandbox):
     """v1 answers 404 when nothing matches: an empty listing, not an error."""
     creds = sandbox.config.credentials
-    listing = await fetch_external_tns(
-        sandbox.base_url + "/api/v1", ACCOUNT, BasicCredentials(creds.username, creds.password)
+    listing = await read_listing(
+        sandbox.base_url + "/api/v1", BasicCredentials(creds.username, creds.password)
     )
     assert listing.pages == []
 
@@ -94,7 +110,7 @@ async def test_empty_listing_is_no_orders(sandbox):
 async def test_wrong_credentials_are_an_auth_error(sandbox):
     """Refused credentials surface as AuthError (exit 3), not as an empty listing."""
     with pytest.raises(AuthError):
-        await fetch_external_tns(sandbox.base_url + "/api/v1", ACCOUNT, BasicCredentials("x", "y"))
+        await read_listing(sandbox.base_url + "/api/v1", BasicCredentials("x", "y"))
 
 
 async def test_links_next_pages_are_followed(sandbox):
@@ -103,8 +119,8 @@ async def test_links_next_pages_are_followed(sandbox):
     numbers = ["2129332865", "9198064286", "6673502735"]
     for n in numbers:
         post_external(sandbox, IMPORT.format(site="743", tns=tns(n)))
-    listing = await fetch_external_tns(
-        sandbox.base_url + "/api/v1", ACCOUNT, BasicCredentials(creds.username, creds.password),
+    listing = await read_listing(
+        sandbox.base_url + "/api/v1", BasicCredentials(creds.username, creds.password),
         page_size=1,
     )  # fmt: skip
     assert len(listing.pages) == 3
@@ -130,8 +146,8 @@ async def test_rate_limited_listing_waits_and_succeeds(sandbox_factory):
     creds = sandbox.config.credentials
     post_external(sandbox, IMPORT.format(site="743", tns=tns("2129332865")))
     use_up_rate_limit(sandbox)  # so the listing's first GET meets a 429
-    listing = await fetch_external_tns(
-        sandbox.base_url + "/api/v1", ACCOUNT, BasicCredentials(creds.username, creds.password)
+    listing = await read_listing(
+        sandbox.base_url + "/api/v1", BasicCredentials(creds.username, creds.password)
     )
     result = read_listing_pages(listing.pages, listing.source)
     assert [e.raw for e in result.entries] == ["2129332865"]
@@ -158,8 +174,8 @@ async def test_capped_listing_is_read_in_date_windows():
         body = f"<ExternalTnsOrders><TotalCount>{total}</TotalCount>{items}</ExternalTnsOrders>"
         return httpx.Response(200, content=body.encode())
 
-    listing = await fetch_external_tns(
-        "http://127.0.0.1:9/api/v1", "1", BasicCredentials("u", "p"),
+    listing = await read_listing(
+        "http://127.0.0.1:9/api/v1", BasicCredentials("u", "p"), account="1",
         rate_per_s=100, transport=httpx.MockTransport(handler),
     )  # fmt: skip
     assert asked == [None, "2023-03-04", "2023-03-03", "2023-03-02"]  # stops at TotalCount

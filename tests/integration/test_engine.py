@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from engine_harness import (
@@ -22,7 +21,6 @@ from engine_harness import (
 from planfiles import IMPORT_DETAILS
 
 from orchestrator.api.client import BasicCredentials, ClientCredentials
-from orchestrator.api.gate import set_testing
 from orchestrator.plan import FailureThreshold
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import FaultConfig
@@ -32,13 +30,6 @@ from orchestrator.state.store import OrderState, Store
 @pytest.fixture
 def harness(sandbox: RunningSandbox, tmp_path: Path) -> Harness:
     return Harness(sandbox, tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleeps() -> Any:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 async def test_happy_path_all_three_kinds_and_the_chain(harness: Harness) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -22,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orchestrator.api.client import ApiClient, BasicCredentials
-from orchestrator.api.gate import Aimd, Backoff, RequestGate, set_testing
-from orchestrator.cutover.engine import MAX_UNKNOWN_POLLS, Engine, EngineSettings
+from orchestrator.api.client import BasicCredentials
+from orchestrator.api.pacing import Backoff
+from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
+from orchestrator.cutover.engine import EngineSettings
+from orchestrator.cutover.outcome import MAX_UNKNOWN_POLLS
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.sandbox.config import FaultConfig
@@ -34,13 +35,6 @@ from orchestrator.state.store import Store
 @pytest.fixture
 def harness(sandbox: RunningSandbox, tmp_path: Path) -> Harness:
     return Harness(sandbox, tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleeps() -> Any:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 async def test_an_import_order_ending_in_exception_fails_its_numbers(harness: Harness) -> None:
@@ -120,21 +114,22 @@ def test_an_unknown_status_is_never_success(tmp_path: Path) -> None:
         'numbers = ["+19195550100", "+19195550101"]\n'
     )
     plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
-    store = Store.open(tmp_path / "state.db")
-    store.initialize(plan, text, now=0.0)
     settings = EngineSettings(poll_interval_s=0.001, poll_cap_s=0.002, visibility_window_s=0.1)
+    tuning = Tuning(
+        settings=settings,
+        rate_per_s=1000.0,
+        backoff=Backoff(base_s=0.001, cap_s=0.002, sleeps=False),
+    )
 
-    async def main(base_url: str) -> str:
-        async with ApiClient(f"{base_url}/api/v2", "9900012", BasicCredentials("u", "p")) as client:
-            engine = Engine(
-                store, client, RequestGate(Aimd(1000.0)), settings,
-                backoff=Backoff(base_s=0.001, cap_s=0.002),
-            )  # fmt: skip
-            return (await engine.run()).reason
+    async def main(cutover: Cutover) -> str:
+        return (await cutover.run(BasicCredentials("u", "p"), tuning=tuning)).outcome
 
+    with serve_asgi(app) as base_url:
+        target = LiveTarget(f"{base_url}/api/v2")
+        with Cutover.open(plan, tmp_path / "state.db", target, plan_text=text) as cutover:
+            reason = anyio.run(main, cutover)
+    store = Store.open(tmp_path / "state.db", readonly=True)
     try:
-        with serve_asgi(app) as base_url:
-            reason = anyio.run(main, base_url)
         report = list(store.iter_report())
     finally:
         store.close()

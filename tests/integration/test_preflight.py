@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from planfiles import IMPORT_DEFAULTS
 
-from orchestrator.api.client import ApiClient, BasicCredentials
-from orchestrator.api.gate import Aimd, RequestGate, set_testing
+from orchestrator.api.client import BasicCredentials
+from orchestrator.api.gate import RequestGate
+from orchestrator.api.pacing import Backoff
+from orchestrator.cutover.connection import ApiAccess, open_api
 from orchestrator.cutover.preflight import (
     CheckOutcome,
     apply_check,
@@ -25,13 +27,6 @@ from orchestrator.sandbox import RunningSandbox
 ACCOUNT = "9900012"
 IMPORTS = [f"+1919991{i:04d}" for i in range(9)]
 OTHER = [f"+1415871{i:04d}" for i in range(4)]
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleeps() -> Any:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 def _text(hosted: list[str], other: list[str], batch: int = 4) -> str:
@@ -70,14 +65,19 @@ async def _check(
     sandbox: RunningSandbox, plan: CompiledPlan, batch_size: int = 5000
 ) -> tuple[CheckOutcome, RequestGate]:
     creds = sandbox.config.credentials
-    gate = RequestGate(Aimd(200.0))
-    async with ApiClient(
-        f"{sandbox.base_url}/api/v2", ACCOUNT, BasicCredentials(creds.username, creds.password)
-    ) as client:
+    access = ApiAccess(
+        f"{sandbox.base_url}/api/v2", BasicCredentials(creds.username, creds.password)
+    )
+    async with open_api(access, ACCOUNT, rate_per_s=200.0) as api:
         outcome = await check_imports(
-            client, gate, plan, batch_size=batch_size, rng=random.Random(1)
+            api.client,
+            api.gate,
+            plan,
+            batch_size=batch_size,
+            rng=random.Random(1),
+            backoff=Backoff(sleeps=False),
         )
-    return outcome, gate
+    return outcome, api.gate
 
 
 async def test_the_checker_rejects_rule_numbers_and_bandwidth_numbers(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from orchestrator.cli.rehearsal import rehearsal_sandbox
+from orchestrator.cutover.rehearsal import rehearsal_sandbox
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.state.store import Store
 
@@ -42,8 +42,8 @@ def test_a_finished_a2p_step_leaves_sms_on_and_its_campaign_in_the_rebuilt_sandb
         store.mark_submitting(a2p.id, now=4.0)
         store.mark_submitted(a2p.id, "uuid-a2p", "RECEIVED", now=4.0)
         store.record_outcome(a2p.id, "COMPLETE", [], None, [], now=5.0)
-        with rehearsal_sandbox(plan, store) as (base_url, _credentials):
-            root = base_url.removesuffix("/api/v2")
+        with rehearsal_sandbox(plan, store) as access:
+            root = access.base_url.removesuffix("/api/v2")
             rows = httpx.get(f"{root}/_sandbox/inventory", timeout=10).json()["numbers"]
     finally:
         store.close()

@@ -22,32 +22,9 @@ MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 
 # module (path under orchestrator/) -> why it stays over MAX_MODULE_LINES
-KEPT_LONG_MODULES: dict[str, str] = {
-    "api/client.py": "not yet split (issue 11 in progress)",
-    "api/gate.py": "not yet split (issue 11 in progress)",
-    "api/xml.py": "not yet split (issue 11 in progress)",
-    "cutover/engine.py": "not yet split (issue 11 in progress)",
-    "plan/numbers.py": "not yet split (issue 11 in progress)",
-    "plan/planfile.py": "not yet split (issue 11 in progress)",
-    "state/store.py": "not yet split (issue 11 in progress)",
-    "v1/orders.py": "not yet split (issue 11 in progress)",
-    "v1/scan_rules.py": "not yet split (issue 11 in progress)",
-}
+KEPT_LONG_MODULES: dict[str, str] = {}
 # "path:function" -> why it stays over MAX_FUNCTION_LINES
-KEPT_LONG_FUNCTIONS: dict[str, str] = {
-    "cli/convert_cmd.py:convert": "not yet split (issue 11 in progress)",
-    "cli/plan_cmd.py:plan": "not yet split (issue 11 in progress)",
-    "cli/rollback_cmd.py:rollback": "not yet split (issue 11 in progress)",
-    "cli/run_cmd.py:_run_with_target": "not yet split (issue 11 in progress)",
-    "cli/run_cmd.py:run_plan": "not yet split (issue 11 in progress)",
-    "cutover/engine.py:_submit": "not yet split (issue 11 in progress)",
-    "sandbox/routes.py:_routes": "not yet split (issue 11 in progress)",
-    "state/store.py:_chain": "not yet split (issue 11 in progress)",
-    "state/store.py:_insert_plan": "not yet split (issue 11 in progress)",
-    "state/store.py:record_outcome": "not yet split (issue 11 in progress)",
-    "v1/planfile.py:render_report": "not yet split (issue 11 in progress)",
-    "v1/scan_report.py:render_sarif": "not yet split (issue 11 in progress)",
-}
+KEPT_LONG_FUNCTIONS: dict[str, str] = {}
 
 
 def _cycles(graph: grimp.ImportGraph, modules: set[str]) -> list[list[str]]:

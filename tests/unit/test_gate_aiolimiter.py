@@ -11,7 +11,8 @@ import time
 
 import anyio
 
-from orchestrator.api.gate import Aimd, AioLimiterPacer, Priority, RequestGate
+from orchestrator.api.gate import AioLimiterPacer, Priority, RequestGate
+from orchestrator.api.pacing import Aimd
 
 # aiolimiter measures with the loop's monotonic clock; allow its timer granularity.
 SLACK_S = 0.003

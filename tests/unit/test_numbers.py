@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import phonenumbers
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from orchestrator.errors import InputError
-from orchestrator.plan import numbers
+from orchestrator.plan import bulk_path, country, e164_number, numbers, reference_path, rejection
 from orchestrator.plan.numbers import (
     DEFAULT_COUNTRY_A3,
     InvalidNumber,
@@ -305,10 +306,10 @@ def test_unknown_default_country_is_an_input_error_not_a_rejection() -> None:
 
 def test_alpha3_table_covers_every_supported_region() -> None:
     """Every region phonenumbers supports has exactly one alpha-3 code."""
-    regions = {region_for_a3(a3) for a3 in numbers._A3_TO_A2}
+    regions = {region_for_a3(a3) for a3 in country.A3_TO_A2}
     assert regions == set(phonenumbers.SUPPORTED_REGIONS)
-    assert len(numbers._A3_TO_A2) == len(phonenumbers.SUPPORTED_REGIONS)
-    assert all(len(a3) == 3 and a3.isupper() for a3 in numbers._A3_TO_A2)
+    assert len(country.A3_TO_A2) == len(phonenumbers.SUPPORTED_REGIONS)
+    assert all(len(a3) == 3 and a3.isupper() for a3 in country.A3_TO_A2)
 
 
 @pytest.mark.parametrize(
@@ -399,9 +400,14 @@ def test_area_code_string_refuses_the_guides_made_up_example() -> None:
 # --- purity --------------------------------------------------------------------------------------
 
 
-def test_module_imports_nothing_impure() -> None:
-    """numbers.py imports only the standard library, phonenumbers and the error tree."""
-    tree = ast.parse(Path(numbers.__file__).read_text(encoding="utf-8"))
+NUMBER_MODULES = [numbers, country, rejection, reference_path, bulk_path, e164_number]
+
+
+@pytest.mark.parametrize("module", NUMBER_MODULES, ids=lambda m: m.__name__)
+def test_module_imports_nothing_impure(module: ModuleType) -> None:
+    """The number modules import only the standard library, phonenumbers, the error tree and
+    each other."""
+    tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
     imported = {
         alias.name
         for node in ast.walk(tree)
@@ -418,12 +424,13 @@ def test_module_imports_nothing_impure() -> None:
         "functools",
         "phonenumbers",
         "orchestrator.errors",
+        *(m.__name__ for m in NUMBER_MODULES),
     }
 
 
 # --- the bulk path agrees with the reference ------------------------------------------------------
 
-NANP_A3 = [numbers._A2_TO_A3[region] for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]]
+NANP_A3 = [country.A2_TO_A3[region] for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]]
 OTHER_A3 = ["GBR", "AUS", "ZAF", "DEU", "FRA", "ITA", "MEX", "JPN", "RUS", "FIN", "CUW", "GGY"]
 COUNTRIES = st.sampled_from(NANP_A3) | st.sampled_from(OTHER_A3)
 
@@ -513,7 +520,7 @@ def _example_numbers() -> list[tuple[str, str, str]]:
             example = phonenumbers.example_number_for_type(region, kind)
             if example is not None:
                 e164 = phonenumbers.format_number(example, PhoneNumberFormat.E164)
-                examples.append((e164, numbers._A2_TO_A3[region], region))
+                examples.append((e164, country.A2_TO_A3[region], region))
     return examples
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.api.status import (
+    REJECTED_STATUS,
+    UNKNOWN_STATUS,
     OrderPhase,
     canary_refusal,
     needs_action_advice,
     order_phase,
     refuses_a2p_only,
 )
+from orchestrator.cutover.outcome import failure_status
 from orchestrator.cutover.reconcile import next_lookup_delay_s
+from orchestrator.state.schema import NumberStatus
 
 
 @pytest.mark.parametrize(
@@ -43,6 +47,31 @@ def test_only_the_a2p_follow_up_turns_a2p_refusals_into_needs_action() -> None:
     assert not refuses_a2p_only(None, "5128")
     assert not refuses_a2p_only("a2p", "5076")
     assert "hosted" in needs_action_advice("5128") and needs_action_advice(None)
+
+
+def test_bwmigrates_own_order_statuses_keep_their_meaning() -> None:
+    """What bwmigrate records for a refused create is a failure; what it records for an order
+    without a readable status is never success."""
+    assert order_phase(REJECTED_STATUS) is OrderPhase.FAILED
+    assert order_phase(UNKNOWN_STATUS) is OrderPhase.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("role", "code", "status"),
+    [
+        ("a2p", "5128", NumberStatus.NEEDS_ACTION),
+        ("sms", "5128", NumberStatus.FAILED),
+        (None, "5128", NumberStatus.FAILED),
+        ("a2p", "7518", NumberStatus.FAILED),
+        ("a2p", None, NumberStatus.FAILED),
+    ],
+)
+def test_a_refused_number_fails_unless_the_a2p_follow_up_refused_only_a2p(
+    role: str | None, code: str | None, status: NumberStatus
+) -> None:
+    """The engine's per-number status for a refusal: needs_action only for an A2P-only code
+    in the A2P follow-up step, failed otherwise."""
+    assert failure_status(role, code) is status
 
 
 def test_a_refused_create_always_condemns_the_canary() -> None:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestrator.api.orders import order_body
-from orchestrator.api.xml import build_import_checker
+from orchestrator.api.xml_request import build_import_checker
 from orchestrator.plan import (
     StepKind,
     asks_a2p,

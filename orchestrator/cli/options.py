@@ -1,0 +1,71 @@
+"""The click options several commands share, written once: `--state` (and the state file a
+command defaults to), `--out`, `--force`, `--loa-type` and `--json`.
+
+Each is a decorator taking the command's own help text, so `--help` and the README keep saying
+what the option means for that command; type, default and parameter name are the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+DEFAULT_TARGET = "https://api.bandwidth.com/api/v2"
+LOA_TYPES = ("CARRIER", "SUBSCRIBER")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def state_option(help_text: str) -> Callable[[F], F]:
+    """`--state FILE` (parameter `state`, None when not given)."""
+    return click.option("--state", type=click.Path(dir_okay=False, path_type=Path), help=help_text)
+
+
+def out_option(
+    help_text: str, *, required: bool = False, metavar: str | None = None
+) -> Callable[[F], F]:
+    """`--out FILE` (parameter `out`): a file to write, never a folder."""
+    return click.option(
+        "--out",
+        required=required,
+        metavar=metavar,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
+def force_option(help_text: str) -> Callable[[F], F]:
+    """`--force` (parameter `force`): replace what `--out` would overwrite."""
+    return click.option("--force", is_flag=True, help=help_text)
+
+
+def loa_type_option(help_text: str) -> Callable[[F], F]:
+    """`--loa-type CARRIER|SUBSCRIBER` (parameter `loa_type`, default CARRIER)."""
+    return click.option(
+        "--loa-type",
+        type=click.Choice(LOA_TYPES),
+        default="CARRIER",
+        show_default=True,
+        help=help_text,
+    )
+
+
+def json_option(help_text: str = "Print one JSON object.") -> Callable[[F], F]:
+    """`--json` (parameter `as_json`): the machine-readable result on stdout."""
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
+
+
+def default_state_file() -> Path:
+    """The only state file in state/, if there is exactly one (commands reading a state file
+    use it when `--state` is not given)."""
+    found = sorted(Path("state").glob("*.db"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise click.UsageError("no state file in state/; pass --state")
+    names = ", ".join(str(p) for p in found)
+    raise click.UsageError(f"several state files in state/ ({names}); pass --state")

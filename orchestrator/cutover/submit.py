@@ -1,0 +1,175 @@
+"""Submitting an order exactly once: intent first, then the POST, then the id; reconcile the rest.
+
+The submit half of the exactly-once protocol (docs/ARCHITECTURE.md, "The journey of one
+order"):
+
+1. the intent (order row, numbers, CustomerOrderId, `attempted_at`) is committed before the
+   POST (`Store.mark_submitting`);
+2. the order id the API returns is committed before the first poll (`Store.mark_submitted`,
+   shielded from cancellation);
+3. a POST whose outcome is unknown (lost response, 5xx, unreadable answer) is never retried
+   blindly: the order is looked up (`orchestrator.cutover.reconcile`, by CustomerOrderId and by
+   number across the visibility window) and adopted if found, posted again only when proven
+   absent, at most `MAX_REPOSTS` times in a run;
+4. a create the API refuses (4xx) fails the order's numbers with the API's code; a target
+   that does not serve the endpoint (404, 405) aborts the run.
+
+`Submitter.reconcile` is also what the engine runs, on start, for every order a crash left
+`submitting`. Must not print or read the environment; works through `RunContext` only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+import anyio
+
+from orchestrator.api.gate import Priority
+from orchestrator.api.orders import ORDER_KINDS, OrderKind, order_body
+from orchestrator.api.status import REJECTED_STATUS
+from orchestrator.api.xml import OrderList
+from orchestrator.cutover.context import RunContext
+from orchestrator.cutover.outcome import commit, failure_status
+from orchestrator.cutover.reconcile import Reconciler, StopRequested
+from orchestrator.errors import (
+    ApiError,
+    PermanentApiError,
+    ResponseLostError,
+    TransientApiError,
+    XmlError,
+)
+from orchestrator.state.schema import NumberStatus, OrderRecord, OrderState
+
+__all__ = ["MAX_REPOSTS", "Submitter"]
+
+MAX_REPOSTS = 5  # an order proved absent this many times is left for the next run
+
+
+class Submitter:
+    """Posts orders and reconciles those whose POST outcome is unknown."""
+
+    def __init__(self, ctx: RunContext, *, visibility_window_s: float) -> None:
+        self._ctx = ctx
+        self._reconciler = Reconciler(
+            client=ctx.client,
+            lookup=self._lookup,
+            clock=ctx.clock,
+            stop=ctx.stop,
+            visibility_window_s=visibility_window_s,
+        )
+
+    async def submit(self, order: OrderRecord) -> OrderRecord:
+        """POST a planned order with its intent committed first; reconcile when the outcome is
+        unknown. The order as it then stands: submitted (with its remote id), done (refused),
+        still submitting (stopping before absence was proven), or given up (no remote id)."""
+        ctx = self._ctx
+        kind = ORDER_KINDS[ctx.steps[order.step].kind].kind
+        for _attempt in range(MAX_REPOSTS):
+            body, order = await self._commit_intent(order)
+            create = functools.partial(ctx.client.create_order, kind, body)
+            try:
+                doc = await ctx.call(create, Priority.SUBMIT, retry_posts=False)
+            except PermanentApiError as exc:
+                return await self._refused(order, kind, exc)
+            except (ResponseLostError, TransientApiError, XmlError) as exc:
+                order = await self._settle(order, f"POST outcome unknown: {exc}", reposts=True)
+            else:
+                if doc.order_id is not None:
+                    return await self._record_submitted(order, doc.order_id, doc.status)
+                order = await self._settle(order, "201 without an order id", reposts=False)
+            if order.state is not OrderState.PLANNED:  # adopted, or stopping
+                return order
+        await ctx.db(
+            ctx.store.note_order_error,
+            order.id,
+            f"absent after {MAX_REPOSTS} posts; left for the next run",
+        )
+        ctx.tally.give_up(order)
+        return replace(order, remote_id=None)
+
+    async def reconcile(self, order: OrderRecord, why: str) -> OrderRecord | None:
+        """Find an order whose POST outcome is unknown: adopt it, or mark it absent (None).
+
+        Raises `StopRequested` when stopping before absence is proven (it stays submitting).
+        """
+        ctx = self._ctx
+        kind = ORDER_KINDS[ctx.steps[order.step].kind].kind
+        numbers = await ctx.db(ctx.store.order_numbers, order.id)
+        remote = await self._reconciler.find(
+            kind,
+            order.customer_order_id,
+            numbers[0] if numbers else None,
+            order.attempted_at if order.attempted_at is not None else ctx.clock(),
+        )
+        if remote is None:
+            await ctx.db(ctx.store.mark_absent, order.id, f"{why}; absent remotely")
+            return None
+        return await self._record_submitted(order, remote.order_id, remote.status)
+
+    async def _commit_intent(self, order: OrderRecord) -> tuple[bytes, OrderRecord]:
+        """The order's body, built from the state file, and the intent to post it committed."""
+        ctx = self._ctx
+        step = ctx.steps[order.step]
+        numbers = await ctx.db(ctx.store.order_numbers, order.id)
+        body = order_body(step.kind, step.settings, order.customer_order_id, numbers)
+        first = order.submit_attempts == 0
+        attempted_at = ctx.clock()
+        await ctx.db(ctx.store.mark_submitting, order.id, attempted_at)
+        if first:
+            ctx.tally.move(order.step, NumberStatus.PENDING, NumberStatus.IN_ORDER, order.size)
+        return body, replace(order, attempted_at=attempted_at)
+
+    async def _settle(self, order: OrderRecord, why: str, *, reposts: bool) -> OrderRecord:
+        """Reconcile a POST whose outcome is unknown: the order adopted (submitted), still
+        submitting (stopping), or planned again when proven absent (`reposts`: counted as a
+        post made)."""
+        try:
+            found = await self.reconcile(order, why)
+        except StopRequested:
+            return replace(order, state=OrderState.SUBMITTING, remote_id=None)
+        if found is not None:
+            return found
+        attempts = order.submit_attempts + 1 if reposts else order.submit_attempts
+        return replace(order, state=OrderState.PLANNED, submit_attempts=attempts)
+
+    async def _record_submitted(
+        self, order: OrderRecord, remote_id: str, remote_status: str
+    ) -> OrderRecord:
+        """Commit the order's remote id (shielded) before anything polls it."""
+        ctx = self._ctx
+        with anyio.CancelScope(shield=True):
+            await ctx.db(ctx.store.mark_submitted, order.id, remote_id, remote_status, ctx.clock())
+        ctx.tally.orders_submitted += 1
+        return replace(
+            order, state=OrderState.SUBMITTED, remote_id=remote_id, remote_status=remote_status
+        )
+
+    async def _refused(
+        self, order: OrderRecord, kind: OrderKind, exc: PermanentApiError
+    ) -> OrderRecord:
+        """The API refused the create (4xx): its numbers fail with the API's code; a target
+        that does not serve the endpoint at all aborts the run."""
+        ctx = self._ctx
+        if exc.status in (404, 405):
+            raise ctx.abort(
+                f"the target does not serve {kind} orders ({exc}); "
+                "check --target (it must end in /api/v2)"
+            ) from exc
+        code = exc.code or str(exc.status)
+        desc = exc.description or str(exc)
+        role = ctx.steps[order.step].settings.get("role")
+        rest = failure_status(str(role) if role else None, code)
+        await commit(ctx, order, REJECTED_STATUS, [], (code, desc), [], rest)
+        return replace(order, state=OrderState.DONE)
+
+    async def _lookup(self, fn: Callable[[], Awaitable[OrderList]]) -> OrderList:
+        """One order-list lookup for reconciliation; an API that cannot answer aborts the run
+        (posting again without proof of absence could duplicate the order)."""
+        try:
+            return await self._ctx.call(fn, Priority.SUBMIT)
+        except (ApiError, XmlError) as exc:  # unreachable, or an answer that is not a list
+            raise self._ctx.abort(
+                f"cannot look orders up in the API ({exc}); run again to resume"
+            ) from exc

@@ -1,0 +1,90 @@
+"""The state file's SQLite connection: opening it, write transactions, reads, the meta facts.
+
+One connection per `Store`, shared by the engine's worker threads under one lock: writes go
+through `Database.transaction` (BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, with
+`synchronous=FULL`, so a committed transition is on disk before the caller acts on it), reads
+through `Database.query`. WAL mode lets a read-only `status` read while a run writes.
+
+The other modules of the wing do their SQL through this class; rows never leave the wing.
+Imports only the errors; knows nothing of the tables but `meta`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import InputError
+
+BUSY_TIMEOUT_S = 30
+
+
+class Database:
+    """An open state file. Create with `Database.connect`; close when done."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, path: Path, *, readonly: bool) -> Database:
+        """Open the SQLite file (created unless `readonly`), in WAL mode with full syncs."""
+        if readonly and not path.exists():
+            raise InputError(
+                f"{path}: no state file here; run `bwmigrate run PLAN` first or pass --state"
+            )
+        try:
+            if not readonly:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+            conn = sqlite3.connect(
+                uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S, isolation_level=None
+            )
+            if not readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except (sqlite3.Error, OSError) as exc:
+            raise InputError(f"{path}: cannot open the state file ({exc})") from exc
+        return cls(path, conn, readonly)
+
+    def close(self) -> None:
+        """Close the connection (after any transaction in progress on another thread)."""
+        with self._lock:
+            self._conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), serialised across threads."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read query under the connection lock; every row at once."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def table_names(self) -> set[str]:
+        """The tables the file holds (none on a new file)."""
+        return {r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def read_meta(self) -> dict[str, str]:
+        """All key/value facts of the state file (schema version, plan hash, target...)."""
+        return {k: v for k, v in self.query("SELECT key, value FROM meta")}
+
+    def write_meta(self, key: str, value: str) -> None:
+        """Record one fact about the state file (never a secret)."""
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))

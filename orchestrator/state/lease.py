@@ -1,0 +1,82 @@
+"""The lease: one run at a time on a state file.
+
+The authority is an OS file lock on `<state file>.lock` beside the database (`flock`, released
+by the OS when the holder dies, even by SIGKILL); the `lease` row only says who holds it, for the
+message a second run gets. Imports the database and the errors only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+
+from orchestrator.errors import StateLockedError
+from orchestrator.state.database import Database
+
+_HOLDER_COLUMNS = ("pid", "host", "command", "acquired_at")
+_HOLDER_SQL = "SELECT pid, host, command, acquired_at FROM lease WHERE id=1"
+
+
+class Lease:
+    """The lease of one open state file (held or not)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock_path = db.path.with_name(db.path.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self, *, pid: int, host: str, command: str, now: float) -> None:
+        """Take the state file for this run, or raise `StateLockedError` at once."""
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = self._db.query(_HOLDER_SQL)
+            who = f" by pid {holder[0][0]} on {holder[0][1]} ({holder[0][2]})" if holder else ""
+            raise StateLockedError(
+                f"{self._db.path}: the state file is in use{who}; wait for that run to end, or "
+                "pass another --state"
+            ) from None
+        self._fd = fd
+        with self._db.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO lease(id, pid, host, command, acquired_at) "
+                "VALUES (1, ?, ?, ?, ?)",
+                (pid, host, command, now),
+            )
+
+    def holder(self) -> dict[str, object] | None:
+        """Who holds the state file now, or None (checked with the OS lock, not just the row)."""
+        if self._fd is None and not self._held_elsewhere():
+            return None
+        rows = self._db.query(_HOLDER_SQL)
+        if not rows:
+            return dict.fromkeys(_HOLDER_COLUMNS)
+        return dict(zip(_HOLDER_COLUMNS, rows[0], strict=True))
+
+    def _held_elsewhere(self) -> bool:
+        """True when another process holds the OS lock."""
+        if not self._lock_path.exists():
+            return False
+        fd = os.open(self._lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    def release(self) -> None:
+        """Give the state file back (the OS also does this if the process dies)."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(sqlite3.Error), self._db.transaction() as c:
+            c.execute("DELETE FROM lease WHERE id=1")
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None

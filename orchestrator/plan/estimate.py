@@ -20,8 +20,9 @@ the dry run and in `--json`):
 - Answers take no time, nothing is refused, nothing is retried (429s, lost answers and
   reconciliation add requests and time a dry run cannot know).
 
-Plans of more than `SIMULATED_CHAINS` order chains are simulated at two smaller sizes with the
-same proportions and extrapolated linearly (a run's time grows linearly with its orders once the
+Plans of more than `SIMULATED_CHAINS` order chains (fewer when orders take many polls: about
+`SIMULATED_REQUESTS` requests) are simulated at two smaller sizes with the same proportions and
+extrapolated linearly (a run's time grows linearly with its orders once the
 first ones are under way).
 
 Imports only its siblings in the plan wing; the engine's poll cadence is mirrored here
@@ -55,6 +56,7 @@ __all__ = [
 POLL_FACTOR = 1.5  # mirrors orchestrator.api.pacing.PollSchedule.factor
 POLL_CAP_S = 30.0  # mirrors orchestrator.cutover.engine.EngineSettings.poll_cap_s
 SIMULATED_CHAINS = 2000  # order chains simulated one by one; larger plans are extrapolated
+SIMULATED_REQUESTS = 200_000  # ... and fewer when their orders take many polls each
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +212,8 @@ def _simulate_or_extrapolate(
     """Simulate the plan; one of more than `limit` order chains at two scaled-down sizes,
     extrapolated linearly."""
     chains = sum(s.orders for s in steps)
+    per_chain = max((s.links for s in steps), default=1) * (1 + a.polls_per_order)
+    limit = max(20, min(limit, SIMULATED_REQUESTS // per_chain))
     if chains <= limit:
         return _Simulation(steps, a, first_s).run()
     scale = limit / 2 / chains
@@ -324,7 +328,10 @@ class _Simulation:
             self._take_slots(now)
 
     def _gap(self, polls_done: int) -> float:
-        return min(POLL_CAP_S, self.first_s * POLL_FACTOR**polls_done)
+        try:
+            return min(POLL_CAP_S, self.first_s * POLL_FACTOR**polls_done)
+        except OverflowError:  # long past the cap
+            return POLL_CAP_S
 
     def _order_done(self, chain: _Chain, now: float) -> None:
         """A step's own order is terminal: a canary releases its step; a last order finishes

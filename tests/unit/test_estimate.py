@@ -161,3 +161,13 @@ def test_an_empty_plan_takes_no_time():
     text = '[[steps]]\nkind = "remove"\nnumbers = ["12"]\n'
     est = estimate(_plan(text, batch=10))
     assert (est.orders, est.api_calls, est.eta_s) == (0, 0, 0.0)
+
+
+def test_orders_of_a_day_polled_often_are_estimated_without_overflow():
+    """A day-long order polled from 0.01 s on: thousands of polls each (gaps capped at 30 s),
+    no overflow of the back-off, and fewer orders simulated (extrapolated) to stay quick."""
+    plan = _plan(_import(_numbers(100)), batch=1, in_flight=100, poll_s=0.01, order_s=86400)
+    est = estimate(plan)
+    assert est.assumptions.polls_per_order > 2000
+    assert est.extrapolated and est.creates == 100
+    assert est.eta_s >= 86400

@@ -169,7 +169,8 @@ def _fix_file(path: Path, shown: str, text: str, findings: list[Finding]) -> tup
 @click.option("--fix", is_flag=True, help="Rewrite v1 base URLs and paths in place (BW001-"
               "BW004) and print a unified diff; report everything else.")  # fmt: skip
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped path and why (text: "
-              "before the summary; --json: summary.skipped_files).")  # fmt: skip
+              "before the summary; --json: summary.skipped_files; --sarif: notes of the "
+              "invocation).")  # fmt: skip
 def scan(paths: tuple[Path, ...], as_json: bool, as_sarif: bool, fix: bool, verbose: bool) -> None:
     """Find v1 API usage in code, scripts and configuration (PATH: files or folders).
 
@@ -206,7 +207,7 @@ def scan(paths: tuple[Path, ...], as_json: bool, as_sarif: bool, fix: bool, verb
         click.echo(render_json(findings, stats, verbose=verbose), nl=False)
     elif as_sarif:
         root = Path.cwd().resolve().as_uri().rstrip("/") + "/"
-        click.echo(render_sarif(findings, stats, root), nl=False)
+        click.echo(render_sarif(findings, stats, root, verbose=verbose), nl=False)
     else:
         click.echo(render_text(findings, stats, verbose=verbose), nl=False)
     sys.exit(int(ExitCode.FAILED_NUMBERS if findings else ExitCode.OK))

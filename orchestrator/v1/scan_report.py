@@ -150,10 +150,13 @@ def _region(f: Finding) -> dict[str, Any]:
     }
 
 
-def render_sarif(findings: list[Finding], stats: ScanStats, root_uri: str) -> str:
-    """A SARIF 2.1.0 log; `root_uri` is the `file://` URI (ending in /) of the scan directory."""
+def render_sarif(
+    findings: list[Finding], stats: ScanStats, root_uri: str, *, verbose: bool = False
+) -> str:
+    """A SARIF 2.1.0 log; `root_uri` is the `file://` URI (ending in /) of the scan directory.
+    `verbose`: every skipped path is a note of the run's invocation."""
     index = {rule.id: i for i, rule in enumerate(RULES)}
-    log = {
+    log: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -173,6 +176,20 @@ def render_sarif(findings: list[Finding], stats: ScanStats, root_uri: str) -> st
             }
         ],
     }
+    if verbose:
+        log["runs"][0]["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "note",
+                        "message": {"text": f"skipped: {why}"},
+                        "locations": [{"physicalLocation": {"artifactLocation": _artifact(p)}}],
+                    }
+                    for p, why in stats.skipped_paths
+                ],
+            }
+        ]
     return json.dumps(log, indent=2) + "\n"
 
 

@@ -155,6 +155,12 @@ def test_verbose_names_every_skipped_path_and_why(tmp_path):
     assert len(doc["summary"]["skipped_files"]) == 5
     plain = json.loads(bwmigrate("scan", str(tree), "--json").stdout)
     assert "skipped_files" not in plain["summary"]
+    sarif = json.loads(bwmigrate("scan", str(tree), "--sarif", "--verbose").stdout)
+    schema = json.loads((SCAN / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert {n["message"]["text"] for n in notes} >= {"skipped: special file (FIFO)"}
+    assert len(notes) == 5
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -231,6 +231,10 @@ class Store:
         """(finished, failed) numbers that went through the API (plan-invalid ones excluded)."""
         return tally.count_api_failed(self._db)
 
+    def order_spans(self) -> list[tuple[float, float | None]]:
+        """(sent, finished or None) times of every order sent, for the run's timeline."""
+        return tally.order_spans(self._db)
+
     def iter_report(self, batch: int = tally.REPORT_BATCH) -> Iterator[ReportRow]:
         """Every number in every step with its outcome, streamed in batches."""
         return tally.iter_report(self._db, batch)

@@ -68,3 +68,13 @@ def iter_report(db: Database, batch: int = REPORT_BATCH) -> Iterator[ReportRow]:
         for r in rows:
             yield ReportRow(*r[:13])
         last = rows[-1][13]
+
+
+def order_spans(db: Database) -> list[tuple[float, float | None]]:
+    """(sent, finished) times of every order that was sent: sent is when its POST was first
+    intended (or its id committed); finished is None while it is open."""
+    rows = db.query(
+        "SELECT coalesce(attempted_at, submitted_at), finished_at FROM orders "
+        "WHERE coalesce(attempted_at, submitted_at) IS NOT NULL"
+    )
+    return [(r[0], r[1]) for r in rows]

@@ -28,7 +28,7 @@ h1 { font-size:1.5rem; margin:.2rem 0; } h2 { font-size:1.15rem; margin:1.6rem 0
 .s-succeeded { fill:var(--ok); } .s-failed { fill:var(--bad); } .s-skipped { fill:var(--skip); }
 .s-needs_action { fill:var(--act); } .s-unknown { fill:var(--unk); }
 .s-pending { fill:var(--pend); }
-.chart .s-pending + text, .chart .s-skipped + text { fill:var(--fg); }
+.chart .seg-label.on-light { fill:var(--fg); }
 .seg { stroke:var(--bg); stroke-width:1; } .bar { fill:var(--bar); }
 .axis { stroke:var(--line); } .line { fill:none; stroke:var(--bar); stroke-width:2; }
 .l-done { stroke:var(--ok); } .limit { stroke:var(--limit); stroke-dasharray:6 4; }

@@ -95,7 +95,9 @@ def _failures(view: RunView) -> str:
         return '<p id="no-failures">No number failed, needs action or is unknown.</p>'
     out = []
     for i, g in enumerate(view.failures):
-        first = ", ".join(f'<span class="num">{escape(n)}</span>' for n in g.numbers[:FIRST_FEW])
+        first = ", ".join(
+            f'<span class="num">{escape(n) or "(empty)"}</span>' for n in g.numbers[:FIRST_FEW]
+        )
         more = ""
         if len(g.numbers) > FIRST_FEW:
             more = (

@@ -57,7 +57,9 @@ def step_bars(steps: Sequence[tuple[str, str, dict[str, int]]]) -> str:
                 f'height="{_BAR_H}"><title>{tip}</title></rect>'
             )
             if w > 34:
-                parts.append(_text(x + w / 2, y + 16, str(n), "seg-label", "middle"))
+                light = status in ("pending", "skipped")
+                cls = "seg-label on-light" if light else "seg-label"
+                parts.append(_text(x + w / 2, y + 16, str(n), cls, "middle"))
             x += w
         if not total:
             parts.append(_text(_LEFT, y + 16, "no numbers", "muted"))
@@ -81,13 +83,13 @@ def _panel(
     t: Timeline, values: Sequence[float], top: float, title: str, kind: str, limit: float = 0.0
 ) -> list[str]:
     """One panel of the timeline: bars or a line of `values`, 100 px tall, from `top`."""
-    inner, height = WIDTH - _LEFT - _RIGHT, 100.0
+    inner, height = WIDTH - _LEFT - _RIGHT, 82.0  # 18 px above for the labels
     peak = max([*values, limit, 1.0])
     step = inner / max(1, len(values))
-    base = top + height
+    base = top + 100.0
     parts = [
         _text(0, top + 14, title, "label"),
-        _text(0, top + 30, f"max {peak:g}", "muted"),
+        _text(0, top + 30, f"scale 0–{peak:g}", "muted"),
         f'<line class="axis" x1="{_LEFT}" y1="{base}" x2="{WIDTH - _RIGHT}" y2="{base}"/>',
     ]
     if kind == "bars":

@@ -34,6 +34,8 @@ h1 { font-size:1.5rem; margin:.2rem 0; } h2 { font-size:1.15rem; margin:1.6rem 0
 .l-done { stroke:var(--ok); } .limit { stroke:var(--limit); stroke-dasharray:6 4; }
 .chart .limit-label, .chart .m-429 text { fill:var(--limit); font-weight:600; }
 .chart .m-retry text { fill:var(--act); font-weight:600; }
+.m-429 line { stroke:var(--limit); stroke-width:2; }
+.m-retry line { stroke:var(--act); stroke-width:2; }
 .mark { stroke:var(--mark); stroke-dasharray:2 3; } .chart .mark-label { fill:var(--muted); }
 table { border-collapse:collapse; width:100%; font-size:.9rem; }
 th, td { text-align:left; padding:.25rem .5rem; border-bottom:1px solid var(--line);

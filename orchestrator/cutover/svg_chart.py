@@ -119,26 +119,35 @@ def _panel(
     return parts
 
 
-def _trouble_marks(t: Timeline, top: float) -> list[str]:
-    """A labelled tick under the request panel for every bucket with 429s or retries."""
-    inner = WIDTH - _LEFT - _RIGHT
-    step = inner / max(1, len(t.buckets))
-    parts = []
-    for i, b in enumerate(t.buckets):
+def _trouble_row(t: Timeline, y: float, label: str, what: str, counts: list[int]) -> list[str]:
+    """A tick for every bucket with a count above zero, each with a `<title>`; the text label
+    on the first of every run of neighbours (labels never overlap)."""
+    step = (WIDTH - _LEFT - _RIGHT) / max(1, len(counts))
+    parts, last_label = [], -1e9
+    for i, n in enumerate(counts):
+        if not n:
+            continue
         x = _LEFT + i * step + step / 2
-        if b.throttled:
-            parts.append(
-                f'<g class="m-429"><title>{b.throttled} answers 429 at '
-                f"{clock(i * t.width_s)}</title>{_text(x, top + 12, '429', '', 'middle')}"
-                "</g>"
-            )
-        if b.retried:
-            parts.append(
-                f'<g class="m-retry"><title>{b.retried} requests retried at '
-                f"{clock(i * t.width_s)}</title>{_text(x, top + 24, 'R', '', 'middle')}"
-                "</g>"
-            )
+        text = ""
+        if x - last_label >= 8 * len(label) + 6:
+            text, last_label = _text(x, y + 12, label, "", "middle"), x
+        parts.append(
+            f"<g><title>{n} {escape(what)} at {clock(i * t.width_s)}</title>"
+            f'<line x1="{x:.1f}" y1="{y - 2}" x2="{x:.1f}" y2="{y + 2}"/>{text}</g>'
+        )
     return parts
+
+
+def _trouble_marks(t: Timeline, top: float) -> list[str]:
+    """Under the request panel: where answers were 429, where requests were retried."""
+    throttled = _trouble_row(t, top + 2, "429", "answers 429", [b.throttled for b in t.buckets])
+    retried = _trouble_row(
+        t, top + 16, "R", "requests retried (5xx or no answer)", [b.retried for b in t.buckets]
+    )
+    return [
+        f'<g class="m-429">{"".join(throttled)}</g>',
+        f'<g class="m-retry">{"".join(retried)}</g>',
+    ]
 
 
 def _run_marks(t: Timeline, bottom: float) -> list[str]:

@@ -62,16 +62,19 @@ def chromium(profile: Path, *, dark: bool = False) -> Iterator[BrowserContext]:
             context.close()
 
 
-def example_plan(folder: Path, *, order_delay_s: float = 0.0, batch_size: int = 100) -> Path:
+def example_plan(
+    folder: Path, *, order_delay_s: float = 0.0, batch_size: int = 100, hostile: bool = True
+) -> Path:
     """A copy of the example plan in `folder`: paced fast, the hostile inputs added to its
-    international step, and (optionally) smaller orders the sandbox takes longer over."""
+    international step (unless not `hostile`), and (optionally) smaller orders the sandbox
+    takes longer over."""
     shutil.copytree(REPO / "plans", folder / "plans")
     plan = folder / "plans" / "example.toml"
     text = plan.read_text()
     text = text.replace("requests_per_s = 10 ", "requests_per_s = 40 ")
     text = text.replace("expected_order_s = 3", "expected_order_s = 1\nvisibility_window_s = 1")
     text = text.replace("batch_size = 100 ", f"batch_size = {batch_size} ")
-    extra = "".join(f"    {json.dumps(h)},\n" for h in HOSTILE)
+    extra = "".join(f"    {json.dumps(h)},\n" for h in HOSTILE) if hostile else ""
     text = text.replace('    "+61 8 7093 3125",\n]', f'    "+61 8 7093 3125",\n{extra}]')
     plan.write_text(text)
     if order_delay_s:

@@ -161,14 +161,14 @@ def read_run_view(state: Path, *, now: float, with_rows: bool = True) -> RunView
             StepView(s.name, s.kind.value, s.settings, _counts(c))
             for s, c in zip(store.steps(), store.counts(), strict=True)
         ]
-        spans = store.order_spans()
-        rows = list(store.iter_report())
+        spans, finished = store.order_spans(), store.finish_times()
+        trouble = tuple(NumberStatus(t) for t in sorted(TROUBLE))
+        rows = list(store.iter_report() if with_rows else store.iter_report(statuses=trouble))
     finally:
         store.close()
     totals = {k: sum(s.counts[k] for s in steps) for k in ("total", *STATUSES)}
     running = holder is not None
     rate = _rate(meta.get("plan_text", ""))
-    finished = [r.updated_at for r in rows if r.status not in ("pending", "in_order")]
     exchanges = exchange_times(_audit_lines(state))
     timeline = build_timeline(
         exchanges,

@@ -8,6 +8,7 @@ numbers' finish times, the runs) and the time "now" it passes in. Reads no file,
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,12 @@ def run_marks(runs: Sequence[Mapping[str, Any]], running: bool, last_seen: float
     return marks
 
 
+def _done_by(times: list[float], cumulative: list[int], edge: float) -> int:
+    """How many had finished by `edge` (`cumulative[i]`: by `times[i]`)."""
+    i = bisect.bisect_right(times, edge)
+    return cumulative[i - 1] if i else 0
+
+
 def _span(
     exchanges: Sequence[tuple[float, int | None]],
     runs: Sequence[Mapping[str, Any]],
@@ -118,14 +125,16 @@ def _span(
 def build_timeline(
     exchanges: Sequence[tuple[float, int | None]],
     spans: Sequence[tuple[float, float | None]],
-    finished_at: Sequence[float],
+    finished: Sequence[tuple[float, int]],
     runs: Sequence[Mapping[str, Any]],
     *,
     rate_per_s: float,
     now: float,
     running: bool = False,
 ) -> Timeline:
-    """Bucket the exchanges, orders and finished numbers of a state file's runs."""
+    """Bucket the exchanges, orders and finished numbers of a state file's runs.
+
+    `finished` is (time, how many numbers finished then), in time order."""
     span = _span(exchanges, runs, spans, now)
     if span is None:
         return Timeline(start=now, width_s=1.0, rate_per_s=rate_per_s)
@@ -142,7 +151,8 @@ def build_timeline(
             c.retried += 1
     sent = sorted(s for s, _ in spans)
     done = sorted(e for _, e in spans if e is not None)
-    finished = sorted(finished_at)
+    finish_at = [t for t, _ in finished]
+    finished_by = list(itertools.accumulate(n for _, n in finished))
     buckets = []
     for i, c in enumerate(counts):
         edge = first + width * (i + 1)
@@ -154,7 +164,7 @@ def build_timeline(
                 c.throttled,
                 c.retried,
                 flying,
-                bisect.bisect_right(finished, edge),
+                _done_by(finish_at, finished_by, edge),
             )
         )
     return Timeline(first, width, rate_per_s, buckets, run_marks(runs, running, last))

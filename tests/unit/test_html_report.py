@@ -38,7 +38,7 @@ class _Elements(HTMLParser):
 
 
 def _view(rows: list[ReportRow]) -> RunView:
-    timeline = build_timeline([(110.0, 201)], [(110.0, 150.0)], [150.0], [RUN],
+    timeline = build_timeline([(110.0, 201)], [(110.0, 150.0)], [(150.0, 1)], [RUN],
                               rate_per_s=10, now=200.0)  # fmt: skip
     counts = {"total": 2, "succeeded": 1, "failed": 1, "skipped": 0, "needs_action": 0,
               "unknown": 0, "pending": 0}  # fmt: skip
@@ -88,7 +88,7 @@ def test_timeline_buckets_count_429s_retries_orders_in_flight_and_finished_numbe
     """Each exchange lands in its bucket; in-flight and finished are read at the bucket's end."""
     exchanges = [(100.2, 201), (100.5, 429), (101.5, None), (102.5, 503), (102.6, 200)]
     spans = [(100.2, 102.5), (101.2, None)]
-    t = build_timeline(exchanges, spans, [102.4, 102.9], [RUN | {"ended_at": None}],
+    t = build_timeline(exchanges, spans, [(102.5, 1), (102.9, 1)], [RUN | {"ended_at": None}],
                        rate_per_s=5, now=103.0, running=True)  # fmt: skip
     assert (t.start, t.width_s, len(t.buckets)) == (100.0, 1.0, 3)
     assert [b.requests for b in t.buckets] == [2, 1, 2]

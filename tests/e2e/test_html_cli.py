@@ -7,6 +7,7 @@ browser serve the whole module. Screenshots go to the tests' temporary folders.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -211,6 +212,7 @@ def test_live_page_counts_advance_during_a_run(
                 _wait_for(lambda: _finished(page) > first, "the live count to advance")
                 page.screenshot(path=tmp_path / "live-running.png", full_page=True)
                 out, _ = run.communicate(timeout=120)
+                assert run.returncode == 1  # the planted failures; never locked out by the page
                 final = json.loads(out)["numbers"]
                 done = final["total"] - final["pending"]
                 _wait_for(lambda: _finished(page) == done, "the live page to show the end")
@@ -220,6 +222,28 @@ def test_live_page_counts_advance_during_a_run(
                 run.terminate()
     assert first < done
     assert all(u.startswith(url.rstrip("/")) for u in requests), requests
+
+
+def test_the_report_marks_an_interruption_and_the_resume(tmp_path: Path, page: Page) -> None:
+    """A rehearsal stopped by SIGTERM (exit 130) and run again: both runs' marks are shown."""
+    plan = example_plan(tmp_path, order_delay_s=1.0, batch_size=20, hostile=False)
+    state = tmp_path / "r.db"
+    args = cli("run", str(plan), "--sandbox", "--state", str(state))
+    with subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.DEVNULL) as first:
+        audit = tmp_path / "r.db.audit.jsonl"
+        _wait_for(lambda: audit.exists() and audit.stat().st_size > 2000, "the first orders")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=120) == 130
+    again = subprocess.run(args, cwd=tmp_path, capture_output=True, timeout=120)
+    assert again.returncode == 1, again.stderr
+    html = tmp_path / "report.html"
+    subprocess.run(cli("report", "--state", str(state), "--html", str(html)), check=True)
+    page.goto(html.as_uri())
+    marks = page.inner_text("#marks")
+    for label in ("run 1 started", "run 1 ended: interrupted (130)", "run 2 resumed",
+                  "run 2 ended: finished with failures (1)"):  # fmt: skip
+        assert label in marks
+        assert label in page.text_content("svg[aria-label='the run over time']")
 
 
 def test_serve_off_loopback_requires_the_printed_token(rehearsal: Rehearsal) -> None:

@@ -5,8 +5,9 @@ closed per request; WAL readers never block the run's writer) and the audit log 
 and draws the same sections as `report --html` (`orchestrator.cutover.html_report`). The page
 fetches `fragment` every few seconds and swaps it in. Nothing here writes anywhere.
 
-Bound to loopback by default. Bound to any other address, every request must carry the token
-printed at start (`?token=...`), compared in constant time; without it: 403.
+Bound to loopback by default, answering only requests whose Host is a loopback name (a web page
+that rebinds its own name to 127.0.0.1 gets 400). Bound to any other address, every request must
+carry the token printed at start (`?token=...`), compared in constant time; without it: 403.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from types import FrameType
 import anyio
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -34,6 +36,7 @@ from orchestrator.cutover.run_view import RunView, read_run_view
 from orchestrator.errors import AbortedError
 
 REFRESH_S = 3.0
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
 _HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -74,7 +77,10 @@ def live_app(state: Path, token: str | None, refresh_s: float = REFRESH_S) -> St
             return PlainTextResponse("403: add ?token=... as printed at start", 403)
         return HTMLResponse(render_sections(await view()), headers=_HEADERS)
 
-    return Starlette(routes=[Route("/", page), Route("/fragment", fragment)])
+    app = Starlette(routes=[Route("/", page), Route("/fragment", fragment)])
+    if token is None:  # loopback: refuse other Host names (a DNS-rebinding page cannot read it)
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(_LOOPBACK_NAMES))
+    return app
 
 
 def _bind(host: str, port: int) -> socket.socket:

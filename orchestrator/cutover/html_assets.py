@@ -15,7 +15,8 @@ CSS = """
 @media (prefers-color-scheme: dark) {
   :root { --bg:#0d1117; --fg:#e6edf3; --muted:#9198a1; --line:#3d444d; --card:#151b23;
     --ok:#3fb950; --bad:#f85149; --skip:#6e7681; --act:#d29922; --unk:#a371f7; --pend:#3d444d;
-    --bar:#4493f8; --limit:#f85149; --mark:#9198a1; } }
+    --bar:#4493f8; --limit:#f85149; --mark:#9198a1; }
+  .chart .seg-label { fill:#0d1117; } }
 body { background:var(--bg); color:var(--fg); margin:0 auto; max-width:64rem; padding:1rem 1.5rem;
   font:15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
 h1 { font-size:1.5rem; margin:.2rem 0; } h2 { font-size:1.15rem; margin:1.6rem 0 .5rem;

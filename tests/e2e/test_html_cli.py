@@ -256,3 +256,13 @@ def test_serve_off_loopback_requires_the_printed_token(rehearsal: Rehearsal) -> 
         assert httpx.get(f"{local}fragment?token=wrong", timeout=10).status_code == 403
         answer = httpx.get(f"{local}?token={token}", timeout=10)
         assert answer.status_code == 200 and "Live: example-cutover" in answer.text
+
+
+def test_serve_on_loopback_answers_only_loopback_host_names(rehearsal: Rehearsal) -> None:
+    """On 127.0.0.1 no token is needed, but a request naming another host (DNS rebinding) gets
+    400."""
+    with _serving("--state", str(rehearsal.state)) as url:
+        assert url.startswith("http://127.0.0.1:") and "token" not in url
+        assert httpx.get(url, timeout=10).status_code == 200
+        rebound = httpx.get(url, headers={"Host": "attacker.example"}, timeout=10)
+        assert rebound.status_code == 400

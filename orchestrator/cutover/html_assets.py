@@ -40,18 +40,20 @@ h1 { font-size:1.5rem; margin:.2rem 0; } h2 { font-size:1.15rem; margin:1.6rem 0
 .mark { stroke:var(--mark); stroke-dasharray:2 3; } .chart .mark-label { fill:var(--muted); }
 table { border-collapse:collapse; width:100%; font-size:.9rem; }
 th, td { text-align:left; padding:.25rem .5rem; border-bottom:1px solid var(--line);
-  vertical-align:top; } th { background:var(--card); } td.n, th.n { text-align:right; }
+  vertical-align:baseline; } th { background:var(--card); } td.n, th.n { text-align:right; }
 code, .num { font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:.88em; }
 .group { background:var(--card); padding:.5rem .8rem; margin:.5rem 0; }
 .group h3 { font-size:1rem; margin:0 0 .3rem; }
 .controls { display:flex; gap:.6rem; flex-wrap:wrap; align-items:center; margin:.5rem 0; }
 input, select, button { font:inherit; color:var(--fg); background:var(--bg);
   border:1px solid var(--line); padding:.25rem .5rem; border-radius:4px; }
+.print-only { display:none; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; overflow-wrap:anywhere; }
 @media print {
   :root { --bg:#fff; --fg:#000; --card:#fff; color-scheme: light; }
   .controls, .no-print { display:none !important; } body { max-width:none; }
+  .print-only { display:block; }
   details > *:not(summary) { display:block; } h2 { break-after:avoid; } svg { break-inside:avoid; }
 }
 """

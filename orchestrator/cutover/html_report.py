@@ -214,6 +214,8 @@ def _number_table(view: RunView) -> Iterator[str]:
         '</select></label><button id="prev" type="button">previous</button>'
         '<button id="next" type="button">next</button><span id="page-info" class="muted">'
         "This table needs JavaScript; the counts above do not.</span></div>"
+        f'<p class="print-only muted">Printed: the page of this table shown on screen, of '
+        f"{len(view.rows)} rows in all; `bwmigrate report` gives every row as CSV.</p>"
         '<table id="numbers"><thead><tr><th>step</th><th>number</th><th>input</th>'
         "<th>status</th><th>order id</th><th>code</th><th>description / note</th></tr></thead>"
         '<tbody id="rows"></tbody></table>'

@@ -33,11 +33,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Numbers a customer's file may carry: markup, a script end tag, a spreadsheet formula.
+# Numbers a customer's file may carry: markup, a script end tag, a spreadsheet formula, a
+# script URL, escaped markup (shown as written, not unescaped).
 HOSTILE = (
     "</script><script>window.pwned=1</script>",
     '=HYPERLINK("http://evil.example/","x")',
     '<img src=x onerror="window.pwned=2">',
+    "javascript:alert(1)",
+    "&lt;b&gt;not bold&lt;/b&gt;",
 )
 
 

@@ -103,7 +103,7 @@ def test_report_shows_the_same_numbers_as_report_json(
         for r in rehearsal.rows
     ]
     assert [row[:6] for row in shown] == expected
-    assert "Finished with 13 number(s) failed" in page.inner_text("#verdict")
+    assert "Finished with 15 number(s) failed" in page.inner_text("#verdict")
 
 
 def test_search_finds_a_number_and_the_failure_group_lists_its_code(
@@ -135,6 +135,11 @@ def test_hostile_inputs_show_as_text_and_run_nothing(rehearsal: Rehearsal, page:
     for text in HOSTILE:
         assert text in page.inner_text("#failures")
     assert page.locator("#rows-data").count() == 1  # no script element was closed early
+    invalid = page.locator('#failures .group[data-code="INVALID_INPUT"]')
+    invalid.locator("summary").click()  # "all 11 numbers": filled in from the embedded data
+    listed = invalid.locator("li").all_inner_texts()
+    expected = [r["input"] for r in rehearsal.rows if r["error_code"] == "INVALID_INPUT"]
+    assert listed == expected and len(listed) == 11 and set(HOSTILE) <= set(listed)
 
 
 def test_the_report_requests_nothing_from_anywhere(rehearsal: Rehearsal, page: Page) -> None:

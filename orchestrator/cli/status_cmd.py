@@ -40,6 +40,8 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
     """
     path = state or default_state_file()
     if serve:
+        if as_json:
+            raise click.UsageError("--serve serves a page: not with --json")
         _serve(path, host, port)
         return
     if host != "127.0.0.1" or port:

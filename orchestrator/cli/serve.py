@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from orchestrator.cutover.html_report import render_live, render_sections
 from orchestrator.cutover.run_view import RunView, read_run_view
-from orchestrator.errors import AbortedError
+from orchestrator.errors import AbortedError, BwmigrateError
 
 REFRESH_S = 3.0
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
@@ -66,16 +66,20 @@ def live_app(state: Path, token: str | None, refresh_s: float = REFRESH_S) -> St
         read = partial(read_run_view, state, now=time.time(), with_rows=False)
         return await anyio.to_thread.run_sync(read)
 
-    async def page(request: Request) -> Response:
+    async def answer(request: Request, draw: Callable[[RunView], str]) -> Response:
         if not allowed(request):
             return PlainTextResponse("403: add ?token=... as printed at start", 403)
-        html = render_live(await view(), interval_s=refresh_s)
+        try:
+            html = draw(await view())
+        except BwmigrateError as exc:  # e.g. a state file replaced or not yet written
+            return PlainTextResponse(f"503: {exc}", 503, headers=_HEADERS)
         return HTMLResponse(html, headers=_HEADERS)
 
+    async def page(request: Request) -> Response:
+        return await answer(request, partial(render_live, interval_s=refresh_s))
+
     async def fragment(request: Request) -> Response:
-        if not allowed(request):
-            return PlainTextResponse("403: add ?token=... as printed at start", 403)
-        return HTMLResponse(render_sections(await view()), headers=_HEADERS)
+        return await answer(request, render_sections)
 
     app = Starlette(routes=[Route("/", page), Route("/fragment", fragment)])
     if token is None:  # loopback: refuse other Host names (a DNS-rebinding page cannot read it)

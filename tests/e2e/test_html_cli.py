@@ -271,3 +271,17 @@ def test_serve_on_loopback_answers_only_loopback_host_names(rehearsal: Rehearsal
         assert httpx.get(url, timeout=10).status_code == 200
         rebound = httpx.get(url, headers={"Host": "attacker.example"}, timeout=10)
         assert rebound.status_code == 400
+
+
+def test_serve_answers_503_in_one_line_when_the_state_file_turns_unreadable(
+    rehearsal: Rehearsal, tmp_path: Path
+) -> None:
+    """A state file replaced by something else while served: 503 with the one-line reason."""
+    state = tmp_path / "copy.db"
+    state.write_bytes(rehearsal.state.read_bytes())
+    with _serving("--state", str(state)) as url:
+        assert httpx.get(f"{url}fragment", timeout=10).status_code == 200
+        state.write_bytes(b"not a database, " * 512)
+        answer = httpx.get(f"{url}fragment", timeout=10)
+        assert answer.status_code == 503
+        assert "cannot open the state file" in answer.text and "\n" not in answer.text.strip()

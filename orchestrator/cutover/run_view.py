@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,18 +122,28 @@ def _rate(plan_text: str) -> dict[str, Any]:
 
 
 def _failures(rows: list[ReportRow]) -> list[FailureGroup]:
-    """Numbers that failed, need action or are unknown, grouped by status and code."""
-    groups: dict[tuple[str, str], FailureGroup] = {}
+    """Numbers that failed, need action or are unknown, grouped by status and code; a group
+    whose numbers carry different descriptions (the plan's reasons for invalid inputs) names
+    the most common one and says how many others the table shows."""
+    groups: dict[tuple[str, str], tuple[FailureGroup, Counter[str]]] = {}
     for r in rows:
         if r.status not in TROUBLE:
             continue
         key = (r.status, r.error_code or "")
-        group = groups.get(key)
-        if group is None:
-            desc = r.error_description or r.note or ""
-            group = groups[key] = FailureGroup(r.status, key[1], desc)
+        if key not in groups:
+            groups[key] = (FailureGroup(r.status, key[1], ""), Counter())
+        group, descriptions = groups[key]
+        descriptions[r.error_description or r.note or ""] += 1
         group.numbers.append(r.e164 or r.input)
-    return sorted(groups.values(), key=lambda g: (-len(g.numbers), g.status, g.code))
+    for group, descriptions in groups.values():
+        (group.description, _), *others = descriptions.most_common()
+        if others:
+            group.description += (
+                f" (and {len(others)} other description(s): each number's is in the table)"
+            )
+    return sorted(
+        (g for g, _ in groups.values()), key=lambda g: (-len(g.numbers), g.status, g.code)
+    )
 
 
 def _audit_lines(state: Path) -> Iterator[dict[str, Any]]:

@@ -79,6 +79,11 @@ def clock(seconds: float) -> str:
     return f"+{h}:{m:02d}:{sec:02d}" if h else f"+{m}:{sec:02d}"
 
 
+def _share(rate: float, limit: float) -> str:
+    """` (42% of the limit)`, or nothing without a limit."""
+    return f" ({100 * rate / limit:.0f}% of the limit)" if limit else ""
+
+
 def _panel(
     t: Timeline, values: Sequence[float], top: float, title: str, kind: str, limit: float = 0.0
 ) -> list[str]:
@@ -98,7 +103,7 @@ def _panel(
             parts.append(
                 f'<rect class="bar" x="{_LEFT + i * step:.1f}" y="{base - h:.1f}" '
                 f'width="{max(step - 1, 0.5):.1f}" height="{h:.1f}"><title>'
-                f"{clock(i * t.width_s)}: {v:.1f}/s</title></rect>"
+                f"{clock(i * t.width_s)}: {v:.1f}/s{_share(v, limit)}</title></rect>"
             )
     else:
         pts = " ".join(

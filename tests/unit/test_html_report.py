@@ -148,3 +148,20 @@ def test_only_loopback_addresses_serve_without_a_token() -> None:
     """127.0.0.0/8, ::1 and localhost are loopback; anything else needs the token."""
     assert all(map(is_loopback, ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"]))
     assert not any(map(is_loopback, ["0.0.0.0", "192.168.1.5", "::", "example.com"]))
+
+
+def test_a_failure_group_with_several_descriptions_says_so() -> None:
+    """Invalid inputs share a code but not a reason: the group names the commonest reason and
+    how many others there are."""
+    from orchestrator.cutover.run_view import _failures
+
+    def failed(raw: str, why: str) -> ReportRow:
+        return ReportRow("s", "import", None, raw, "f", "failed", None, None, "INVALID_INPUT",
+                         why, None, 0, 1.0)  # fmt: skip
+
+    rows = [failed("a", "letters"), failed("b", "letters"), failed("12", "too short")]
+    (group,) = _failures(rows)
+    assert group.description == (
+        "letters (and 1 other description(s): each number's is in the table)"
+    )
+    assert group.numbers == ["a", "b", "12"]

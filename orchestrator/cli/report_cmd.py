@@ -119,7 +119,7 @@ def report(
     if html_out is not None:
         if audit or out is not None:
             raise click.UsageError("--html writes its own file: not with --audit or --out")
-        from orchestrator.cli.html_cmd import write_html_report  # only when asked
+        from orchestrator.cli.report_html import write_html_report  # only when asked
 
         write_html_report(path, html_out)
         return

@@ -18,9 +18,34 @@ from orchestrator.state.store import Store
 @click.command()
 @state_option("State file (default: the only one in state/).")
 @json_option()
-def status(state: Path | None, as_json: bool) -> None:
-    """Show per-step counts, orders and requests of a migration's state file."""
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Serve a read-only live page of the run (charts refreshed every few seconds).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="With --serve: the address to listen on; any but loopback requires a printed token.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, help="With --serve: the port (0: any free)."
+)
+def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int) -> None:
+    """Show per-step counts, orders and requests of a migration's state file.
+
+    With --serve: a read-only live page in the browser instead, until Ctrl-C. Its URL is the
+    first line on stdout.
+    """
     path = state or default_state_file()
+    if serve:
+        if as_json:
+            raise click.UsageError("--serve serves a page: not with --json")
+        _serve(path, host, port)
+        return
+    if host != "127.0.0.1" or port:
+        raise click.UsageError("--host and --port go with --serve")
     store = Store.open(path, readonly=True)
     try:
         counts = store.counts()
@@ -65,3 +90,21 @@ def status(state: Path | None, as_json: bool) -> None:
         + f". Requests: {obj['requests']['total']} "
         f"({obj['requests']['rate_limited']} rate-limited)."
     )
+
+
+def _serve(path: Path, host: str, port: int) -> None:
+    """`status --serve`: check the state file opens, then serve until SIGINT/SIGTERM."""
+    from orchestrator.cli.serve import serve_live  # uvicorn only when serving
+
+    Store.open(path, readonly=True).close()  # a missing or foreign file: one line, exit 2
+
+    def ready(url: str, token: str | None) -> None:
+        click.echo(url)
+        note = (
+            f"token required (bound to {host}, not loopback): keep the URL private"
+            if token
+            else "loopback only"
+        )
+        click.echo(f"Live page of {path} at {url} ({note}); Ctrl-C to stop.", err=True)
+
+    serve_live(path, host, port, ready)

@@ -273,7 +273,7 @@ def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> Re
 def _read_api(url: str, account: str | None) -> ReadResult:
     if not account:
         raise InputError("--from-api needs --account ID (the account whose listing to read)")
-    access = live_access(os.environ, v1_base_url(url))
+    access = live_access(os.environ, v1_base_url(url), v2=False)
 
     async def fetch() -> Listing:
         async with open_api(access, account, rate_per_s=LISTING_RATE_PER_S) as api:

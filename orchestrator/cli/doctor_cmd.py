@@ -43,6 +43,7 @@ from orchestrator.api.client import (
     Exchange,
     credentials_from_env,
 )
+from orchestrator.api.credentials import refuse_url_secrets
 from orchestrator.api.gate import Priority
 from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import retry_at_from_headers
@@ -392,6 +393,7 @@ def doctor(
             url, credentials, token_url = access.base_url, access.credentials, access.token_url
         else:
             url = target or DEFAULT_TARGET
+            refuse_url_secrets(url)  # exit 2 before the URL is printed or logged
             plan_account, rate = _plan_facts(plan_path)
             credentials, token_url = _env_credentials(url)
         account = account_opt or plan_account or (DEFAULT_ACCOUNT_ID if sandbox else None)

@@ -22,6 +22,7 @@ from functools import partial
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from orchestrator.api.client import ApiClient
+from orchestrator.api.credentials import redact_url
 from orchestrator.api.gate import Priority, RequestGate, call_with_retry
 from orchestrator.api.pacing import Backoff
 from orchestrator.errors import InputError
@@ -45,9 +46,10 @@ class Listing:
 def v1_base_url(url: str) -> str:
     """Check and normalise a v1 base URL: no credentials in it, not v2; bare host -> /api/v1."""
     parts = urlsplit(url.strip())
+    shown = redact_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(
-            f"--from-api {url!r}: give an http(s) URL such as "
+            f"--from-api {shown!r}: give an http(s) URL such as "
             "https://dashboard.bandwidth.com/api/v1"
         )
     if parts.username or parts.password:
@@ -55,10 +57,15 @@ def v1_base_url(url: str) -> str:
             "--from-api: credentials in the URL are refused; set BWMIGRATE_* "
             "environment variables instead"
         )
+    if parts.query or parts.fragment or "?" in url:
+        raise InputError(
+            f"--from-api {shown!r}: a query string or fragment is refused (a token there would "
+            "be shown and logged); set BWMIGRATE_* environment variables instead"
+        )
     path = parts.path.rstrip("/")
     if path.lower().endswith("/v2"):
         raise InputError(
-            f"--from-api {url!r} is a v2 base: externalTns exists only on v1 "
+            f"--from-api {shown!r} is a v2 base: externalTns exists only on v1 "
             "(/api/v1, /api or /v1.0)"
         )
     return urlunsplit((parts.scheme, parts.netloc, path or "/api/v1", "", ""))

@@ -1,0 +1,96 @@
+"""A failed first attempt breaks nothing: a target refused before sending, a declined
+confirmation, a target that refuses connections or the credentials leave no state file tied to
+it (or one the corrected command takes over), and a URL carrying a secret is refused without
+echoing it or writing it anywhere. `bwmigrate run` as a subprocess against a sandbox process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from planfiles import IMPORT_DETAILS
+
+ACCOUNT = "9900012"
+SECRET = "s3cret-in-url"
+BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("BWMIGRATE_")}
+ENV = BASE_ENV | {"BWMIGRATE_USERNAME": "sandbox", "BWMIGRATE_PASSWORD": "sandbox"}
+
+
+def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+         ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *args],
+        cwd=cwd,
+        env=env or ENV,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _plan(folder: Path) -> Path:
+    plan = folder / "plan.toml"
+    plan.write_text(
+        f'name = "acme"\naccount_id = "{ACCOUNT}"\nbatch_size = 2\n'
+        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\n"
+        '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
+        + IMPORT_DETAILS
+        + 'numbers = ["+19199930001", "+19199930002", "+19199930003"]\n'
+    )
+    return plan
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _files_under(folder: Path) -> str:
+    """Every byte written under `folder` (state, audit, lock files), as text."""
+    return "".join(
+        p.read_bytes().decode("utf-8", "replace") for p in folder.rglob("*") if p.is_file()
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://user:{SECRET}@api.example.com/api/v2",
+        f"https://api.example.com/api/v2?token={SECRET}",
+        f"http://user:{SECRET}@127.0.0.1:9/api/v2",
+    ],
+)
+def test_a_url_carrying_a_secret_is_refused_in_one_line(tmp_path: Path, url: str) -> None:
+    """User info or a query string in --target: exit 2, one line that does not repeat the
+    secret, and nothing written (before: echoed in "Starting ..." and stored in the state file)."""
+    plan = _plan(tmp_path)
+    out = _cli(tmp_path, "run", str(plan), "--target", url, "--yes")
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("bwmigrate: error: ")
+    assert SECRET not in out.stderr + out.stdout
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://api.example.com/api/v2", "plain HTTP"),
+        ("http://127.0.0.1:9/api/v1", "/api/v2"),
+        ("http://127.0.0.1:9/", "/api/v2"),
+    ],
+)
+def test_a_target_refused_before_sending_leaves_no_state(tmp_path: Path, url: str, says: str
+                                                         ) -> None:  # fmt: skip
+    """http:// to a non-loopback host, or a URL not ending in /api/v2: exit 2 and no state file."""
+    plan = _plan(tmp_path)
+    out = _cli(tmp_path, "run", str(plan), "--target", url, "--yes")
+    assert out.returncode == 2, out.stderr
+    assert says in out.stderr
+    assert not (tmp_path / "state").exists()

@@ -32,7 +32,15 @@ from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.login import live_access
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
 from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.cutover.cutover import Cutover, LiveTarget, Rehearsal, RunResult, Target
+from orchestrator.cutover.cutover import (
+    Cutover,
+    LiveTarget,
+    Rehearsal,
+    Remaining,
+    RunPreview,
+    RunResult,
+    Target,
+)
 from orchestrator.cutover.preflight import CheckedFile, read_check_record
 from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
@@ -45,9 +53,8 @@ def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
     return Path("state") / f"{plan.spec.name}{suffix}"
 
 
-def _still_to_do(cutover: Cutover) -> list[str]:
+def _still_to_do(left: Remaining) -> list[str]:
     """What a resumed run has left, per step: numbers not finished, open orders, sent ones."""
-    left = cutover.remaining()
     lines = [f"Resuming: {left.succeeded} numbers succeeded and {left.failed} failed so far; left:"]
     lines += [
         f"  {s.step}: {s.kind} {s.numbers} numbers, {s.orders_open} orders open "
@@ -57,20 +64,19 @@ def _still_to_do(cutover: Cutover) -> list[str]:
     return lines
 
 
-def _confirm(cutover: Cutover, *, yes: bool) -> None:
-    """Show what a live run will change (or, resuming, what it has left) and ask first."""
-    if yes:
-        return
-    plan = cutover.plan
+def _confirm(run: RunPreview) -> None:
+    """Show what a live run will change (or, resuming, what it has left) and ask first (for a
+    new state file, before it is created: a "no" leaves nothing behind)."""
+    plan = run.plan
     lines = [
-        f"About to change live numbers on {cutover.target.id}, account {plan.spec.account_id}:",
+        f"About to change live numbers on {run.target.id}, account {plan.spec.account_id}:",
         f"  plan {plan.spec.name} (hash {plan.hash[:12]}) from {plan.spec.path}",
-        f"  state {cutover.state_path}; every request goes to the audit log "
-        f"{audit_path(cutover.state_path)}",
+        f"  state {run.state_path}; every request goes to the audit log "
+        f"{audit_path(run.state_path)}",
     ]
-    if cutover.checked_note:
-        lines.append(f"  {cutover.checked_note}")
-    if cutover.fresh:
+    if run.checked_note:
+        lines.append(f"  {run.checked_note}")
+    if run.remaining is None:
         for s in plan.steps:
             extra = " (+ SMS on for the imported numbers)" if s.spec.enable_messaging else ""
             lines.append(
@@ -78,7 +84,7 @@ def _confirm(cutover: Cutover, *, yes: bool) -> None:
                 f"{len(s.orders)} orders{extra}"
             )
     else:
-        lines += _still_to_do(cutover)
+        lines += _still_to_do(run.remaining)
     click.echo("\n".join(lines), err=True)
     if not sys.stdin.isatty():
         raise InputError(
@@ -150,11 +156,10 @@ def run_plan(
         checked=checked_file,
         command=f"bwmigrate run {plan_path}",
         on_note=err.print,
+        confirm=None if sandbox or yes else _confirm,
     ) as cutover:
         if cutover.already_finished:
             return _report_finished(cutover, as_json, err)
-        if not sandbox:
-            _confirm(cutover, yes=yes)
         err.print(
             ("Starting" if cutover.fresh else "Resuming") + f" {cutover.plan.spec.name} against "
             f"{where.id} (state {state_path})"

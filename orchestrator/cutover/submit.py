@@ -11,8 +11,11 @@ order"):
    blindly: the order is looked up (`orchestrator.cutover.reconcile`, by CustomerOrderId and by
    number across the visibility window) and adopted if found, posted again only when proven
    absent, at most `MAX_REPOSTS` times in a run;
-4. a create the API refuses (4xx) fails the order's numbers with the API's code; a target
-   that does not serve the endpoint (404, 405) aborts the run.
+4. a create the API refuses (4xx) fails the order's numbers with the API's code;
+5. a POST that provably created nothing (no connection after the in-call retries; the
+   credentials refused: 401/403 come before the body is read; a target that does not serve
+   the endpoint: 404/405) is not "outcome unknown": the order goes back to planned
+   (`Store.mark_unsent`) and the run stops saying what to fix (the URL or the credentials).
 
 `Submitter.reconcile` is also what the engine runs, on start, for every order a crash left
 `submitting`. Must not print or read the environment; works through `RunContext` only.
@@ -30,12 +33,14 @@ from orchestrator.api.gate import Priority
 from orchestrator.api.orders import ORDER_KINDS, OrderKind, order_body
 from orchestrator.api.status import REJECTED_STATUS
 from orchestrator.api.xml import OrderList
-from orchestrator.cutover.context import RunContext
+from orchestrator.cutover.context import RunAborted, RunContext
 from orchestrator.cutover.outcome import commit, failure_status
 from orchestrator.cutover.reconcile import Reconciler, StopRequested
 from orchestrator.errors import (
     ApiError,
+    AuthError,
     PermanentApiError,
+    RequestNotSentError,
     ResponseLostError,
     TransientApiError,
     XmlError,
@@ -70,7 +75,9 @@ class Submitter:
             body, order = await self._commit_intent(order)
             create = functools.partial(ctx.client.create_order, kind, body)
             try:
-                doc = await ctx.call(create, Priority.SUBMIT, retry_posts=False)
+                doc = await ctx.call(create, Priority.SUBMIT, retry_posts=False, auth_aborts=False)
+            except (AuthError, RequestNotSentError) as exc:
+                raise await self._unsent(order, exc) from exc
             except PermanentApiError as exc:
                 return await self._refused(order, kind, exc)
             except (ResponseLostError, TransientApiError, XmlError) as exc:
@@ -134,6 +141,32 @@ class Submitter:
         attempts = order.submit_attempts + 1 if reposts else order.submit_attempts
         return replace(order, state=OrderState.PLANNED, submit_attempts=attempts)
 
+    async def _unsent(self, order: OrderRecord, exc: ApiError) -> RunAborted:
+        """The POST provably created nothing: never connected, credentials refused (401/403
+        come before the body is read), or a target without the endpoint (404/405). The order
+        goes back to planned (nothing to reconcile) and the run stops saying what to fix."""
+        ctx = self._ctx
+        with anyio.CancelScope(shield=True):
+            await ctx.db(ctx.store.mark_unsent, order.id, f"not sent: {exc}")
+        if order.submit_attempts == 0:
+            ctx.tally.move(order.step, NumberStatus.IN_ORDER, NumberStatus.PENDING, order.size)
+        unsent = f"order {order.customer_order_id} was not sent"
+        if isinstance(exc, AuthError):
+            return ctx.abort(
+                f"the API refused the credentials ({exc}); {unsent}: fix the BWMIGRATE_* "
+                "credentials and run the same command again"
+            )
+        if isinstance(exc, PermanentApiError):
+            kind = ORDER_KINDS[ctx.steps[order.step].kind].kind
+            return ctx.abort(
+                f"the target does not serve {kind} orders ({exc}); {unsent}: check --target "
+                "(it must be the v2 API's base URL, ending in /api/v2)"
+            )
+        return ctx.abort(
+            f"cannot reach the API at {ctx.client.base_url} ({exc}); {unsent}: check --target "
+            "(host, port, DNS, TLS) and the network, then run the same command again"
+        )
+
     async def _record_submitted(
         self, order: OrderRecord, remote_id: str, remote_status: str
     ) -> OrderRecord:
@@ -153,10 +186,7 @@ class Submitter:
         that does not serve the endpoint at all aborts the run."""
         ctx = self._ctx
         if exc.status in (404, 405):
-            raise ctx.abort(
-                f"the target does not serve {kind} orders ({exc}); "
-                "check --target (it must end in /api/v2)"
-            ) from exc
+            raise await self._unsent(order, exc) from exc
         code = exc.code or str(exc.status)
         desc = exc.description or str(exc)
         role = ctx.steps[order.step].settings.get("role")

@@ -178,6 +178,11 @@ class Store:
         """A `submitting` order proved absent remotely: back to planned, to be posted again."""
         transition.mark_absent(self._db, order_id, reason)
 
+    def mark_unsent(self, order_id: int, reason: str) -> None:
+        """A `submitting` order whose POST provably never reached the API: back to planned, as
+        if the attempt had not been made (nothing to reconcile)."""
+        transition.mark_unsent(self._db, order_id, reason)
+
     def forget_remote_orders(self, reason: str) -> int:
         """The remote side lost every order (a rehearsal's embedded sandbox was restarted):
         put submitting and submitted orders back to planned. Never used against a real API."""

@@ -6,13 +6,16 @@ echoing it or writing it anywhere. `bwmigrate run` as a subprocess against a san
 from __future__ import annotations
 
 import os
+import pty
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from planfiles import IMPORT_DETAILS
+from support import SandboxProcess
 
 ACCOUNT = "9900012"
 SECRET = "s3cret-in-url"
@@ -94,3 +97,71 @@ def test_a_target_refused_before_sending_leaves_no_state(tmp_path: Path, url: st
     assert out.returncode == 2, out.stderr
     assert says in out.stderr
     assert not (tmp_path / "state").exists()
+
+
+@pytest.fixture
+def sandbox_proc() -> Iterator[SandboxProcess]:
+    sb = SandboxProcess("--order-delay-s", "0")
+    try:
+        yield sb
+    finally:
+        sb.stop()
+
+
+def test_no_confirmation_creates_no_state(tmp_path: Path) -> None:
+    """Without a terminal and without --yes the run is refused (exit 2) before any state file
+    exists (before: state/acme.db was created, tied to the target, then the run refused)."""
+    plan = _plan(tmp_path)
+    out = _cli(tmp_path, "run", str(plan), "--target", f"http://127.0.0.1:{_closed_port()}/api/v2")
+    assert out.returncode == 2, out.stderr
+    assert "without confirmation" in out.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_a_declined_confirmation_creates_no_state(tmp_path: Path) -> None:
+    """Answering "n" at the prompt (a real terminal) leaves nothing behind."""
+    plan = _plan(tmp_path)
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"n\n")
+        out = subprocess.run(
+            [sys.executable, "-m", "orchestrator", "run", str(plan), "--target",
+             f"http://127.0.0.1:{_closed_port()}/api/v2"],
+            cwd=tmp_path, env=ENV, stdin=terminal, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert out.returncode == 2, out.stderr
+    assert "cancelled; nothing was sent" in out.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_the_corrected_target_takes_over_a_state_file_nothing_was_sent_from(
+    tmp_path: Path, sandbox_proc: SandboxProcess
+) -> None:
+    """A first run against a port that refuses connections, then the same command with the
+    right URL: the state file is re-targeted (no order was accepted) and the run completes
+    (before: "this state file holds a run against http://127.0.0.1:<closed>/api/v2")."""
+    plan = _plan(tmp_path)
+    wrong = f"http://127.0.0.1:{_closed_port()}/api/v2"
+    first = _cli(tmp_path, "run", str(plan), "--target", wrong, "--yes")
+    assert first.returncode == 3, first.stderr
+    second = _cli(tmp_path, "run", str(plan), "--target", sandbox_proc.v2_url, "--yes")
+    assert second.returncode == 0, second.stderr
+    assert "which accepted no order" in second.stderr
+    imported = sorted(n for o in sandbox_proc.ledger()["orders"] for n in o["numbers"])
+    assert imported == ["+19199930001", "+19199930002", "+19199930003"]
+
+
+def test_a_state_file_stays_tied_to_a_target_that_accepted_orders(
+    tmp_path: Path, sandbox_proc: SandboxProcess
+) -> None:
+    """Once a target accepted an order, the file resumes only against it."""
+    plan = _plan(tmp_path)
+    first = _cli(tmp_path, "run", str(plan), "--target", sandbox_proc.v2_url, "--yes")
+    assert first.returncode == 0, first.stderr
+    other = f"http://127.0.0.1:{_closed_port()}/api/v2"
+    second = _cli(tmp_path, "run", str(plan), "--target", other, "--yes")
+    assert second.returncode == 2
+    assert "holds a run against" in second.stderr and "order(s) sent there" in second.stderr

@@ -5,17 +5,19 @@ echoing it or writing it anywhere. `bwmigrate run` as a subprocess against a san
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import socket
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from planfiles import IMPORT_DETAILS
-from support import SandboxProcess
+from support import SandboxProcess, wait_for
 
 ACCOUNT = "9900012"
 SECRET = "s3cret-in-url"
@@ -165,3 +167,48 @@ def test_a_state_file_stays_tied_to_a_target_that_accepted_orders(
     second = _cli(tmp_path, "run", str(plan), "--target", other, "--yes")
     assert second.returncode == 2
     assert "holds a run against" in second.stderr and "order(s) sent there" in second.stderr
+
+
+def _submitted(tmp_path: Path) -> int:
+    out = _cli(tmp_path, "status", "--state", "state/acme.db", "--json")
+    return int(json.loads(out.stdout)["orders"]["submitted"]) if out.returncode == 0 else 0
+
+
+def test_refused_credentials_then_a_killed_run_then_resume_send_each_number_once(
+    tmp_path: Path,
+) -> None:
+    """Wrong credentials (nothing sent, orders planned), then the right ones SIGKILLed mid-run,
+    then wrong ones again on the resume, then the right ones: every number is imported exactly
+    once (the sandbox's ledger), and the unsent attempts never count as sent."""
+    sb = SandboxProcess("--order-delay-s", "0.3")
+    try:
+        numbers = [f"+1919994{i:04d}" for i in range(40)]
+        plan = tmp_path / "plan.toml"
+        plan.write_text(
+            f'name = "acme"\naccount_id = "{ACCOUNT}"\nbatch_size = 4\ncanary = 0\n'
+            "[rate]\nrequests_per_s = 200\nmax_orders_in_flight = 3\npoll_interval_s = 0.05\n"
+            '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
+            + IMPORT_DETAILS
+            + f"numbers = {json.dumps(numbers)}\n"
+        )
+        wrong = ENV | {"BWMIGRATE_PASSWORD": "wrong"}
+        args = ["run", str(plan), "--target", sb.v2_url, "--yes"]
+        first = _cli(tmp_path, *args, env=wrong)
+        assert first.returncode == 3 and "refused the credentials" in first.stderr
+        assert sb.ledger()["orders"] == []
+        child = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", *args],
+            cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(lambda: _submitted(tmp_path) >= 2 or child.poll() is not None, 60, "2 orders")
+        child.kill()
+        child.wait(timeout=30)
+        assert _cli(tmp_path, *args, env=wrong).returncode == 3
+        final = _cli(tmp_path, *args)
+        assert final.returncode == 0, final.stderr
+        ledger = sb.ledger()
+        seen = Counter(n for o in ledger["orders"] for n in o["numbers"])
+        assert seen == dict.fromkeys(numbers, 1)
+        assert {sb.inventory()[n]["imports"] for n in numbers} == {1}
+    finally:
+        sb.stop()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -12,6 +15,7 @@ from rich.console import Console
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
 from orchestrator.cutover.report import summary
+from orchestrator.errors import StateFileError
 from orchestrator.state.store import Store
 
 
@@ -21,15 +25,9 @@ from orchestrator.state.store import Store
 def status(state: Path | None, as_json: bool) -> None:
     """Show per-step counts, orders and requests of a migration's state file."""
     path = state or default_state_file()
-    store = Store.open(path, readonly=True)
-    try:
-        counts = store.counts()
-        orders = store.order_counts()
-        runs = store.runs()
-        meta = store.meta()
-        holder = store.lease_holder()
-    finally:
-        store.close()
+    parts, damage = _read_what_can_be_read(path)
+    counts, orders, runs = parts["counts"], parts["orders"], parts["runs"]
+    meta, holder = parts["meta"], parts["holder"]
     now = time.time()
     elapsed = sum((r["ended_at"] or now) - r["started_at"] for r in runs)
     obj = summary(
@@ -49,8 +47,11 @@ def status(state: Path | None, as_json: bool) -> None:
             "orders_by_state": orders,
         },
     )
+    if damage is not None:
+        obj["unreadable"] = sorted(damage.parts)
     if as_json:
         click.echo(json.dumps(obj, indent=2))
+        _raise_damage(damage)
         return
     console = Console(highlight=False)
     running = f"running (pid {holder['pid']})" if holder else "not running"
@@ -64,4 +65,53 @@ def status(state: Path | None, as_json: bool) -> None:
         + ", ".join(f"{k} {v}" for k, v in sorted(orders.items()))
         + f". Requests: {obj['requests']['total']} "
         f"({obj['requests']['rate_limited']} rate-limited)."
+    )
+    _raise_damage(damage)
+
+
+_EMPTY: dict[str, Any] = {"counts": [], "orders": {}, "runs": [], "meta": {}, "holder": None}
+
+
+@dataclass
+class _Damage:
+    """What a damaged state file would not give, and SQLite's first complaint."""
+
+    path: Path
+    error: StateFileError
+    parts: list[str]
+
+
+def _read_what_can_be_read(path: Path) -> tuple[dict[str, Any], _Damage | None]:
+    """Each part of the status read on its own: a damaged page loses only what lies on it."""
+    store = Store.open(path, readonly=True)
+    parts, damage = dict(_EMPTY), None
+    readers: dict[str, Callable[[], Any]] = {
+        "counts": store.counts,
+        "orders": store.order_counts,
+        "runs": store.runs,
+        "meta": store.meta,
+        "holder": store.lease_holder,
+    }
+    try:
+        for name, read in readers.items():
+            try:
+                parts[name] = read()
+            except StateFileError as exc:
+                damage = damage or _Damage(path, exc, [])
+                damage.parts.append(name)
+    finally:
+        store.close()
+    return parts, damage
+
+
+def _raise_damage(damage: _Damage | None) -> None:
+    """After showing what could be read: one line naming what could not, and what to do."""
+    if damage is None:
+        return
+    cause = damage.error.__cause__
+    said = " ".join(str(cause).split()) if cause is not None else str(damage.error)
+    raise StateFileError(
+        f"{damage.path}: the state file is damaged ({said}); status could not read its "
+        f"{', '.join(damage.parts)} (what it could read is shown above): restore the file from "
+        "a backup before running or reporting from it"
     )

@@ -23,12 +23,10 @@ through `anyio.to_thread` with one writer at a time.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import StateMismatchError
 from orchestrator.plan import CompiledPlan
 from orchestrator.state import outcome, run_history, stored_plan, tally, transition
 from orchestrator.state.database import Database
@@ -78,12 +76,7 @@ class Store:
         """Open (and if needed create) the state file; check or upgrade its schema version."""
         db = Database.connect(path, readonly=readonly)
         try:
-            prepare_schema(db)
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise StateMismatchError(
-                f"{path}: not a bwmigrate state file ({exc}); pass another --state path"
-            ) from exc
+            prepare_schema(db)  # SQLite errors: StateFileError (orchestrator.state.database)
         except BaseException:
             db.close()
             raise

@@ -180,7 +180,8 @@ def _report_finished(cutover: Cutover, as_json: bool, err: Console) -> int:
     else:
         err.print(
             f"Nothing to do: this plan already finished (state {cutover.state_path}); no request "
-            "was sent. `bwmigrate report` shows every number's outcome."
+            f"was sent. `bwmigrate report --state {cutover.state_path}` shows every number's "
+            "outcome."
         )
         print_summary(finished.counts, Console(highlight=False))
     return int(finished.exit_code)
@@ -233,8 +234,8 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
         err.print(
             f"{result.message}. Requests: {p.requests} ({p.rate_limited} rate-limited, "
             f"{p.retried} retried) in {result.summary['elapsed_s']:.1f}s. "
-            f"`bwmigrate report --state {state_path}` lists every number; `--audit` every "
-            "request."
+            f"`bwmigrate report --state {state_path}` lists every number, "
+            f"`bwmigrate report --state {state_path} --audit` every request."
         )
     attention = sum(c.needs_action for c in p.steps)
     if attention:

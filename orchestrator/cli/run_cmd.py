@@ -12,14 +12,14 @@ audit log beside the state file (`orchestrator.state.audit`).
 The run itself (is this a resume, and is it safe; the client, gate and audit wiring; the engine;
 the exit code) is `orchestrator.cutover.cutover.Cutover`. This module keeps what is the CLI's:
 the arguments, the environment's credentials, the confirmation, the signals (the first SIGINT or
-SIGTERM stops submitting, a second cancels at once), the progress view and the printing.
+SIGTERM stops submitting, a second cancels at once: `orchestrator.cli.stop_signal`), the
+progress view and the printing.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.login import live_access
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
 from orchestrator.cli.progress import ProgressView, print_summary
+from orchestrator.cli.stop_signal import StopSignal
 from orchestrator.cutover.cutover import (
     Cutover,
     LiveTarget,
@@ -42,7 +43,7 @@ from orchestrator.cutover.cutover import (
     Target,
 )
 from orchestrator.cutover.preflight import CheckedFile, read_check_record
-from orchestrator.errors import BwmigrateError, InputError
+from orchestrator.errors import InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
 from orchestrator.state.audit import audit_path
 
@@ -166,8 +167,10 @@ def run_plan(
         )
         if cutover.checked_note:
             err.print(cutover.checked_note, markup=False)
-        with ProgressView(err, enabled=err.is_terminal and not as_json) as view:
-            result = anyio.run(_run_until_signalled, cutover, credentials, view, seed)
+        # Signals are held from before the event loop exists until after it is gone.
+        stop = StopSignal(on_first=cutover.request_stop, on_second=cutover.cancel)
+        with stop.installed(), ProgressView(err, enabled=err.is_terminal and not as_json) as view:
+            result = anyio.run(_run_until_signalled, cutover, credentials, view, seed, stop)
         _print_result(result, cutover, as_json, err)
         return int(result.exit_code)
 
@@ -188,40 +191,15 @@ def _report_finished(cutover: Cutover, as_json: bool, err: Console) -> int:
 
 
 async def _run_until_signalled(
-    cutover: Cutover, credentials: Credentials | None, view: ProgressView, seed: int | None
+    cutover: Cutover,
+    credentials: Credentials | None,
+    view: ProgressView,
+    seed: int | None,
+    stop: StopSignal,
 ) -> RunResult:
     """Run; the first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    result: RunResult | None = None
-    error: BwmigrateError | None = None
-    async with anyio.create_task_group() as tg:
-
-        async def watch_signals() -> None:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                count = 0
-                async for _sig in signals:
-                    count += 1
-                    if count == 1:
-                        cutover.request_stop()
-                    else:
-                        cutover.cancel()
-
-        tg.start_soon(watch_signals)
-        try:
-            result = await cutover.run(credentials, view.update, seed=seed)
-        except BwmigrateError as exc:  # one line and its exit code (cli), not a task group's
-            error = exc
-        finally:
-            tg.cancel_scope.cancel()
-    # Closing the receiver resets SIGINT and SIGTERM (asyncio): give the CLI's handlers back, so
-    # an interrupt while the run writes its summary still ends in exit 130, not a killed process.
-    for sig, handler in handlers.items():
-        if handler is not None:
-            signal.signal(sig, handler)
-    if error is not None:
-        raise error
-    assert result is not None
-    return result
+    async with stop.attached():
+        return await cutover.run(credentials, view.update, seed=seed)
 
 
 def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Console) -> None:

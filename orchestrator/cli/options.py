@@ -1,5 +1,5 @@
 """The click options several commands share, written once: `--state` (and the state file a
-command defaults to), `--out`, `--force`, `--loa-type` and `--json`.
+command defaults to), `--out`, `--force`, `--loa-type`, `--json`, and `--quiet`/`--verbose`.
 
 Each is a decorator taking the command's own help text, so `--help` and the README keep saying
 what the option means for that command; type, default and parameter name are the same
@@ -60,6 +60,22 @@ def json_option(help_text: str = "Print one JSON object.") -> Callable[[F], F]:
 
 
 REHEARSAL_SUFFIX = ".rehearsal.db"
+
+
+def verbosity_options(what: str) -> Callable[[F], F]:
+    """`--quiet` / `-q` and `--verbose` (parameters `quiet`, `verbose`): how much a long command
+    says while it works; `what` is what `--verbose` adds for this command."""
+
+    def decorate(fn: F) -> F:
+        fn = click.option("--verbose", is_flag=True, help=what)(fn)
+        return click.option(
+            "--quiet",
+            "-q",
+            is_flag=True,
+            help="No progress while working; errors and the result only.",
+        )(fn)
+
+    return decorate
 
 
 def default_state_file() -> Path:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -30,9 +31,10 @@ from rich.console import Console
 from orchestrator.api.client import Credentials
 from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.login import live_access
-from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
-from orchestrator.cli.progress import ProgressView, print_summary
+from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option, verbosity_options
+from orchestrator.cli.progress import PlainProgress, ProgressView, print_summary
 from orchestrator.cli.stop_signal import StopSignal
+from orchestrator.cli.verbosity import Verbosity, progress_every_s
 from orchestrator.cutover.cutover import (
     Cutover,
     LiveTarget,
@@ -42,6 +44,7 @@ from orchestrator.cutover.cutover import (
     RunResult,
     Target,
 )
+from orchestrator.cutover.engine import Progress
 from orchestrator.cutover.preflight import CheckedFile, read_check_record
 from orchestrator.errors import InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
@@ -140,6 +143,7 @@ def run_plan(
     environ: dict[str, str],
     checked: Path | None = None,
     canary: int | None = None,
+    verbosity: Verbosity = Verbosity.NORMAL,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
     plan = load_plan(plan_path, canary=canary)
@@ -161,16 +165,28 @@ def run_plan(
     ) as cutover:
         if cutover.already_finished:
             return _report_finished(cutover, as_json, err)
-        err.print(
-            ("Starting" if cutover.fresh else "Resuming") + f" {cutover.plan.spec.name} against "
-            f"{where.id} (state {state_path})"
+        if verbosity is not Verbosity.QUIET:
+            err.print(
+                ("Starting" if cutover.fresh else "Resuming")
+                + f" {cutover.plan.spec.name} against {where.id} (state {state_path})"
+            )
+            if cutover.checked_note:
+                err.print(cutover.checked_note, markup=False)
+        plain = verbosity.plain_lines(err.is_terminal)
+        bars = err.is_terminal and not as_json and verbosity is Verbosity.NORMAL
+        lines = PlainProgress(
+            err.print, progress_every_s(environ), verbose=verbosity is Verbosity.VERBOSE
         )
-        if cutover.checked_note:
-            err.print(cutover.checked_note, markup=False)
         # Signals are held from before the event loop exists until after it is gone.
         stop = StopSignal(on_first=cutover.request_stop, on_second=cutover.cancel)
-        with stop.installed(), ProgressView(err, enabled=err.is_terminal and not as_json) as view:
-            result = anyio.run(_run_until_signalled, cutover, credentials, view, seed, stop)
+        with stop.installed(), ProgressView(err, enabled=bars) as view:
+
+            def on_progress(snap: Progress) -> None:
+                view.update(snap)
+                if plain:
+                    lines.update(snap)
+
+            result = anyio.run(_run_until_signalled, cutover, credentials, on_progress, seed, stop)
         _print_result(result, cutover, as_json, err)
         return int(result.exit_code)
 
@@ -193,13 +209,13 @@ def _report_finished(cutover: Cutover, as_json: bool, err: Console) -> int:
 async def _run_until_signalled(
     cutover: Cutover,
     credentials: Credentials | None,
-    view: ProgressView,
+    on_progress: Callable[[Progress], None],
     seed: int | None,
     stop: StopSignal,
 ) -> RunResult:
     """Run; the first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
     async with stop.attached():
-        return await cutover.run(credentials, view.update, seed=seed)
+        return await cutover.run(credentials, on_progress, seed=seed)
 
 
 def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Console) -> None:
@@ -258,6 +274,7 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     help="Numbers in each import step's first order, sent before the rest (overrides the "
     "plan's canary; 0 = none).",
 )
+@verbosity_options("Plain progress lines with every step's counts, also on a terminal.")
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -268,11 +285,14 @@ def run(
     seed: int | None,
     checked: Path | None,
     canary: int | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
     Run it again to resume after any interruption. Every request and answer is logged to
-    <state>.audit.jsonl (`bwmigrate report --audit`). Exit 0 all done, 1 some numbers failed,
+    <state>.audit.jsonl (`bwmigrate report --audit`). Progress: bars on a terminal, else a
+    plain line every 10 s (BWMIGRATE_PROGRESS_EVERY_S). Exit 0 all done, 1 some numbers failed,
     2 bad usage/plan, 3 aborted (failure threshold, API unreachable, credentials), 4 state file
     in use, 130 interrupted (state saved).
     """
@@ -290,5 +310,6 @@ def run(
             environ=dict(os.environ),
             checked=checked,
             canary=canary,
+            verbosity=Verbosity.from_flags(quiet, verbose),
         )
     )

@@ -17,6 +17,7 @@ gate (`DEFAULT_RATE_PER_S` is the pace to open it with). Only GETs are sent.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -72,10 +73,15 @@ def v1_base_url(url: str) -> str:
 
 
 async def fetch_external_tns(
-    client: ApiClient, gate: RequestGate, *, page_size: int = DEFAULT_PAGE_SIZE
+    client: ApiClient,
+    gate: RequestGate,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    on_page: Callable[[int, int, int | None], None] | None = None,
 ) -> Listing:
     """Every page of the client's account's v1 externalTns listing (see the module docstring);
-    `client` is open on a v1 base URL (`v1_base_url`).
+    `client` is open on a v1 base URL (`v1_base_url`). `on_page(pages, orders, expected)` is
+    told after each page read: pages so far, orders seen, the total the listing reports.
 
     GETs go through `gate`; 429s pause until the window resets and transient faults are
     retried with backoff (`call_with_retry`: GETs are safe to repeat).
@@ -99,6 +105,8 @@ async def fetch_external_tns(
             listing.pages.append(body)
         if expected is None:
             expected = info.total_count
+        if on_page is not None:
+            on_page(len(listing.pages), len(seen), expected)
         if info.next_query:
             params = dict(parse_qsl(info.next_query))
             continue

@@ -12,9 +12,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from planfiles import IMPORT_DETAILS
 from support import SandboxProcess
+
+from orchestrator.sandbox import RunningSandbox
 
 ACCOUNT = "9900012"
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("BWMIGRATE_")}
@@ -109,3 +112,45 @@ def test_plan_check_batches_are_shown_with_verbose(
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert ("importTnChecker: import-1 6/6" in out.stderr) is shown, out.stderr
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orchestrator", *args], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def test_doctor_verbose_shows_each_request_and_quiet_only_what_did_not_pass(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    """doctor --verbose: one stderr line per request as answered; --quiet: the lines of checks
+    that did not pass, no header (here a check has no headroom data: '!')."""
+    args = ["doctor", "--target", f"{sandbox.base_url}/api/v2", "--account", ACCOUNT]
+    loud = _cli(tmp_path, *args, "--verbose")
+    assert loud.returncode == 0, loud.stderr + loud.stdout
+    assert re.search(r"^doctor: GET /api/v2/accounts/9900012/\S+ -> 200 in ", loud.stderr, re.M)
+    normal = _cli(tmp_path, *args)
+    assert "doctor: GET" not in normal.stderr and normal.stdout.startswith("bwmigrate doctor:")
+    quiet = _cli(tmp_path, *args, "--quiet")
+    assert quiet.returncode == 0
+    assert not quiet.stdout.startswith("bwmigrate doctor:") and "✓" not in quiet.stdout
+
+
+def test_convert_from_api_verbose_shows_each_listing_page(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    """convert --from-api --verbose: a stderr line per listing page; --quiet: none."""
+    creds = sandbox.config.credentials
+    body = (
+        "<ExternalTnsOrder><SiteId>743</SiteId><Action>IMPORT</Action><TelephoneNumbers>"
+        "<TelephoneNumber>9198064286</TelephoneNumber></TelephoneNumbers></ExternalTnsOrder>"
+    )
+    r = httpx.post(f"{sandbox.base_url}/api/v1/accounts/{ACCOUNT}/externalTns", content=body,
+                   auth=(creds.username, creds.password))  # fmt: skip
+    assert r.status_code == 201
+    args = ["convert", "--from-api", f"{sandbox.base_url}/api/v1", "--account", ACCOUNT]
+    loud = _cli(tmp_path, *args, "--out", "a.toml", "--verbose")
+    assert loud.returncode == 0, loud.stderr
+    assert "externalTns: 1 page read, 1 of 1 orders" in loud.stderr
+    quiet = _cli(tmp_path, *args, "--out", "b.toml", "--quiet")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "externalTns:" not in quiet.stderr

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from orchestrator.api.credentials import redact_url
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
 from orchestrator.cutover.report import summary
@@ -41,7 +42,7 @@ def status(state: Path | None, as_json: bool) -> None:
         extra={
             "state": str(path),
             "plan": {"name": meta.get("plan_name"), "hash": meta.get("plan_hash")},
-            "target": meta.get("target"),
+            "target": _shown_target(meta),
             "running": holder is not None,
             "runs": len(runs),
             "orders_by_state": orders,
@@ -56,7 +57,7 @@ def status(state: Path | None, as_json: bool) -> None:
     console = Console(highlight=False)
     running = f"running (pid {holder['pid']})" if holder else "not running"
     console.print(
-        f"[bold]{meta.get('plan_name')}[/] against {meta.get('target')}: {running}; "
+        f"[bold]{meta.get('plan_name')}[/] against {_shown_target(meta)}: {running}; "
         f"{len(runs)} run(s); state {path}"
     )
     print_summary(counts, console)
@@ -70,6 +71,13 @@ def status(state: Path | None, as_json: bool) -> None:
 
 
 _EMPTY: dict[str, Any] = {"counts": [], "orders": {}, "runs": [], "meta": {}, "holder": None}
+
+
+def _shown_target(meta: dict[str, str]) -> str | None:
+    """The run's target as it may be shown (a file made before URLs carrying a secret were
+    refused may still hold one)."""
+    target = meta.get("target")
+    return redact_url(target) if target is not None else None
 
 
 @dataclass

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from orchestrator.api.credentials import redact_url
 from orchestrator.cutover.preflight import CheckedFile
 from orchestrator.errors import StateMismatchError
 from orchestrator.plan import CompiledPlan
@@ -51,9 +52,9 @@ def admit(
         sent = sum(n for s, n in store.order_counts().items() if s != OrderState.PLANNED.value)
         if sent:
             raise StateMismatchError(
-                f"{store.path}: this state file holds a run against {stored_target} ({sent} "
-                f"order(s) sent there), not {target_id}; resume it with that target, or pass "
-                "another --state file (rehearsals default to state/<plan>.rehearsal.db)"
+                f"{store.path}: this state file holds a run against {redact_url(stored_target)} "
+                f"({sent} order(s) sent there), not {target_id}; resume it with that target, or "
+                "pass another --state file (rehearsals default to state/<plan>.rehearsal.db)"
             )
         retarget_from = stored_target
     _refuse_other_check(store, meta, plan, source_hash, checked)
@@ -97,8 +98,8 @@ def adopt(
     if admission.retarget_from is not None:
         store.set_meta("target", target_id)
         note(
-            f"{store.path} was made for {admission.retarget_from}, which accepted no order: it now "
-            f"holds a run against {target_id}."
+            f"{store.path} was made for {redact_url(admission.retarget_from)}, which accepted no "
+            f"order: it now holds a run against {target_id}."
         )
     if store.discard_plan_without_effect(plan.hash):
         note(

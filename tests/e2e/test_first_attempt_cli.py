@@ -19,6 +19,9 @@ import pytest
 from planfiles import IMPORT_DETAILS
 from support import SandboxProcess, wait_for
 
+from orchestrator.plan import compile_plan, parse_plan
+from orchestrator.state.store import Store
+
 ACCOUNT = "9900012"
 SECRET = "s3cret-in-url"
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("BWMIGRATE_")}
@@ -212,3 +215,22 @@ def test_refused_credentials_then_a_killed_run_then_resume_send_each_number_once
         assert {sb.inventory()[n]["imports"] for n in numbers} == {1}
     finally:
         sb.stop()
+
+
+def test_a_secret_stored_by_an_older_release_is_never_shown(tmp_path: Path) -> None:
+    """A state file whose target holds user info and a token (made before such URLs were
+    refused): status shows the target without them (before: printed as stored)."""
+    text = _plan(tmp_path).read_text()
+    plan = compile_plan(parse_plan(text, str(tmp_path / "plan.toml")), lambda name: b"")
+    state = tmp_path / "old.db"
+    store = Store.open(state)
+    try:
+        url = f"https://user:{SECRET}@api.example.com/api/v2?token={SECRET}"
+        store.initialize(plan, text, 0.0, facts={"target": url})
+    finally:
+        store.close()
+    for extra in ([], ["--json"]):
+        out = _cli(tmp_path, "status", "--state", str(state), *extra)
+        assert out.returncode == 0, out.stderr
+        assert "https://api.example.com/api/v2" in out.stdout
+        assert SECRET not in out.stdout + out.stderr

@@ -58,12 +58,20 @@ async def test_refused_credentials_leave_the_order_unsent(harness: Harness) -> N
     _assert_exactly_once(harness, imports)
 
 
-async def test_refused_connections_leave_the_order_unsent(harness: Harness) -> None:
-    """Connection refused on every try: the order is planned again and the message is about the
-    URL; the same state file then runs against the right target (it accepted nothing before)."""
+@pytest.mark.parametrize("fault", ["refused", "tls", "dns"])
+async def test_unreachable_targets_leave_the_order_unsent(harness: Harness, fault: str) -> None:
+    """Connection refused, a TLS handshake that fails (https to a plain-HTTP server), a host
+    that does not resolve: the order is planned again and the message is about the URL; the
+    same state file then runs against the right target (it accepted nothing before)."""
     imports = numbers_from("+1919991", 8)
     text = plan_text(step("import", imports, IMPORT_EXTRA), batch_size=4)
-    first = await harness.run(text, base_url=f"http://127.0.0.1:{_closed_port()}/api/v2")
+    port = harness.sandbox.base_url.rsplit(":", 1)[1]
+    wrong = {
+        "refused": f"http://127.0.0.1:{_closed_port()}/api/v2",
+        "tls": f"https://127.0.0.1:{port}/api/v2",
+        "dns": "https://bwmigrate-test.invalid/api/v2",
+    }[fault]
+    first = await harness.run(text, base_url=wrong)
     assert first.reason == "aborted"
     assert "cannot reach the API" in first.message and "was not sent" in first.message
     assert _order_states(harness.state_path) == {"planned": 2}

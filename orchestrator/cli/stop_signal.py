@@ -44,7 +44,8 @@ class StopSignal:
         self._applied = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._detached = False
-        self._late: int | None = None  # a signal that came after the loop was gone
+        self._last = signal.SIGTERM.value
+        self._late: int | None = None  # a signal the loop did not act on, for the CLI's handler
 
     @property
     def received(self) -> int:
@@ -74,10 +75,13 @@ class StopSignal:
         finally:
             self._loop = None
             self._detached = True
+            if self._received > self._applied:  # came too late for the loop to act on
+                self._late = self._last
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         """The signal handler: count, and wake the loop to apply it; never raises."""
         self._received += 1
+        self._last = signum
         loop = self._loop
         if loop is not None:
             with contextlib.suppress(RuntimeError):  # closed between the check and the call
@@ -87,6 +91,8 @@ class StopSignal:
 
     def _apply(self) -> None:
         """In the loop: act on every signal counted and not yet acted on."""
+        if self._loop is None:  # scheduled just before the loop was left: `attached` saw it
+            return
         while self._applied < self._received:
             self._applied += 1
             (self._on_first if self._applied == 1 else self._on_second)()

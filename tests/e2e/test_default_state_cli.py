@@ -32,7 +32,7 @@ def after_the_readme_flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     folder = tmp_path_factory.mktemp("flow")
     (folder / "plan.toml").write_text(
         f'name = "acme"\naccount_id = "{ACCOUNT}"\nbatch_size = 2\n'
-        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\n"
+        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.2\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
         + IMPORT_DETAILS
         + 'numbers = ["+19199960001", "+19199960002", "+19199960003"]\n'

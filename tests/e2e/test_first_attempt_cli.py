@@ -190,6 +190,7 @@ def test_refused_credentials_then_a_killed_run_then_resume_send_each_number_once
         plan.write_text(
             f'name = "acme"\naccount_id = "{ACCOUNT}"\nbatch_size = 4\ncanary = 0\n'
             "[rate]\nrequests_per_s = 200\nmax_orders_in_flight = 3\npoll_interval_s = 0.05\n"
+            "visibility_window_s = 1.0\n"
             '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
             + IMPORT_DETAILS
             + f"numbers = {json.dumps(numbers)}\n"

@@ -291,6 +291,7 @@ def run_check(
 ) -> tuple[CheckOutcome, str]:
     """Pre-flight the plan's imports on the target; return what was found and the target id."""
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
+    ticker = Ticker(progress_every_s(environ))  # a bad setting: exit 2 before the audit log
     with contextlib.ExitStack() as stack:
         if sandbox:
             from orchestrator.cutover.rehearsal import rehearsal_sandbox  # uvicorn when needed
@@ -309,7 +310,6 @@ def run_check(
         every_batch = verbosity is Verbosity.VERBOSE or (
             verbosity is Verbosity.NORMAL and err.is_terminal
         )
-        ticker = Ticker(progress_every_s(environ))
 
         def progress(step: str, done: int, total: int) -> None:
             # every batch on a terminal (or --verbose); else a line every ~10 s; none if quiet

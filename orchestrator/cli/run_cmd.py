@@ -153,6 +153,7 @@ def run_plan(
     # and messages quote the API's own words, which are not rich markup.
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     checked_file = _read_checked(checked) if checked is not None else None
+    every_s = progress_every_s(environ)  # a bad setting is exit 2 before any state exists
     with Cutover.open(
         plan,
         state_path,
@@ -174,9 +175,7 @@ def run_plan(
                 err.print(cutover.checked_note, markup=False)
         plain = verbosity.plain_lines(err.is_terminal)
         bars = err.is_terminal and not as_json and verbosity is Verbosity.NORMAL
-        lines = PlainProgress(
-            err.print, progress_every_s(environ), verbose=verbosity is Verbosity.VERBOSE
-        )
+        lines = PlainProgress(err.print, every_s, verbose=verbosity is Verbosity.VERBOSE)
         # Signals are held from before the event loop exists until after it is gone.
         stop = StopSignal(on_first=cutover.request_stop, on_second=cutover.cancel)
         with stop.installed(), ProgressView(err, enabled=bars) as view:

@@ -154,3 +154,16 @@ def test_convert_from_api_verbose_shows_each_listing_page(
     quiet = _cli(tmp_path, *args, "--out", "b.toml", "--quiet")
     assert quiet.returncode == 0, quiet.stderr
     assert "externalTns:" not in quiet.stderr
+
+
+def test_a_bad_progress_period_is_refused_before_any_state(
+    tmp_path: Path, slow_sandbox: SandboxProcess
+) -> None:
+    """BWMIGRATE_PROGRESS_EVERY_S that is not a positive number: exit 2, one line, no state."""
+    args = ["run", str(_plan(tmp_path, "6")), "--target", slow_sandbox.v2_url, "--yes"]
+    out = subprocess.run([sys.executable, "-m", "orchestrator", *args], cwd=tmp_path,
+                         env=ENV | {"BWMIGRATE_PROGRESS_EVERY_S": "soon"}, capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 2 and "BWMIGRATE_PROGRESS_EVERY_S" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "state").exists()

@@ -183,7 +183,7 @@ def test_refused_credentials_then_a_killed_run_then_resume_send_each_number_once
     """Wrong credentials (nothing sent, orders planned), then the right ones SIGKILLed mid-run,
     then wrong ones again on the resume, then the right ones: every number is imported exactly
     once (the sandbox's ledger), and the unsent attempts never count as sent."""
-    sb = SandboxProcess("--order-delay-s", "0.3")
+    sb = SandboxProcess("--order-delay-s", "1.5")  # the run lasts long enough to be killed
     try:
         numbers = [f"+1919994{i:04d}" for i in range(40)]
         plan = tmp_path / "plan.toml"
@@ -204,10 +204,12 @@ def test_refused_credentials_then_a_killed_run_then_resume_send_each_number_once
             [sys.executable, "-m", "orchestrator", *args],
             cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        wait_for(lambda: _submitted(tmp_path) >= 2 or child.poll() is not None, 60, "2 orders")
+        wait_for(lambda: _submitted(tmp_path) >= 1 or child.poll() is not None, 60, "an order")
+        assert child.poll() is None, "the run finished before it could be killed"
         child.kill()
         child.wait(timeout=30)
-        assert _cli(tmp_path, *args, env=wrong).returncode == 3
+        refused = _cli(tmp_path, *args, env=wrong)
+        assert refused.returncode == 3, refused.stderr
         final = _cli(tmp_path, *args)
         assert final.returncode == 0, final.stderr
         ledger = sb.ledger()

@@ -79,3 +79,18 @@ async def test_unreachable_targets_leave_the_order_unsent(harness: Harness, faul
     again = await harness.run(text)
     assert again.reason == "done", again.message
     _assert_exactly_once(harness, imports)
+
+
+async def test_orders_cancelled_while_retrying_a_connection_stay_unsent(harness: Harness) -> None:
+    """Several orders in flight against a port that refuses connections: the first to give up
+    stops the run, and the others, cancelled between tries that all failed to connect, are
+    left unsent too (before: left submitting, so the file was tied to the wrong target)."""
+    imports = numbers_from("+1919991", 16)
+    text = "canary = 0\n" + plan_text(step("import", imports, IMPORT_EXTRA), batch_size=2)
+    first = await harness.run(text, base_url=f"http://127.0.0.1:{_closed_port()}/api/v2")
+    assert first.reason == "aborted" and "cannot reach the API" in first.message
+    assert _order_states(harness.state_path) == {"planned": 8}
+    assert Counter(r.status for r in harness.report) == {"pending": 16}
+    again = await harness.run(text)
+    assert again.reason == "done", again.message
+    _assert_exactly_once(harness, imports)

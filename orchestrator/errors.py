@@ -7,7 +7,8 @@ else escaping to the CLI is a bug and keeps its traceback.
     BwmigrateError
     ├── InputError              bad usage, plan, number file or v1 input      (exit 2)
     │   ├── PlanError           the plan cannot be used
-    │   └── StateMismatchError  the state file belongs to another plan/version
+    │   ├── StateMismatchError  the state file belongs to another plan/version
+    │   └── StateFileError      the state file is damaged or cannot be read or written
     ├── XmlError                a document is malformed or hostile            (exit 2)
     ├── ApiError                the API answered something we cannot use      (exit 3)
     │   ├── TransientApiError   5xx, timeouts, connection errors (retryable)
@@ -56,6 +57,11 @@ class PlanError(InputError):
 
 class StateMismatchError(InputError):
     """The state file was made by another plan or another schema version."""
+
+
+class StateFileError(InputError):
+    """SQLite failed on the state file (a damaged page, a full disk, an unreadable file): one
+    line naming the file and what to do, never a traceback."""
 
 
 class XmlError(BwmigrateError):

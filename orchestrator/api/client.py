@@ -58,6 +58,7 @@ from orchestrator.api.credentials import (
     token_url_for,
 )
 from orchestrator.api.orders import OrderKind, order_endpoint
+from orchestrator.api.send_witness import SendWitness
 from orchestrator.api.xml import (
     CheckerResult,
     OrderDoc,
@@ -81,6 +82,7 @@ __all__ = [
     "Credentials",
     "Exchange",
     "OrderKind",
+    "SendWitness",
     "TnDetails",
     "TokenCredentials",
     "credentials_from_env",
@@ -199,13 +201,16 @@ class ApiClient:
 
     # --- orders ---------------------------------------------------------------------------------
 
-    async def create_order(self, kind: str, body: bytes) -> OrderDoc:
-        """POST an order (201); a lost answer raises `ResponseLostError`, never a blind retry."""
+    async def create_order(
+        self, kind: str, body: bytes, *, witness: SendWitness | None = None
+    ) -> OrderDoc:
+        """POST an order (201); a lost answer raises `ResponseLostError`, never a blind retry.
+        `witness` learns whether the request started to leave (for a POST cut short)."""
         path = self._order_path(kind)
         call = Call(
             "POST", path, creates=True, kind=str(kind), customer_order_id=_customer_order_id(body)
         )
-        response = await self._send(call, content=body)
+        response = await self._send(call, content=body, witness=witness)
         try:
             doc = parse_order(response.content)
         except XmlError as exc:
@@ -326,10 +331,11 @@ class ApiClient:
         content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         list_answer: bool = False,
+        witness: SendWitness | None = None,
     ) -> httpx.Response:
         """One API request with auth; the response if 2xx, or (`list_answer`) a 404 saying
         nothing matched (the list rule of `orchestrator.api.answer`)."""
-        response = await self._exchange(call, content=content, params=params)
+        response = await self._exchange(call, content=content, params=params, witness=witness)
         status = response.status_code
         if 200 <= status < 300:
             return response
@@ -338,7 +344,12 @@ class ApiClient:
         raise status_error(call, response, self._credentials)
 
     async def _exchange(
-        self, call: Call, *, content: bytes | None, params: Mapping[str, str] | None
+        self,
+        call: Call,
+        *,
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+        witness: SendWitness | None = None,
     ) -> httpx.Response:
         """Send with auth; for OAuth2, one refresh and one retry after a 401."""
         url = f"{self.base_url}/{call.path}"
@@ -347,7 +358,7 @@ class ApiClient:
             token = await self._auth.header(call)
             headers["Authorization"] = token
             response = await self._request(
-                call, url, content=content, params=params, headers=headers
+                call, url, content=content, params=params, headers=headers, witness=witness
             )
             if response.status_code != 401 or attempt == 2:
                 return response
@@ -366,6 +377,7 @@ class ApiClient:
         headers: dict[str, str],
         auth: httpx.BasicAuth | None = None,
         data: dict[str, str] | None = None,
+        witness: SendWitness | None = None,
     ) -> httpx.Response:
         """One HTTP exchange: reported to `on_exchange`, transport faults translated."""
         started = time.perf_counter()
@@ -378,6 +390,7 @@ class ApiClient:
                 headers=headers,
                 auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
                 data=data,
+                extensions={"trace": witness.trace} if witness is not None else None,
             )
         except httpx.HTTPError as exc:
             self._report(call, url, None, fault_name(exc), started, content, None)

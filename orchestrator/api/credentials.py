@@ -20,8 +20,9 @@ user info, no query. For any other API host without one, `ApiClient` refuses cli
 credentials (`InputError`) before any request: they are never sent to whatever host a base URL
 names. Basic credentials and a static Bearer token go to the API host itself, as the API wants.
 
-API base URLs are checked here too (`checked_base_url`): https, or plain http on loopback only;
-no user info.
+API base URLs are checked here too (`checked_base_url`; `checked_v2_url` also wants the path to
+end in /api/v2): https, or plain http on loopback only; no user info, no query string (a secret
+there would be echoed, stored and logged). `redact_url` is how any URL is printed or stored.
 
 Pure: reads the environment mapping it is given, never `os.environ`; no I/O (httpx only parses
 URLs). Must not import the client, the store or the engine.
@@ -30,6 +31,7 @@ URLs). Must not import the client, the store or the engine.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -46,8 +48,11 @@ __all__ = [
     "Credentials",
     "TokenCredentials",
     "checked_base_url",
+    "checked_v2_url",
     "credentials_from_env",
     "is_loopback",
+    "redact_url",
+    "refuse_url_secrets",
     "token_url_for",
 ]
 
@@ -169,24 +174,66 @@ def _checked_token_url(raw: str) -> str:
 # --- URLs ---------------------------------------------------------------------------------------
 
 
-def checked_base_url(base_url: str) -> httpx.URL:
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL as exc:
-        raise InputError(f"invalid API URL {base_url!r}: {exc}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InputError(f"invalid API URL {base_url!r}: expected https://host/api/v2")
-    if url.userinfo:
+V2_EXAMPLE = "https://api.bandwidth.com/api/v2"
+
+# user info is what sits between "//" and the last "@" before the path, query or fragment
+_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
+
+
+def redact_url(raw: str) -> str:
+    """`raw` as it may be printed or stored: user info, query string and fragment removed (they
+    may carry a password or a token), whether or not the rest parses as a URL."""
+    text = _USERINFO.sub("", raw.strip(), count=1)
+    return text.split("?", 1)[0].split("#", 1)[0]
+
+
+def refuse_url_secrets(raw: str) -> None:
+    """An `InputError` when the URL `raw` carries user info or a query string or fragment (where
+    a password or a token would be echoed on screen and written to state and audit files)."""
+    shown = redact_url(raw)
+    if _USERINFO.search(raw.strip()):
         raise InputError(
-            f"API URL {url.copy_with(username=None, password=None)} carries credentials: "
-            "put them in the BWMIGRATE_* environment variables instead"
+            f"API URL {shown} carries user info (user:password@): remove it and put the "
+            "credentials in the BWMIGRATE_* environment variables"
         )
+    if "?" in raw or "#" in raw:
+        raise InputError(
+            f"API URL {shown} has a query string or fragment: remove it (a token there would be "
+            "shown and logged); credentials come from the BWMIGRATE_* environment variables"
+        )
+
+
+def checked_base_url(base_url: str) -> httpx.URL:
+    """`base_url` as an API base URL: http(s) with a host, https unless the host is loopback,
+    no user info, no query string or fragment (a secret there would be echoed and logged).
+    An `InputError` otherwise; its message never repeats user info or a query."""
+    refuse_url_secrets(base_url)
+    shown = redact_url(base_url)
+    try:
+        url = httpx.URL(base_url.strip())
+    except httpx.InvalidURL as exc:
+        raise InputError(f"invalid API URL {shown!r}: {exc}") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InputError(f"invalid API URL {shown!r}: expected e.g. {V2_EXAMPLE}")
     if url.scheme == "http" and not is_loopback(url.host):
         raise InputError(
-            f"refusing plain HTTP to {base_url}: credentials would cross the network "
+            f"refusing plain HTTP to {shown}: credentials would cross the network "
             "unencrypted; use https:// (plain http is allowed only for loopback hosts)"
         )
     return url
+
+
+def checked_v2_url(base_url: str) -> str:
+    """`base_url` checked as `checked_base_url` does, and naming the v2 API (its path ends in
+    /api/v2): the URL without a trailing slash. `run` and `plan --check` take nothing else."""
+    url = checked_base_url(base_url)
+    path = url.path.rstrip("/")
+    if not path.lower().endswith("/api/v2"):
+        raise InputError(
+            f"{redact_url(base_url)}: its path is {path or '/'}, not the v2 API's base URL: pass "
+            f"the URL ending in /api/v2, e.g. {V2_EXAMPLE}"
+        )
+    return base_url.strip().rstrip("/")
 
 
 def is_loopback(host: str) -> bool:

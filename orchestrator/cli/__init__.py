@@ -3,8 +3,9 @@ prints, and draws progress.
 
 Each subcommand lives in its own module here and is listed in `_COMMANDS`; a module is imported
 only when its command runs (or help lists it), so `bwmigrate sandbox` does not pay for lxml and
-phonenumbers. A `BwmigrateError` reaching this level becomes one line on stderr and its
-documented exit code; anything else is a bug and keeps its traceback.
+phonenumbers. A `BwmigrateError` reaching this level (alone, or inside a task group's
+exception group) becomes one line on stderr and its documented exit code; anything else is a
+bug and keeps its traceback.
 
 Once the command's module is imported, SIGTERM stops it like Ctrl-C, and an interrupt that
 reaches this level (one that came before the command installed its own handling, e.g. while
@@ -74,8 +75,12 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except BwmigrateError as exc:
-            click.echo(f"bwmigrate: error: {exc}", err=True)
-            sys.exit(int(exc.exit_code))
+            _exit_with(exc)
+        except BaseExceptionGroup as group:  # a task group's: its first error of ours, if any
+            found = _first_error(group)
+            if found is None:
+                raise
+            _exit_with(found)
         except KeyboardInterrupt:
             _exit_interrupted()
         except click.exceptions.Abort as exc:  # a prompt turns Ctrl-C into Abort
@@ -122,6 +127,25 @@ def _importing(frame: FrameType | None) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def _exit_with(exc: BwmigrateError) -> None:
+    """One line and the error's exit code."""
+    click.echo(f"bwmigrate: error: {exc}", err=True)
+    sys.exit(int(exc.exit_code))
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BwmigrateError | None:
+    """The first `BwmigrateError` in a (nested) exception group, or None: a damaged state file
+    found by a worker of the engine's task group is still one line and exit 2."""
+    for exc in group.exceptions:
+        if isinstance(exc, BwmigrateError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_error(exc)
+            if found is not None:
+                return found
+    return None
 
 
 def _exit_interrupted() -> None:

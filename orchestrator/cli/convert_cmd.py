@@ -20,7 +20,14 @@ import anyio
 import click
 
 from orchestrator.cli.login import live_access
-from orchestrator.cli.options import force_option, json_option, loa_type_option, out_option
+from orchestrator.cli.options import (
+    force_option,
+    json_option,
+    loa_type_option,
+    out_option,
+    verbosity_options,
+)
+from orchestrator.cli.verbosity import Ticker, Verbosity, progress_every_s
 from orchestrator.cutover.connection import open_api
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import compile_plan, parse_plan
@@ -91,6 +98,7 @@ class _Input:
 @loa_type_option("LoaType for numbers a list feeds to import.")
 @force_option("Replace an existing plan, its numbers and report.")
 @json_option("Print the conversion summary as JSON.")
+@verbosity_options("With --from-api: a line per listing page read (on stderr).")
 def convert(
     inputs: tuple[Path, ...],
     out: Path,
@@ -105,6 +113,8 @@ def convert(
     loa_type: str,
     force: bool,
     as_json: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Turn v1 usage into a v2 migration plan (INPUT: files or folders, in the order applied).
 
@@ -124,7 +134,10 @@ def convert(
     _check_args(name, inputs, from_api, site=site, sip_peer=sip_peer, account=account)
     defaults = ListDefaults(site_id=site, sip_peer_id=sip_peer, loa_type=loa_type)
     skipped: list[tuple[str, str]] = []
-    results = _read_all(inputs, from_api, account, list_steps, defaults, keep_going, skipped)
+    verbosity = Verbosity.from_flags(quiet, verbose)
+    results = _read_all(
+        inputs, from_api, account, list_steps, defaults, keep_going, skipped, verbosity
+    )
     account_id = account or _infer_account(results)
     conversion = convert_intents(results, country, skipped)
     if not conversion.steps:
@@ -171,12 +184,13 @@ def _read_all(
     defaults: ListDefaults,
     keep_going: bool,
     skipped: list[tuple[str, str]],
+    verbosity: Verbosity = Verbosity.NORMAL,
 ) -> list[ReadResult]:
     """The live listing (first), then every input in order; unreadable ones go to `skipped`
     with `--keep-going`."""
     results: list[ReadResult] = []
     if from_api:
-        results.append(_read_api(from_api, account))
+        results.append(_read_api(from_api, account, verbosity))
     loaded = _load_inputs(inputs, keep_going, skipped)
     steps = _assign_list_steps(loaded, list_steps)
     for item in loaded:
@@ -270,14 +284,22 @@ def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> Re
     return read_table(text, str(item.path), step, defaults)
 
 
-def _read_api(url: str, account: str | None) -> ReadResult:
+def _read_api(url: str, account: str | None, verbosity: Verbosity) -> ReadResult:
     if not account:
         raise InputError("--from-api needs --account ID (the account whose listing to read)")
-    access = live_access(os.environ, v1_base_url(url))
+    access = live_access(os.environ, v1_base_url(url), v2=False)
+    ticker = Ticker(progress_every_s(os.environ))
+
+    def progress(pages: int, orders: int, expected: int | None) -> None:
+        # --verbose: every page; default: a line every ~10 s; --quiet: none
+        if verbosity is Verbosity.VERBOSE or (verbosity is Verbosity.NORMAL and ticker.due()):
+            of = f" of {expected}" if expected is not None else ""
+            read = f"{pages} page{'' if pages == 1 else 's'} read"
+            click.echo(f"externalTns: {read}, {orders}{of} orders", err=True)
 
     async def fetch() -> Listing:
         async with open_api(access, account, rate_per_s=LISTING_RATE_PER_S) as api:
-            return await fetch_external_tns(api.client, api.gate)
+            return await fetch_external_tns(api.client, api.gate, on_page=progress)
 
     listing = anyio.run(fetch)
     result = read_listing_pages(listing.pages, listing.source)

@@ -43,11 +43,13 @@ from orchestrator.api.client import (
     Exchange,
     credentials_from_env,
 )
+from orchestrator.api.credentials import refuse_url_secrets
 from orchestrator.api.gate import Priority
 from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import retry_at_from_headers
 from orchestrator.cli.login import token_url_from_env
-from orchestrator.cli.options import DEFAULT_TARGET, json_option
+from orchestrator.cli.options import DEFAULT_TARGET, json_option, verbosity_options
+from orchestrator.cli.verbosity import Verbosity
 from orchestrator.cutover.connection import Api, ApiAccess, open_api, open_audit
 from orchestrator.errors import (
     AuthError,
@@ -338,7 +340,10 @@ def _plan_facts(plan_path: Path | None) -> tuple[str | None, float | None]:
     return spec.account_id, spec.rate.requests_per_s
 
 
-def _print(checks: list[Check], target: str, account: str, as_json: bool) -> None:
+def _print(
+    checks: list[Check], target: str, account: str, as_json: bool, verbosity: Verbosity
+) -> None:
+    """The checks (`--quiet`: only those that did not pass), or the `--json` object."""
     if as_json:
         obj = {
             "ok": not any(c.ok is False for c in checks),
@@ -348,9 +353,23 @@ def _print(checks: list[Check], target: str, account: str, as_json: bool) -> Non
         }
         click.echo(json.dumps(obj, indent=2))
         return
+    if verbosity is Verbosity.QUIET:
+        for c in checks:
+            if c.ok is not True:
+                click.echo(c.line())
+        return
     click.echo(f"bwmigrate doctor: {target}, account {account}")
     for c in checks:
         click.echo(c.line())
+
+
+def _show_exchange(exchange: Exchange) -> None:
+    """`--verbose`: each request as it is answered, on stderr."""
+    answer = str(exchange.status) if exchange.status is not None else exchange.error
+    click.echo(
+        f"doctor: {exchange.method} {exchange.path} -> {answer} in {exchange.elapsed_s:.2f}s",
+        err=True,
+    )
 
 
 @click.command()
@@ -369,6 +388,7 @@ def _print(checks: list[Check], target: str, account: str, as_json: bool) -> Non
     help="Also write every request and answer to this audit log (JSON lines).",
 )
 @json_option()
+@verbosity_options("Show each request as it is answered (on stderr).")
 def doctor(
     target: str | None,
     sandbox: bool,
@@ -376,6 +396,8 @@ def doctor(
     account_opt: str | None,
     audit: Path | None,
     as_json: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Read-only checks before a run: credentials, reachability, account, endpoints, rate-limit
     headroom, clock skew. One line per check (✓ passed, ✗ failed with the fix, ! unknown).
@@ -385,6 +407,7 @@ def doctor(
     """
     if sandbox and target:
         raise click.UsageError("choose one of --sandbox and --target")
+    verbosity = Verbosity.from_flags(quiet, verbose)
     with contextlib.ExitStack() as stack:
         credentials: Credentials | InputError
         if sandbox:
@@ -392,6 +415,7 @@ def doctor(
             url, credentials, token_url = access.base_url, access.credentials, access.token_url
         else:
             url = target or DEFAULT_TARGET
+            refuse_url_secrets(url)  # exit 2 before the URL is printed or logged
             plan_account, rate = _plan_facts(plan_path)
             credentials, token_url = _env_credentials(url)
         account = account_opt or plan_account or (DEFAULT_ACCOUNT_ID if sandbox else None)
@@ -399,17 +423,7 @@ def doctor(
             raise click.UsageError("give the account: --account ID, or --plan PLAN")
         log = None
         if audit is not None:
-            audited = None
-            if not isinstance(credentials, InputError):
-                audited = ApiAccess(url, credentials, token_url, public=sandbox)
-            log = stack.enter_context(
-                open_audit(
-                    audit,
-                    audited,
-                    context={"command": "doctor"},
-                    session={"target": url, "account_id": account},
-                )
-            )
+            log = stack.enter_context(_audit(audit, url, account, credentials, token_url, sandbox))
 
         async def main() -> list[Check]:
             return await diagnose(
@@ -420,11 +434,29 @@ def doctor(
                 audit=log,
                 credentials_from="the sandbox's public login" if sandbox else "the environment",
                 token_url=token_url,
+                on_exchange=_show_exchange if verbosity is Verbosity.VERBOSE else None,
             )
 
         checks = anyio.run(main)
-    _print(checks, url, account, as_json)
+    _print(checks, url, account, as_json, verbosity)
     sys.exit(int(ExitCode.ABORTED if any(c.ok is False for c in checks) else ExitCode.OK))
+
+
+def _audit(
+    path: Path,
+    url: str,
+    account: str,
+    credentials: Credentials | InputError,
+    token_url: str | None,
+    public: bool,
+) -> contextlib.AbstractContextManager[AuditLog]:
+    """`--audit FILE`: the audit log, redacting the credentials (none when there are none)."""
+    audited = None
+    if not isinstance(credentials, InputError):
+        audited = ApiAccess(url, credentials, token_url, public=public)
+    return open_audit(
+        path, audited, context={"command": "doctor"}, session={"target": url, "account_id": account}
+    )
 
 
 def _env_credentials(url: str) -> tuple[Credentials | InputError, str | None]:

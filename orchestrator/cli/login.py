@@ -17,15 +17,23 @@ from orchestrator.api.credentials import (
     TOKEN_URL_VARIABLE,
     ClientCredentials,
     Credentials,
+    checked_base_url,
+    checked_v2_url,
     credentials_from_env,
     token_url_for,
 )
 from orchestrator.cutover.connection import ApiAccess
 
 
-def live_access(environ: Mapping[str, str], base_url: str) -> ApiAccess:
-    """`base_url` with the `BWMIGRATE_*` credentials (an `InputError`, exit 2, when none are
-    set, or when client credentials would have no Bandwidth token endpoint)."""
+def live_access(environ: Mapping[str, str], base_url: str, *, v2: bool = True) -> ApiAccess:
+    """`base_url` with the `BWMIGRATE_*` credentials. An `InputError` (exit 2), before anything
+    is opened, when the URL is unusable (not https outside loopback, user info, a query string,
+    or, with `v2`, a path not ending in /api/v2), when no credentials are set, or when client
+    credentials would have no Bandwidth token endpoint."""
+    if v2:
+        base_url = checked_v2_url(base_url)
+    else:
+        checked_base_url(base_url)
     credentials = credentials_from_env(environ)
     return ApiAccess(base_url, credentials, token_url_from_env(environ, base_url, credentials))
 

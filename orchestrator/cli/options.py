@@ -1,5 +1,5 @@
 """The click options several commands share, written once: `--state` (and the state file a
-command defaults to), `--out`, `--force`, `--loa-type` and `--json`.
+command defaults to), `--out`, `--force`, `--loa-type`, `--json`, and `--quiet`/`--verbose`.
 
 Each is a decorator taking the command's own help text, so `--help` and the README keep saying
 what the option means for that command; type, default and parameter name are the same
@@ -59,13 +59,42 @@ def json_option(help_text: str = "Print one JSON object.") -> Callable[[F], F]:
     return click.option("--json", "as_json", is_flag=True, help=help_text)
 
 
+REHEARSAL_SUFFIX = ".rehearsal.db"
+
+
+def verbosity_options(what: str) -> Callable[[F], F]:
+    """`--quiet` / `-q` and `--verbose` (parameters `quiet`, `verbose`): how much a long command
+    says while it works; `what` is what `--verbose` adds for this command."""
+
+    def decorate(fn: F) -> F:
+        fn = click.option("--verbose", is_flag=True, help=what)(fn)
+        return click.option(
+            "--quiet",
+            "-q",
+            is_flag=True,
+            help="No progress while working; errors and the result only.",
+        )(fn)
+
+    return decorate
+
+
 def default_state_file() -> Path:
-    """The only state file in state/, if there is exactly one (commands reading a state file
-    use it when `--state` is not given)."""
+    """The state file in state/ a command reads when `--state` is not given: the only one; or,
+    beside rehearsals (`*.rehearsal.db`, as the README's flow leaves them), the only real run's,
+    saying on stderr which was chosen. A usage error naming the files otherwise."""
     found = sorted(Path("state").glob("*.db"))
     if len(found) == 1:
         return found[0]
     if not found:
         raise click.UsageError("no state file in state/; pass --state")
+    real = [p for p in found if not p.name.endswith(REHEARSAL_SUFFIX)]
     names = ", ".join(str(p) for p in found)
+    if len(real) == 1:
+        others = ", ".join(str(p) for p in found if p != real[0])
+        click.echo(
+            f"bwmigrate: using {real[0]}, the one state file of a real run in state/ (beside "
+            f"{others}; pass --state to read another)",
+            err=True,
+        )
+        return real[0]
     raise click.UsageError(f"several state files in state/ ({names}); pass --state")

@@ -27,7 +27,8 @@ from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.cli.estimate_view import estimate_lines, estimate_summary
 from orchestrator.cli.loading import load_plan
 from orchestrator.cli.login import live_access
-from orchestrator.cli.options import json_option, out_option
+from orchestrator.cli.options import json_option, out_option, verbosity_options
+from orchestrator.cli.verbosity import Ticker, Verbosity, progress_every_s
 from orchestrator.cutover.connection import open_api, open_audit
 from orchestrator.cutover.preflight import (
     CheckOutcome,
@@ -273,9 +274,11 @@ def run_check(
     audit: Path,
     environ: dict[str, str],
     err: Console,
+    verbosity: Verbosity = Verbosity.NORMAL,
 ) -> tuple[CheckOutcome, str]:
     """Pre-flight the plan's imports on the target; return what was found and the target id."""
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
+    ticker = Ticker(progress_every_s(environ))  # a bad setting: exit 2 before the audit log
     with contextlib.ExitStack() as stack:
         if sandbox:
             from orchestrator.cutover.rehearsal import rehearsal_sandbox  # uvicorn when needed
@@ -291,10 +294,13 @@ def run_check(
                 session={"plan": plan.spec.name, "plan_hash": plan.hash, "target": target_id},
             )
         )
-        show = err.is_terminal
+        every_batch = verbosity is Verbosity.VERBOSE or (
+            verbosity is Verbosity.NORMAL and err.is_terminal
+        )
 
         def progress(step: str, done: int, total: int) -> None:
-            if show:
+            # every batch on a terminal (or --verbose); else a line every ~10 s; none if quiet
+            if every_batch or (verbosity is Verbosity.NORMAL and ticker.due()):
                 err.print(f"importTnChecker: {step} {done}/{total}", markup=False)
 
         async def main() -> CheckOutcome:
@@ -336,7 +342,12 @@ def _print_check(check: dict[str, Any], console: Console) -> None:
 
 
 def _checked(
-    compiled: CompiledPlan, *, sandbox: bool, target: str | None, audit: Path | None
+    compiled: CompiledPlan,
+    *,
+    sandbox: bool,
+    target: str | None,
+    audit: Path | None,
+    verbosity: Verbosity,
 ) -> tuple[CompiledPlan, dict[str, Any], Path]:
     """`--check`: the plan without the numbers the pre-flight rejected, the check record, and
     the audit log it wrote."""
@@ -349,6 +360,7 @@ def _checked(
         audit=audit_file,
         environ=dict(os.environ),
         err=err,
+        verbosity=verbosity,
     )
     shown = exclude_numbers(compiled, outcome.rejections)
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -394,6 +406,7 @@ def _print_plan(
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --check: audit log file (default state/<plan name>.check.audit.jsonl).",
 )
+@verbosity_options("With --check: a line per checked batch, also without a terminal.")
 def plan(
     plan_path: Path,
     as_json: bool,
@@ -403,6 +416,8 @@ def plan(
     target: str | None,
     sandbox: bool,
     audit: Path | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Dry run: validate PLAN, normalise numbers, cut orders, estimate calls and time.
 
@@ -420,7 +435,13 @@ def plan(
     compiled = load_plan(plan_path)
     shown, record, rejected = compiled, None, None
     if check:
-        shown, record, audit_file = _checked(compiled, sandbox=sandbox, target=target, audit=audit)
+        shown, record, audit_file = _checked(
+            compiled,
+            sandbox=sandbox,
+            target=target,
+            audit=audit,
+            verbosity=Verbosity.from_flags(quiet, verbose),
+        )
         rejected = Counter(r["step"] for r in record["excluded"])
     summary = plan_summary(shown, rejected)
     if record is not None:

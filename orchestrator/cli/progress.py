@@ -1,12 +1,15 @@
-"""Progress bars and summary tables (rich): per step done / total, failed, in flight, rate, ETA.
+"""Progress and summary tables: per step done / total, failed, in flight, rate, ETA.
 
+On a terminal, rich progress bars; anywhere else (nohup, CI, a log file) a plain line every
+`progress_every_s` (`orchestrator.cli.verbosity`), so a long run is never silent. `--quiet`
+shows neither, `--verbose` the plain lines with every step's counts, also on a terminal.
 Progress goes to stderr so stdout keeps the machine-readable result.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from rich.console import Console
@@ -21,10 +24,68 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from orchestrator.cli.verbosity import Ticker
 from orchestrator.cutover.engine import Progress as EngineProgress
 from orchestrator.state.store import StepCounts
 
 _MIN_INTERVAL_S = 0.2
+
+
+def _duration(seconds: float) -> str:
+    """A duration as people read it: 45s, 3m05s, 2h07m."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def run_progress_line(snap: EngineProgress) -> str:
+    """One plain line for a run's progress: numbers done of all (failed), orders in flight,
+    requests and their rate, elapsed time and the ETA at the rate numbers finish so far."""
+    done = sum(c.succeeded + c.failed + c.skipped + c.needs_action + c.unknown for c in snap.steps)
+    total = sum(c.total for c in snap.steps)
+    failed = sum(c.failed for c in snap.steps)
+    rate = done / snap.elapsed_s if snap.elapsed_s > 0 else 0.0
+    eta = _duration((total - done) / rate) if rate > 0 and done < total else "unknown"
+    if done >= total:
+        eta = "0s"
+    return (
+        f"progress: {done}/{total} numbers done ({failed} failed), {snap.in_flight} "
+        f"order{'' if snap.in_flight == 1 else 's'} in flight, {snap.requests} requests "
+        f"({snap.request_rate_per_s:.1f}/s, {snap.rate_limited} rate-limited), "
+        f"{_duration(snap.elapsed_s)} elapsed, ETA {eta}" + ("; stopping" if snap.stopping else "")
+    )
+
+
+class PlainProgress:
+    """A run's progress as a plain line every `interval_s` (and, `verbose`, one per step)."""
+
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        interval_s: float,
+        *,
+        verbose: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._write = write
+        self._ticker = Ticker(interval_s, clock)
+        self._verbose = verbose
+
+    def update(self, snap: EngineProgress) -> None:
+        """Print the line if one is due."""
+        if not self._ticker.due():
+            return
+        self._write(run_progress_line(snap))
+        if self._verbose:
+            for c in snap.steps:
+                done = c.succeeded + c.failed + c.skipped + c.needs_action + c.unknown
+                self._write(
+                    f"  {c.name}: {done}/{c.total} done, {c.succeeded} succeeded, {c.failed} "
+                    f"failed, {c.pending + c.in_order} pending"
+                )
 
 
 class ProgressView:

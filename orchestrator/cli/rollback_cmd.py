@@ -17,6 +17,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from orchestrator.api.credentials import redact_url
 from orchestrator.cli.options import (
     default_state_file,
     force_option,
@@ -77,7 +78,9 @@ def _source(store: Store) -> RollbackSource:
             f"{store.path}: the plan stored in the state file no longer parses ({exc}); "
             "use the bwmigrate version that ran it"
         ) from exc
-    return RollbackSource(spec, meta["plan_hash"], str(store.path), meta.get("target"))
+    target = meta.get("target")  # shown without user info or query (a file may predate the rule)
+    shown = redact_url(target) if target is not None else None
+    return RollbackSource(spec, meta["plan_hash"], str(store.path), shown)
 
 
 def build_from_state(

@@ -12,15 +12,16 @@ audit log beside the state file (`orchestrator.state.audit`).
 The run itself (is this a resume, and is it safe; the client, gate and audit wiring; the engine;
 the exit code) is `orchestrator.cutover.cutover.Cutover`. This module keeps what is the CLI's:
 the arguments, the environment's credentials, the confirmation, the signals (the first SIGINT or
-SIGTERM stops submitting, a second cancels at once), the progress view and the printing.
+SIGTERM stops submitting, a second cancels at once: `orchestrator.cli.stop_signal`), the
+progress view and the printing.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -30,11 +31,22 @@ from rich.console import Console
 from orchestrator.api.client import Credentials
 from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.login import live_access
-from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
-from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.cutover.cutover import Cutover, LiveTarget, Rehearsal, RunResult, Target
+from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option, verbosity_options
+from orchestrator.cli.progress import PlainProgress, ProgressView, print_summary
+from orchestrator.cli.stop_signal import StopSignal
+from orchestrator.cli.verbosity import Verbosity, progress_every_s
+from orchestrator.cutover.cutover import (
+    Cutover,
+    LiveTarget,
+    Rehearsal,
+    Remaining,
+    RunPreview,
+    RunResult,
+    Target,
+)
+from orchestrator.cutover.engine import Progress
 from orchestrator.cutover.preflight import CheckedFile, read_check_record
-from orchestrator.errors import BwmigrateError, InputError
+from orchestrator.errors import InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
 from orchestrator.state.audit import audit_path
 
@@ -45,9 +57,8 @@ def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
     return Path("state") / f"{plan.spec.name}{suffix}"
 
 
-def _still_to_do(cutover: Cutover) -> list[str]:
+def _still_to_do(left: Remaining) -> list[str]:
     """What a resumed run has left, per step: numbers not finished, open orders, sent ones."""
-    left = cutover.remaining()
     lines = [f"Resuming: {left.succeeded} numbers succeeded and {left.failed} failed so far; left:"]
     lines += [
         f"  {s.step}: {s.kind} {s.numbers} numbers, {s.orders_open} orders open "
@@ -57,20 +68,19 @@ def _still_to_do(cutover: Cutover) -> list[str]:
     return lines
 
 
-def _confirm(cutover: Cutover, *, yes: bool) -> None:
-    """Show what a live run will change (or, resuming, what it has left) and ask first."""
-    if yes:
-        return
-    plan = cutover.plan
+def _confirm(run: RunPreview) -> None:
+    """Show what a live run will change (or, resuming, what it has left) and ask first (for a
+    new state file, before it is created: a "no" leaves nothing behind)."""
+    plan = run.plan
     lines = [
-        f"About to change live numbers on {cutover.target.id}, account {plan.spec.account_id}:",
+        f"About to change live numbers on {run.target.id}, account {plan.spec.account_id}:",
         f"  plan {plan.spec.name} (hash {plan.hash[:12]}) from {plan.spec.path}",
-        f"  state {cutover.state_path}; every request goes to the audit log "
-        f"{audit_path(cutover.state_path)}",
+        f"  state {run.state_path}; every request goes to the audit log "
+        f"{audit_path(run.state_path)}",
     ]
-    if cutover.checked_note:
-        lines.append(f"  {cutover.checked_note}")
-    if cutover.fresh:
+    if run.checked_note:
+        lines.append(f"  {run.checked_note}")
+    if run.remaining is None:
         for s in plan.steps:
             extra = " (+ SMS on for the imported numbers)" if s.spec.enable_messaging else ""
             lines.append(
@@ -78,7 +88,7 @@ def _confirm(cutover: Cutover, *, yes: bool) -> None:
                 f"{len(s.orders)} orders{extra}"
             )
     else:
-        lines += _still_to_do(cutover)
+        lines += _still_to_do(run.remaining)
     click.echo("\n".join(lines), err=True)
     if not sys.stdin.isatty():
         raise InputError(
@@ -133,6 +143,7 @@ def run_plan(
     environ: dict[str, str],
     checked: Path | None = None,
     canary: int | None = None,
+    verbosity: Verbosity = Verbosity.NORMAL,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
     plan = load_plan(plan_path, canary=canary)
@@ -142,6 +153,7 @@ def run_plan(
     # and messages quote the API's own words, which are not rich markup.
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     checked_file = _read_checked(checked) if checked is not None else None
+    every_s = progress_every_s(environ)  # a bad setting is exit 2 before any state exists
     with Cutover.open(
         plan,
         state_path,
@@ -150,19 +162,30 @@ def run_plan(
         checked=checked_file,
         command=f"bwmigrate run {plan_path}",
         on_note=err.print,
+        confirm=None if sandbox or yes else _confirm,
     ) as cutover:
         if cutover.already_finished:
             return _report_finished(cutover, as_json, err)
-        if not sandbox:
-            _confirm(cutover, yes=yes)
-        err.print(
-            ("Starting" if cutover.fresh else "Resuming") + f" {cutover.plan.spec.name} against "
-            f"{where.id} (state {state_path})"
-        )
-        if cutover.checked_note:
-            err.print(cutover.checked_note, markup=False)
-        with ProgressView(err, enabled=err.is_terminal and not as_json) as view:
-            result = anyio.run(_run_until_signalled, cutover, credentials, view, seed)
+        if verbosity is not Verbosity.QUIET:
+            err.print(
+                ("Starting" if cutover.fresh else "Resuming")
+                + f" {cutover.plan.spec.name} against {where.id} (state {state_path})"
+            )
+            if cutover.checked_note:
+                err.print(cutover.checked_note, markup=False)
+        plain = verbosity.plain_lines(err.is_terminal)
+        bars = err.is_terminal and not as_json and verbosity is Verbosity.NORMAL
+        lines = PlainProgress(err.print, every_s, verbose=verbosity is Verbosity.VERBOSE)
+        # Signals are held from before the event loop exists until after it is gone.
+        stop = StopSignal(on_first=cutover.request_stop, on_second=cutover.cancel)
+        with stop.installed(), ProgressView(err, enabled=bars) as view:
+
+            def on_progress(snap: Progress) -> None:
+                view.update(snap)
+                if plain:
+                    lines.update(snap)
+
+            result = anyio.run(_run_until_signalled, cutover, credentials, on_progress, seed, stop)
         _print_result(result, cutover, as_json, err)
         return int(result.exit_code)
 
@@ -175,47 +198,23 @@ def _report_finished(cutover: Cutover, as_json: bool, err: Console) -> int:
     else:
         err.print(
             f"Nothing to do: this plan already finished (state {cutover.state_path}); no request "
-            "was sent. `bwmigrate report` shows every number's outcome."
+            f"was sent. `bwmigrate report --state {cutover.state_path}` shows every number's "
+            "outcome."
         )
         print_summary(finished.counts, Console(highlight=False))
     return int(finished.exit_code)
 
 
 async def _run_until_signalled(
-    cutover: Cutover, credentials: Credentials | None, view: ProgressView, seed: int | None
+    cutover: Cutover,
+    credentials: Credentials | None,
+    on_progress: Callable[[Progress], None],
+    seed: int | None,
+    stop: StopSignal,
 ) -> RunResult:
     """Run; the first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    result: RunResult | None = None
-    error: BwmigrateError | None = None
-    async with anyio.create_task_group() as tg:
-
-        async def watch_signals() -> None:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                count = 0
-                async for _sig in signals:
-                    count += 1
-                    if count == 1:
-                        cutover.request_stop()
-                    else:
-                        cutover.cancel()
-
-        tg.start_soon(watch_signals)
-        try:
-            result = await cutover.run(credentials, view.update, seed=seed)
-        except BwmigrateError as exc:  # one line and its exit code (cli), not a task group's
-            error = exc
-        finally:
-            tg.cancel_scope.cancel()
-    # Closing the receiver resets SIGINT and SIGTERM (asyncio): give the CLI's handlers back, so
-    # an interrupt while the run writes its summary still ends in exit 130, not a killed process.
-    for sig, handler in handlers.items():
-        if handler is not None:
-            signal.signal(sig, handler)
-    if error is not None:
-        raise error
-    assert result is not None
-    return result
+    async with stop.attached():
+        return await cutover.run(credentials, on_progress, seed=seed)
 
 
 def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Console) -> None:
@@ -228,8 +227,8 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
         err.print(
             f"{result.message}. Requests: {p.requests} ({p.rate_limited} rate-limited, "
             f"{p.retried} retried) in {result.summary['elapsed_s']:.1f}s. "
-            f"`bwmigrate report --state {state_path}` lists every number; `--audit` every "
-            "request."
+            f"`bwmigrate report --state {state_path}` lists every number, "
+            f"`bwmigrate report --state {state_path} --audit` every request."
         )
     attention = sum(c.needs_action for c in p.steps)
     if attention:
@@ -274,6 +273,7 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     help="Numbers in each import step's first order, sent before the rest (overrides the "
     "plan's canary; 0 = none).",
 )
+@verbosity_options("Plain progress lines with every step's counts, also on a terminal.")
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -284,11 +284,14 @@ def run(
     seed: int | None,
     checked: Path | None,
     canary: int | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
     Run it again to resume after any interruption. Every request and answer is logged to
-    <state>.audit.jsonl (`bwmigrate report --audit`). Exit 0 all done, 1 some numbers failed,
+    <state>.audit.jsonl (`bwmigrate report --audit`). Progress: bars on a terminal, else a
+    plain line every 10 s (BWMIGRATE_PROGRESS_EVERY_S). Exit 0 all done, 1 some numbers failed,
     2 bad usage/plan, 3 aborted (failure threshold, API unreachable, credentials), 4 state file
     in use, 130 interrupted (state saved).
     """
@@ -306,5 +309,6 @@ def run(
             environ=dict(os.environ),
             checked=checked,
             canary=canary,
+            verbosity=Verbosity.from_flags(quiet, verbose),
         )
     )

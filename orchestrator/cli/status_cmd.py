@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
+from orchestrator.api.credentials import redact_url
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
 from orchestrator.cutover.report import summary
+from orchestrator.errors import StateFileError
 from orchestrator.state.store import Store
 
 
@@ -46,15 +51,9 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
         return
     if host != "127.0.0.1" or port:
         raise click.UsageError("--host and --port go with --serve")
-    store = Store.open(path, readonly=True)
-    try:
-        counts = store.counts()
-        orders = store.order_counts()
-        runs = store.runs()
-        meta = store.meta()
-        holder = store.lease_holder()
-    finally:
-        store.close()
+    parts, damage = _read_what_can_be_read(path)
+    counts, orders, runs = parts["counts"], parts["orders"], parts["runs"]
+    meta, holder = parts["meta"], parts["holder"]
     now = time.time()
     elapsed = sum((r["ended_at"] or now) - r["started_at"] for r in runs)
     obj = summary(
@@ -68,19 +67,22 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
         extra={
             "state": str(path),
             "plan": {"name": meta.get("plan_name"), "hash": meta.get("plan_hash")},
-            "target": meta.get("target"),
+            "target": _shown_target(meta),
             "running": holder is not None,
             "runs": len(runs),
             "orders_by_state": orders,
         },
     )
+    if damage is not None:
+        obj["unreadable"] = sorted(damage.parts)
     if as_json:
         click.echo(json.dumps(obj, indent=2))
+        _raise_damage(damage)
         return
     console = Console(highlight=False)
     running = f"running (pid {holder['pid']})" if holder else "not running"
     console.print(
-        f"[bold]{meta.get('plan_name')}[/] against {meta.get('target')}: {running}; "
+        f"[bold]{meta.get('plan_name')}[/] against {_shown_target(meta)}: {running}; "
         f"{len(runs)} run(s); state {path}"
     )
     print_summary(counts, console)
@@ -90,6 +92,7 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
         + f". Requests: {obj['requests']['total']} "
         f"({obj['requests']['rate_limited']} rate-limited)."
     )
+    _raise_damage(damage)
 
 
 def _serve(path: Path, host: str, port: int) -> None:
@@ -108,3 +111,58 @@ def _serve(path: Path, host: str, port: int) -> None:
         click.echo(f"Live page of {path} at {url} ({note}); Ctrl-C to stop.", err=True)
 
     serve_live(path, host, port, ready)
+
+
+_EMPTY: dict[str, Any] = {"counts": [], "orders": {}, "runs": [], "meta": {}, "holder": None}
+
+
+def _shown_target(meta: dict[str, str]) -> str | None:
+    """The run's target as it may be shown (a file made before URLs carrying a secret were
+    refused may still hold one)."""
+    target = meta.get("target")
+    return redact_url(target) if target is not None else None
+
+
+@dataclass
+class _Damage:
+    """What a damaged state file would not give, and SQLite's first complaint."""
+
+    path: Path
+    error: StateFileError
+    parts: list[str]
+
+
+def _read_what_can_be_read(path: Path) -> tuple[dict[str, Any], _Damage | None]:
+    """Each part of the status read on its own: a damaged page loses only what lies on it."""
+    store = Store.open(path, readonly=True)
+    parts, damage = dict(_EMPTY), None
+    readers: dict[str, Callable[[], Any]] = {
+        "counts": store.counts,
+        "orders": store.order_counts,
+        "runs": store.runs,
+        "meta": store.meta,
+        "holder": store.lease_holder,
+    }
+    try:
+        for name, read in readers.items():
+            try:
+                parts[name] = read()
+            except StateFileError as exc:
+                damage = damage or _Damage(path, exc, [])
+                damage.parts.append(name)
+    finally:
+        store.close()
+    return parts, damage
+
+
+def _raise_damage(damage: _Damage | None) -> None:
+    """After showing what could be read: one line naming what could not, and what to do."""
+    if damage is None:
+        return
+    cause = damage.error.__cause__
+    said = " ".join(str(cause).split()) if cause is not None else str(damage.error)
+    raise StateFileError(
+        f"{damage.path}: the state file is damaged ({said}); status could not read its "
+        f"{', '.join(damage.parts)} (what it could read is shown above): restore the file from "
+        "a backup before running or reporting from it"
+    )

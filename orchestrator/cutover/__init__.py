@@ -3,6 +3,8 @@
 - `cutover`: a run as a library (`Cutover`): open or create the state for a plan and a target,
   decide whether a resume is safe, build the client / gate / audit wiring once, run the engine,
   record the run, compute the outcome and exit code. The CLI, the benches and the tests use it.
+- `admission`: whether a run may start on a state file (its target, its check) and taking the
+  file over (re-targeting one no target accepted anything from).
 - `connection`: the one client / request gate / audit log wiring (`ApiAccess`, `open_audit`,
   `open_api`), shared by `run`, `plan --check`, `doctor` and `convert --from-api`.
 - `engine`: the async engine: loads the state, dispatches steps and drives each order to done

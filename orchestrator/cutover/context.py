@@ -112,15 +112,23 @@ class RunContext:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._db)
 
     async def call(
-        self, fn: Callable[[], Awaitable[T]], priority: Priority, *, retry_posts: bool = True
+        self,
+        fn: Callable[[], Awaitable[T]],
+        priority: Priority,
+        *,
+        retry_posts: bool = True,
+        auth_aborts: bool = True,
     ) -> T:
         """One API call under the shared gate with in-call retries; refused credentials abort
-        the whole run (every other error is the caller's to handle)."""
+        the whole run (unless `auth_aborts` is False: the caller has a state to restore first;
+        every other error is the caller's to handle)."""
         try:
             return await call_with_retry(
                 self.gate, self.backoff, self.rng, fn, priority=priority, retry_posts=retry_posts
             )
         except AuthError as exc:
+            if not auth_aborts:
+                raise
             raise self.abort(f"the API refused the credentials ({exc})") from exc
 
     def abort(self, message: str) -> RunAborted:

@@ -6,20 +6,22 @@ client, the request gate and the audit log, runs the engine and says how the run
             result = anyio.run(cutover.run, credentials)
             sys.exit(int(result.exit_code))
 
-`Cutover.open` takes the state file's lease and refuses an unsafe resume, with the one-line
-errors `bwmigrate run` shows:
+`Cutover.open` takes the state file's lease and refuses an unsafe resume
+(`orchestrator.cutover.admission`), with the one-line errors `bwmigrate run` shows:
 
-- a state file belongs to one target: a rehearsal never resumes against a live account;
+- a state file belongs to the target that accepted an order from it: a rehearsal never resumes
+  against a live account; a file no target accepted anything from may be re-targeted;
 - it belongs to one plan (its hash): a changed plan is refused, unless nothing of the earlier
   plan took effect (no number succeeded, no order sent), then the file starts over with it;
 - a run started with `--checked FILE` resumes only with that file, one started without only
   without; a plan checked against the sandbox never runs against a live account.
 
 Every decision is taken before the plan is stored, the last step of `open` (a first run:
-`fresh`). `run()` records the run (the state file's `runs`), starts the rehearsal sandbox when
-the target is the rehearsal (`orchestrator.cutover.rehearsal`), opens the audit log beside the
-state file and the client (`orchestrator.cutover.connection`), runs the engine, and maps how it
-ended to the documented exit code. `request_stop()` (no new order; in-flight ones finish
+`fresh`); a caller's confirmation comes before a new state file is created. `run()` records
+the run (the state file's `runs`), starts the rehearsal sandbox when the target is the
+rehearsal (`orchestrator.cutover.rehearsal`), opens the audit log beside the state file and the
+client (`orchestrator.cutover.connection`), runs the engine, and maps how it ended to the
+documented exit code. `request_stop()` (no new order; in-flight ones finish
 recording) and `cancel()` (at once; the state file stays consistent) are for the caller's
 signal handling.
 
@@ -45,11 +47,12 @@ import anyio
 
 from orchestrator.api.client import Credentials, Exchange
 from orchestrator.api.pacing import Backoff
+from orchestrator.cutover.admission import admit, adopt
 from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
 from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
 from orchestrator.cutover.preflight import CheckedFile, apply_checked_file
 from orchestrator.cutover.report import summary
-from orchestrator.errors import ExitCode, StateMismatchError
+from orchestrator.errors import ExitCode
 from orchestrator.plan import CompiledPlan
 from orchestrator.state.audit import AuditLog, AuditSummary, audit_path
 from orchestrator.state.store import ExcludedNumber, OrderState, StepCounts, Store
@@ -126,6 +129,19 @@ class Remaining:
 
 
 @dataclass(frozen=True, slots=True)
+class RunPreview:
+    """What a run is about to do, for a confirmation: the plan (as checked), the state file and
+    the target; `fresh` for a first run, else `remaining` says what a resume has left."""
+
+    plan: CompiledPlan
+    state_path: Path
+    target: Target
+    fresh: bool
+    checked_note: str | None
+    remaining: Remaining | None
+
+
+@dataclass(frozen=True, slots=True)
 class FinishedRun:
     """A migration that had nothing left to do: its counts, the `--json` object, the exit code."""
 
@@ -196,6 +212,7 @@ class Cutover:
         checked: CheckedFile | None = None,
         command: str | None = None,
         on_note: Callable[[str], None] | None = None,
+        confirm: Callable[[RunPreview], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> Cutover:
         """Open (or create) the state file for `plan` and `target`, hold its lease, check that
@@ -203,8 +220,11 @@ class Cutover:
 
         `checked` runs the checked plan of a pre-flight (its rejected numbers stored as failed,
         never sent). `command` is what the lease says holds the file (default `bwmigrate run
-        PLAN`). Raises `StateLockedError` (another run holds the file), `StateMismatchError`
-        (another plan, target or check) or `InputError` (a check that does not fit).
+        PLAN`). `confirm` sees what the run will do and raises to refuse it: for a new state
+        file before the file is created (a refusal leaves nothing behind), for an existing one
+        once it is open (not called when the run has nothing left to do). Raises
+        `StateLockedError` (another run holds the file), `StateMismatchError` (another plan,
+        target or check) or `InputError` (a check that does not fit).
         """
         note = on_note or (lambda _text: None)
         command = command or f"bwmigrate run {plan.spec.path}"
@@ -212,26 +232,27 @@ class Cutover:
         excluded: list[ExcludedNumber] = []
         if checked is not None:
             plan, excluded, checked_note = apply_checked_file(plan, checked, target.id, note)
+        if confirm is not None and not state_path.exists():
+            confirm(RunPreview(plan, state_path, target, True, checked_note, None))
+            confirm = None
         store = Store.open(state_path)
         try:
             store.acquire_lease(
                 pid=os.getpid(), host=socket.gethostname(), command=command, now=clock()
             )
-            _refuse_unsafe_resume(store, plan, target.id, source_hash, checked)
-            if store.discard_plan_without_effect(plan.hash):
-                note(
-                    "The plan changed since this state file was made, but nothing of the "
-                    "earlier plan took effect (no number succeeded, no order open): "
-                    f"{state_path} starts over with the changed plan."
-                )
+            admission = admit(store, plan, target.id, source_hash, checked)
+            adopt(store, plan, target.id, admission, note)
             facts = {"target": target.id}
             if checked is not None:
                 facts |= {"checked_file": checked.path, "checked_source_hash": source_hash}
             fresh = store.initialize(plan, plan_text, clock(), excluded=excluded, facts=facts)
+            cutover = cls(plan, store, target, fresh=fresh, checked_note=checked_note, clock=clock)
+            if confirm is not None and not cutover.already_finished:
+                confirm(cutover.preview())
         except BaseException:
             store.close()
             raise
-        return cls(plan, store, target, fresh=fresh, checked_note=checked_note, clock=clock)
+        return cutover
 
     # what the state file says ------------------------------------------------------------------
 
@@ -261,6 +282,13 @@ class Cutover:
                 for c in counts
                 if c.pending + c.in_order
             ),
+        )
+
+    def preview(self) -> RunPreview:
+        """What this run will do (a fresh run: the plan; a resume: what is left)."""
+        left = None if self.fresh else self.remaining()
+        return RunPreview(
+            self.plan, self.state_path, self.target, self.fresh, self.checked_note, left
         )
 
     def finished_run(self) -> FinishedRun:
@@ -457,40 +485,3 @@ class Cutover:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-# --- deciding whether a run may start -----------------------------------------------------------
-
-
-def _refuse_unsafe_resume(
-    store: Store,
-    plan: CompiledPlan,
-    target_id: str,
-    source_hash: str,
-    checked: CheckedFile | None,
-) -> None:
-    """Refuse a state file made for another target, or (when only `--checked` differs from
-    how the run started) say so more clearly than "the plan changed"."""
-    meta = store.meta()
-    stored_target = meta.get("target")
-    if stored_target is not None and stored_target != target_id:
-        raise StateMismatchError(
-            f"{store.path}: this state file holds a run against {stored_target}, not "
-            f"{target_id}; pass another --state file (rehearsals default to "
-            "state/<plan>.rehearsal.db)"
-        )
-    stored = meta.get("plan_hash")
-    if stored is None or stored == plan.hash:
-        return
-    started_with = meta.get("checked_file")
-    if started_with and meta.get("checked_source_hash") == source_hash:
-        raise StateMismatchError(
-            f"{store.path}: this run started with --checked {started_with}; pass the same "
-            "file again to resume it"
-            + (" (the file given now records another check)" if checked else "")
-        )
-    if checked and stored == source_hash:
-        raise StateMismatchError(
-            f"{store.path}: this run started without --checked; resume it without, or pass "
-            "another --state file to run the checked plan as a new migration"
-        )

@@ -185,7 +185,8 @@ class Engine:
             return RunOutcome(
                 RunEnd.ABORTED,
                 f"{ctx.tally.given_up} order(s) could not be placed or followed (see `bwmigrate "
-                "status`: the last error of each); run again to retry them",
+                f"status --state {ctx.store.path}`: the last error of each); run again to retry "
+                "them",
                 progress,
             )
         return RunOutcome(RunEnd.DONE, "all orders finished", progress)

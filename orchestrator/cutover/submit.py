@@ -11,8 +11,13 @@ order"):
    blindly: the order is looked up (`orchestrator.cutover.reconcile`, by CustomerOrderId and by
    number across the visibility window) and adopted if found, posted again only when proven
    absent, at most `MAX_REPOSTS` times in a run;
-4. a create the API refuses (4xx) fails the order's numbers with the API's code; a target
-   that does not serve the endpoint (404, 405) aborts the run.
+4. a create the API refuses (4xx) fails the order's numbers with the API's code;
+5. a POST that provably created nothing (no connection after the in-call retries; the
+   credentials refused: 401/403 come before the body is read; a target that does not serve
+   the endpoint: 404/405) is not "outcome unknown": the order goes back to planned
+   (`Store.mark_unsent`) and the run stops saying what to fix (the URL or the credentials).
+   So does one cancelled (the run stopping) while no try of its POST had begun to leave
+   (`_Tries`, `api.client.SendWitness`).
 
 `Submitter.reconcile` is also what the engine runs, on start, for every order a crash left
 `submitting`. Must not print or read the environment; works through `RunContext` only.
@@ -20,22 +25,26 @@ order"):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import anyio
 
+from orchestrator.api.client import ApiClient
 from orchestrator.api.gate import Priority
 from orchestrator.api.orders import ORDER_KINDS, OrderKind, order_body
+from orchestrator.api.send_witness import SendWitness
 from orchestrator.api.status import REJECTED_STATUS
-from orchestrator.api.xml import OrderList
-from orchestrator.cutover.context import RunContext
+from orchestrator.api.xml import OrderDoc, OrderList
+from orchestrator.cutover.context import RunAborted, RunContext
 from orchestrator.cutover.outcome import commit, failure_status
 from orchestrator.cutover.reconcile import Reconciler, StopRequested
 from orchestrator.errors import (
     ApiError,
+    AuthError,
     PermanentApiError,
+    RateLimitedError,
+    RequestNotSentError,
     ResponseLostError,
     TransientApiError,
     XmlError,
@@ -68,9 +77,15 @@ class Submitter:
         kind = ORDER_KINDS[ctx.steps[order.step].kind].kind
         for _attempt in range(MAX_REPOSTS):
             body, order = await self._commit_intent(order)
-            create = functools.partial(ctx.client.create_order, kind, body)
+            create = _Tries(ctx.client, kind, body)
             try:
-                doc = await ctx.call(create, Priority.SUBMIT, retry_posts=False)
+                doc = await ctx.call(create, Priority.SUBMIT, retry_posts=False, auth_aborts=False)
+            except (AuthError, RequestNotSentError) as exc:
+                raise await self._unsent(order, exc) from exc
+            except anyio.get_cancelled_exc_class():
+                if not create.maybe_sent:  # cancelled between tries none of which got through
+                    await self._take_back(order, "cancelled before the POST reached the API")
+                raise
             except PermanentApiError as exc:
                 return await self._refused(order, kind, exc)
             except (ResponseLostError, TransientApiError, XmlError) as exc:
@@ -116,7 +131,8 @@ class Submitter:
         body = order_body(step.kind, step.settings, order.customer_order_id, numbers)
         first = order.submit_attempts == 0
         attempted_at = ctx.clock()
-        await ctx.db(ctx.store.mark_submitting, order.id, attempted_at)
+        with anyio.CancelScope(shield=True):  # a cancel then lands in the POST's call, which
+            await ctx.db(ctx.store.mark_submitting, order.id, attempted_at)  # can take it back
         if first:
             ctx.tally.move(order.step, NumberStatus.PENDING, NumberStatus.IN_ORDER, order.size)
         return body, replace(order, attempted_at=attempted_at)
@@ -133,6 +149,37 @@ class Submitter:
             return found
         attempts = order.submit_attempts + 1 if reposts else order.submit_attempts
         return replace(order, state=OrderState.PLANNED, submit_attempts=attempts)
+
+    async def _unsent(self, order: OrderRecord, exc: ApiError) -> RunAborted:
+        """The POST provably created nothing: never connected, credentials refused (401/403
+        come before the body is read), or a target without the endpoint (404/405). The order
+        goes back to planned (nothing to reconcile) and the run stops saying what to fix."""
+        ctx = self._ctx
+        await self._take_back(order, f"not sent: {exc}")
+        unsent = f"order {order.customer_order_id} was not sent"
+        if isinstance(exc, AuthError):
+            return ctx.abort(
+                f"the API refused the credentials ({exc}); {unsent}: fix the BWMIGRATE_* "
+                "credentials and run the same command again"
+            )
+        if isinstance(exc, PermanentApiError):
+            kind = ORDER_KINDS[ctx.steps[order.step].kind].kind
+            return ctx.abort(
+                f"the target does not serve {kind} orders ({exc}); {unsent}: check --target "
+                "(it must be the v2 API's base URL, ending in /api/v2)"
+            )
+        return ctx.abort(
+            f"cannot reach the API at {ctx.client.base_url} ({exc}); {unsent}: check --target "
+            "(host, port, DNS, TLS) and the network, then run the same command again"
+        )
+
+    async def _take_back(self, order: OrderRecord, reason: str) -> None:
+        """The intent of a POST that never reached the API is taken back: planned again."""
+        ctx = self._ctx
+        with anyio.CancelScope(shield=True):
+            await ctx.db(ctx.store.mark_unsent, order.id, reason)
+        if order.submit_attempts == 0:
+            ctx.tally.move(order.step, NumberStatus.IN_ORDER, NumberStatus.PENDING, order.size)
 
     async def _record_submitted(
         self, order: OrderRecord, remote_id: str, remote_status: str
@@ -153,10 +200,7 @@ class Submitter:
         that does not serve the endpoint at all aborts the run."""
         ctx = self._ctx
         if exc.status in (404, 405):
-            raise ctx.abort(
-                f"the target does not serve {kind} orders ({exc}); "
-                "check --target (it must end in /api/v2)"
-            ) from exc
+            raise await self._unsent(order, exc) from exc
         code = exc.code or str(exc.status)
         desc = exc.description or str(exc)
         role = ctx.steps[order.step].settings.get("role")
@@ -173,3 +217,34 @@ class Submitter:
             raise self._ctx.abort(
                 f"cannot look orders up in the API ({exc}); run again to resume"
             ) from exc
+
+
+class _Tries:
+    """One create, as the gate calls it (again after a 429 or a failed connection): remembers
+    whether any try may have reached the API. One that failed to connect, was rate limited
+    (429) or refused for its credentials (401/403) did not; one cut short did only if the
+    transport had begun writing it (`SendWitness`)."""
+
+    def __init__(self, client: ApiClient, kind: OrderKind, body: bytes) -> None:
+        self._client = client
+        self._kind = kind
+        self._body = body
+        self._earlier = False  # an earlier try may have got through
+        self._current: SendWitness | None = None
+
+    @property
+    def maybe_sent(self) -> bool:
+        """True when some try may have reached the API."""
+        return self._earlier or (self._current is not None and self._current.maybe_sent)
+
+    async def __call__(self) -> OrderDoc:
+        witness = self._current = SendWitness()
+        try:
+            return await self._client.create_order(self._kind, self._body, witness=witness)
+        except (RequestNotSentError, RateLimitedError, AuthError):
+            self._current = None  # provably not processed
+            raise
+        except BaseException:
+            self._earlier = self._earlier or witness.maybe_sent
+            self._current = None
+            raise

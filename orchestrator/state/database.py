@@ -1,5 +1,8 @@
 """The state file's SQLite connection: opening it, write transactions, reads, the meta facts.
 
+Every SQLite error (a damaged page, a full disk, a file that is not a database) comes out of
+this class as a `StateFileError`: one line naming the file and what to do (exit 2).
+
 One connection per `Store`, shared by the engine's worker threads under one lock: writes go
 through `Database.transaction` (BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, with
 `synchronous=FULL`, so a committed transition is on disk before the caller acts on it), reads
@@ -18,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, StateFileError
 
 BUSY_TIMEOUT_S = 30
 
@@ -50,7 +53,9 @@ class Database:
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
-        except (sqlite3.Error, OSError) as exc:
+        except sqlite3.Error as exc:
+            raise state_file_error(path, exc) from exc
+        except OSError as exc:
             raise InputError(f"{path}: cannot open the state file ({exc})") from exc
         return cls(path, conn, readonly)
 
@@ -62,19 +67,28 @@ class Database:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT), serialised across threads."""
-        with self._lock:
+        with self._lock, self.translated():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse it too
+                    self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a read query under the connection lock; every row at once."""
-        with self._lock:
+        with self._lock, self.translated():
             return self._conn.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def translated(self) -> Iterator[None]:
+        """SQLite errors raised inside become a `StateFileError` naming this file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise state_file_error(self.path, exc) from exc
 
     def table_names(self) -> set[str]:
         """The tables the file holds (none on a new file)."""
@@ -88,3 +102,24 @@ class Database:
         """Record one fact about the state file (never a secret)."""
         with self.transaction() as c:
             c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def state_file_error(path: Path, exc: sqlite3.Error) -> StateFileError:
+    """What a SQLite error on the state file at `path` means to the user, in one line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "not a database" in text:
+        return StateFileError(
+            f"{path}: not a bwmigrate state file ({text}); pass another --state path"
+        )
+    if "full" in text:
+        return StateFileError(f"{path}: cannot write the state file ({text}): free disk space, "
+                              "then run the same command again")  # fmt: skip
+    if "locked" in text or "busy" in text:
+        return StateFileError(
+            f"{path}: the state file stayed locked by another program ({text}); close it, then "
+            "run the same command again"
+        )
+    return StateFileError(
+        f"{path}: the state file is damaged ({text}); restore it from a backup, or run "
+        f"`bwmigrate status --state {path}` to see what can still be read"
+    )

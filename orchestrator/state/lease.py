@@ -12,7 +12,7 @@ import fcntl
 import os
 import sqlite3
 
-from orchestrator.errors import StateLockedError
+from orchestrator.errors import StateFileError, StateLockedError
 from orchestrator.state.database import Database
 
 _HOLDER_COLUMNS = ("pid", "host", "command", "acquired_at")
@@ -75,7 +75,7 @@ class Lease:
         """Give the state file back (the OS also does this if the process dies)."""
         if self._fd is None:
             return
-        with contextlib.suppress(sqlite3.Error), self._db.transaction() as c:
+        with contextlib.suppress(sqlite3.Error, StateFileError), self._db.transaction() as c:
             c.execute("DELETE FROM lease WHERE id=1")
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)

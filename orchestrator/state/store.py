@@ -23,12 +23,10 @@ through `anyio.to_thread` with one writer at a time.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import StateMismatchError
 from orchestrator.plan import CompiledPlan
 from orchestrator.state import outcome, run_history, stored_plan, tally, transition
 from orchestrator.state.database import Database
@@ -78,12 +76,7 @@ class Store:
         """Open (and if needed create) the state file; check or upgrade its schema version."""
         db = Database.connect(path, readonly=readonly)
         try:
-            prepare_schema(db)
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise StateMismatchError(
-                f"{path}: not a bwmigrate state file ({exc}); pass another --state path"
-            ) from exc
+            prepare_schema(db)  # SQLite errors: StateFileError (orchestrator.state.database)
         except BaseException:
             db.close()
             raise
@@ -177,6 +170,11 @@ class Store:
     def mark_absent(self, order_id: int, reason: str) -> None:
         """A `submitting` order proved absent remotely: back to planned, to be posted again."""
         transition.mark_absent(self._db, order_id, reason)
+
+    def mark_unsent(self, order_id: int, reason: str) -> None:
+        """A `submitting` order whose POST provably never reached the API: back to planned, as
+        if the attempt had not been made (nothing to reconcile)."""
+        transition.mark_unsent(self._db, order_id, reason)
 
     def forget_remote_orders(self, reason: str) -> int:
         """The remote side lost every order (a rehearsal's embedded sandbox was restarted):

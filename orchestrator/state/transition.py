@@ -2,7 +2,8 @@
 
     planned --intent committed--> submitting --id committed--> submitted --outcome--> done
         ^                              |
-        +------ proved absent ---------+
+        +-- proved absent, or ---------+
+            provably never sent
 
 Each transition is one committed transaction (`synchronous=FULL`) before the engine acts on it:
 the intent to POST is durable before the request leaves, and the order id before the first
@@ -121,6 +122,26 @@ def mark_absent(db: Database, order_id: int, reason: str) -> None:
         c.execute(
             "UPDATE orders SET state=?, last_error=? WHERE id=? AND state=?",
             (_PLANNED, reason, order_id, _SUBMITTING),
+        )
+
+
+def mark_unsent(db: Database, order_id: int, reason: str) -> None:
+    """A `submitting` order whose POST provably never reached the API (not connected, or the
+    credentials refused before the body was read): back to planned as if the attempt had not
+    been made (its count taken back; on a first attempt its numbers pending again)."""
+    with db.transaction() as c:
+        changed = c.execute(
+            "UPDATE orders SET state=?, last_error=?, submit_attempts=max(submit_attempts-1, 0) "
+            "WHERE id=? AND state=?",
+            (_PLANNED, reason, order_id, _SUBMITTING),
+        ).rowcount
+        if not changed:
+            return
+        c.execute(
+            "UPDATE numbers SET attempts=max(attempts-1, 0), status=CASE WHEN "
+            "(SELECT submit_attempts FROM orders WHERE id=?)=0 THEN ? ELSE status END "
+            "WHERE order_id=? AND status=?",
+            (order_id, NumberStatus.PENDING.value, order_id, NumberStatus.IN_ORDER.value),
         )
 
 

@@ -17,11 +17,13 @@ gate (`DEFAULT_RATE_PER_S` is the pace to open it with). Only GETs are sent.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from orchestrator.api.client import ApiClient
+from orchestrator.api.credentials import redact_url
 from orchestrator.api.gate import Priority, RequestGate, call_with_retry
 from orchestrator.api.pacing import Backoff
 from orchestrator.errors import InputError
@@ -45,9 +47,10 @@ class Listing:
 def v1_base_url(url: str) -> str:
     """Check and normalise a v1 base URL: no credentials in it, not v2; bare host -> /api/v1."""
     parts = urlsplit(url.strip())
+    shown = redact_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(
-            f"--from-api {url!r}: give an http(s) URL such as "
+            f"--from-api {shown!r}: give an http(s) URL such as "
             "https://dashboard.bandwidth.com/api/v1"
         )
     if parts.username or parts.password:
@@ -55,20 +58,30 @@ def v1_base_url(url: str) -> str:
             "--from-api: credentials in the URL are refused; set BWMIGRATE_* "
             "environment variables instead"
         )
+    if parts.query or parts.fragment or "?" in url:
+        raise InputError(
+            f"--from-api {shown!r}: a query string or fragment is refused (a token there would "
+            "be shown and logged); set BWMIGRATE_* environment variables instead"
+        )
     path = parts.path.rstrip("/")
     if path.lower().endswith("/v2"):
         raise InputError(
-            f"--from-api {url!r} is a v2 base: externalTns exists only on v1 "
+            f"--from-api {shown!r} is a v2 base: externalTns exists only on v1 "
             "(/api/v1, /api or /v1.0)"
         )
     return urlunsplit((parts.scheme, parts.netloc, path or "/api/v1", "", ""))
 
 
 async def fetch_external_tns(
-    client: ApiClient, gate: RequestGate, *, page_size: int = DEFAULT_PAGE_SIZE
+    client: ApiClient,
+    gate: RequestGate,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    on_page: Callable[[int, int, int | None], None] | None = None,
 ) -> Listing:
     """Every page of the client's account's v1 externalTns listing (see the module docstring);
-    `client` is open on a v1 base URL (`v1_base_url`).
+    `client` is open on a v1 base URL (`v1_base_url`). `on_page(pages, orders, expected)` is
+    told after each page read: pages so far, orders seen, the total the listing reports.
 
     GETs go through `gate`; 429s pause until the window resets and transient faults are
     retried with backoff (`call_with_retry`: GETs are safe to repeat).
@@ -92,6 +105,8 @@ async def fetch_external_tns(
             listing.pages.append(body)
         if expected is None:
             expected = info.total_count
+        if on_page is not None:
+            on_page(len(listing.pages), len(seen), expected)
         if info.next_query:
             params = dict(parse_qsl(info.next_query))
             continue

@@ -20,6 +20,7 @@ from planfiles import IMPORT_DETAILS
 from support import ENV, SandboxProcess, cli_args, run_args, wait_for
 
 from orchestrator import cli
+from orchestrator.errors import StateFileError
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.state.store import Store
 
@@ -137,7 +138,7 @@ def test_a_stored_plan_never_lacks_the_target_it_was_started_against(tmp_path: P
     plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
     store = Store.open(tmp_path / "state.db")
     try:
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises(StateFileError, match="free disk space"):
             store.initialize(plan, text, 0.0, facts=_DiskFullFacts(target="https://a/api/v2"))
         assert "plan_hash" not in store.meta()
         assert store.initialize(plan, text, 0.0, facts={"target": "https://a/api/v2"})

@@ -24,11 +24,13 @@ IMPORTS = [f"+1919991{i:04d}" for i in range(8)]
 RULE_SHOWN, RULE_HIDDEN, BANDWIDTH = IMPORTS[1], IMPORTS[2], IMPORTS[6]
 
 
-def _cli(cwd: Path, *args: str, stdin: Any = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    cwd: Path, *args: str, stdin: Any = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "orchestrator", *args],
         cwd=cwd,
-        env=ENV,
+        env=env or ENV,
         capture_output=True,
         text=True,
         timeout=120,
@@ -161,17 +163,20 @@ def test_checked_live_run_guards_its_plan_and_its_resumes(
 def test_the_confirmation_gate_shows_the_run_and_what_a_resume_has_left(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    """Without --yes and without a terminal a live run exits 2 before sending anything; the
-    message names target, account, plan, audit log and per-step counts, and on a resumed state
-    file what is left to do."""
+    """Without --yes and without a terminal a live run exits 2 before sending anything (and,
+    for a new state file, before creating it); the message names target, account, plan, audit
+    log and per-step counts, and on a resumed state file what is left to do."""
     plan = _plan(tmp_path, IMPORTS)
     args = ["run", str(plan), "--target", f"{sandbox.base_url}/api/v2", "--state", "s.db"]
     first = _cli(tmp_path, *args, stdin=subprocess.DEVNULL)
     assert first.returncode == 2 and "pass --yes" in first.stderr
     for text in (sandbox.base_url, f"account {ACCOUNT}", "s.db.audit.jsonl", "8 numbers in 3"):
         assert text in first.stderr
+    assert not (tmp_path / "s.db").exists()
+    refused = _cli(tmp_path, *args, "--yes", env=ENV | {"BWMIGRATE_PASSWORD": "wrong"})
+    assert refused.returncode == 3, refused.stderr  # the state file exists, nothing was sent
     again = _cli(tmp_path, *args, stdin=subprocess.DEVNULL)
     assert again.returncode == 2
     assert "Resuming: 0 numbers succeeded and 0 failed so far" in again.stderr
     assert "hosted: import 8 numbers, 3 orders open (0 sent" in again.stderr
-    assert sandbox.app.ledger.to_json()["requests"]["total"] == 0
+    assert sandbox.state.ledger_orders() == []  # one refused (401) request, no order

@@ -58,6 +58,7 @@ class Harness:
         stop_after_orders: int | None = None,
         timeout_s: float = 5.0,
         base_path: str = "/api/v2",
+        base_url: str | None = None,
         stop_when: Callable[[Progress], bool] | None = None,
         visibility_window_s: float = 0.3,
     ) -> RunOutcome:
@@ -67,7 +68,7 @@ class Harness:
         creds = self.sandbox.config.credentials
         credentials = credentials or BasicCredentials(creds.username, creds.password)
         target = LiveTarget(
-            f"{self.sandbox.base_url}{base_path}",
+            base_url or f"{self.sandbox.base_url}{base_path}",
             token_url=f"{self.sandbox.base_url}/api/v1/oauth2/token",
         )
         tuning = Tuning(

@@ -212,19 +212,43 @@ async def test_a_changed_plan_replaces_one_that_took_no_effect(
     assert sorted(n for o in sandbox.state.ledger_orders() for n in o["numbers"]) == corrected
 
 
-def test_a_state_file_resumes_only_against_its_target(
+async def test_a_state_file_resumes_only_against_the_target_that_accepted_its_orders(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    """A rehearsal's state file is refused for a live target, and the reverse."""
+    """A rehearsal's state file whose orders the sandbox accepted is refused for a live target,
+    and the reverse."""
     text = _plan_text("import", _numbers("+1919991", 2))
-    target, _creds = _live(sandbox)
+    target, creds = _live(sandbox)
     rehearsal, live = tmp_path / "r.db", tmp_path / "l.db"
-    Cutover.open(_compile(text), rehearsal, Rehearsal(), plan_text=text).close()
-    Cutover.open(_compile(text), live, target, plan_text=text).close()
-    with pytest.raises(StateMismatchError, match="holds a run against sandbox, not http"):
+    with Cutover.open(_compile(text), rehearsal, Rehearsal(), plan_text=text) as cutover:
+        assert (await cutover.run()).outcome == "done"
+    with Cutover.open(_compile(text), live, target, plan_text=text) as cutover:
+        assert (await cutover.run(creds, tuning=TUNING)).outcome == "done"
+    with pytest.raises(StateMismatchError, match=r"holds a run against sandbox .*, not http"):
         Cutover.open(_compile(text), rehearsal, target, plan_text=text)
     with pytest.raises(StateMismatchError, match=r"holds a run against http://127\.0\.0\.1"):
         Cutover.open(_compile(text), live, Rehearsal(), plan_text=text)
+
+
+def test_a_state_file_no_target_accepted_anything_from_can_be_retargeted(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """Opened for one target but nothing sent: opening it for another target takes it over and
+    says so (a first attempt against a wrong URL does not lock the file)."""
+    text = _plan_text("import", _numbers("+1919991", 2))
+    target, _creds = _live(sandbox)
+    state, notes = tmp_path / "s.db", list[str]()
+    Cutover.open(
+        _compile(text), state, LiveTarget("http://127.0.0.1:9/api/v2"), plan_text=text
+    ).close()
+    with Cutover.open(_compile(text), state, target, plan_text=text, on_note=notes.append) as c:
+        assert not c.fresh
+    assert any("which accepted no order" in n for n in notes), notes
+    store = Store.open(state, readonly=True)
+    try:
+        assert store.meta()["target"] == target.id
+    finally:
+        store.close()
 
 
 def test_a_state_file_held_by_a_run_is_refused(sandbox: RunningSandbox, tmp_path: Path) -> None:

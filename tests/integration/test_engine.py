@@ -287,13 +287,14 @@ async def test_orders_the_api_no_longer_knows_are_left_for_the_next_run(harness:
 async def test_a_target_without_the_endpoint_aborts_without_failingnumbers_from(
     harness: Harness,
 ) -> None:
-    """A 404 on create means a wrong target, not bad numbers: abort, fail nothing, send nothing
-    (only the canary order was attempted: the rest of the step waits for it)."""
+    """A 404 on create means a wrong target, not bad numbers: abort, fail nothing, send nothing,
+    and leave the attempted canary order unsent (planned, its numbers pending), not waiting for a
+    reconciliation."""
     imports = numbers_from("+1919991", 10)
     outcome = await harness.run(
         plan_text(step("import", imports, IMPORT_EXTRA)), base_path="/nope/api/v2"
     )
     assert outcome.reason == "aborted"
     assert "does not serve import orders" in outcome.message
-    assert Counter(r.status for r in harness.report) == {"in_order": 5, "pending": 5}
+    assert Counter(r.status for r in harness.report) == {"pending": 10}
     assert harness.ledger_orders() == []

@@ -3,7 +3,10 @@ prints, and draws progress.
 
 Each subcommand lives in its own module here and is listed in `_COMMANDS`; a module is imported
 only when its command runs (or help lists it), so `bwmigrate sandbox` does not pay for lxml and
-phonenumbers. A `BwmigrateError` reaching this level becomes one line on stderr and its
+phonenumbers. A command module imports at its top only what its options and help need; the
+database, HTTP, server and XML stacks (SQLAlchemy, httpx, starlette, uvicorn, lxml) are imported
+inside the functions that use them, so `--help` and `--version` stay instant
+(`tests/e2e/test_startup_imports.py`). A `BwmigrateError` reaching this level becomes one line on stderr and its
 documented exit code; anything else is a bug and keeps its traceback.
 
 Once the command's module is imported, SIGTERM stops it like Ctrl-C, and an interrupt that

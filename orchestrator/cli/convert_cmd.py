@@ -15,24 +15,22 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anyio
 import click
 
-from orchestrator.cli.login import live_access
 from orchestrator.cli.options import force_option, json_option, loa_type_option, out_option
-from orchestrator.cutover.connection import open_api
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.plan.numbers import region_for_a3
 from orchestrator.v1.conversion import Conversion
 from orchestrator.v1.conversion import convert as convert_intents
 from orchestrator.v1.intent import Action, ReadResult
-from orchestrator.v1.listing_api import DEFAULT_RATE_PER_S as LISTING_RATE_PER_S
-from orchestrator.v1.listing_api import Listing, fetch_external_tns, v1_base_url
-from orchestrator.v1.orders import has_v1_xml, read_listing_pages, read_xml_input
 from orchestrator.v1.planfile import render_outputs, report_name, summary
 from orchestrator.v1.tabular import ListDefaults, decode, read_table
+
+if TYPE_CHECKING:  # the XML readers and the client load when an input needs them
+    from orchestrator.v1.listing_api import Listing
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _MAX_INPUT_BYTES = 512 * 1024 * 1024
@@ -233,6 +231,8 @@ def _load_inputs(
 
 
 def _classify(path: Path, data: bytes) -> _Input:
+    from orchestrator.v1.orders import has_v1_xml
+
     head = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if head.startswith(b"<"):
         return _Input(path, data, None, is_xml=True)
@@ -259,6 +259,8 @@ def _assign_list_steps(loaded: list[_Input], list_steps: tuple[str, ...]) -> dic
 
 
 def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> ReadResult:
+    from orchestrator.v1.orders import read_xml_input
+
     if item.is_xml:
         return read_xml_input(item.data, str(item.path))
     text = item.text if item.text is not None else decode(item.data, str(item.path))
@@ -273,6 +275,14 @@ def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> Re
 def _read_api(url: str, account: str | None) -> ReadResult:
     if not account:
         raise InputError("--from-api needs --account ID (the account whose listing to read)")
+    import anyio
+
+    from orchestrator.cli.login import live_access
+    from orchestrator.cutover.connection import open_api
+    from orchestrator.v1.listing_api import DEFAULT_RATE_PER_S as LISTING_RATE_PER_S
+    from orchestrator.v1.listing_api import fetch_external_tns, v1_base_url
+    from orchestrator.v1.orders import read_listing_pages
+
     access = live_access(os.environ, v1_base_url(url))
 
     async def fetch() -> Listing:

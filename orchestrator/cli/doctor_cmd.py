@@ -31,24 +31,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-import anyio
 import click
 
-from orchestrator.api.client import (
-    BasicCredentials,
-    ClientCredentials,
-    Credentials,
-    Exchange,
-    credentials_from_env,
-)
-from orchestrator.api.gate import Priority
 from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import retry_at_from_headers
-from orchestrator.cli.login import token_url_from_env
 from orchestrator.cli.options import DEFAULT_TARGET, json_option
-from orchestrator.cutover.connection import Api, ApiAccess, open_api, open_audit
 from orchestrator.errors import (
     AuthError,
     ExitCode,
@@ -56,7 +46,11 @@ from orchestrator.errors import (
     RateLimitedError,
     TransientApiError,
 )
-from orchestrator.state.audit import AuditLog
+
+if TYPE_CHECKING:  # the client (httpx) and the audit log load when doctor runs, not for --help
+    from orchestrator.api.client import Credentials, Exchange
+    from orchestrator.cutover.connection import Api, ApiAccess
+    from orchestrator.state.audit import AuditLog
 
 DEFAULT_ACCOUNT_ID = "9900012"  # the embedded sandbox's default account
 
@@ -104,6 +98,8 @@ class _Probe:
 
 
 def _credential_kind(credentials: Credentials, token_url: str | None) -> str:
+    from orchestrator.api.client import BasicCredentials, ClientCredentials
+
     if isinstance(credentials, ClientCredentials):
         return "OAuth2 client credentials" + (f" (tokens from {token_url})" if token_url else "")
     if isinstance(credentials, BasicCredentials):
@@ -139,6 +135,8 @@ async def diagnose(
     Every exchange goes to `audit`, then to `on_exchange`."""
     if isinstance(credentials, InputError):
         return [Check("credentials", False, str(credentials), fix="export them, then retry")]
+    from orchestrator.cutover.connection import ApiAccess, open_api
+
     access = ApiAccess(base_url, credentials, token_url)
     async with contextlib.AsyncExitStack() as stack:
         try:
@@ -162,6 +160,8 @@ async def diagnose(
 
 async def _probe_lists(api: Api, account_id: str, clock: Callable[[], float]) -> list[_Probe]:
     """GET each order list, filtered by a CustomerOrderId no order has, through the gate."""
+    from orchestrator.api.gate import Priority
+
     probes: list[_Probe] = []
     for label, path in ENDPOINTS:
         full = f"accounts/{quote(account_id, safe='')}/{path}"
@@ -211,6 +211,8 @@ def _judge(
     probes: list[_Probe],
     rate_per_s: float,
 ) -> list[Check]:
+    from orchestrator.api.client import BasicCredentials, ClientCredentials
+
     fastest = min(probes, key=lambda p: p.elapsed_s)
     host = urlsplit(base_url).netloc
     checks = [Check("reachable", True, f"{host} answered in {fastest.elapsed_s * 1000:.0f} ms")]
@@ -385,6 +387,10 @@ def doctor(
     """
     if sandbox and target:
         raise click.UsageError("choose one of --sandbox and --target")
+    import anyio
+
+    from orchestrator.cutover.connection import ApiAccess, open_audit
+
     with contextlib.ExitStack() as stack:
         credentials: Credentials | InputError
         if sandbox:
@@ -430,6 +436,9 @@ def doctor(
 def _env_credentials(url: str) -> tuple[Credentials | InputError, str | None]:
     """The environment's credentials (or why there are none: a failed check, not an error)
     and where client credentials may fetch tokens for `url` (none there: exit 2)."""
+    from orchestrator.api.credentials import credentials_from_env
+    from orchestrator.cli.login import token_url_from_env
+
     try:
         credentials = credentials_from_env(os.environ)
     except InputError as exc:

@@ -16,24 +16,15 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
 import click
 from rich.console import Console
 from rich.table import Table
 
 from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.cli.loading import load_plan
-from orchestrator.cli.login import live_access
 from orchestrator.cli.options import json_option, out_option
-from orchestrator.cutover.connection import open_api, open_audit
-from orchestrator.cutover.preflight import (
-    CheckOutcome,
-    check_imports,
-    check_record,
-    exclude_numbers,
-)
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import (
     CompiledPlan,
@@ -50,6 +41,9 @@ from orchestrator.plan import (
     iter_compiled_rows,
     sms_step_name,
 )
+
+if TYPE_CHECKING:  # the client, the audit log and the pre-flight load only for --check
+    from orchestrator.cutover.preflight import CheckOutcome
 
 _LIST_LIMIT = 50  # invalid numbers / duplicates listed in human output
 
@@ -288,6 +282,12 @@ def run_check(
     err: Console,
 ) -> tuple[CheckOutcome, str]:
     """Pre-flight the plan's imports on the target; return what was found and the target id."""
+    import anyio
+
+    from orchestrator.cli.login import live_access
+    from orchestrator.cutover.connection import open_api, open_audit
+    from orchestrator.cutover.preflight import check_imports
+
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
     with contextlib.ExitStack() as stack:
         if sandbox:
@@ -353,6 +353,8 @@ def _checked(
 ) -> tuple[CompiledPlan, dict[str, Any], Path]:
     """`--check`: the plan without the numbers the pre-flight rejected, the check record, and
     the audit log it wrote."""
+    from orchestrator.cutover.preflight import check_record, exclude_numbers
+
     audit_file = audit or default_check_audit(compiled)
     err = Console(stderr=True, highlight=False)
     outcome, target_id = run_check(

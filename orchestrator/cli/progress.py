@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -21,8 +22,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from orchestrator.cutover.engine import Progress as EngineProgress
-from orchestrator.state.store import StepCounts
+if TYPE_CHECKING:  # the engine and the store load with the commands that run them
+    from orchestrator.cutover.engine import Progress as EngineProgress
+    from orchestrator.state.store import StepCounts
 
 _MIN_INTERVAL_S = 0.2
 

@@ -12,24 +12,16 @@ from typing import Any, TextIO
 import click
 
 from orchestrator.cli.options import default_state_file, out_option, state_option
-from orchestrator.cutover.report import write_csv, write_json
 from orchestrator.errors import InputError
 from orchestrator.plan.numbers import NumberRejectedError, normalize_number, to_legacy
-from orchestrator.state.audit import (
-    OrderFilter,
-    audit_path,
-    involves,
-    read_audit,
-    write_audit_csv,
-    write_audit_json,
-)
-from orchestrator.state.store import Store
 
 
 def _audit_lines(
     path: Path, numbers: tuple[str, ...], order: str | None, run: int | None
 ) -> Iterator[dict[str, Any]]:
     """Exchange lines of an audit log, filtered."""
+    from orchestrator.state.audit import OrderFilter, involves, read_audit
+
     about_order = OrderFilter(order) if order is not None else None
     for line in read_audit(path):
         if line.get("type") != "exchange":
@@ -107,6 +99,9 @@ def report(
     if audit:
         _report_audit(path, fmt, number_format, out, numbers, order, run_id)
         return
+    from orchestrator.cutover.report import write_csv, write_json  # the store, with the command
+    from orchestrator.state.store import Store
+
     store = Store.open(path, readonly=True)
     try:
         with contextlib.ExitStack() as stack:
@@ -136,6 +131,8 @@ def _report_audit(
     run_id: int | None,
 ) -> None:
     """`report --audit`: the state file's audit log, filtered, as CSV or JSON."""
+    from orchestrator.state.audit import audit_path, write_audit_csv, write_audit_json
+
     wanted = tuple(_e164(n) for n in numbers)
     lines = _audit_lines(audit_path(state), wanted, order, run_id)
     render = _legacy if number_format == "legacy" else str

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -35,7 +35,9 @@ from orchestrator.cutover.rollback import (
 )
 from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
 from orchestrator.plan import parse_plan
-from orchestrator.state.store import Store
+
+if TYPE_CHECKING:  # the store loads with the command
+    from orchestrator.state.store import Store
 
 _OPEN = ("submitting", "submitted")  # order states whose outcome the state file does not know
 
@@ -84,6 +86,8 @@ def build_from_state(
     state: Path, out: Path, *, reimport: Reimport | None, include_unknown: bool
 ) -> tuple[RollbackPlan, dict[str, int]]:
     """Read the state file and build its rollback plan; also the orders by state."""
+    from orchestrator.state.store import Store
+
     store = Store.open(state, readonly=True)
     try:
         holder = store.lease_holder()

@@ -22,21 +22,21 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anyio
 import click
 from rich.console import Console
 
-from orchestrator.api.client import Credentials
 from orchestrator.cli.loading import load_plan, read_plan_text
-from orchestrator.cli.login import live_access
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
 from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.cutover.cutover import Cutover, LiveTarget, Rehearsal, RunResult, Target
-from orchestrator.cutover.preflight import CheckedFile, read_check_record
 from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
-from orchestrator.state.audit import audit_path
+
+if TYPE_CHECKING:  # the engine, the store and the client load when a run starts, not for --help
+    from orchestrator.api.client import Credentials
+    from orchestrator.cutover.cutover import Cutover, RunResult, Target
+    from orchestrator.cutover.preflight import CheckedFile
 
 
 def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
@@ -61,6 +61,8 @@ def _confirm(cutover: Cutover, *, yes: bool) -> None:
     """Show what a live run will change (or, resuming, what it has left) and ask first."""
     if yes:
         return
+    from orchestrator.state.audit import audit_path
+
     plan = cutover.plan
     lines = [
         f"About to change live numbers on {cutover.target.id}, account {plan.spec.account_id}:",
@@ -91,6 +93,8 @@ def _confirm(cutover: Cutover, *, yes: bool) -> None:
 
 def _read_checked(path: Path) -> CheckedFile:
     """The check record in the header line of a compiled plan written by `plan --check`."""
+    from orchestrator.cutover.preflight import CheckedFile, read_check_record
+
     try:
         with path.open(encoding="utf-8") as fh:
             first = fh.readline()
@@ -110,6 +114,9 @@ def _choose_target(
 ) -> tuple[Target, Credentials | None]:
     """The rehearsal, or the live URL with the environment's credentials (read before anything
     is opened: missing credentials are exit 2 with no state file made)."""
+    from orchestrator.cli.login import live_access
+    from orchestrator.cutover.cutover import LiveTarget, Rehearsal
+
     if sandbox:
         return Rehearsal(), None
     if not target:
@@ -135,6 +142,10 @@ def run_plan(
     canary: int | None = None,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
+    import anyio
+
+    from orchestrator.cutover.cutover import Cutover
+
     plan = load_plan(plan_path, canary=canary)
     state_path = state or default_state_path(plan, sandbox)
     where, credentials = _choose_target(sandbox, target, environ)
@@ -185,6 +196,8 @@ async def _run_until_signalled(
     cutover: Cutover, credentials: Credentials | None, view: ProgressView, seed: int | None
 ) -> RunResult:
     """Run; the first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
+    import anyio
+
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     result: RunResult | None = None
     error: BwmigrateError | None = None

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from orchestrator.sandbox.config import SandboxConfig, load_config
-from orchestrator.sandbox.server import serve_forever
+if TYPE_CHECKING:  # the server (starlette, uvicorn, lxml) loads only to serve, never for --help
+    from orchestrator.sandbox.config import SandboxConfig
 
 _RATE = click.FloatRange(0.0, 1.0)
 DEFAULT_ORDER_DELAY_S = 2.0  # a rehearsal shows orders passing through RECEIVED and PROCESSING
@@ -127,6 +128,9 @@ def sandbox(
     Options override the seed file. Side endpoints: GET /_sandbox/ledger, POST /_sandbox/reset,
     GET /_sandbox/inventory, POST /_sandbox/seed.
     """
+    from orchestrator.sandbox.config import SandboxConfig, load_config
+    from orchestrator.sandbox.server import serve_forever
+
     base = SandboxConfig(order_delay_s=DEFAULT_ORDER_DELAY_S)
     config = load_config(seed_file, base) if seed_file else base
     fault_changes: dict[str, Any] = {
@@ -148,16 +152,17 @@ def sandbox(
         if value is not None:
             changes[key] = value
     config = config.with_changes(**changes)
+    serve_forever(config, host, port, partial(_announce, config))
 
-    def ready(base_url: str) -> None:
-        click.echo(base_url)
-        sys.stdout.flush()
-        creds = config.credentials
-        click.echo(
-            f"bwmigrate sandbox: serving {base_url}/api/v2 (Basic {creds.username}/"
-            f"{creds.password}; OAuth2 client {creds.client_id} with "
-            f"BWMIGRATE_TOKEN_URL={base_url}/api/v1/oauth2/token); Ctrl-C to stop",
-            err=True,
-        )
 
-    serve_forever(config, host, port, ready)
+def _announce(config: SandboxConfig, base_url: str) -> None:
+    """The base URL on stdout (flushed at once), the credentials on stderr."""
+    click.echo(base_url)
+    sys.stdout.flush()
+    creds = config.credentials
+    click.echo(
+        f"bwmigrate sandbox: serving {base_url}/api/v2 (Basic {creds.username}/"
+        f"{creds.password}; OAuth2 client {creds.client_id} with "
+        f"BWMIGRATE_TOKEN_URL={base_url}/api/v1/oauth2/token); Ctrl-C to stop",
+        err=True,
+    )

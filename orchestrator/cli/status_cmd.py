@@ -11,8 +11,6 @@ from rich.console import Console
 
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
-from orchestrator.cutover.report import summary
-from orchestrator.state.store import Store
 
 
 @click.command()
@@ -20,6 +18,9 @@ from orchestrator.state.store import Store
 @json_option()
 def status(state: Path | None, as_json: bool) -> None:
     """Show per-step counts, orders and requests of a migration's state file."""
+    from orchestrator.cutover.report import summary  # the store loads with the command
+    from orchestrator.state.store import Store
+
     path = state or default_state_file()
     store = Store.open(path, readonly=True)
     try:

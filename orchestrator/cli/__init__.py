@@ -6,8 +6,10 @@ only when its command runs (or help lists it), so `bwmigrate sandbox` does not p
 phonenumbers. A command module imports at its top only what its options and help need; the
 database, HTTP, server and XML stacks (SQLAlchemy, httpx, starlette, uvicorn, lxml) are imported
 inside the functions that use them, so `--help` and `--version` stay instant
-(`tests/e2e/test_startup_imports.py`). A `BwmigrateError` reaching this level becomes one line on stderr and its
-documented exit code; anything else is a bug and keeps its traceback.
+(`tests/e2e/test_startup_imports.py`).
+
+A `BwmigrateError` reaching this level becomes one line on stderr and its documented exit code;
+anything else is a bug and keeps its traceback.
 
 Once the command's module is imported, SIGTERM stops it like Ctrl-C, and an interrupt that
 reaches this level (one that came before the command installed its own handling, e.g. while

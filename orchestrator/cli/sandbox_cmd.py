@@ -1,7 +1,8 @@
 """`bwmigrate sandbox`: serve the v2 API emulator in the foreground.
 
-The first line on stdout is the base URL (e.g. `http://127.0.0.1:54321`), flushed at once so a
-parent process can read it; the credentials go to stderr. It serves until SIGINT or SIGTERM
+The one line on stdout is the v2 base URL (e.g. `http://127.0.0.1:54321/api/v2`, what `--target`
+takes), flushed at once so a parent process can read it; the credentials and the side endpoints
+(`/_sandbox/...`, at the root) go to stderr. It serves until SIGINT or SIGTERM
 and then exits 0.
 """
 
@@ -19,6 +20,13 @@ if TYPE_CHECKING:  # the server (starlette, uvicorn, lxml) loads only to serve, 
     from orchestrator.sandbox.config import SandboxConfig
 
 _RATE = click.FloatRange(0.0, 1.0)
+SIDE_ENDPOINTS = (
+    ("GET", "/_sandbox/ledger"),
+    ("GET", "/_sandbox/inventory"),
+    ("POST", "/_sandbox/seed"),
+    ("POST", "/_sandbox/reset"),
+    ("GET", "/_sandbox/health"),
+)
 DEFAULT_ORDER_DELAY_S = 2.0  # a rehearsal shows orders passing through RECEIVED and PROCESSING
 
 
@@ -155,14 +163,17 @@ def sandbox(
     serve_forever(config, host, port, partial(_announce, config))
 
 
-def _announce(config: SandboxConfig, base_url: str) -> None:
-    """The base URL on stdout (flushed at once), the credentials on stderr."""
-    click.echo(base_url)
+def _announce(config: SandboxConfig, root_url: str) -> None:
+    """The v2 base URL on stdout, alone and flushed at once (the line a script reads and passes
+    as `--target`); the credentials and the side endpoints on stderr."""
+    click.echo(f"{root_url}/api/v2")
     sys.stdout.flush()
     creds = config.credentials
+    side = ", ".join(f"{method} {root_url}{path}" for method, path in SIDE_ENDPOINTS)
     click.echo(
-        f"bwmigrate sandbox: serving {base_url}/api/v2 (Basic {creds.username}/"
+        f"bwmigrate sandbox: serving the v2 API at {root_url}/api/v2 (Basic {creds.username}/"
         f"{creds.password}; OAuth2 client {creds.client_id} with "
-        f"BWMIGRATE_TOKEN_URL={base_url}/api/v1/oauth2/token); Ctrl-C to stop",
+        f"BWMIGRATE_TOKEN_URL={root_url}/api/v1/oauth2/token); Ctrl-C to stop\n"
+        f"bwmigrate sandbox: side endpoints (no auth): {side}",
         err=True,
     )

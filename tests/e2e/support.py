@@ -39,7 +39,8 @@ GRACEFUL_EXIT_S = 90.0  # a SIGTERM'd run may wait out one hung POST (the client
 
 
 class SandboxProcess:
-    """`bwmigrate sandbox --port 0 ARGS` in a child process; its base URL is its first line."""
+    """`bwmigrate sandbox --port 0 ARGS` in a child process; its v2 base URL is its first line
+    (`base_url` is the root, where the `/_sandbox/*` side endpoints are)."""
 
     def __init__(self, *args: str, log: Path | None = None) -> None:
         self._log = log.open("ab") if log is not None else None
@@ -50,11 +51,11 @@ class SandboxProcess:
             text=True,
         )
         assert self.proc.stdout is not None
-        self.base_url = self.proc.stdout.readline().strip()
-        if not self.base_url.startswith("http://127.0.0.1:"):
+        self.v2_url = self.proc.stdout.readline().strip()
+        if not self.v2_url.startswith("http://127.0.0.1:"):
             self.stop()
-            raise RuntimeError(f"the sandbox did not start (first line {self.base_url!r})")
-        self.v2_url = f"{self.base_url}/api/v2"
+            raise RuntimeError(f"the sandbox did not start (first line {self.v2_url!r})")
+        self.base_url = self.v2_url.removesuffix("/api/v2")
 
     def ledger(self) -> dict[str, Any]:
         """Every order the sandbox accepted, and its request counts."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from orchestrator.cli.options import force_option, json_option, loa_type_option, out_option
+from orchestrator.cli.output import Input, check_output
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.plan.numbers import region_for_a3
@@ -117,7 +118,7 @@ def convert(
     """
     country = country.upper()
     region_for_a3(country)
-    plan_stem = _check_out(out, force)
+    plan_stem = _check_out(out, inputs, force)
     name = name or plan_stem
     _check_args(name, inputs, from_api, site=site, sip_peer=sip_peer, account=account)
     defaults = ListDefaults(site_id=site, sip_peer_id=sip_peer, loa_type=loa_type)
@@ -187,11 +188,21 @@ def _read_all(
     return results
 
 
-def _check_out(out: Path, force: bool) -> str:
+def _check_out(out: Path, inputs: tuple[Path, ...], force: bool) -> str:
+    """The plan's stem; refuses a plan path that is not .toml, that is one of the inputs (or
+    whose report or numbers folder would replace one), or that exists without --force."""
     if out.suffix.lower() != ".toml":
         raise InputError(f"--out {out}: the plan file must end in .toml")
-    if out.exists() and not force:
-        raise InputError(f"{out} exists: use --force to replace it (and its numbers and report)")
+    given = [Input(p, "an input of this conversion") for i in inputs for p in _expand(i)]
+    check_output(out, given, force=force)
+    check_output(out.parent / report_name(out.stem), given, force=True)  # --force: later
+    numbers = (out.parent / f"{out.stem}.numbers").resolve()
+    inside = [i.path for i in given if i.path.resolve().is_relative_to(numbers)]
+    if inside:
+        raise InputError(
+            f"--out {out}: its numbers folder {numbers} holds the input {inside[0]}, which "
+            "writing the plan would replace: choose another --out"
+        )
     return out.stem
 
 

@@ -24,7 +24,8 @@ from rich.table import Table
 
 from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.cli.loading import load_plan
-from orchestrator.cli.options import json_option, out_option
+from orchestrator.cli.options import force_option, json_option, out_option
+from orchestrator.cli.output import Input, check_output, plan_inputs
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import (
     CompiledPlan,
@@ -390,10 +391,24 @@ def _print_plan(
             console.print(f"Run it with: bwmigrate run {plan_path} --checked {out} ...")
 
 
+def _check_outputs(
+    plan: CompiledPlan, plan_path: Path, *, out: Path | None, audit: Path | None, force: bool
+) -> None:
+    """Refuse an --out or --audit that is the plan or one of its number files (and an existing
+    --out without --force) before anything is asked or written."""
+    inputs = plan_inputs(plan.spec, plan_path)
+    if audit is not None:  # a log: appended to, so an existing one is fine
+        check_output(audit, inputs, force=force, option="--audit", appends=True)
+    if out is not None:
+        extra = [Input(audit, "the --check audit log")] if audit is not None else []
+        check_output(out, [*inputs, *extra], force=force)
+
+
 @click.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
 @json_option("Print one JSON object instead of tables.")
 @out_option("Write the compiled plan (every number, E.164, source, order) as JSON Lines.")
+@force_option("Overwrite an existing --out file.")
 @click.option("--show-xml", is_flag=True, help="Print the body of each step's first order.")
 @click.option(
     "--check",
@@ -413,6 +428,7 @@ def plan(
     plan_path: Path,
     as_json: bool,
     out: Path | None,
+    force: bool,
     show_xml: bool,
     check: bool,
     target: str | None,
@@ -433,6 +449,8 @@ def plan(
     if check and bool(target) == sandbox:
         raise click.UsageError("--check needs one of --target URL and --sandbox")
     compiled = load_plan(plan_path)
+    check_audit = (audit or default_check_audit(compiled)) if check else None
+    _check_outputs(compiled, plan_path, out=out, audit=check_audit, force=force)
     shown, record, rejected = compiled, None, None
     if check:
         shown, record, audit_file = _checked(compiled, sandbox=sandbox, target=target, audit=audit)

@@ -11,8 +11,9 @@ from typing import Any, TextIO
 
 import click
 
-from orchestrator.cli.options import default_state_file, out_option, state_option
-from orchestrator.errors import InputError
+from orchestrator.cli.options import default_state_file, force_option, out_option, state_option
+from orchestrator.cli.output import Input, check_output, state_inputs, stored_plan_inputs
+from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan.numbers import NumberRejectedError, normalize_number, to_legacy
 
 
@@ -62,7 +63,8 @@ def _legacy(number: str) -> str:
     show_default=True,
     help="legacy: 10 digits for +1 numbers, E.164 for the rest.",
 )
-@out_option("Write to FILE instead of stdout.")
+@out_option("Write to FILE instead of stdout (never the state file, its audit log or the plan).")
+@force_option("Overwrite an existing --out file.")
 @click.option(
     "--audit",
     is_flag=True,
@@ -82,6 +84,7 @@ def report(
     fmt: str,
     number_format: str,
     out: Path | None,
+    force: bool,
     audit: bool,
     numbers: tuple[str, ...],
     order: str | None,
@@ -97,6 +100,8 @@ def report(
         raise click.UsageError("--number, --order and --run go with --audit")
     path = state or default_state_file()
     if audit:
+        if out is not None:
+            check_output(out, [*state_inputs(path), *_plan_of(path)], force=force)
         _report_audit(path, fmt, number_format, out, numbers, order, run_id)
         return
     from orchestrator.cutover.report import write_csv, write_json  # the store, with the command
@@ -104,13 +109,10 @@ def report(
 
     store = Store.open(path, readonly=True)
     try:
+        if out is not None:
+            check_output(out, [*state_inputs(path), *stored_plan_inputs(store.meta())], force=force)
         with contextlib.ExitStack() as stack:
-            fh: TextIO = sys.stdout
-            if out is not None:
-                try:
-                    fh = stack.enter_context(out.open("w", encoding="utf-8", newline=""))
-                except OSError as exc:
-                    raise InputError(f"{out}: cannot write the report ({exc.strerror})") from exc
+            fh = _open_out(stack, out)
             writer = write_csv if fmt == "csv" else write_json
             rows = writer(
                 store.iter_report(), fh, "legacy" if number_format == "legacy" else "e164"
@@ -138,12 +140,32 @@ def _report_audit(
     render = _legacy if number_format == "legacy" else str
     writer = write_audit_csv if fmt == "csv" else write_audit_json
     with contextlib.ExitStack() as stack:
-        fh: TextIO = sys.stdout
-        if out is not None:
-            try:
-                fh = stack.enter_context(out.open("w", encoding="utf-8", newline=""))
-            except OSError as exc:
-                raise InputError(f"{out}: cannot write the report ({exc.strerror})") from exc
-        rows = writer(lines, fh, render)
+        rows = writer(lines, _open_out(stack, out), render)
     if out is not None:
         click.echo(f"{rows} exchanges written to {out}", err=True)
+
+
+def _open_out(stack: contextlib.ExitStack[bool | None], out: Path | None) -> TextIO:
+    """The report's stream: stdout, or `out` (checked by `check_output` first)."""
+    if out is None:
+        return sys.stdout
+    try:
+        return stack.enter_context(out.open("w", encoding="utf-8", newline=""))
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write the report ({exc.strerror})") from exc
+
+
+def _plan_of(state: Path) -> list[Input]:
+    """The plan a state file ran and its number files, when the state file can be read."""
+    from orchestrator.state.store import Store
+
+    if not state.is_file():
+        return []
+    try:
+        store = Store.open(state, readonly=True)
+    except BwmigrateError:  # `report --audit` reads the audit log even without its state file
+        return []
+    try:
+        return stored_plan_inputs(store.meta())
+    finally:
+        store.close()

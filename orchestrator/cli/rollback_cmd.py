@@ -25,6 +25,7 @@ from orchestrator.cli.options import (
     out_option,
     state_option,
 )
+from orchestrator.cli.output import Input, check_output, state_inputs, stored_plan_inputs
 from orchestrator.cutover.rollback import (
     ChangedNumber,
     Reimport,
@@ -84,8 +85,9 @@ def _source(store: Store) -> RollbackSource:
 
 def build_from_state(
     state: Path, out: Path, *, reimport: Reimport | None, include_unknown: bool
-) -> tuple[RollbackPlan, dict[str, int]]:
-    """Read the state file and build its rollback plan; also the orders by state."""
+) -> tuple[RollbackPlan, dict[str, int], list[Input]]:
+    """Read the state file and build its rollback plan; also the orders by state and the files
+    the plan's output must not overwrite (the state file, its audit log, the plan that ran)."""
     from orchestrator.state.store import Store
 
     store = Store.open(state, readonly=True)
@@ -106,6 +108,7 @@ def build_from_state(
                 "e.g. 5158 for a removal)"
             )
         source = _source(store)
+        inputs = [*state_inputs(state), *stored_plan_inputs(store.meta())]
         steps, changed = _facts(store, include_unknown)
         written_at = datetime.now(UTC).isoformat(timespec="seconds")
         plan = build_rollback(
@@ -113,18 +116,15 @@ def build_from_state(
         )
     finally:
         store.close()
-    return plan, orders
+    return plan, orders, inputs
 
 
-def _write(plan: RollbackPlan, out: Path, force: bool) -> list[Path]:
-    """Write the plan and its number files; refuse to overwrite unless forced."""
+def _write(plan: RollbackPlan, out: Path, force: bool, inputs: list[Input]) -> list[Path]:
+    """Write the plan and its number files; never over `inputs`, and over an existing file (a
+    rollback plan may already be running from it) only with --force."""
     targets = [out, *(out.parent / name for name in plan.files)]
-    existing = [p for p in targets if p.exists()]
-    if existing and not force:
-        raise InputError(
-            f"{existing[0]} exists; a rollback plan may already be running from it. "
-            "Pass --force to overwrite, or choose another --out"
-        )
+    for target in targets:
+        check_output(target, inputs, force=force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         for name, text in plan.files.items():
@@ -226,8 +226,11 @@ def rollback(
         Reimport(site_id, sip_peer_id, loa_type, enable_messaging) if site_id is not None else None
     )
     path = state or default_state_file()
-    plan, orders = build_from_state(path, out, reimport=reimport, include_unknown=include_unknown)
-    written = _write(plan, out, force) if plan.steps else []
+    plan, orders, inputs = build_from_state(
+        path, out, reimport=reimport, include_unknown=include_unknown
+    )
+    check_output(out, inputs, force=True)  # the run's own files, even with nothing to undo
+    written = _write(plan, out, force, inputs) if plan.steps else []
     if as_json:
         click.echo(json.dumps(_rollback_summary(path, out, plan, orders), indent=2))
     _print_rollback(path, out, plan, written)

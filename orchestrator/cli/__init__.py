@@ -32,6 +32,7 @@ import click
 
 from orchestrator import __version__
 from orchestrator.errors import BwmigrateError, ExitCode
+from orchestrator.text import printable
 
 # command name -> "module:attribute" (one line per subcommand module)
 _COMMANDS: dict[str, str] = {
@@ -79,7 +80,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except BwmigrateError as exc:
-            click.echo(f"bwmigrate: error: {exc}", err=True)
+            click.echo(f"bwmigrate: error: {printable(str(exc))}", err=True)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
             _exit_interrupted()

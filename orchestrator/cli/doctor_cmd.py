@@ -46,6 +46,7 @@ from orchestrator.errors import (
     RateLimitedError,
     TransientApiError,
 )
+from orchestrator.text import printable
 
 if TYPE_CHECKING:  # the client (httpx) and the audit log load when doctor runs, not for --help
     from orchestrator.api.client import Credentials, Exchange
@@ -350,9 +351,9 @@ def _print(checks: list[Check], target: str, account: str, as_json: bool) -> Non
         }
         click.echo(json.dumps(obj, indent=2))
         return
-    click.echo(f"bwmigrate doctor: {target}, account {account}")
+    click.echo(printable(f"bwmigrate doctor: {target}, account {account}"))
     for c in checks:
-        click.echo(c.line())
+        click.echo(printable(c.line()))  # details quote the server's answers
 
 
 @click.command()

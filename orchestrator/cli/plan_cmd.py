@@ -42,6 +42,7 @@ from orchestrator.plan import (
     iter_compiled_rows,
     sms_step_name,
 )
+from orchestrator.text import printable
 
 if TYPE_CHECKING:  # the client, the audit log and the pre-flight load only for --check
     from orchestrator.cutover.preflight import CheckOutcome
@@ -224,13 +225,14 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
     if plan.invalid:
         console.print(f"\n[bold]Invalid numbers[/] ({len(plan.invalid)}):")
         for e in plan.invalid[:_LIST_LIMIT]:
-            console.print(f"  {e.location}  {e.message}", markup=False)
+            console.print(printable(f"  {e.location}  {e.message}"), markup=False)
         if len(plan.invalid) > _LIST_LIMIT:
             console.print(f"  ... and {len(plan.invalid) - _LIST_LIMIT} more (see --json)")
     if plan.duplicates:
         console.print(f"\n[bold]Duplicates dropped[/] ({len(plan.duplicates)}):")
         for d in plan.duplicates[:_LIST_LIMIT]:
-            console.print(f"  {d.location}  {d.number} (first at {d.first_location})", markup=False)
+            line = f"  {d.location}  {d.number} (first at {d.first_location})"
+            console.print(printable(line), markup=False)
         if len(plan.duplicates) > _LIST_LIMIT:
             console.print(f"  ... and {len(plan.duplicates) - _LIST_LIMIT} more (see --json)")
     if "check" not in summary:
@@ -333,9 +335,10 @@ def _print_check(check: dict[str, Any], console: Console) -> None:
         console.print(f"[bold]Rejected and excluded[/] ({len(excluded)}):")
         by_code = Counter((r["code"], r["description"]) for r in excluded)
         for (code, desc), n in sorted(by_code.items()):
-            console.print(f"  {code} {desc}: {n} numbers", markup=False)
+            console.print(printable(f"  {code} {desc}: {n} numbers"), markup=False)
         for r in excluded[:_LIST_LIMIT]:
-            console.print(f"  {r['step']}  {r['number']}  {r['source']}  {r['code']}", markup=False)
+            line = f"  {r['step']}  {r['number']}  {r['source']}  {r['code']}"
+            console.print(printable(line), markup=False)
         if len(excluded) > _LIST_LIMIT:
             console.print(f"  ... and {len(excluded) - _LIST_LIMIT} more (see --json)")
     if check["unanswered"]:

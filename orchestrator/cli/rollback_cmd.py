@@ -36,6 +36,7 @@ from orchestrator.cutover.rollback import (
 )
 from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
 from orchestrator.plan import parse_plan
+from orchestrator.text import printable
 
 if TYPE_CHECKING:  # the store loads with the command
     from orchestrator.state.store import Store
@@ -182,7 +183,7 @@ def _print_rollback(path: Path, out: Path, plan: RollbackPlan, written: list[Pat
             markup=False,
         )
     for note in plan.not_undone:
-        err.print(f"Not undone: {note}", markup=False)
+        err.print(printable(f"Not undone: {note}"), markup=False)
 
 
 @click.command()

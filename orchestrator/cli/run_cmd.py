@@ -32,6 +32,7 @@ from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
 from orchestrator.cli.progress import ProgressView, print_summary
 from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
+from orchestrator.text import printable
 
 if TYPE_CHECKING:  # the engine, the store and the client load when a run starts, not for --help
     from orchestrator.api.client import Credentials
@@ -239,7 +240,7 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     else:
         print_summary(p.steps, Console(highlight=False))
         err.print(
-            f"{result.message}. Requests: {p.requests} ({p.rate_limited} rate-limited, "
+            f"{printable(result.message)}. Requests: {p.requests} ({p.rate_limited} rate-limited, "
             f"{p.retried} retried) in {result.summary['elapsed_s']:.1f}s. "
             f"`bwmigrate report --state {state_path}` lists every number; `--audit` every "
             "request."
@@ -253,7 +254,7 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     if result.audit.error:
         err.print(f"bwmigrate: warning: the audit log is incomplete: {result.audit.error}")
     if result.outcome == "aborted":
-        err.print(f"bwmigrate: aborted: {result.message}")
+        err.print(f"bwmigrate: aborted: {printable(result.message)}")  # may quote the API
     elif result.outcome == "interrupted":
         err.print(
             f"bwmigrate: interrupted; state saved in {state_path}. Run the same command "

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from orchestrator.plan import PlanSpec, StepKind
 from orchestrator.plan.planfile import import_defaults_template
+from orchestrator.text import printable
 
 _ALREADY = re.compile(r"already\s+(enabled|disabled)", re.IGNORECASE)
 _NAME_MAX = 64
@@ -211,7 +212,8 @@ def _number_file(step: RollbackStep, source: RollbackSource) -> str:
     """One E.164 number per line, after a comment saying where they come from."""
     head = (
         f"# {step.name}: {len(step.numbers)} numbers changed by step(s) "
-        f"{', '.join(step.undoes)} of plan {source.spec.name} (state {source.state_path})\n"
+        f"{', '.join(step.undoes)} of plan {source.spec.name} "
+        f"(state {printable(source.state_path)})\n"
     )
     return head + "\n".join(step.numbers) + "\n"
 
@@ -237,15 +239,15 @@ def _render(
     spec = source.spec
     lines = [
         f"# Rollback of plan {spec.name!r} (hash {source.plan_hash[:12]}) as recorded in",
-        f"# {source.state_path}"
-        + (f" (run against {source.target})" if source.target else "")
+        f"# {printable(source.state_path)}"
+        + (f" (run against {printable(source.target)})" if source.target else "")
         + f"; written {written_at}.",
         "# It undoes what that run changed:",
         *(f"#   {_describe(s)}" for s in plan.steps),
     ]
     if plan.not_undone:
         lines.append("# Not undone:")
-        lines.extend(f"#   {note}" for note in plan.not_undone)
+        lines.extend(f"#   {printable(note)}" for note in plan.not_undone)
     lines += [
         "# Review it with `bwmigrate plan`, rehearse it with `bwmigrate run --sandbox`, then run",
         "# it like any plan (it has its own state file and is resumable).",

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from orchestrator import __version__
+from orchestrator.text import printable
 from orchestrator.v1.scan_rules import GUIDE_URL, RULES, Finding, Rule
 
 SARIF_SCHEMA = (
@@ -45,10 +46,10 @@ def render_text(findings: list[Finding], stats: ScanStats) -> str:
         if f.path != current:
             if current is not None:
                 lines.append("")
-            lines.append(f.path)
+            lines.append(printable(f.path))  # the customer's names and code: shown, not obeyed
             current = f.path
         lines.append(f"  {f.line}:{f.column}  {f.rule.severity:<7}  {f.rule.id} {f.rule.name}")
-        lines.append(f"      {f.message}")
+        lines.append(f"      {printable(f.message)}")
         lines.append(f"      v2: {f.replacement}{'  (fixable: --fix)' if f.fix else ''}")
     if findings:
         lines.append("")

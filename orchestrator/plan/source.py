@@ -116,7 +116,7 @@ def _read_csv(spec: NumberFile, text: str) -> Iterator[tuple[str, int]]:
         width = len(first_row)
         raise PlanError(
             f"{spec.path}:{first_line}: column {index + 1} is beyond the row, which has {width} "
-            f"column{'s' if width != 1 else ''} (delimiter {ascii(delimiter)}); set `column` "
+            f"column{'s' if width != 1 else ''} (delimiter {delimiter!a}); set `column` "
             f"to 1..{width} or to a header name"
         )
     if not has_header:

@@ -8,6 +8,8 @@ tiny) and, for OAuth2, one token request. What it checks, and what it cannot kno
                  to (Bandwidth's, or BWMIGRATE_TOKEN_URL; another host without it is exit 2)
     target       a usable base URL (https, or http on loopback); its path is /api/v2
     reachable    the host answers HTTP at all (DNS, TCP, TLS, proxy)
+    v2 API       its answers are the v2 API's XML (an XML media type, an order list's root):
+                 a web server or proxy answering every path with a 200 page is not the API
     account      the account answers these credentials (403 means it is not theirs)
     endpoints    the list endpoints of the three order kinds answer (importTnChecker is a POST and
                  is exercised by `plan --check`, not here)
@@ -71,6 +73,7 @@ _LIMIT_HEADERS = (
 )
 _MARK = {True: "✓", False: "✗", None: "!"}
 _V2_FIX = f"pass the v2 base URL, e.g. --target {DEFAULT_TARGET}"
+_NOT_API_FIX = f"this host is not the v2 API (a web server, proxy or captive portal?): {_V2_FIX}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ class _Probe:
     headers: dict[str, str]
     sent_at: float  # local epoch seconds
     elapsed_s: float
+    foreign: str | None  # why a 2xx answer is not the v2 API's (None: it is, or not a 2xx)
 
 
 def _credential_kind(credentials: Credentials, token_url: str | None) -> str:
@@ -168,10 +172,11 @@ async def _probe_lists(api: Api, account_id: str, clock: Callable[[], float]) ->
         full = f"accounts/{quote(account_id, safe='')}/{path}"
         await api.gate.acquire(Priority.POLL)
         sent_at, started = clock(), time.perf_counter()
-        status, headers = await api.client.probe(
-            f"{full}?customerOrderId={PROBE_CUSTOMER_ORDER_ID}"
+        answer = await api.client.probe(f"{full}?customerOrderId={PROBE_CUSTOMER_ORDER_ID}")
+        elapsed = time.perf_counter() - started
+        probes.append(
+            _Probe(label, full, answer.status, answer.headers, sent_at, elapsed, answer.foreign)
         )
-        probes.append(_Probe(label, full, status, headers, sent_at, time.perf_counter() - started))
     return probes
 
 
@@ -217,6 +222,10 @@ def _judge(
     fastest = min(probes, key=lambda p: p.elapsed_s)
     host = urlsplit(base_url).netloc
     checks = [Check("reachable", True, f"{host} answered in {fastest.elapsed_s * 1000:.0f} ms")]
+    foreign = [p for p in probes if p.foreign is not None]
+    if foreign:  # nothing else it says can be believed: not the API's answer
+        p = foreign[0]
+        return [*checks, Check("v2 API", False, f"GET {p.path} {p.foreign}", fix=_NOT_API_FIX)]
     if any(p.status == 401 for p in probes):
         hint = {
             BasicCredentials: "check BWMIGRATE_USERNAME and BWMIGRATE_PASSWORD",

@@ -2,7 +2,7 @@
 
 A web server, proxy or captive portal that answers every path with a 200 page would receive the
 run's first POST before anything noticed (its "201" is unreadable, so the order's outcome is
-unknown and reconciling it fails). Before the engine posts anything, the run asks the list of
+unknown and reconciling it fails). Before the first POST of a state file, the run asks the list of
 its first step's order kind, as `doctor` does, and stops (exit 3, nothing sent) when the answer
 is not the v2 API's XML (`orchestrator.api.answer.foreign_list_answer`). Any other answer or
 fault is left to the engine, which handles it as it always has.
@@ -28,10 +28,11 @@ PROBE_CUSTOMER_ORDER_ID = "bwmigrate-run-probe"
 
 async def foreign_target(api: Api, plan: CompiledPlan, store: Store) -> RunOutcome | None:
     """An aborted outcome when the target's answer to one order-list GET is not the v2 API's;
-    None when it is, when the request failed (the engine then meets the same fault), or when no
-    order is left to post (a finished resume sends nothing)."""
+    None when it is, when the request failed (the engine then meets the same fault), or when an
+    order of this state file was already sent (the target answered as the API then; a resume
+    that has nothing to send, such as one stopped by a refused canary, sends nothing)."""
     orders = await anyio.to_thread.run_sync(store.order_counts)
-    if not orders.get(OrderState.PLANNED.value):
+    if set(orders) - {OrderState.PLANNED.value} or not orders:
         return None
     path = ORDER_KINDS[plan.steps[0].spec.kind].path if plan.steps else "tnoptions"
     full = f"accounts/{quote(plan.spec.account_id, safe='')}/{path}"

@@ -1,5 +1,5 @@
-"""Outside text made safe to show: one function for what reaches a terminal, one for what
-reaches a spreadsheet.
+"""The words bwmigrate shows: outside text made safe for a terminal and for a spreadsheet, and
+counts with their nouns.
 
 Number files, v1 inputs, scanned code and the API's answers are outside text: a cell may hold
 `=HYPERLINK(...)` or `@SUM(...)`, which a spreadsheet opening a CSV executes, or ANSI escape
@@ -11,6 +11,8 @@ every outside value it prints goes through `printable`; nothing else decides.
     csv_cell(value)  printable, and a cell a spreadsheet would read as a formula (starting with
                      `=`, `@`, tab or CR, or with `+`/`-` followed by anything but a plain
                      number) prefixed with `'`; E.164 numbers and other plain numbers unchanged
+    counted(n, noun) "1 order", "2 orders", "0 duplicates": every count printed with a noun
+                     goes through it, so no message says "1 orders"
 
 Imports nothing of bwmigrate: every wing may use it.
 """
@@ -40,3 +42,9 @@ def csv_cell(value: str) -> str:
     ):
         return "'" + printable(value)
     return printable(value)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and its noun, singular for exactly one: `counted(1, "order")` is "1 order",
+    `counted(3, "entry", "entries")` is "3 entries"; the plural defaults to noun + "s"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -24,6 +24,7 @@ from orchestrator.cli.output import Input, check_output
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.plan.numbers import region_for_a3
+from orchestrator.text import counted
 from orchestrator.v1.conversion import Conversion
 from orchestrator.v1.conversion import convert as convert_intents
 from orchestrator.v1.intent import Action, ReadResult
@@ -263,7 +264,8 @@ def _assign_list_steps(loaded: list[_Input], list_steps: tuple[str, ...]) -> dic
     if len(list_steps) != len(lists):
         names = ", ".join(str(item.path) for item in lists)
         raise InputError(
-            f"--list-step given {len(list_steps)} times for {len(lists)} number lists/reports "
+            f"--list-step given {counted(len(list_steps), 'time')} for "
+            f"{counted(len(lists), 'number list/report', 'number lists/reports')} "
             f"({names}): give it once for all, or once per list in order"
         )
     return {id(item): Action(step) for item, step in zip(lists, list_steps, strict=True)}
@@ -360,7 +362,8 @@ def _print_summary(facts: dict[str, object], out: Path) -> None:
     steps = facts["steps"]
     assert isinstance(steps, list)
     _echo(
-        f"bwmigrate convert: wrote {out} ({facts['planned_numbers']} numbers, {len(steps)} steps)"
+        f"bwmigrate convert: wrote {out} ({counted(facts['planned_numbers'], 'number')}, "  # type: ignore[arg-type]
+        f"{counted(len(steps), 'step')})"
     )
     for step in steps:
         _echo(f"  {step['name']:<48} {step['numbers']:>9}  {step['what']}")

@@ -48,7 +48,7 @@ from orchestrator.errors import (
     RateLimitedError,
     TransientApiError,
 )
-from orchestrator.text import printable
+from orchestrator.text import counted, printable
 
 if TYPE_CHECKING:  # the client (httpx) and the audit log load when doctor runs, not for --help
     from orchestrator.api.client import Credentials, Exchange
@@ -278,7 +278,8 @@ def _rate_check(probes: list[_Probe], rate_per_s: float) -> Check:
         return Check(
             "rate limit",
             False,
-            f"{len(limited)} of {len(probes)} probes at {rate_per_s:g} req/s answered 429{when}",
+            f"{len(limited)} of {counted(len(probes), 'probe')} at {rate_per_s:g} req/s "
+            f"answered 429{when}",
             fix="another client is spending this account's budget, or the limit is below the "
             "plan's rate: wait, and lower rate.requests_per_s",
         )
@@ -289,7 +290,8 @@ def _rate_check(probes: list[_Probe], rate_per_s: float) -> Check:
     return Check(
         "rate limit",
         None,
-        f"no 429 in {len(probes)} probes at {rate_per_s:g} req/s, and no rate-limit headers: "
+        f"no 429 in {counted(len(probes), 'probe')} at {rate_per_s:g} req/s, and no rate-limit "
+        "headers: "
         "the headroom cannot be known before a run (Bandwidth does not publish its limits)",
         fix="start at the plan's rate; a run pauses on 429 until X-RateLimit-Reset and slows down",
     )

@@ -42,7 +42,7 @@ from orchestrator.plan import (
     iter_compiled_rows,
     sms_step_name,
 )
-from orchestrator.text import printable
+from orchestrator.text import counted, printable
 
 if TYPE_CHECKING:  # the client, the audit log and the pre-flight load only for --check
     from orchestrator.cutover.preflight import CheckOutcome
@@ -167,16 +167,18 @@ def _step_line(plan: CompiledPlan, step: CompiledStep) -> str | None:
         parts.append(f"{s.body_form} body ({form.get(s.body_form, '')} form)")
         canary = canary_size(plan.spec, s, len(step.numbers))
         if canary and len(step.orders) > 1:
-            parts.append(f"canary order of {canary} numbers, then {len(step.orders) - 1} more")
+            more = len(step.orders) - 1
+            parts.append(f"canary order of {counted(canary, 'number')}, then {more} more")
         else:
             parts.append(
-                f"canary order of {canary} numbers, none after it" if canary else "no canary"
+                f"canary order of {counted(canary, 'number')}, none after it"
+                if canary
+                else "no canary"
             )
     if asks_a2p(s):
         n = len(step.orders)
         parts.append(
-            f"A2P settings follow in {n} order{'s' if n > 1 else ''} of their own "
-            f"({a2p_step_name(s)})"
+            f"A2P settings follow in {counted(n, 'order')} of their own ({a2p_step_name(s)})"
         )
     return f"  {s.name}: {'; '.join(parts)}" if parts else None
 
@@ -214,7 +216,7 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
     n = summary["numbers"]
     console.print(
         f"Numbers: {n['valid']} to send, {n['invalid']} invalid (excluded), "
-        f"{n['duplicates']} duplicates dropped"
+        f"{counted(n['duplicates'], 'duplicate')} dropped"
         + (f", {n['rejected']} rejected by the pre-flight (excluded)" if checked else "")
     )
     console.print(
@@ -326,7 +328,8 @@ def _print_check(check: dict[str, Any], console: Console) -> None:
     excluded = check["excluded"]
     console.print(
         f"\n[bold]Pre-flight[/]: importTnChecker on {check['target']} checked "
-        f"{check['checked']} numbers in {check['calls']} read-only calls (audit log "
+        f"{counted(check['checked'], 'number')} in {counted(check['calls'], 'read-only call')} "
+        "(audit log "
         f"{check['audit']})"
     )
     if not excluded:
@@ -335,7 +338,7 @@ def _print_check(check: dict[str, Any], console: Console) -> None:
         console.print(f"[bold]Rejected and excluded[/] ({len(excluded)}):")
         by_code = Counter((r["code"], r["description"]) for r in excluded)
         for (code, desc), n in sorted(by_code.items()):
-            console.print(printable(f"  {code} {desc}: {n} numbers"), markup=False)
+            console.print(printable(f"  {code} {desc}: {counted(n, 'number')}"), markup=False)
         for r in excluded[:_LIST_LIMIT]:
             line = f"  {r['step']}  {r['number']}  {r['source']}  {r['code']}"
             console.print(printable(line), markup=False)
@@ -343,8 +346,8 @@ def _print_check(check: dict[str, Any], console: Console) -> None:
             console.print(f"  ... and {len(excluded) - _LIST_LIMIT} more (see --json)")
     if check["unanswered"]:
         console.print(
-            f"{len(check['unanswered'])} numbers were in no part of the checker's answer; "
-            "they are kept (not excluded)"
+            f"{counted(len(check['unanswered']), 'number')} in no part of the checker's "
+            "answer: kept (not excluded)"
         )
     console.print(
         f"Checked plan hash {check['plan_hash'][:12]} (the plan file's: "

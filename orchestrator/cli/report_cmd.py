@@ -15,6 +15,7 @@ from orchestrator.cli.options import default_state_file, force_option, out_optio
 from orchestrator.cli.output import Input, check_output, state_inputs, stored_plan_inputs
 from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan.numbers import NumberRejectedError, normalize_number, to_legacy
+from orchestrator.text import counted
 
 
 def _audit_lines(
@@ -118,7 +119,7 @@ def report(
                 store.iter_report(), fh, "legacy" if number_format == "legacy" else "e164"
             )
         if out is not None:
-            click.echo(f"{rows} rows written to {out}", err=True)
+            click.echo(f"{counted(rows, 'row')} written to {out}", err=True)
     finally:
         store.close()
 
@@ -142,7 +143,7 @@ def _report_audit(
     with contextlib.ExitStack() as stack:
         rows = writer(lines, _open_out(stack, out), render)
     if out is not None:
-        click.echo(f"{rows} exchanges written to {out}", err=True)
+        click.echo(f"{counted(rows, 'exchange')} written to {out}", err=True)
 
 
 def _open_out(stack: contextlib.ExitStack[bool | None], out: Path | None) -> TextIO:

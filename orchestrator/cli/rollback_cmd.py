@@ -36,7 +36,7 @@ from orchestrator.cutover.rollback import (
 )
 from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
 from orchestrator.plan import parse_plan
-from orchestrator.text import printable
+from orchestrator.text import counted, printable
 
 if TYPE_CHECKING:  # the store loads with the command
     from orchestrator.state.store import Store
@@ -103,7 +103,7 @@ def build_from_state(
         unknown = sum(orders.get(s, 0) for s in _OPEN)
         if unknown and not include_unknown:
             raise InputError(
-                f"{state}: {unknown} orders were sent but their outcome is not recorded yet; "
+                f"{state}: {counted(unknown, 'order')} sent whose outcome is not recorded yet; "
                 "resume the run to settle them, or pass --include-unknown to undo their numbers "
                 "too (undoing a change that did not happen is refused harmlessly by the API, "
                 "e.g. 5158 for a removal)"
@@ -173,7 +173,7 @@ def _print_rollback(path: Path, out: Path, plan: RollbackPlan, written: list[Pat
                 step.kind.value, f"SMS {step.sms}"
             )
             err.print(
-                f"  {step.name}: {what} {len(step.numbers)} numbers "
+                f"  {step.name}: {what} {counted(len(step.numbers), 'number')} "
                 f"(undoes {', '.join(step.undoes)})",
                 markup=False,
             )

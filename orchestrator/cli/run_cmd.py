@@ -32,7 +32,7 @@ from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
 from orchestrator.cli.progress import ProgressView, print_summary
 from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
-from orchestrator.text import printable
+from orchestrator.text import counted, printable
 
 if TYPE_CHECKING:  # the engine, the store and the client load when a run starts, not for --help
     from orchestrator.api.client import Credentials
@@ -51,7 +51,8 @@ def _still_to_do(cutover: Cutover) -> list[str]:
     left = cutover.remaining()
     lines = [f"Resuming: {left.succeeded} numbers succeeded and {left.failed} failed so far; left:"]
     lines += [
-        f"  {s.step}: {s.kind} {s.numbers} numbers, {s.orders_open} orders open "
+        f"  {s.step}: {s.kind} {counted(s.numbers, 'number')}, "
+        f"{counted(s.orders_open, 'order')} open "
         f"({s.orders_sent} sent, outcome not yet known)"
         for s in left.steps
     ]
@@ -77,8 +78,8 @@ def _confirm(cutover: Cutover, *, yes: bool) -> None:
         for s in plan.steps:
             extra = " (+ SMS on for the imported numbers)" if s.spec.enable_messaging else ""
             lines.append(
-                f"  {s.spec.name}: {s.spec.kind.value} {len(s.numbers)} numbers in "
-                f"{len(s.orders)} orders{extra}"
+                f"  {s.spec.name}: {s.spec.kind.value} {counted(len(s.numbers), 'number')} in "
+                f"{counted(len(s.orders), 'order')}{extra}"
             )
     else:
         lines += _still_to_do(cutover)
@@ -248,7 +249,8 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     attention = sum(c.needs_action for c in p.steps)
     if attention:
         err.print(
-            f"{attention} number(s) need action: SMS is on but their A2P settings were refused "
+            f"{counted(attention, 'number')} need{'s' if attention == 1 else ''} action: SMS is "
+            "on but the A2P settings were refused "
             f"(`bwmigrate report --state {state_path}` says why and what to do for each)."
         )
     if result.audit.error:

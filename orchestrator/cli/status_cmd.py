@@ -11,6 +11,7 @@ from rich.console import Console
 
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
+from orchestrator.text import counted
 
 
 @click.command()
@@ -57,7 +58,7 @@ def status(state: Path | None, as_json: bool) -> None:
     running = f"running (pid {holder['pid']})" if holder else "not running"
     console.print(
         f"[bold]{meta.get('plan_name')}[/] against {meta.get('target')}: {running}; "
-        f"{len(runs)} run(s); state {path}"
+        f"{counted(len(runs), 'run')}; state {path}"
     )
     print_summary(counts, console)
     console.print(

@@ -28,7 +28,7 @@ from typing import Any
 
 from orchestrator.plan import NANP_PREFIX, StepKind, missing_import_details
 from orchestrator.plan.planfile import import_defaults_template
-from orchestrator.text import csv_cell, printable
+from orchestrator.text import counted, csv_cell, printable
 from orchestrator.v1.conversion import Conversion, StepPlan
 from orchestrator.v1.intent import Entry
 
@@ -150,7 +150,7 @@ def render_plan(
 def _step_lines(step: StepPlan, plan_stem: str) -> list[str]:
     kinds = sorted({str(p.entry.origin.kind) for p in step.rows})
     lines = [
-        f"# {len(step.rows)} numbers: {step.describe()}",
+        f"# {counted(len(step.rows), 'number')}: {step.describe()}",
         f"# from: {', '.join(kinds)}",
         "[[steps]]",
         f"kind = {_toml(step.kind.value)}",
@@ -227,7 +227,8 @@ def render_report(conversion: Conversion, *, name: str, plan_stem: str) -> str:
     lines = [
         f"# Conversion report: {name}",
         "",
-        f"Plan: `{plan_stem}.toml` — {s['planned_numbers']} numbers in {len(c.steps)} steps; "
+        f"Plan: `{plan_stem}.toml` — {counted(s['planned_numbers'], 'number')} in "
+        f"{counted(len(c.steps), 'step')}; "
         f"{s['rejected']} rejected; {s['failed_on_v1']} failed on v1 (not planned); "
         f"{s['collapsed']} collapsed and {s['contradictory']} contradictory histories.",
         "",

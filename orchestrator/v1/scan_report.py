@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from orchestrator import __version__
-from orchestrator.text import printable
+from orchestrator.text import counted, printable
 from orchestrator.v1.scan_rules import GUIDE_URL, RULES, Finding, Rule
 
 SARIF_SCHEMA = (
@@ -62,11 +62,15 @@ def _summary_lines(findings: list[Finding], stats: ScanStats) -> list[str]:
     mb = stats.bytes / 1e6
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())) or "none"
     lines = [
-        f"{len(findings)} findings in {files} files (scanned {stats.files} files, {mb:.1f} MB; "
+        f"{counted(len(findings), 'finding')} in {counted(files, 'file')} (scanned "
+        f"{counted(stats.files, 'file')}, {mb:.1f} MB; "
         f"skipped: {skipped})"
     ]
     if stats.fixed:
-        lines.append(f"fixed {stats.fixed} findings in {stats.fixed_files} files (diff above)")
+        lines.append(
+            f"fixed {counted(stats.fixed, 'finding')} in {counted(stats.fixed_files, 'file')} "
+            "(diff above)"
+        )
     by_rule = Counter(f.rule.id for f in findings)
     for rule in RULES:
         if by_rule[rule.id]:

@@ -169,7 +169,7 @@ def test_number_files_keep_the_run_order_and_say_where_they_come_from() -> None:
     numbers = [f"+1919555{i:04d}" for i in (7, 3, 5)]
     plan = _build([ChangedNumber("hosted", n) for n in numbers])
     text = plan.files["undo.undo-imports.txt"]
-    assert text.splitlines()[0].startswith("# undo-imports: 3 numbers changed by step(s) hosted")
+    assert text.splitlines()[0].startswith("# undo-imports: 3 numbers changed by step hosted")
     assert text.splitlines()[1:] == numbers
 
 

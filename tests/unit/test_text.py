@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.text import csv_cell, printable
+from orchestrator.text import counted, csv_cell, printable
 
 EXECUTED_BY_SPREADSHEETS = [
     '=HYPERLINK("http://evil.example","click")',
@@ -62,3 +62,21 @@ def test_printable_keeps_printable_text_including_non_ascii() -> None:
 def test_a_csv_cell_carries_no_control_character() -> None:
     """An escape sequence inside a cell is shown, not emitted."""
     assert csv_cell("ok\x1b]8;;http://evil\x07") == "ok\\x1b]8;;http://evil\\x07"
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "plural", "said"),
+    [
+        (1, "order", None, "1 order"),
+        (0, "order", None, "0 orders"),
+        (2, "duplicate", None, "2 duplicates"),
+        (1, "entry", "entries", "1 entry"),
+        (5, "entry", "entries", "5 entries"),
+        (-1, "number", None, "-1 numbers"),
+    ],
+)
+def test_counted_says_one_noun_in_the_singular_and_the_rest_in_the_plural(
+    n: int, noun: str, plural: str | None, said: str
+) -> None:
+    """`counted` pluralises every count but exactly one."""
+    assert counted(n, noun, plural) == said

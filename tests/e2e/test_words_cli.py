@@ -1,0 +1,62 @@
+"""What the command line says: counts with their nouns in the singular for one, usage errors in
+one line like every other error, errors as JSON with --json, and tables that never cut a step
+name (issue 12 item 12)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from planfiles import IMPORT_DETAILS
+
+from orchestrator.sandbox import RunningSandbox
+
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("BWMIGRATE_")} | {
+    "BWMIGRATE_USERNAME": "sandbox",
+    "BWMIGRATE_PASSWORD": "sandbox",
+}
+ONE_PLURAL = re.compile(
+    r"\b1 (orders|numbers|duplicates|runs|rows|exchanges|probes|steps|files|findings|calls)\b"
+)
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *args],
+        cwd=cwd, env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def _one_of_each(folder: Path) -> None:
+    """A plan of one import step: one number sent (one order), one duplicate dropped."""
+    (folder / "n.txt").write_text("+14352150001\n+1 435 215 0001\n")
+    (folder / "p.toml").write_text(
+        'name = "p"\naccount_id = "9900012"\ncanary = 0\n[rate]\nrequests_per_s = 200\n'
+        'poll_interval_s = 0.05\n[[steps]]\nkind = "import"\nsite_id = "743"\n'
+        f'{IMPORT_DETAILS}files = ["n.txt"]\n'
+    )
+
+
+def test_one_of_a_thing_is_said_in_the_singular(tmp_path: Path, sandbox: RunningSandbox) -> None:
+    """plan, run, status, report and scan say "1 duplicate", "1 run", "1 row", never "1 rows"."""
+    _one_of_each(tmp_path)
+    (tmp_path / "code.py").write_text('URL = "https://dashboard.bandwidth.com/api/v1/x"\n')
+    said = []
+    for args in (
+        ("plan", "p.toml"),
+        ("run", "p.toml", "--target", f"{sandbox.base_url}/api/v2", "--yes"),
+        ("status", "--state", "state/p.db"),
+        ("report", "--state", "state/p.db", "--out", "r.csv"),
+        ("report", "--state", "state/p.db", "--audit", "--out", "a.csv"),
+        ("scan", "code.py"),
+    ):
+        done = _cli(tmp_path, *args)
+        assert done.returncode in (0, 1), (args, done.stderr)
+        said.append(done.stdout + done.stderr)
+    text = "\n".join(said)
+    assert "1 duplicate dropped" in text and "1 run;" in text, text
+    assert "1 finding in 1 file" in text, text
+    assert not ONE_PLURAL.search(text), ONE_PLURAL.search(text)

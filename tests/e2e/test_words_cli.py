@@ -4,6 +4,7 @@ name (issue 12 item 12)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -60,3 +61,51 @@ def test_one_of_a_thing_is_said_in_the_singular(tmp_path: Path, sandbox: Running
     assert "1 duplicate dropped" in text and "1 run;" in text, text
     assert "1 finding in 1 file" in text, text
     assert not ONE_PLURAL.search(text), ONE_PLURAL.search(text)
+
+
+USAGE_ERRORS = [
+    ("report", "--number", "+14352150001"),  # a UsageError the command raises
+    ("report", "--bogus"),  # an unknown option
+    ("report", "--format", "xml"),  # a bad choice
+    ("run",),  # a missing argument
+    ("nope",),  # an unknown command
+    ("--bogus",),  # an unknown option of bwmigrate itself
+]
+
+
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    """click's usage errors read like every other error: one line, `bwmigrate: error:`, the
+    command's --help named, exit 2 (the documented code for bad usage)."""
+    for args in USAGE_ERRORS:
+        done = _cli(tmp_path, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stdout == "", (args, done.stdout)
+        assert done.stderr.count("\n") == 1, (args, done.stderr)
+        assert done.stderr.startswith("bwmigrate: error: ") and "--help" in done.stderr, done.stderr
+
+
+def test_with_json_errors_are_json_on_stdout_too(tmp_path: Path) -> None:
+    """With --json, an error (a usage error, a missing plan, a missing state file) is also one
+    JSON object on stdout with the message and the exit code; stderr keeps its one line."""
+    cases = [
+        ("plan", "missing.toml", "--json"),
+        ("status", "--state", "missing.db", "--json"),
+        ("status", "--json", "--bogus"),
+        ("doctor", "--json", "--sandbox", "--target", "https://x.example/api/v2"),
+    ]
+    for args in cases:
+        done = _cli(tmp_path, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        error = json.loads(done.stdout)["error"]
+        assert error["exit_code"] == 2 and error["message"], (args, error)
+        assert done.stderr == f"bwmigrate: error: {error['message']}\n", (args, done.stderr)
+
+
+def test_bare_bwmigrate_still_prints_its_help() -> None:
+    """`bwmigrate` with no command prints the help naming every command (not an error line)."""
+    done = _cli(
+        Path.cwd(),
+    )
+    assert (
+        "Commands:" in done.stdout + done.stderr and "Usage: bwmigrate" in done.stdout + done.stderr
+    )

@@ -216,7 +216,7 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
     n = summary["numbers"]
     console.print(
         f"Numbers: {n['valid']} to send, {n['invalid']} invalid (excluded), "
-        f"{counted(n['duplicates'], 'duplicate')} dropped"
+        f"{counted(n['duplicates'], 'duplicate')} dropped (reported as skipped)"
         + (f", {n['rejected']} rejected by the pre-flight (excluded)" if checked else "")
     )
     console.print(

@@ -109,3 +109,26 @@ def test_bare_bwmigrate_still_prints_its_help() -> None:
     assert (
         "Commands:" in done.stdout + done.stderr and "Usage: bwmigrate" in done.stdout + done.stderr
     )
+
+
+def test_a_dropped_duplicate_is_in_the_report_with_its_reason(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    """Nothing disappears: the duplicate a plan drops is a report row, skipped, with error code
+    DUPLICATE and the line of the listing that was sent; every line read is a row."""
+    _one_of_each(tmp_path)
+    ran = _cli(tmp_path, "run", "p.toml", "--target", f"{sandbox.base_url}/api/v2", "--yes")
+    assert ran.returncode == 0, ran.stderr
+    done = _cli(tmp_path, "report", "--state", "state/p.db", "--format", "json")
+    rows = [r for r in json.loads(done.stdout) if r["step"] == "import-1"]
+    assert [(r["status"], r["source"]) for r in rows] == [
+        ("succeeded", "n.txt:1"),
+        ("skipped", "n.txt:2"),
+    ]
+    dup = rows[1]
+    assert (dup["number"], dup["input"], dup["error_code"]) == (
+        "+14352150001",
+        "+1 435 215 0001",
+        "DUPLICATE",
+    )
+    assert "n.txt:1" in dup["error_description"] and dup["order_id"] == ""

@@ -26,6 +26,7 @@ from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.cli.loading import load_plan
 from orchestrator.cli.options import force_option, json_option, out_option
 from orchestrator.cli.output import Input, check_output, plan_inputs
+from orchestrator.cli.progress import print_table
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import (
     CompiledPlan,
@@ -208,7 +209,7 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
             *rejected,
             orders,
         )
-    console.print(table)
+    print_table(table, console)
     for s in plan.steps:
         line = _step_line(plan, s)
         if line is not None:

@@ -49,7 +49,10 @@ def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
 def _still_to_do(cutover: Cutover) -> list[str]:
     """What a resumed run has left, per step: numbers not finished, open orders, sent ones."""
     left = cutover.remaining()
-    lines = [f"Resuming: {left.succeeded} numbers succeeded and {left.failed} failed so far; left:"]
+    lines = [
+        f"Resuming: so far {counted(left.succeeded, 'number-step')} succeeded and "
+        f"{left.failed} failed (a number counts once in each step it is in); left:"
+    ]
     lines += [
         f"  {s.step}: {s.kind} {counted(s.numbers, 'number')}, "
         f"{counted(s.orders_open, 'order')} open "

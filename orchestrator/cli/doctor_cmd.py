@@ -41,6 +41,7 @@ import click
 from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import retry_at_from_headers
 from orchestrator.cli.options import DEFAULT_TARGET, json_option
+from orchestrator.cli.output import Input, check_output
 from orchestrator.errors import (
     AuthError,
     ExitCode,
@@ -399,6 +400,9 @@ def doctor(
     """
     if sandbox and target:
         raise click.UsageError("choose one of --sandbox and --target")
+    if audit is not None:  # appended to: never the plan, nor a state file
+        protected = [Input(plan_path, "the plan")] if plan_path is not None else []
+        check_output(audit, protected, force=True, option="--audit", appends=True)
     import anyio
 
     from orchestrator.cutover.connection import ApiAccess, open_audit

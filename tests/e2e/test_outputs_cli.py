@@ -143,3 +143,22 @@ def test_convert_refuses_to_write_over_an_input(tmp_path: Path) -> None:
         "list.toml",
     )  # fmt: skip
     assert source.read_text() == "+14352150001\n"
+
+
+def test_an_audit_log_option_never_appends_to_the_plan_or_a_state_file(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    """`plan --check --audit` and `doctor --audit` refuse the plan, its number files and a
+    state file (a log is appended to: JSON lines in a plan or a database would break it)."""
+    _plan_path, _state = _ran(tmp_path, sandbox)
+    before = {p: (tmp_path / p).read_bytes() for p in ("p.toml", "numbers.txt", "state/p.db")}
+    target = f"{sandbox.base_url}/api/v2"
+    for args, word in [
+        (("plan", "p.toml", "--check", "--target", target, "--audit", "p.toml"), "the plan"),
+        (("plan", "p.toml", "--check", "--target", target, "--audit", "numbers.txt"), "number"),
+        (("doctor", "--target", target, "--plan", "p.toml", "--audit", "p.toml"), "the plan"),
+        (("doctor", "--target", target, "--account", "9900012", "--audit", "state/p.db"),
+         "SQLite"),
+    ]:  # fmt: skip
+        _refused(_cli(tmp_path, *args), "--audit", word)
+    assert {p: (tmp_path / p).read_bytes() for p in before} == before

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
-from orchestrator.text import counted
+from orchestrator.text import counted, printable
 
 
 @click.command()
@@ -57,7 +57,8 @@ def status(state: Path | None, as_json: bool) -> None:
     console = Console(highlight=False)
     running = f"running (pid {holder['pid']})" if holder else "not running"
     console.print(
-        f"[bold]{meta.get('plan_name')}[/] against {meta.get('target')}: {running}; "
+        f"[bold]{meta.get('plan_name')}[/] against {printable(str(meta.get('target')))}: "
+        f"{running}; "
         f"{counted(len(runs), 'run')}; state {path}"
     )
     print_summary(counts, console)

@@ -405,8 +405,6 @@ def doctor(
         check_output(audit, protected, force=True, option="--audit", appends=True)
     import anyio
 
-    from orchestrator.cutover.connection import ApiAccess, open_audit
-
     with contextlib.ExitStack() as stack:
         credentials: Credentials | InputError
         if sandbox:
@@ -421,17 +419,8 @@ def doctor(
             raise click.UsageError("give the account: --account ID, or --plan PLAN")
         log = None
         if audit is not None:
-            audited = None
-            if not isinstance(credentials, InputError):
-                audited = ApiAccess(url, credentials, token_url, public=sandbox)
-            log = stack.enter_context(
-                open_audit(
-                    audit,
-                    audited,
-                    context={"command": "doctor"},
-                    session={"target": url, "account_id": account},
-                )
-            )
+            audited = _audited(url, credentials, token_url, public=sandbox)
+            log = stack.enter_context(_open_log(audit, audited, url, account))
 
         async def main() -> list[Check]:
             return await diagnose(
@@ -447,6 +436,28 @@ def doctor(
         checks = anyio.run(main)
     _print(checks, url, account, as_json)
     sys.exit(int(ExitCode.ABORTED if any(c.ok is False for c in checks) else ExitCode.OK))
+
+
+def _audited(
+    url: str, credentials: Credentials | InputError, token_url: str | None, *, public: bool
+) -> ApiAccess | None:
+    """What the audit log must keep secret (nothing when there are no credentials)."""
+    from orchestrator.cutover.connection import ApiAccess
+
+    if isinstance(credentials, InputError):
+        return None
+    return ApiAccess(url, credentials, token_url, public=public)
+
+
+def _open_log(
+    audit: Path, access: ApiAccess | None, url: str, account: str
+) -> contextlib.AbstractContextManager[AuditLog]:
+    """doctor's audit log."""
+    from orchestrator.cutover.connection import open_audit
+
+    return open_audit(
+        audit, access, context={"command": "doctor"}, session={"target": url, "account_id": account}
+    )
 
 
 def _env_credentials(url: str) -> tuple[Credentials | InputError, str | None]:

@@ -113,7 +113,7 @@ class Sandbox:
             text=True,
         )
         assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
+        self.url = self.proc.stdout.readline().strip().removesuffix("/api/v2")  # the root
         if not self.url.startswith("http"):
             self.log.seek(0)
             raise SystemExit(f"sandbox did not start: {self.log.read()[-2000:]}")

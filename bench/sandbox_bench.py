@@ -140,7 +140,7 @@ def main() -> None:
     )  # fmt: skip
     try:
         assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
+        url = proc.stdout.readline().strip().removesuffix("/api/v2")  # the root
         rates = http_bench(url, args.creates, args.gets, args.concurrency)
     finally:
         proc.terminate()

@@ -14,6 +14,11 @@ or code 1016, a description saying the resource does not exist / was not found).
 stays a `PermanentApiError` with status 404: reading it as "no order" would let a reconcile
 resend an order that exists. (`matched_nothing`)
 
+A 2xx answer to a list is the v2 API's only when it is one of those "nothing matched" forms or
+an order list: an XML media type and a root the schema names for a list. A web server or proxy
+that answers every path with a 200 page is not the API, whatever its status says
+(`foreign_list_answer`: `doctor` fails on it, and a live `run` stops before its first POST).
+
 Error mapping (`create` = a POST that creates an order; every other call is idempotent):
 
     connect error, connect/pool timeout, token fetch failure   RequestNotSentError (retry-safe)
@@ -45,7 +50,7 @@ import httpx
 
 from orchestrator.api.credentials import ClientCredentials, Credentials, TokenCredentials
 from orchestrator.api.pacing import retry_at_from_headers
-from orchestrator.api.xml import ApiErrorDetail, parse_errors
+from orchestrator.api.xml import ApiErrorDetail, parse_errors, parse_order_list
 from orchestrator.errors import (
     AuthError,
     PermanentApiError,
@@ -61,6 +66,7 @@ __all__ = [
     "Call",
     "drop_unreadable_location",
     "fault_name",
+    "foreign_list_answer",
     "id_from_location",
     "matched_nothing",
     "status_error",
@@ -143,6 +149,27 @@ def matched_nothing(response: httpx.Response) -> bool:
     except XmlError:
         return False  # not the API's answer (a proxy's or a web server's page)
     return bool(details) and all(_says_not_found(d) for d in details)
+
+
+_XML_MEDIA_TYPES = ("application/xml", "text/xml")
+
+
+def foreign_list_answer(status: int, content_type: str | None, body: bytes) -> str | None:
+    """Why a 2xx answer to an order-list GET is not the v2 API's (an HTML page, JSON, XML of
+    another shape); None when it is (an order list, or nothing matched) or is not a 2xx."""
+    empty = not body.removeprefix(b"\xef\xbb\xbf").strip()
+    if not 200 <= status < 300 or status == 204 or empty:
+        return None
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    glimpse = one_line(body[:60].decode("utf-8", "replace"), 40)
+    if media not in _XML_MEDIA_TYPES and not media.endswith("+xml"):
+        shown = media or "no content type"
+        return f"answered {status} with {shown} ({glimpse!r}), not the v2 API's XML"
+    try:
+        parse_order_list(body)
+    except XmlError as exc:
+        return f"answered {status} with XML that is not a v2 order list ({one_line(str(exc))})"
+    return None
 
 
 def _says_not_found(detail: ApiErrorDetail) -> bool:

@@ -39,6 +39,7 @@ from orchestrator.api.answer import (
     Call,
     drop_unreadable_location,
     fault_name,
+    foreign_list_answer,
     id_from_location,
     matched_nothing,
     status_error,
@@ -95,6 +96,16 @@ _XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Accept": "app
 
 
 # --- what callers get -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeAnswer:
+    """What `ApiClient.probe` saw: the status, the headers (lower-case names), and why a 2xx
+    answer is not the v2 API's (None when it is, or when the status is not a 2xx)."""
+
+    status: int
+    headers: dict[str, str]
+    foreign: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,14 +313,20 @@ class ApiClient:
         response = await self._send(call, params=params, list_answer=True)
         return None if matched_nothing(response) else response.content
 
-    async def probe(self, path: str) -> tuple[int, dict[str, str]]:
-        """GET `path` (relative to the v2 base) with credentials; the status and the headers.
+    async def probe(self, path: str) -> ProbeAnswer:
+        """GET the order list at `path` (relative to the v2 base) with credentials: its status,
+        headers, and why a 2xx answer is not the v2 API's (`answer.foreign_list_answer`).
 
-        HTTP statuses are returned, not raised (for `doctor`); transport faults still raise.
+        HTTP statuses are returned, not raised (for `doctor` and a run's first request);
+        transport faults still raise.
         """
         call = Call("GET", path.lstrip("/"))
         response = await self._exchange(call, content=None, params=None)
-        return response.status_code, {k.lower(): v for k, v in response.headers.items()}
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        foreign = foreign_list_answer(
+            response.status_code, headers.get("content-type"), response.content
+        )
+        return ProbeAnswer(response.status_code, headers, foreign)
 
     # --- plumbing -------------------------------------------------------------------------------
 

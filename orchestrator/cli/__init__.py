@@ -3,9 +3,14 @@ prints, and draws progress.
 
 Each subcommand lives in its own module here and is listed in `_COMMANDS`; a module is imported
 only when its command runs (or help lists it), so `bwmigrate sandbox` does not pay for lxml and
-phonenumbers. A `BwmigrateError` reaching this level (alone, or inside a task group's
-exception group) becomes one line on stderr and its documented exit code; anything else is a
-bug and keeps its traceback.
+phonenumbers. A command module imports at its top only what its options and help need; the
+database, HTTP, server and XML stacks (SQLAlchemy, httpx, starlette, uvicorn, lxml) are imported
+inside the functions that use them, so `--help` and `--version` stay instant
+(`tests/e2e/test_startup_imports.py`).
+
+A `BwmigrateError` (alone, or inside a task group's exception group) or a click usage error
+reaching this level becomes one line on stderr and its documented exit code, and with `--json`
+also a JSON object on stdout (`cli/failure.py`); anything else is a bug and keeps its traceback.
 
 Once the command's module is imported, SIGTERM stops it like Ctrl-C, and an interrupt that
 reaches this level (one that came before the command installed its own handling, e.g. while
@@ -21,12 +26,14 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
 import click
 
 from orchestrator import __version__
+from orchestrator.cli.failure import fail, fail_usage, wants_json
 from orchestrator.errors import BwmigrateError, ExitCode
 
 # command name -> "module:attribute" (one line per subcommand module)
@@ -70,17 +77,43 @@ class _Group(click.Group):
                 previous.setdefault(sig, signal.signal(sig, _interrupt))
         return resolved
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = "bwmigrate",
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """click's main, but its usage errors end like every other error (`cli/failure.py`)."""
+        argv = list(sys.argv[1:] if args is None else args)
+        self._as_json = wants_json(argv)
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `bwmigrate`: its help
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            fail_usage(exc, as_json=self._as_json)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code, as_json=self._as_json)
+        except click.exceptions.Abort:  # Ctrl-C before a command took over
+            _exit_interrupted()
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         self._previous_handlers: dict[int, Any] | None = {}
         try:
             return super().invoke(ctx)
         except BwmigrateError as exc:
-            _exit_with(exc)
+            _exit_with(exc, getattr(self, "_as_json", False))
         except BaseExceptionGroup as group:  # a task group's: its first error of ours, if any
             found = _first_error(group)
             if found is None:
                 raise
-            _exit_with(found)
+            _exit_with(found, getattr(self, "_as_json", False))
         except KeyboardInterrupt:
             _exit_interrupted()
         except click.exceptions.Abort as exc:  # a prompt turns Ctrl-C into Abort
@@ -129,10 +162,9 @@ def _importing(frame: FrameType | None) -> bool:
     return False
 
 
-def _exit_with(exc: BwmigrateError) -> None:
-    """One line and the error's exit code."""
-    click.echo(f"bwmigrate: error: {exc}", err=True)
-    sys.exit(int(exc.exit_code))
+def _exit_with(exc: BwmigrateError, as_json: bool) -> None:
+    """One line and the error's exit code (and JSON on stdout with `--json`)."""
+    fail(str(exc), int(exc.exit_code), as_json=as_json)
 
 
 def _first_error(group: BaseExceptionGroup[BaseException]) -> BwmigrateError | None:

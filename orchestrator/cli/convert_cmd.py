@@ -15,11 +15,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anyio
 import click
 
-from orchestrator.cli.login import live_access
 from orchestrator.cli.options import (
     force_option,
     json_option,
@@ -27,19 +26,20 @@ from orchestrator.cli.options import (
     out_option,
     verbosity_options,
 )
+from orchestrator.cli.output import Input, check_output
 from orchestrator.cli.verbosity import Ticker, Verbosity, progress_every_s
-from orchestrator.cutover.connection import open_api
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import compile_plan, parse_plan
 from orchestrator.plan.numbers import region_for_a3
+from orchestrator.text import counted
 from orchestrator.v1.conversion import Conversion
 from orchestrator.v1.conversion import convert as convert_intents
 from orchestrator.v1.intent import Action, ReadResult
-from orchestrator.v1.listing_api import DEFAULT_RATE_PER_S as LISTING_RATE_PER_S
-from orchestrator.v1.listing_api import Listing, fetch_external_tns, v1_base_url
-from orchestrator.v1.orders import has_v1_xml, read_listing_pages, read_xml_input
 from orchestrator.v1.planfile import render_outputs, report_name, summary
 from orchestrator.v1.tabular import ListDefaults, decode, read_table
+
+if TYPE_CHECKING:  # the XML readers and the client load when an input needs them
+    from orchestrator.v1.listing_api import Listing
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _MAX_INPUT_BYTES = 512 * 1024 * 1024
@@ -129,7 +129,7 @@ def convert(
     """
     country = country.upper()
     region_for_a3(country)
-    plan_stem = _check_out(out, force)
+    plan_stem = _check_out(out, inputs, force)
     name = name or plan_stem
     _check_args(name, inputs, from_api, site=site, sip_peer=sip_peer, account=account)
     defaults = ListDefaults(site_id=site, sip_peer_id=sip_peer, loa_type=loa_type)
@@ -203,11 +203,21 @@ def _read_all(
     return results
 
 
-def _check_out(out: Path, force: bool) -> str:
+def _check_out(out: Path, inputs: tuple[Path, ...], force: bool) -> str:
+    """The plan's stem; refuses a plan path that is not .toml, that is one of the inputs (or
+    whose report or numbers folder would replace one), or that exists without --force."""
     if out.suffix.lower() != ".toml":
         raise InputError(f"--out {out}: the plan file must end in .toml")
-    if out.exists() and not force:
-        raise InputError(f"{out} exists: use --force to replace it (and its numbers and report)")
+    given = [Input(p, "an input of this conversion") for i in inputs for p in _expand(i)]
+    check_output(out, given, force=force)
+    check_output(out.parent / report_name(out.stem), given, force=True)  # --force: later
+    numbers = (out.parent / f"{out.stem}.numbers").resolve()
+    inside = [i.path for i in given if i.path.resolve().is_relative_to(numbers)]
+    if inside:
+        raise InputError(
+            f"--out {out}: its numbers folder {numbers} holds the input {inside[0]}, which "
+            "writing the plan would replace: choose another --out"
+        )
     return out.stem
 
 
@@ -247,6 +257,8 @@ def _load_inputs(
 
 
 def _classify(path: Path, data: bytes) -> _Input:
+    from orchestrator.v1.orders import has_v1_xml
+
     head = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if head.startswith(b"<"):
         return _Input(path, data, None, is_xml=True)
@@ -266,13 +278,16 @@ def _assign_list_steps(loaded: list[_Input], list_steps: tuple[str, ...]) -> dic
     if len(list_steps) != len(lists):
         names = ", ".join(str(item.path) for item in lists)
         raise InputError(
-            f"--list-step given {len(list_steps)} times for {len(lists)} number lists/reports "
+            f"--list-step given {counted(len(list_steps), 'time')} for "
+            f"{counted(len(lists), 'number list/report', 'number lists/reports')} "
             f"({names}): give it once for all, or once per list in order"
         )
     return {id(item): Action(step) for item, step in zip(lists, list_steps, strict=True)}
 
 
 def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> ReadResult:
+    from orchestrator.v1.orders import read_xml_input
+
     if item.is_xml:
         return read_xml_input(item.data, str(item.path))
     text = item.text if item.text is not None else decode(item.data, str(item.path))
@@ -287,6 +302,14 @@ def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> Re
 def _read_api(url: str, account: str | None, verbosity: Verbosity) -> ReadResult:
     if not account:
         raise InputError("--from-api needs --account ID (the account whose listing to read)")
+    import anyio
+
+    from orchestrator.cli.login import live_access
+    from orchestrator.cutover.connection import open_api
+    from orchestrator.v1.listing_api import DEFAULT_RATE_PER_S as LISTING_RATE_PER_S
+    from orchestrator.v1.listing_api import fetch_external_tns, v1_base_url
+    from orchestrator.v1.orders import read_listing_pages
+
     access = live_access(os.environ, v1_base_url(url), v2=False)
     ticker = Ticker(progress_every_s(os.environ))
 
@@ -361,7 +384,8 @@ def _print_summary(facts: dict[str, object], out: Path) -> None:
     steps = facts["steps"]
     assert isinstance(steps, list)
     _echo(
-        f"bwmigrate convert: wrote {out} ({facts['planned_numbers']} numbers, {len(steps)} steps)"
+        f"bwmigrate convert: wrote {out} ({counted(facts['planned_numbers'], 'number')}, "  # type: ignore[arg-type]
+        f"{counted(len(steps), 'step')})"
     )
     for step in steps:
         _echo(f"  {step['name']:<48} {step['numbers']:>9}  {step['what']}")

@@ -8,6 +8,8 @@ tiny) and, for OAuth2, one token request. What it checks, and what it cannot kno
                  to (Bandwidth's, or BWMIGRATE_TOKEN_URL; another host without it is exit 2)
     target       a usable base URL (https, or http on loopback); its path is /api/v2
     reachable    the host answers HTTP at all (DNS, TCP, TLS, proxy)
+    v2 API       its answers are the v2 API's XML (an XML media type, an order list's root):
+                 a web server or proxy answering every path with a 200 page is not the API
     account      the account answers these credentials (403 means it is not theirs)
     endpoints    the list endpoints of the three order kinds answer (importTnChecker is a POST and
                  is exercised by `plan --check`, not here)
@@ -31,26 +33,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-import anyio
 import click
 
-from orchestrator.api.client import (
-    BasicCredentials,
-    ClientCredentials,
-    Credentials,
-    Exchange,
-    credentials_from_env,
-)
-from orchestrator.api.credentials import refuse_url_secrets
-from orchestrator.api.gate import Priority
 from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import retry_at_from_headers
-from orchestrator.cli.login import token_url_from_env
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, verbosity_options
+from orchestrator.cli.output import Input, check_output
 from orchestrator.cli.verbosity import Verbosity
-from orchestrator.cutover.connection import Api, ApiAccess, open_api, open_audit
 from orchestrator.errors import (
     AuthError,
     ExitCode,
@@ -58,7 +50,12 @@ from orchestrator.errors import (
     RateLimitedError,
     TransientApiError,
 )
-from orchestrator.state.audit import AuditLog
+from orchestrator.text import counted, printable
+
+if TYPE_CHECKING:  # the client (httpx) and the audit log load when doctor runs, not for --help
+    from orchestrator.api.client import Credentials, Exchange
+    from orchestrator.cutover.connection import Api, ApiAccess
+    from orchestrator.state.audit import AuditLog
 
 DEFAULT_ACCOUNT_ID = "9900012"  # the embedded sandbox's default account
 
@@ -78,6 +75,7 @@ _LIMIT_HEADERS = (
 )
 _MARK = {True: "✓", False: "✗", None: "!"}
 _V2_FIX = f"pass the v2 base URL, e.g. --target {DEFAULT_TARGET}"
+_NOT_API_FIX = f"this host is not the v2 API (a web server, proxy or captive portal?): {_V2_FIX}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +101,12 @@ class _Probe:
     headers: dict[str, str]
     sent_at: float  # local epoch seconds
     elapsed_s: float
+    foreign: str | None  # why a 2xx answer is not the v2 API's (None: it is, or not a 2xx)
 
 
 def _credential_kind(credentials: Credentials, token_url: str | None) -> str:
+    from orchestrator.api.client import BasicCredentials, ClientCredentials
+
     if isinstance(credentials, ClientCredentials):
         return "OAuth2 client credentials" + (f" (tokens from {token_url})" if token_url else "")
     if isinstance(credentials, BasicCredentials):
@@ -141,6 +142,8 @@ async def diagnose(
     Every exchange goes to `audit`, then to `on_exchange`."""
     if isinstance(credentials, InputError):
         return [Check("credentials", False, str(credentials), fix="export them, then retry")]
+    from orchestrator.cutover.connection import ApiAccess, open_api
+
     access = ApiAccess(base_url, credentials, token_url)
     async with contextlib.AsyncExitStack() as stack:
         try:
@@ -164,15 +167,18 @@ async def diagnose(
 
 async def _probe_lists(api: Api, account_id: str, clock: Callable[[], float]) -> list[_Probe]:
     """GET each order list, filtered by a CustomerOrderId no order has, through the gate."""
+    from orchestrator.api.gate import Priority
+
     probes: list[_Probe] = []
     for label, path in ENDPOINTS:
         full = f"accounts/{quote(account_id, safe='')}/{path}"
         await api.gate.acquire(Priority.POLL)
         sent_at, started = clock(), time.perf_counter()
-        status, headers = await api.client.probe(
-            f"{full}?customerOrderId={PROBE_CUSTOMER_ORDER_ID}"
+        answer = await api.client.probe(f"{full}?customerOrderId={PROBE_CUSTOMER_ORDER_ID}")
+        elapsed = time.perf_counter() - started
+        probes.append(
+            _Probe(label, full, answer.status, answer.headers, sent_at, elapsed, answer.foreign)
         )
-        probes.append(_Probe(label, full, status, headers, sent_at, time.perf_counter() - started))
     return probes
 
 
@@ -213,9 +219,15 @@ def _judge(
     probes: list[_Probe],
     rate_per_s: float,
 ) -> list[Check]:
+    from orchestrator.api.client import BasicCredentials, ClientCredentials
+
     fastest = min(probes, key=lambda p: p.elapsed_s)
     host = urlsplit(base_url).netloc
     checks = [Check("reachable", True, f"{host} answered in {fastest.elapsed_s * 1000:.0f} ms")]
+    foreign = [p for p in probes if p.foreign is not None]
+    if foreign:  # nothing else it says can be believed: not the API's answer
+        p = foreign[0]
+        return [*checks, Check("v2 API", False, f"GET {p.path} {p.foreign}", fix=_NOT_API_FIX)]
     if any(p.status == 401 for p in probes):
         hint = {
             BasicCredentials: "check BWMIGRATE_USERNAME and BWMIGRATE_PASSWORD",
@@ -268,7 +280,8 @@ def _rate_check(probes: list[_Probe], rate_per_s: float) -> Check:
         return Check(
             "rate limit",
             False,
-            f"{len(limited)} of {len(probes)} probes at {rate_per_s:g} req/s answered 429{when}",
+            f"{len(limited)} of {counted(len(probes), 'probe')} at {rate_per_s:g} req/s "
+            f"answered 429{when}",
             fix="another client is spending this account's budget, or the limit is below the "
             "plan's rate: wait, and lower rate.requests_per_s",
         )
@@ -279,7 +292,8 @@ def _rate_check(probes: list[_Probe], rate_per_s: float) -> Check:
     return Check(
         "rate limit",
         None,
-        f"no 429 in {len(probes)} probes at {rate_per_s:g} req/s, and no rate-limit headers: "
+        f"no 429 in {counted(len(probes), 'probe')} at {rate_per_s:g} req/s, and no rate-limit "
+        "headers: "
         "the headroom cannot be known before a run (Bandwidth does not publish its limits)",
         fix="start at the plan's rate; a run pauses on 429 until X-RateLimit-Reset and slows down",
     )
@@ -356,11 +370,11 @@ def _print(
     if verbosity is Verbosity.QUIET:
         for c in checks:
             if c.ok is not True:
-                click.echo(c.line())
+                click.echo(printable(c.line()))
         return
-    click.echo(f"bwmigrate doctor: {target}, account {account}")
+    click.echo(printable(f"bwmigrate doctor: {target}, account {account}"))
     for c in checks:
-        click.echo(c.line())
+        click.echo(printable(c.line()))  # details quote the server's answers
 
 
 def _show_exchange(exchange: Exchange) -> None:
@@ -408,6 +422,11 @@ def doctor(
     if sandbox and target:
         raise click.UsageError("choose one of --sandbox and --target")
     verbosity = Verbosity.from_flags(quiet, verbose)
+    if audit is not None:  # appended to: never the plan, nor a state file
+        protected = [Input(plan_path, "the plan")] if plan_path is not None else []
+        check_output(audit, protected, force=True, option="--audit", appends=True)
+    import anyio
+
     with contextlib.ExitStack() as stack:
         credentials: Credentials | InputError
         if sandbox:
@@ -415,6 +434,8 @@ def doctor(
             url, credentials, token_url = access.base_url, access.credentials, access.token_url
         else:
             url = target or DEFAULT_TARGET
+            from orchestrator.api.credentials import refuse_url_secrets
+
             refuse_url_secrets(url)  # exit 2 before the URL is printed or logged
             plan_account, rate = _plan_facts(plan_path)
             credentials, token_url = _env_credentials(url)
@@ -423,7 +444,8 @@ def doctor(
             raise click.UsageError("give the account: --account ID, or --plan PLAN")
         log = None
         if audit is not None:
-            log = stack.enter_context(_audit(audit, url, account, credentials, token_url, sandbox))
+            audited = _audited(url, credentials, token_url, public=sandbox)
+            log = stack.enter_context(_open_log(audit, audited, url, account))
 
         async def main() -> list[Check]:
             return await diagnose(
@@ -442,26 +464,34 @@ def doctor(
     sys.exit(int(ExitCode.ABORTED if any(c.ok is False for c in checks) else ExitCode.OK))
 
 
-def _audit(
-    path: Path,
-    url: str,
-    account: str,
-    credentials: Credentials | InputError,
-    token_url: str | None,
-    public: bool,
+def _audited(
+    url: str, credentials: Credentials | InputError, token_url: str | None, *, public: bool
+) -> ApiAccess | None:
+    """What the audit log must keep secret (nothing when there are no credentials)."""
+    from orchestrator.cutover.connection import ApiAccess
+
+    if isinstance(credentials, InputError):
+        return None
+    return ApiAccess(url, credentials, token_url, public=public)
+
+
+def _open_log(
+    audit: Path, access: ApiAccess | None, url: str, account: str
 ) -> contextlib.AbstractContextManager[AuditLog]:
-    """`--audit FILE`: the audit log, redacting the credentials (none when there are none)."""
-    audited = None
-    if not isinstance(credentials, InputError):
-        audited = ApiAccess(url, credentials, token_url, public=public)
+    """doctor's audit log."""
+    from orchestrator.cutover.connection import open_audit
+
     return open_audit(
-        path, audited, context={"command": "doctor"}, session={"target": url, "account_id": account}
+        audit, access, context={"command": "doctor"}, session={"target": url, "account_id": account}
     )
 
 
 def _env_credentials(url: str) -> tuple[Credentials | InputError, str | None]:
     """The environment's credentials (or why there are none: a failed check, not an error)
     and where client credentials may fetch tokens for `url` (none there: exit 2)."""
+    from orchestrator.api.credentials import credentials_from_env
+    from orchestrator.cli.login import token_url_from_env
+
     try:
         credentials = credentials_from_env(os.environ)
     except InputError as exc:

@@ -16,9 +16,8 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
 import click
 from rich.console import Console
 from rich.table import Table
@@ -26,16 +25,10 @@ from rich.table import Table
 from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.cli.estimate_view import estimate_lines, estimate_summary
 from orchestrator.cli.loading import load_plan
-from orchestrator.cli.login import live_access
-from orchestrator.cli.options import json_option, out_option, verbosity_options
+from orchestrator.cli.options import force_option, json_option, out_option, verbosity_options
+from orchestrator.cli.output import Input, check_output, plan_inputs
+from orchestrator.cli.progress import print_table
 from orchestrator.cli.verbosity import Ticker, Verbosity, progress_every_s
-from orchestrator.cutover.connection import open_api, open_audit
-from orchestrator.cutover.preflight import (
-    CheckOutcome,
-    check_imports,
-    check_record,
-    exclude_numbers,
-)
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import (
     CompiledPlan,
@@ -51,6 +44,10 @@ from orchestrator.plan import (
     iter_compiled_rows,
     sms_step_name,
 )
+from orchestrator.text import counted, printable
+
+if TYPE_CHECKING:  # the client, the audit log and the pre-flight load only for --check
+    from orchestrator.cutover.preflight import CheckOutcome
 
 _LIST_LIMIT = 50  # invalid numbers / duplicates listed in human output
 
@@ -163,16 +160,18 @@ def _step_line(plan: CompiledPlan, step: CompiledStep) -> str | None:
         parts.append(f"{s.body_form} body ({form.get(s.body_form, '')} form)")
         canary = canary_size(plan.spec, s, len(step.numbers))
         if canary and len(step.orders) > 1:
-            parts.append(f"canary order of {canary} numbers, then {len(step.orders) - 1} more")
+            more = len(step.orders) - 1
+            parts.append(f"canary order of {counted(canary, 'number')}, then {more} more")
         else:
             parts.append(
-                f"canary order of {canary} numbers, none after it" if canary else "no canary"
+                f"canary order of {counted(canary, 'number')}, none after it"
+                if canary
+                else "no canary"
             )
     if asks_a2p(s):
         n = len(step.orders)
         parts.append(
-            f"A2P settings follow in {n} order{'s' if n > 1 else ''} of their own "
-            f"({a2p_step_name(s)})"
+            f"A2P settings follow in {counted(n, 'order')} of their own ({a2p_step_name(s)})"
         )
     return f"  {s.name}: {'; '.join(parts)}" if parts else None
 
@@ -202,7 +201,7 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
             *rejected,
             orders,
         )
-    console.print(table)
+    print_table(table, console)
     for s in plan.steps:
         line = _step_line(plan, s)
         if line is not None:
@@ -210,20 +209,21 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
     n = summary["numbers"]
     console.print(
         f"Numbers: {n['valid']} to send, {n['invalid']} invalid (excluded), "
-        f"{n['duplicates']} duplicates dropped"
+        f"{counted(n['duplicates'], 'duplicate')} dropped (reported as skipped)"
         + (f", {n['rejected']} rejected by the pre-flight (excluded)" if checked else "")
     )
     console.print("\n".join(estimate_lines(summary["estimate"])), markup=False)
     if plan.invalid:
         console.print(f"\n[bold]Invalid numbers[/] ({len(plan.invalid)}):")
         for e in plan.invalid[:_LIST_LIMIT]:
-            console.print(f"  {e.location}  {e.message}", markup=False)
+            console.print(printable(f"  {e.location}  {e.message}"), markup=False)
         if len(plan.invalid) > _LIST_LIMIT:
             console.print(f"  ... and {len(plan.invalid) - _LIST_LIMIT} more (see --json)")
     if plan.duplicates:
         console.print(f"\n[bold]Duplicates dropped[/] ({len(plan.duplicates)}):")
         for d in plan.duplicates[:_LIST_LIMIT]:
-            console.print(f"  {d.location}  {d.number} (first at {d.first_location})", markup=False)
+            line = f"  {d.location}  {d.number} (first at {d.first_location})"
+            console.print(printable(line), markup=False)
         if len(plan.duplicates) > _LIST_LIMIT:
             console.print(f"  ... and {len(plan.duplicates) - _LIST_LIMIT} more (see --json)")
     if "check" not in summary:
@@ -277,6 +277,12 @@ def run_check(
     verbosity: Verbosity = Verbosity.NORMAL,
 ) -> tuple[CheckOutcome, str]:
     """Pre-flight the plan's imports on the target; return what was found and the target id."""
+    import anyio
+
+    from orchestrator.cli.login import live_access
+    from orchestrator.cutover.connection import open_api, open_audit
+    from orchestrator.cutover.preflight import check_imports
+
     target_id = "sandbox" if sandbox else (target or "").rstrip("/")
     ticker = Ticker(progress_every_s(environ))  # a bad setting: exit 2 before the audit log
     with contextlib.ExitStack() as stack:
@@ -316,7 +322,8 @@ def _print_check(check: dict[str, Any], console: Console) -> None:
     excluded = check["excluded"]
     console.print(
         f"\n[bold]Pre-flight[/]: importTnChecker on {check['target']} checked "
-        f"{check['checked']} numbers in {check['calls']} read-only calls (audit log "
+        f"{counted(check['checked'], 'number')} in {counted(check['calls'], 'read-only call')} "
+        "(audit log "
         f"{check['audit']})"
     )
     if not excluded:
@@ -325,15 +332,16 @@ def _print_check(check: dict[str, Any], console: Console) -> None:
         console.print(f"[bold]Rejected and excluded[/] ({len(excluded)}):")
         by_code = Counter((r["code"], r["description"]) for r in excluded)
         for (code, desc), n in sorted(by_code.items()):
-            console.print(f"  {code} {desc}: {n} numbers", markup=False)
+            console.print(printable(f"  {code} {desc}: {counted(n, 'number')}"), markup=False)
         for r in excluded[:_LIST_LIMIT]:
-            console.print(f"  {r['step']}  {r['number']}  {r['source']}  {r['code']}", markup=False)
+            line = f"  {r['step']}  {r['number']}  {r['source']}  {r['code']}"
+            console.print(printable(line), markup=False)
         if len(excluded) > _LIST_LIMIT:
             console.print(f"  ... and {len(excluded) - _LIST_LIMIT} more (see --json)")
     if check["unanswered"]:
         console.print(
-            f"{len(check['unanswered'])} numbers were in no part of the checker's answer; "
-            "they are kept (not excluded)"
+            f"{counted(len(check['unanswered']), 'number')} in no part of the checker's "
+            "answer: kept (not excluded)"
         )
     console.print(
         f"Checked plan hash {check['plan_hash'][:12]} (the plan file's: "
@@ -351,6 +359,8 @@ def _checked(
 ) -> tuple[CompiledPlan, dict[str, Any], Path]:
     """`--check`: the plan without the numbers the pre-flight rejected, the check record, and
     the audit log it wrote."""
+    from orchestrator.cutover.preflight import check_record, exclude_numbers
+
     audit_file = audit or default_check_audit(compiled)
     err = Console(stderr=True, highlight=False)
     outcome, target_id = run_check(
@@ -387,10 +397,24 @@ def _print_plan(
             console.print(f"Run it with: bwmigrate run {plan_path} --checked {out} ...")
 
 
+def _check_outputs(
+    plan: CompiledPlan, plan_path: Path, *, out: Path | None, audit: Path | None, force: bool
+) -> None:
+    """Refuse an --out or --audit that is the plan or one of its number files (and an existing
+    --out without --force) before anything is asked or written."""
+    inputs = plan_inputs(plan.spec, plan_path)
+    if audit is not None:  # a log: appended to, so an existing one is fine
+        check_output(audit, inputs, force=force, option="--audit", appends=True)
+    if out is not None:
+        extra = [Input(audit, "the --check audit log")] if audit is not None else []
+        check_output(out, [*inputs, *extra], force=force)
+
+
 @click.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
 @json_option("Print one JSON object instead of tables.")
 @out_option("Write the compiled plan (every number, E.164, source, order) as JSON Lines.")
+@force_option("Overwrite an existing --out file.")
 @click.option("--show-xml", is_flag=True, help="Print the body of each step's first order.")
 @click.option(
     "--check",
@@ -411,6 +435,7 @@ def plan(
     plan_path: Path,
     as_json: bool,
     out: Path | None,
+    force: bool,
     show_xml: bool,
     check: bool,
     target: str | None,
@@ -433,6 +458,8 @@ def plan(
     if check and bool(target) == sandbox:
         raise click.UsageError("--check needs one of --target URL and --sandbox")
     compiled = load_plan(plan_path)
+    check_audit = (audit or default_check_audit(compiled)) if check else None
+    _check_outputs(compiled, plan_path, out=out, audit=check_audit, force=force)
     shown, record, rejected = compiled, None, None
     if check:
         shown, record, audit_file = _checked(

@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,10 +27,13 @@ from rich.progress import (
 from rich.table import Table
 
 from orchestrator.cli.verbosity import Ticker
-from orchestrator.cutover.engine import Progress as EngineProgress
-from orchestrator.state.store import StepCounts
+
+if TYPE_CHECKING:  # the engine and the store load with the commands that run them
+    from orchestrator.cutover.engine import Progress as EngineProgress
+    from orchestrator.state.store import StepCounts
 
 _MIN_INTERVAL_S = 0.2
+_MIN_STEP_WIDTH = 12
 
 
 def _duration(seconds: float) -> str:
@@ -150,16 +155,20 @@ class ProgressView:
 
 def print_summary(steps: Sequence[StepCounts], console: Console) -> None:
     """The final table: per step total, succeeded, failed, skipped, pending (and the numbers
-    needing action or with an unknown outcome, when there are any)."""
+    needing action or with an unknown outcome, when there are any). A number counts in each step
+    it is in (an import and its chained SMS step: twice), and the caption says so."""
     columns = ["total", "succeeded", "failed", "skipped"]
     columns += [c for c in ("needs_action", "unknown") if any(getattr(s, c) for s in steps)]
     columns.append("pending")
-    table = Table(title="Run summary", show_edge=False, pad_edge=False)
-    table.add_column("step", no_wrap=True, overflow="fold")
-    table.add_column("kind")
+    table = Table(
+        title="Run summary",
+        caption="counts are per number and step: a number counts once in each step it is in",
+        show_edge=False,
+        pad_edge=False,
+    )
+    add_step_columns(table)
     for col in columns:
-        title = col.replace("_", " ")
-        table.add_column(title, justify="right", no_wrap=True, min_width=len(title))
+        table.add_column(col.replace("_", " "), justify="right")
     sums = [0] * len(columns)
     for c in steps:
         values = [
@@ -168,4 +177,38 @@ def print_summary(steps: Sequence[StepCounts], console: Console) -> None:
         sums = [a + b for a, b in zip(sums, values, strict=True)]
         table.add_row(c.name, c.kind, *map(str, values))
     table.add_row("[bold]all[/]", "", *(f"[bold]{v}[/]" for v in sums))
-    console.print(table)
+    print_table(table, console)
+
+
+def add_step_columns(table: Table, *, kind: str = "kind") -> None:
+    """The `step` and `kind` columns of a table printed by `print_table`."""
+    table.add_column("step")
+    table.add_column(kind)
+
+
+def print_table(table: Table, console: Console) -> None:
+    """Print a table whose first column names steps without cutting a cell: every other column
+    keeps the width of its widest cell, the step column takes the room left on a terminal and
+    folds a long name onto more lines (chained steps differ only at the end of their names), and
+    a table that still does not fit is printed wider than the terminal rather than cropped. Off
+    a terminal (a pipe, a log file) nothing folds: the table is as wide as its cells."""
+    first, *rest = table.columns
+    for column in rest:
+        column.width = max(console.measure(c).maximum for c in (column.header, *column.cells))
+        column.no_wrap = True
+    widest = max(console.measure(c).maximum for c in (first.header, *first.cells))
+    first.width, first.overflow = 1, "fold"
+    others = _table_width(table, console) - 1
+    room = console.width - others if console.is_terminal else widest
+    first.width = max(min(widest, room), _MIN_STEP_WIDTH)
+    width, needed = console.width, _table_width(table, console)
+    console.width = max(width, needed)  # rich crops to the console's width: widen it instead
+    try:
+        console.print(table, crop=False)
+    finally:
+        console.width = width
+
+
+def _table_width(table: Table, console: Console) -> int:
+    """The width `table` takes with its columns' widths as set."""
+    return Measurement.get(console, console.options.update_width(1 << 16), table).maximum

@@ -11,25 +11,19 @@ from typing import Any, TextIO
 
 import click
 
-from orchestrator.cli.options import default_state_file, out_option, state_option
-from orchestrator.cutover.report import write_csv, write_json
-from orchestrator.errors import InputError
+from orchestrator.cli.options import default_state_file, force_option, out_option, state_option
+from orchestrator.cli.output import Input, check_output, state_inputs, stored_plan_inputs
+from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan.numbers import NumberRejectedError, normalize_number, to_legacy
-from orchestrator.state.audit import (
-    OrderFilter,
-    audit_path,
-    involves,
-    read_audit,
-    write_audit_csv,
-    write_audit_json,
-)
-from orchestrator.state.store import Store
+from orchestrator.text import counted
 
 
 def _audit_lines(
     path: Path, numbers: tuple[str, ...], order: str | None, run: int | None
 ) -> Iterator[dict[str, Any]]:
     """Exchange lines of an audit log, filtered."""
+    from orchestrator.state.audit import OrderFilter, involves, read_audit
+
     about_order = OrderFilter(order) if order is not None else None
     for line in read_audit(path):
         if line.get("type") != "exchange":
@@ -70,7 +64,8 @@ def _legacy(number: str) -> str:
     show_default=True,
     help="legacy: 10 digits for +1 numbers, E.164 for the rest.",
 )
-@out_option("Write to FILE instead of stdout.")
+@out_option("Write to FILE instead of stdout (never the state file, its audit log or the plan).")
+@force_option("Overwrite an existing --out or --html file.")
 @click.option(
     "--audit",
     is_flag=True,
@@ -97,6 +92,7 @@ def report(
     fmt: str,
     number_format: str,
     out: Path | None,
+    force: bool,
     audit: bool,
     numbers: tuple[str, ...],
     order: str | None,
@@ -121,26 +117,29 @@ def report(
             raise click.UsageError("--html writes its own file: not with --audit or --out")
         from orchestrator.cli.report_html import write_html_report  # only when asked
 
+        check_output(html_out, [*state_inputs(path), *_plan_of(path)], force=force)
         write_html_report(path, html_out)
         return
     if audit:
+        if out is not None:
+            check_output(out, [*state_inputs(path), *_plan_of(path)], force=force)
         _report_audit(path, fmt, number_format, out, numbers, order, run_id)
         return
+    from orchestrator.cutover.report import write_csv, write_json  # the store, with the command
+    from orchestrator.state.store import Store
+
     store = Store.open(path, readonly=True)
     try:
+        if out is not None:
+            check_output(out, [*state_inputs(path), *stored_plan_inputs(store.meta())], force=force)
         with contextlib.ExitStack() as stack:
-            fh: TextIO = sys.stdout
-            if out is not None:
-                try:
-                    fh = stack.enter_context(out.open("w", encoding="utf-8", newline=""))
-                except OSError as exc:
-                    raise InputError(f"{out}: cannot write the report ({exc.strerror})") from exc
+            fh = _open_out(stack, out)
             writer = write_csv if fmt == "csv" else write_json
             rows = writer(
                 store.iter_report(), fh, "legacy" if number_format == "legacy" else "e164"
             )
         if out is not None:
-            click.echo(f"{rows} rows written to {out}", err=True)
+            click.echo(f"{counted(rows, 'row')} written to {out}", err=True)
     finally:
         store.close()
 
@@ -155,17 +154,39 @@ def _report_audit(
     run_id: int | None,
 ) -> None:
     """`report --audit`: the state file's audit log, filtered, as CSV or JSON."""
+    from orchestrator.state.audit import audit_path, write_audit_csv, write_audit_json
+
     wanted = tuple(_e164(n) for n in numbers)
     lines = _audit_lines(audit_path(state), wanted, order, run_id)
     render = _legacy if number_format == "legacy" else str
     writer = write_audit_csv if fmt == "csv" else write_audit_json
     with contextlib.ExitStack() as stack:
-        fh: TextIO = sys.stdout
-        if out is not None:
-            try:
-                fh = stack.enter_context(out.open("w", encoding="utf-8", newline=""))
-            except OSError as exc:
-                raise InputError(f"{out}: cannot write the report ({exc.strerror})") from exc
-        rows = writer(lines, fh, render)
+        rows = writer(lines, _open_out(stack, out), render)
     if out is not None:
-        click.echo(f"{rows} exchanges written to {out}", err=True)
+        click.echo(f"{counted(rows, 'exchange')} written to {out}", err=True)
+
+
+def _open_out(stack: contextlib.ExitStack[bool | None], out: Path | None) -> TextIO:
+    """The report's stream: stdout, or `out` (checked by `check_output` first)."""
+    if out is None:
+        return sys.stdout
+    try:
+        return stack.enter_context(out.open("w", encoding="utf-8", newline=""))
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write the report ({exc.strerror})") from exc
+
+
+def _plan_of(state: Path) -> list[Input]:
+    """The plan a state file ran and its number files, when the state file can be read."""
+    from orchestrator.state.store import Store
+
+    if not state.is_file():
+        return []
+    try:
+        store = Store.open(state, readonly=True)
+    except BwmigrateError:  # `report --audit` reads the audit log even without its state file
+        return []
+    try:
+        return stored_plan_inputs(store.meta())
+    finally:
+        store.close()

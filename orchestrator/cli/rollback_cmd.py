@@ -12,12 +12,11 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
-from orchestrator.api.credentials import redact_url
 from orchestrator.cli.options import (
     default_state_file,
     force_option,
@@ -26,6 +25,7 @@ from orchestrator.cli.options import (
     out_option,
     state_option,
 )
+from orchestrator.cli.output import Input, check_output, state_inputs, stored_plan_inputs
 from orchestrator.cutover.rollback import (
     ChangedNumber,
     Reimport,
@@ -36,7 +36,10 @@ from orchestrator.cutover.rollback import (
 )
 from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
 from orchestrator.plan import parse_plan
-from orchestrator.state.store import Store
+from orchestrator.text import counted, printable
+
+if TYPE_CHECKING:  # the store loads with the command
+    from orchestrator.state.store import Store
 
 _OPEN = ("submitting", "submitted")  # order states whose outcome the state file does not know
 
@@ -78,6 +81,8 @@ def _source(store: Store) -> RollbackSource:
             f"{store.path}: the plan stored in the state file no longer parses ({exc}); "
             "use the bwmigrate version that ran it"
         ) from exc
+    from orchestrator.api.credentials import redact_url  # httpx: with the command, not --help
+
     target = meta.get("target")  # shown without user info or query (a file may predate the rule)
     shown = redact_url(target) if target is not None else None
     return RollbackSource(spec, meta["plan_hash"], str(store.path), shown)
@@ -85,8 +90,11 @@ def _source(store: Store) -> RollbackSource:
 
 def build_from_state(
     state: Path, out: Path, *, reimport: Reimport | None, include_unknown: bool
-) -> tuple[RollbackPlan, dict[str, int]]:
-    """Read the state file and build its rollback plan; also the orders by state."""
+) -> tuple[RollbackPlan, dict[str, int], list[Input]]:
+    """Read the state file and build its rollback plan; also the orders by state and the files
+    the plan's output must not overwrite (the state file, its audit log, the plan that ran)."""
+    from orchestrator.state.store import Store
+
     store = Store.open(state, readonly=True)
     try:
         holder = store.lease_holder()
@@ -99,12 +107,13 @@ def build_from_state(
         unknown = sum(orders.get(s, 0) for s in _OPEN)
         if unknown and not include_unknown:
             raise InputError(
-                f"{state}: {unknown} orders were sent but their outcome is not recorded yet; "
+                f"{state}: {counted(unknown, 'order')} sent whose outcome is not recorded yet; "
                 "resume the run to settle them, or pass --include-unknown to undo their numbers "
                 "too (undoing a change that did not happen is refused harmlessly by the API, "
                 "e.g. 5158 for a removal)"
             )
         source = _source(store)
+        inputs = [*state_inputs(state), *stored_plan_inputs(store.meta())]
         steps, changed = _facts(store, include_unknown)
         written_at = datetime.now(UTC).isoformat(timespec="seconds")
         plan = build_rollback(
@@ -112,18 +121,15 @@ def build_from_state(
         )
     finally:
         store.close()
-    return plan, orders
+    return plan, orders, inputs
 
 
-def _write(plan: RollbackPlan, out: Path, force: bool) -> list[Path]:
-    """Write the plan and its number files; refuse to overwrite unless forced."""
+def _write(plan: RollbackPlan, out: Path, force: bool, inputs: list[Input]) -> list[Path]:
+    """Write the plan and its number files; never over `inputs`, and over an existing file (a
+    rollback plan may already be running from it) only with --force."""
     targets = [out, *(out.parent / name for name in plan.files)]
-    existing = [p for p in targets if p.exists()]
-    if existing and not force:
-        raise InputError(
-            f"{existing[0]} exists; a rollback plan may already be running from it. "
-            "Pass --force to overwrite, or choose another --out"
-        )
+    for target in targets:
+        check_output(target, inputs, force=force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         for name, text in plan.files.items():
@@ -171,7 +177,7 @@ def _print_rollback(path: Path, out: Path, plan: RollbackPlan, written: list[Pat
                 step.kind.value, f"SMS {step.sms}"
             )
             err.print(
-                f"  {step.name}: {what} {len(step.numbers)} numbers "
+                f"  {step.name}: {what} {counted(len(step.numbers), 'number')} "
                 f"(undoes {', '.join(step.undoes)})",
                 markup=False,
             )
@@ -181,7 +187,7 @@ def _print_rollback(path: Path, out: Path, plan: RollbackPlan, written: list[Pat
             markup=False,
         )
     for note in plan.not_undone:
-        err.print(f"Not undone: {note}", markup=False)
+        err.print(printable(f"Not undone: {note}"), markup=False)
 
 
 @click.command()
@@ -225,8 +231,11 @@ def rollback(
         Reimport(site_id, sip_peer_id, loa_type, enable_messaging) if site_id is not None else None
     )
     path = state or default_state_file()
-    plan, orders = build_from_state(path, out, reimport=reimport, include_unknown=include_unknown)
-    written = _write(plan, out, force) if plan.steps else []
+    plan, orders, inputs = build_from_state(
+        path, out, reimport=reimport, include_unknown=include_unknown
+    )
+    check_output(out, inputs, force=True)  # the run's own files, even with nothing to undo
+    written = _write(plan, out, force, inputs) if plan.steps else []
     if as_json:
         click.echo(json.dumps(_rollback_summary(path, out, plan, orders), indent=2))
     _print_rollback(path, out, plan, written)

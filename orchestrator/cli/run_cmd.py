@@ -23,32 +23,25 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anyio
 import click
 from rich.console import Console
 
-from orchestrator.api.client import Credentials
 from orchestrator.cli.loading import load_plan, read_plan_text
-from orchestrator.cli.login import live_access
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option, verbosity_options
 from orchestrator.cli.progress import PlainProgress, ProgressView, print_summary
 from orchestrator.cli.stop_signal import StopSignal
 from orchestrator.cli.verbosity import Verbosity, progress_every_s
-from orchestrator.cutover.cutover import (
-    Cutover,
-    LiveTarget,
-    Rehearsal,
-    Remaining,
-    RunPreview,
-    RunResult,
-    Target,
-)
-from orchestrator.cutover.engine import Progress
-from orchestrator.cutover.preflight import CheckedFile, read_check_record
 from orchestrator.errors import InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
-from orchestrator.state.audit import audit_path
+from orchestrator.text import counted, printable
+
+if TYPE_CHECKING:  # the engine, the store and the client load when a run starts, not for --help
+    from orchestrator.api.client import Credentials
+    from orchestrator.cutover.cutover import Cutover, Remaining, RunPreview, RunResult, Target
+    from orchestrator.cutover.engine import Progress
+    from orchestrator.cutover.preflight import CheckedFile
 
 
 def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
@@ -59,9 +52,13 @@ def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
 
 def _still_to_do(left: Remaining) -> list[str]:
     """What a resumed run has left, per step: numbers not finished, open orders, sent ones."""
-    lines = [f"Resuming: {left.succeeded} numbers succeeded and {left.failed} failed so far; left:"]
+    lines = [
+        f"Resuming: so far {counted(left.succeeded, 'number-step')} succeeded and "
+        f"{left.failed} failed (a number counts once in each step it is in); left:"
+    ]
     lines += [
-        f"  {s.step}: {s.kind} {s.numbers} numbers, {s.orders_open} orders open "
+        f"  {s.step}: {s.kind} {counted(s.numbers, 'number')}, "
+        f"{counted(s.orders_open, 'order')} open "
         f"({s.orders_sent} sent, outcome not yet known)"
         for s in left.steps
     ]
@@ -71,6 +68,8 @@ def _still_to_do(left: Remaining) -> list[str]:
 def _confirm(run: RunPreview) -> None:
     """Show what a live run will change (or, resuming, what it has left) and ask first (for a
     new state file, before it is created: a "no" leaves nothing behind)."""
+    from orchestrator.state.audit import audit_path
+
     plan = run.plan
     lines = [
         f"About to change live numbers on {run.target.id}, account {plan.spec.account_id}:",
@@ -84,8 +83,8 @@ def _confirm(run: RunPreview) -> None:
         for s in plan.steps:
             extra = " (+ SMS on for the imported numbers)" if s.spec.enable_messaging else ""
             lines.append(
-                f"  {s.spec.name}: {s.spec.kind.value} {len(s.numbers)} numbers in "
-                f"{len(s.orders)} orders{extra}"
+                f"  {s.spec.name}: {s.spec.kind.value} {counted(len(s.numbers), 'number')} in "
+                f"{counted(len(s.orders), 'order')}{extra}"
             )
     else:
         lines += _still_to_do(run.remaining)
@@ -101,6 +100,8 @@ def _confirm(run: RunPreview) -> None:
 
 def _read_checked(path: Path) -> CheckedFile:
     """The check record in the header line of a compiled plan written by `plan --check`."""
+    from orchestrator.cutover.preflight import CheckedFile, read_check_record
+
     try:
         with path.open(encoding="utf-8") as fh:
             first = fh.readline()
@@ -120,6 +121,9 @@ def _choose_target(
 ) -> tuple[Target, Credentials | None]:
     """The rehearsal, or the live URL with the environment's credentials (read before anything
     is opened: missing credentials are exit 2 with no state file made)."""
+    from orchestrator.cli.login import live_access
+    from orchestrator.cutover.cutover import LiveTarget, Rehearsal
+
     if sandbox:
         return Rehearsal(), None
     if not target:
@@ -146,6 +150,10 @@ def run_plan(
     verbosity: Verbosity = Verbosity.NORMAL,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
+    import anyio
+
+    from orchestrator.cutover.cutover import Cutover
+
     plan = load_plan(plan_path, canary=canary)
     state_path = state or default_state_path(plan, sandbox)
     where, credentials = _choose_target(sandbox, target, environ)
@@ -167,12 +175,7 @@ def run_plan(
         if cutover.already_finished:
             return _report_finished(cutover, as_json, err)
         if verbosity is not Verbosity.QUIET:
-            err.print(
-                ("Starting" if cutover.fresh else "Resuming")
-                + f" {cutover.plan.spec.name} against {where.id} (state {state_path})"
-            )
-            if cutover.checked_note:
-                err.print(cutover.checked_note, markup=False)
+            _announce(cutover, where, err)
         plain = verbosity.plain_lines(err.is_terminal)
         bars = err.is_terminal and not as_json and verbosity is Verbosity.NORMAL
         lines = PlainProgress(err.print, every_s, verbose=verbosity is Verbosity.VERBOSE)
@@ -188,6 +191,16 @@ def run_plan(
             result = anyio.run(_run_until_signalled, cutover, credentials, on_progress, seed, stop)
         _print_result(result, cutover, as_json, err)
         return int(result.exit_code)
+
+
+def _announce(cutover: Cutover, where: Target, err: Console) -> None:
+    """The run's first line: starting or resuming, what, against what, in which state file."""
+    err.print(
+        ("Starting" if cutover.fresh else "Resuming")
+        + f" {cutover.plan.spec.name} against {where.id} (state {cutover.state_path})"
+    )
+    if cutover.checked_note:
+        err.print(cutover.checked_note, markup=False)
 
 
 def _report_finished(cutover: Cutover, as_json: bool, err: Console) -> int:
@@ -225,7 +238,7 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     else:
         print_summary(p.steps, Console(highlight=False))
         err.print(
-            f"{result.message}. Requests: {p.requests} ({p.rate_limited} rate-limited, "
+            f"{printable(result.message)}. Requests: {p.requests} ({p.rate_limited} rate-limited, "
             f"{p.retried} retried) in {result.summary['elapsed_s']:.1f}s. "
             f"`bwmigrate report --state {state_path}` lists every number, "
             f"`bwmigrate report --state {state_path} --audit` every request."
@@ -233,13 +246,14 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     attention = sum(c.needs_action for c in p.steps)
     if attention:
         err.print(
-            f"{attention} number(s) need action: SMS is on but their A2P settings were refused "
+            f"{counted(attention, 'number')} need{'s' if attention == 1 else ''} action: SMS is "
+            "on but the A2P settings were refused "
             f"(`bwmigrate report --state {state_path}` says why and what to do for each)."
         )
     if result.audit.error:
         err.print(f"bwmigrate: warning: the audit log is incomplete: {result.audit.error}")
     if result.outcome == "aborted":
-        err.print(f"bwmigrate: aborted: {result.message}")
+        err.print(f"bwmigrate: aborted: {printable(result.message)}")  # may quote the API
     elif result.outcome == "interrupted":
         err.print(
             f"bwmigrate: interrupted; state saved in {state_path}. Run the same command "

@@ -1,7 +1,8 @@
 """`bwmigrate sandbox`: serve the v2 API emulator in the foreground.
 
-The first line on stdout is the base URL (e.g. `http://127.0.0.1:54321`), flushed at once so a
-parent process can read it; the credentials go to stderr. It serves until SIGINT or SIGTERM
+The one line on stdout is the v2 base URL (e.g. `http://127.0.0.1:54321/api/v2`, what `--target`
+takes), flushed at once so a parent process can read it; the credentials and the side endpoints
+(`/_sandbox/...`, at the root) go to stderr. It serves until SIGINT or SIGTERM
 and then exits 0.
 """
 
@@ -9,15 +10,23 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from orchestrator.sandbox.config import SandboxConfig, load_config
-from orchestrator.sandbox.server import serve_forever
+if TYPE_CHECKING:  # the server (starlette, uvicorn, lxml) loads only to serve, never for --help
+    from orchestrator.sandbox.config import SandboxConfig
 
 _RATE = click.FloatRange(0.0, 1.0)
+SIDE_ENDPOINTS = (
+    ("GET", "/_sandbox/ledger"),
+    ("GET", "/_sandbox/inventory"),
+    ("POST", "/_sandbox/seed"),
+    ("POST", "/_sandbox/reset"),
+    ("GET", "/_sandbox/health"),
+)
 DEFAULT_ORDER_DELAY_S = 2.0  # a rehearsal shows orders passing through RECEIVED and PROCESSING
 
 
@@ -127,6 +136,9 @@ def sandbox(
     Options override the seed file. Side endpoints: GET /_sandbox/ledger, POST /_sandbox/reset,
     GET /_sandbox/inventory, POST /_sandbox/seed.
     """
+    from orchestrator.sandbox.config import SandboxConfig, load_config
+    from orchestrator.sandbox.server import serve_forever
+
     base = SandboxConfig(order_delay_s=DEFAULT_ORDER_DELAY_S)
     config = load_config(seed_file, base) if seed_file else base
     fault_changes: dict[str, Any] = {
@@ -148,16 +160,20 @@ def sandbox(
         if value is not None:
             changes[key] = value
     config = config.with_changes(**changes)
+    serve_forever(config, host, port, partial(_announce, config))
 
-    def ready(base_url: str) -> None:
-        click.echo(base_url)
-        sys.stdout.flush()
-        creds = config.credentials
-        click.echo(
-            f"bwmigrate sandbox: serving {base_url}/api/v2 (Basic {creds.username}/"
-            f"{creds.password}; OAuth2 client {creds.client_id} with "
-            f"BWMIGRATE_TOKEN_URL={base_url}/api/v1/oauth2/token); Ctrl-C to stop",
-            err=True,
-        )
 
-    serve_forever(config, host, port, ready)
+def _announce(config: SandboxConfig, root_url: str) -> None:
+    """The v2 base URL on stdout, alone and flushed at once (the line a script reads and passes
+    as `--target`); the credentials and the side endpoints on stderr."""
+    click.echo(f"{root_url}/api/v2")
+    sys.stdout.flush()
+    creds = config.credentials
+    side = ", ".join(f"{method} {root_url}{path}" for method, path in SIDE_ENDPOINTS)
+    click.echo(
+        f"bwmigrate sandbox: serving the v2 API at {root_url}/api/v2 (Basic {creds.username}/"
+        f"{creds.password}; OAuth2 client {creds.client_id} with "
+        f"BWMIGRATE_TOKEN_URL={root_url}/api/v1/oauth2/token); Ctrl-C to stop\n"
+        f"bwmigrate sandbox: side endpoints (no auth): {side}",
+        err=True,
+    )

@@ -22,6 +22,7 @@ import click
 
 from orchestrator.cli.options import json_option
 from orchestrator.errors import ExitCode
+from orchestrator.text import printable
 from orchestrator.v1.scan_report import ScanStats, render_json, render_sarif, render_text
 from orchestrator.v1.scan_rules import FIXABLE, Finding, apply_fixes, scan_text
 
@@ -159,7 +160,9 @@ def _fix_file(path: Path, shown: str, text: str, findings: list[Finding]) -> tup
         text.splitlines(keepends=True), new.splitlines(keepends=True),
         fromfile=f"a/{shown}", tofile=f"b/{shown}",
     )  # fmt: skip
-    return "".join(line if line.endswith("\n") else line + "\n" for line in diff), applied
+    return "".join(
+        printable(line.removesuffix("\n").removesuffix("\r")) + "\n" for line in diff
+    ), applied
 
 
 @click.command()

@@ -12,12 +12,10 @@ from typing import Any
 import click
 from rich.console import Console
 
-from orchestrator.api.credentials import redact_url
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
-from orchestrator.cutover.report import summary
 from orchestrator.errors import StateFileError
-from orchestrator.state.store import Store
+from orchestrator.text import counted, printable
 
 
 @click.command()
@@ -44,6 +42,8 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
     first line on stdout.
     """
     path = state or default_state_file()
+    from orchestrator.cutover.report import summary  # the store loads with the command
+
     if serve:
         if as_json:
             raise click.UsageError("--serve serves a page: not with --json")
@@ -82,8 +82,8 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
     console = Console(highlight=False)
     running = f"running (pid {holder['pid']})" if holder else "not running"
     console.print(
-        f"[bold]{meta.get('plan_name')}[/] against {_shown_target(meta)}: {running}; "
-        f"{len(runs)} run(s); state {path}"
+        f"[bold]{meta.get('plan_name')}[/] against {printable(str(_shown_target(meta)))}: "
+        f"{running}; {counted(len(runs), 'run')}; state {path}"
     )
     print_summary(counts, console)
     console.print(
@@ -98,6 +98,7 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
 def _serve(path: Path, host: str, port: int) -> None:
     """`status --serve`: check the state file opens, then serve until SIGINT/SIGTERM."""
     from orchestrator.cli.serve import serve_live  # uvicorn only when serving
+    from orchestrator.state.store import Store
 
     Store.open(path, readonly=True).close()  # a missing or foreign file: one line, exit 2
 
@@ -119,6 +120,8 @@ _EMPTY: dict[str, Any] = {"counts": [], "orders": {}, "runs": [], "meta": {}, "h
 def _shown_target(meta: dict[str, str]) -> str | None:
     """The run's target as it may be shown (a file made before URLs carrying a secret were
     refused may still hold one)."""
+    from orchestrator.api.credentials import redact_url
+
     target = meta.get("target")
     return redact_url(target) if target is not None else None
 
@@ -134,6 +137,8 @@ class _Damage:
 
 def _read_what_can_be_read(path: Path) -> tuple[dict[str, Any], _Damage | None]:
     """Each part of the status read on its own: a damaged page loses only what lies on it."""
+    from orchestrator.state.store import Store
+
     store = Store.open(path, readonly=True)
     parts, damage = dict(_EMPTY), None
     readers: dict[str, Callable[[], Any]] = {

@@ -20,6 +20,7 @@ from orchestrator.api.status import canary_refusal
 from orchestrator.cutover.context import RunContext
 from orchestrator.plan import StepKind
 from orchestrator.state.schema import OrderRecord, OrderState, StepInfo
+from orchestrator.text import counted
 
 __all__ = ["StartDrive", "canary_passed", "is_canary_step"]
 
@@ -61,8 +62,8 @@ async def canary_passed(ctx: RunContext, step: StepInfo, start: StartDrive) -> b
     held = sum(1 for o in orders if o.id != canary.id)
     raise ctx.abort(
         f"the canary order {canary.customer_order_id} of step {step.name!r} was refused: "
-        f"{refusal.code} {refusal.description}; the step's other {held} order(s) were not "
-        f"sent. Fix: {refusal.hint}; then run again"
+        f"{refusal.code} {refusal.description}; the step's other {counted(held, 'order')} "
+        f"{'was' if held == 1 else 'were'} not sent. Fix: {refusal.hint}; then run again"
     )
 
 

@@ -52,6 +52,7 @@ from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
 from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
 from orchestrator.cutover.preflight import CheckedFile, apply_checked_file
 from orchestrator.cutover.report import summary
+from orchestrator.cutover.target_check import foreign_target
 from orchestrator.errors import ExitCode
 from orchestrator.plan import CompiledPlan
 from orchestrator.state.audit import AuditLog, AuditSummary, audit_path
@@ -416,6 +417,9 @@ class Cutover:
                 observe=tuning.observe,
                 timeout_s=tuning.timeout_s,
             ) as api:
+                live = isinstance(self.target, LiveTarget)
+                if live and (refused := await foreign_target(api, self.plan, self._store)):
+                    return refused
                 self._engine = Engine(
                     self._store,
                     api.client,

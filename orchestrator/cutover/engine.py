@@ -50,6 +50,7 @@ from orchestrator.cutover.submit import Submitter
 from orchestrator.plan import FailureThreshold
 from orchestrator.state.schema import OrderRecord, OrderState, StepCounts, StepInfo
 from orchestrator.state.store import Store
+from orchestrator.text import counted
 
 __all__ = ["COUNTERS_EVERY_S", "Engine", "EngineSettings", "Progress", "RunEnd", "RunOutcome"]
 
@@ -184,9 +185,9 @@ class Engine:
         if ctx.tally.given_up:
             return RunOutcome(
                 RunEnd.ABORTED,
-                f"{ctx.tally.given_up} order(s) could not be placed or followed (see `bwmigrate "
-                f"status --state {ctx.store.path}`: the last error of each); run again to retry "
-                "them",
+                f"{counted(ctx.tally.given_up, 'order')} could not be placed or followed (see "
+                f"`bwmigrate status --state {ctx.store.path}`: the last error of each); run again "
+                "to retry them",
                 progress,
             )
         return RunOutcome(RunEnd.DONE, "all orders finished", progress)

@@ -42,6 +42,7 @@ from orchestrator.plan import (
 )
 from orchestrator.plan.numbers import e164_from_api
 from orchestrator.state.store import ExcludedNumber
+from orchestrator.text import counted
 
 CHECK_BATCH = 5000  # importTnChecker's documented cap (400 above it)
 RECORD_VERSION = 1
@@ -301,7 +302,7 @@ def apply_check(
     checked = exclude_numbers(plan, record.rejections)
     if checked.hash != record.plan_hash:
         raise InputError(
-            f"{where}: excluding its {len(record.rejections)} numbers gives plan hash "
+            f"{where}: excluding its {counted(len(record.rejections), 'number')} gives plan hash "
             f"{checked.hash[:12]}, not the {record.plan_hash[:12]} it records: the file was "
             "edited or is damaged; run the check again"
         )
@@ -350,7 +351,8 @@ def apply_checked_file(
         note(f"Note: {path} was checked against {record.target}, not {target_id}.")
     checked_plan, excluded = apply_check(plan, record, path)
     summary_note = (
-        f"{len(excluded)} numbers excluded: importTnChecker on {record.target} rejected them "
+        f"{counted(len(excluded), 'number')} excluded: importTnChecker on {record.target} "
+        "rejected them "
         f"at {record.checked_at} ({path}); they are recorded as failed and never sent"
     )
     return checked_plan, excluded, summary_note

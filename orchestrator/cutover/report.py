@@ -15,6 +15,7 @@ from typing import Any, Literal, TextIO
 
 from orchestrator.plan.numbers import to_legacy
 from orchestrator.state.store import NumberStatus, ReportRow, StepCounts
+from orchestrator.text import csv_cell
 
 NumberFormat = Literal["e164", "legacy"]
 
@@ -118,12 +119,14 @@ def report_dict(row: ReportRow, fmt: NumberFormat) -> dict[str, Any]:
 
 
 def write_csv(rows: Iterable[ReportRow], out: TextIO, fmt: NumberFormat = "e164") -> int:
-    """Write the report as CSV with a header; return the number of rows."""
+    """Write the report as CSV with a header; return the number of rows. Every text cell goes
+    through `csv_cell`: an input like `=HYPERLINK(...)` is never a formula, E.164 is exact."""
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     n = 0
     for row in rows:
-        writer.writerow(report_dict(row, fmt))
+        cells = report_dict(row, fmt)
+        writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in cells.items()})
         n += 1
     return n
 

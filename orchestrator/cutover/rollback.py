@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from orchestrator.plan import PlanSpec, StepKind
 from orchestrator.plan.planfile import import_defaults_template
+from orchestrator.text import counted, printable
 
 _ALREADY = re.compile(r"already\s+(enabled|disabled)", re.IGNORECASE)
 _NAME_MAX = 64
@@ -175,13 +176,13 @@ def build_rollback(
         add("undo-removals", StepKind.IMPORT, net.removed)
     elif net.removed:
         plan.not_undone.append(
-            f"{len(net.removed)} numbers removed by the run are not re-imported: the state file "
-            "does not know their site (give --site-id to re-import them)"
+            f"{counted(len(net.removed), 'number')} removed by the run not re-imported: the "
+            "state file does not know their site (give --site-id to re-import them)"
         )
     if net.unchanged:
         plan.not_undone.append(
-            f"{net.unchanged} numbers the run asked to change already had that SMS setting "
-            "(the API said so); they are left as they are"
+            f"{counted(net.unchanged, 'number')} the run asked to change already had that SMS "
+            "setting (the API said so); left as they are"
         )
     if net.sms_off:
         plan.not_undone.append(
@@ -210,8 +211,10 @@ def build_rollback(
 def _number_file(step: RollbackStep, source: RollbackSource) -> str:
     """One E.164 number per line, after a comment saying where they come from."""
     head = (
-        f"# {step.name}: {len(step.numbers)} numbers changed by step(s) "
-        f"{', '.join(step.undoes)} of plan {source.spec.name} (state {source.state_path})\n"
+        f"# {step.name}: {counted(len(step.numbers), 'number')} changed by "
+        f"{'step' if len(step.undoes) == 1 else 'steps'} {', '.join(step.undoes)} of plan "
+        f"{source.spec.name} "
+        f"(state {printable(source.state_path)})\n"
     )
     return head + "\n".join(step.numbers) + "\n"
 
@@ -227,7 +230,10 @@ def _describe(step: RollbackStep) -> str:
         StepKind.IMPORT: "import again",
         StepKind.MESSAGING: f"SMS {step.sms}",
     }[step.kind]
-    return f"{step.name}: {what} {len(step.numbers)} numbers (undoes {', '.join(step.undoes)})"
+    return (
+        f"{step.name}: {what} {counted(len(step.numbers), 'number')} "
+        f"(undoes {', '.join(step.undoes)})"
+    )
 
 
 def _render(
@@ -237,15 +243,15 @@ def _render(
     spec = source.spec
     lines = [
         f"# Rollback of plan {spec.name!r} (hash {source.plan_hash[:12]}) as recorded in",
-        f"# {source.state_path}"
-        + (f" (run against {source.target})" if source.target else "")
+        f"# {printable(source.state_path)}"
+        + (f" (run against {printable(source.target)})" if source.target else "")
         + f"; written {written_at}.",
         "# It undoes what that run changed:",
         *(f"#   {_describe(s)}" for s in plan.steps),
     ]
     if plan.not_undone:
         lines.append("# Not undone:")
-        lines.extend(f"#   {note}" for note in plan.not_undone)
+        lines.extend(f"#   {printable(note)}" for note in plan.not_undone)
     lines += [
         "# Review it with `bwmigrate plan`, rehearse it with `bwmigrate run --sandbox`, then run",
         "# it like any plan (it has its own state file and is resumable).",

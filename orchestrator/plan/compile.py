@@ -143,6 +143,7 @@ def _compile_step(
                     result,
                     _location(labels, src[i], lines[i]),
                     _location(labels, src[first], lines[first]),
+                    raws[i],
                 )
             )
             continue

@@ -141,12 +141,13 @@ class InvalidEntry:
 
 @dataclass(frozen=True, slots=True)
 class DuplicateEntry:
-    """A number listed twice in one step; the first occurrence is kept."""
+    """A number listed twice in one step; the first occurrence is kept (and sent)."""
 
     step_index: int
     number: str
     location: str
     first_location: str
+    raw: str = ""  # the text as the number file wrote it
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,12 +58,29 @@ def decode_text(data: bytes, path: str) -> str:
 
 
 def read_numbers(spec: NumberFile, data: bytes) -> Iterator[tuple[str, int]]:
-    """Yield (raw cell text, 1-based line number) for every number entry of a file."""
+    """Yield (raw cell text, 1-based line number) for every number entry of a file; a file
+    without any entry (empty, blank, comments or a header only) is a `PlanError`, never a step
+    of 0 numbers."""
     text = decode_text(data, spec.path)
-    if spec.is_csv:
-        yield from _read_csv(spec, text)
-    else:
-        yield from _read_lines(text)
+    entries = _read_csv(spec, text) if spec.is_csv else _read_lines(text)
+    found = False
+    for entry in entries:
+        found = True
+        yield entry
+    if not found:
+        raise PlanError(f"{spec.path}: {_why_empty(data, text)}; {_EMPTY_FIX}")
+
+
+_EMPTY_FIX = "add its numbers, or remove the file from the plan"
+
+
+def _why_empty(data: bytes, text: str) -> str:
+    """What an entry-less number file holds instead of numbers."""
+    if not data:
+        return "the file is empty (0 bytes), no numbers to read"
+    if not text.strip():
+        return "the file holds only blank lines, no numbers to read"
+    return "the file holds a header row, blank lines or comments, but no numbers"
 
 
 def _read_lines(text: str) -> Iterator[tuple[str, int]]:
@@ -87,13 +104,21 @@ def _sniff_delimiter(text: str, path: str) -> str:
 def _read_csv(spec: NumberFile, text: str) -> Iterator[tuple[str, int]]:
     """Yield the chosen column's cells with their line numbers."""
     csv.field_size_limit(_MAX_FIELD_CHARS)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text, spec.path))
+    delimiter = _sniff_delimiter(text, spec.path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = _rows(reader, spec.path)
     first = next(rows, None)
     if first is None:
         return
     first_line, first_row = first
     index, has_header = _column_index(spec, first_row)
+    if index >= len(first_row):  # else one "empty" error per row, for every row of the file
+        width = len(first_row)
+        raise PlanError(
+            f"{spec.path}:{first_line}: column {index + 1} is beyond the row, which has {width} "
+            f"column{'s' if width != 1 else ''} (delimiter {delimiter!a}); set `column` "
+            f"to 1..{width} or to a header name"
+        )
     if not has_header:
         yield from _cells(spec, [(first_line, first_row)], index)
     yield from _cells(spec, rows, index)

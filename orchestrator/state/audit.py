@@ -65,6 +65,7 @@ from orchestrator.api.xml import (
     parse_order_list,
 )
 from orchestrator.errors import InputError, XmlError
+from orchestrator.text import csv_cell
 
 AUDIT_SUFFIX = ".audit.jsonl"
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
@@ -457,12 +458,13 @@ def _cell(line: Mapping[str, Any], column: str, render: Callable[[str], str]) ->
 def write_audit_csv(
     lines: Iterable[Mapping[str, Any]], out: Any, render: Callable[[str], str] = str
 ) -> int:
-    """Exchange lines as CSV (numbers space-separated, errors `code description [numbers]`)."""
+    """Exchange lines as CSV (numbers space-separated, errors `code description [numbers]`);
+    every cell through `csv_cell`, so an API's description is never a formula or an escape."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(AUDIT_COLUMNS)
     n = 0
     for line in lines:
-        writer.writerow([_cell(line, c, render) for c in AUDIT_COLUMNS])
+        writer.writerow([csv_cell(_cell(line, c, render)) for c in AUDIT_COLUMNS])
         n += 1
     return n
 

@@ -34,8 +34,10 @@ from orchestrator.state.database import Database
 from orchestrator.state.schema import ExcludedNumber, NumberStatus, OrderState, StepInfo
 
 INVALID_INPUT_CODE = "INVALID_INPUT"  # error_code of numbers the plan itself rejected
+DUPLICATE_CODE = "DUPLICATE"  # error_code of a number listed again in its step (sent once)
 
 _FAILED = NumberStatus.FAILED.value
+_SKIPPED = NumberStatus.SKIPPED.value
 _PLANNED = OrderState.PLANNED.value
 _INSERT_META = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"
 # The bulk path binds only what varies: the status is written into the statement from the enum
@@ -170,8 +172,9 @@ def _insert_steps(c: sqlite3.Connection, plan: CompiledPlan, now: float) -> None
 def _insert_refused_numbers(
     c: sqlite3.Connection, plan: CompiledPlan, excluded: Sequence[ExcludedNumber], now: float
 ) -> None:
-    """Numbers the plan rejected and numbers kept out of every order: failed, in no order,
-    numbered after each step's valid numbers."""
+    """Numbers the plan rejected and numbers kept out of every order (failed), and numbers
+    listed again in their step (skipped: the first listing is sent), in no order, numbered after
+    each step's valid numbers, so the report shows every line that was read."""
     next_seq: dict[int, int] = {s.spec.index: len(s.numbers) for s in plan.steps}
 
     def seq(step: int) -> int:
@@ -188,8 +191,15 @@ def _insert_refused_numbers(
          now)
         for x in excluded
     )  # fmt: skip
+    duplicates = (
+        (d.step_index, seq(d.step_index), d.number, d.raw or d.number, d.location, _SKIPPED,
+         DUPLICATE_CODE, f"duplicate of {d.first_location} in this step, which is sent", None,
+         now)
+        for d in plan.duplicates
+    )  # fmt: skip
     c.executemany(_INSERT_REFUSED, invalid)
     c.executemany(_INSERT_REFUSED, kept_out)
+    c.executemany(_INSERT_REFUSED, duplicates)
 
 
 def _chained_steps(step: CompiledStep) -> list[tuple[str, int | str, dict[str, Any]]]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from orchestrator.api.xml import Subscriber
+if TYPE_CHECKING:  # an annotation only: `convert --help` must not load the XML parser
+    from orchestrator.api.xml import Subscriber
 
 LOA_TYPES = ("CARRIER", "SUBSCRIBER")
 

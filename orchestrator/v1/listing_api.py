@@ -27,6 +27,7 @@ from orchestrator.api.credentials import redact_url
 from orchestrator.api.gate import Priority, RequestGate, call_with_retry
 from orchestrator.api.pacing import Backoff
 from orchestrator.errors import InputError
+from orchestrator.text import counted
 from orchestrator.v1.intent import Note
 from orchestrator.v1.orders.listing_page import listing_page_info
 
@@ -118,7 +119,7 @@ async def fetch_external_tns(
             Note(
                 listing.source,
                 None,
-                f"the listing reports {expected} orders but only "
+                f"the listing reports {counted(expected, 'order')} but only "
                 f"{len(seen)} could be read: convert saved listings for the rest",
             )
         )

@@ -28,6 +28,7 @@ from typing import Any
 
 from orchestrator.plan import NANP_PREFIX, StepKind, missing_import_details
 from orchestrator.plan.planfile import import_defaults_template
+from orchestrator.text import counted, csv_cell, printable
 from orchestrator.v1.conversion import Conversion, StepPlan
 from orchestrator.v1.intent import Entry
 
@@ -84,7 +85,8 @@ def render_csv(step: StepPlan) -> bytes:
     for row in step.rows:
         e = row.entry
         writer.writerow(
-            (
+            csv_cell(str(cell))
+            for cell in (
                 row.number,
                 e.origin.source,
                 "" if e.line is None else e.line,
@@ -129,7 +131,7 @@ def render_plan(
         f"# Conversion report (sources, collapsed histories, rejected numbers): "
         f"{report_name(plan_stem)}",
         "# Inputs, in the order applied:",
-        *(f"#   {s.source} ({s.kind})" for s in conversion.sources),
+        *(f"#   {printable(s.source)} ({s.kind})" for s in conversion.sources),
         "# Credentials never go in a plan: they come from BWMIGRATE_* environment variables.",
         "",
         f"name = {_toml(name)}",
@@ -148,7 +150,7 @@ def render_plan(
 def _step_lines(step: StepPlan, plan_stem: str) -> list[str]:
     kinds = sorted({str(p.entry.origin.kind) for p in step.rows})
     lines = [
-        f"# {len(step.rows)} numbers: {step.describe()}",
+        f"# {counted(len(step.rows), 'number')}: {step.describe()}",
         f"# from: {', '.join(kinds)}",
         "[[steps]]",
         f"kind = {_toml(step.kind.value)}",
@@ -225,7 +227,8 @@ def render_report(conversion: Conversion, *, name: str, plan_stem: str) -> str:
     lines = [
         f"# Conversion report: {name}",
         "",
-        f"Plan: `{plan_stem}.toml` — {s['planned_numbers']} numbers in {len(c.steps)} steps; "
+        f"Plan: `{plan_stem}.toml` — {counted(s['planned_numbers'], 'number')} in "
+        f"{counted(len(c.steps), 'step')}; "
         f"{s['rejected']} rejected; {s['failed_on_v1']} failed on v1 (not planned); "
         f"{s['collapsed']} collapsed and {s['contradictory']} contradictory histories.",
         "",
@@ -242,7 +245,7 @@ def render_report(conversion: Conversion, *, name: str, plan_stem: str) -> str:
         "",
         *(f"- `{n.where()}`: {n.message}" for n in c.notes),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # v1 text shows no escape code
 
 
 def _sources_section(c: Conversion) -> list[str]:

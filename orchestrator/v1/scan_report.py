@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from orchestrator import __version__
+from orchestrator.text import counted, printable
 from orchestrator.v1.scan_rules import GUIDE_URL, RULES, Finding, Rule
 
 SARIF_SCHEMA = (
@@ -52,10 +53,10 @@ def render_text(findings: list[Finding], stats: ScanStats, *, verbose: bool = Fa
         if f.path != current:
             if current is not None:
                 lines.append("")
-            lines.append(f.path)
+            lines.append(printable(f.path))  # the customer's names and code: shown, not obeyed
             current = f.path
         lines.append(f"  {f.line}:{f.column}  {f.rule.severity:<7}  {f.rule.id} {f.rule.name}")
-        lines.append(f"      {f.message}")
+        lines.append(f"      {printable(f.message)}")
         lines.append(f"      v2: {f.replacement}{'  (fixable: --fix)' if f.fix else ''}")
     if findings:
         lines.append("")
@@ -71,11 +72,15 @@ def _summary_lines(findings: list[Finding], stats: ScanStats) -> list[str]:
     mb = stats.bytes / 1e6
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())) or "none"
     lines = [
-        f"{len(findings)} findings in {files} files (scanned {stats.files} files, {mb:.1f} MB; "
+        f"{counted(len(findings), 'finding')} in {counted(files, 'file')} (scanned "
+        f"{counted(stats.files, 'file')}, {mb:.1f} MB; "
         f"skipped: {skipped})"
     ]
     if stats.fixed:
-        lines.append(f"fixed {stats.fixed} findings in {stats.fixed_files} files (diff above)")
+        lines.append(
+            f"fixed {counted(stats.fixed, 'finding')} in {counted(stats.fixed_files, 'file')} "
+            "(diff above)"
+        )
     by_rule = Counter(f.rule.id for f in findings)
     for rule in RULES:
         if by_rule[rule.id]:

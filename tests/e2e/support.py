@@ -39,7 +39,8 @@ GRACEFUL_EXIT_S = 90.0  # a SIGTERM'd run may wait out one hung POST (the client
 
 
 class SandboxProcess:
-    """`bwmigrate sandbox --port 0 ARGS` in a child process; its base URL is its first line."""
+    """`bwmigrate sandbox --port 0 ARGS` in a child process; its v2 base URL is its first line
+    (`base_url` is the root, where the `/_sandbox/*` side endpoints are)."""
 
     def __init__(self, *args: str, log: Path | None = None) -> None:
         self._log = log.open("ab") if log is not None else None
@@ -50,11 +51,11 @@ class SandboxProcess:
             text=True,
         )
         assert self.proc.stdout is not None
-        self.base_url = self.proc.stdout.readline().strip()
-        if not self.base_url.startswith("http://127.0.0.1:"):
+        self.v2_url = self.proc.stdout.readline().strip()
+        if not self.v2_url.startswith("http://127.0.0.1:"):
             self.stop()
-            raise RuntimeError(f"the sandbox did not start (first line {self.base_url!r})")
-        self.v2_url = f"{self.base_url}/api/v2"
+            raise RuntimeError(f"the sandbox did not start (first line {self.v2_url!r})")
+        self.base_url = self.v2_url.removesuffix("/api/v2")
 
     def ledger(self) -> dict[str, Any]:
         """Every order the sandbox accepted, and its request counts."""
@@ -120,6 +121,7 @@ class ChaosPlan:
     path: Path
     steps: dict[str, list[str]]  # step name -> valid E.164 numbers, plan order
     invalid: dict[str, int]  # step name -> entries the plan itself rejects
+    duplicates: dict[str, list[str]]  # step name -> numbers listed again (a skipped row each)
     chained: dict[str, str]  # chained step name -> the step it follows (import or SMS on)
     kinds: dict[str, str]  # step name -> import | remove | messaging
     sms: dict[str, bool]  # messaging and chained step name -> SMS state it sets
@@ -150,8 +152,13 @@ class ChaosPlan:
 
     @property
     def expected_rows(self) -> Counter[str]:
-        """Report rows per step: valid numbers plus the plan-invalid entries."""
-        return Counter({k: len(v) + self.invalid.get(k, 0) for k, v in self.steps.items()})
+        """Report rows per step: valid numbers, the plan-invalid entries and the duplicates."""
+        return Counter(
+            {
+                k: len(v) + self.invalid.get(k, 0) + len(self.duplicates.get(k, ()))
+                for k, v in self.steps.items()
+            }
+        )
 
 
 _JUNK = ("not-a-number", "555-CALL-NOW", "123", "9.19555E+9", "+1 919 555 01")
@@ -263,6 +270,7 @@ def write_chaos_plan(
         path=plan,
         steps=steps,
         invalid={"hosted": junk["hosted"], "release": junk["release"]},
+        duplicates={"hosted": [steps["hosted"][0]]},
         chained={
             "hosted:sms-on": "hosted",
             "hosted:sms-on:a2p": "hosted:sms-on",
@@ -499,11 +507,17 @@ def _check_rows(plan: ChaosPlan, rows: list[dict[str, Any]], v: Verdict) -> None
             v.unexpected.append(f"step {step}: {per_step[step]} report rows, planned {want}")
     for step in set(per_step) - set(plan.expected_rows):
         v.unexpected.append(f"step {step}: {per_step[step]} rows of a step nobody planned")
-    seen = Counter((r["step"], r["number"]) for r in rows if r["number"])
+    sent = [r for r in rows if r.get("error_code") != "DUPLICATE"]
+    seen = Counter((r["step"], r["number"]) for r in sent if r["number"])
     for step, numbers in plan.steps.items():
         for n in numbers:
             if seen[(step, n)] != 1:
                 v.lost.append(f"{step} {n}: {seen[(step, n)]} rows")
+    dropped = sorted(
+        (r["step"], r["number"]) for r in rows if r.get("error_code") == "DUPLICATE"
+    )  # a duplicate the plan dropped: a skipped row, never sent
+    if dropped != sorted((s, n) for s, ns in plan.duplicates.items() for n in ns):
+        v.unexpected.append(f"duplicate rows {dropped}, planned {plan.duplicates}")
     for r in rows:
         if r["status"] not in TERMINAL:
             v.lost.append(f"{r['step']} {r['number']}: {r['status']}")
@@ -536,7 +550,11 @@ def _check_world(
     plan: ChaosPlan, rows: list[dict[str, Any]], inv: dict[str, dict[str, Any]], v: Verdict
 ) -> None:
     """What the report says happened did happen in the sandbox, and only once."""
-    status = {(r["step"], r["number"]): r["status"] for r in rows if r["number"]}
+    status = {
+        (r["step"], r["number"]): r["status"]
+        for r in rows
+        if r["number"] and r.get("error_code") != "DUPLICATE"
+    }
     for step, numbers in plan.steps.items():
         kind = plan.kinds[step]
         for n in numbers:

@@ -218,3 +218,34 @@ def test_python_dash_m_and_console_script_agree() -> None:
         [str(script), "--version"], capture_output=True, text=True, check=True
     ).stdout
     assert via_module == via_script and "bwmigrate" in via_module
+
+
+@pytest.mark.parametrize(
+    ("content", "files", "words"),
+    [
+        (b"", '["n.txt"]', "n.txt: the file is empty (0 bytes)"),
+        (b"Phone Number\r\n", '[{ path = "n.csv", column = "Phone Number" }]', "n.csv: the file"),
+        (b"".join(b"x,+1919555%04d\n" % i for i in range(5000)),
+         '[{ path = "n.csv", column = 3 }]', "n.csv:1: column 3 is beyond the row"),
+    ],
+    ids=["zero-bytes", "header-only", "column-beyond-the-row"],
+)  # fmt: skip
+def test_an_empty_number_file_or_a_missing_column_is_one_error(
+    tmp_path: Path, content: bytes, files: str, words: str
+) -> None:
+    """A 0-byte or header-only number file, or a column beyond the rows, is one line and exit 2
+    for `plan` and `run` (no state file made), not a 0-number step or an error per row."""
+    name = "n.txt" if "n.txt" in files else "n.csv"
+    (tmp_path / name).write_bytes(content)
+    (tmp_path / "p.toml").write_text(
+        f'name = "p"\naccount_id = "9900012"\n[[steps]]\nkind = "remove"\nfiles = {files}\n'
+    )
+    for args in (("plan", "p.toml"), ("run", "p.toml", "--sandbox")):
+        out = subprocess.run(
+            [sys.executable, "-m", "orchestrator", *args],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+        assert out.returncode == 2, (args, out.stdout[-500:], out.stderr[-500:])
+        assert out.stderr.count("\n") == 1 and words in out.stderr, out.stderr
+        assert "remove the file from the plan" in out.stderr or "set `column`" in out.stderr
+    assert not (tmp_path / "state").exists()

@@ -177,6 +177,6 @@ def test_the_confirmation_gate_shows_the_run_and_what_a_resume_has_left(
     assert refused.returncode == 3, refused.stderr  # the state file exists, nothing was sent
     again = _cli(tmp_path, *args, stdin=subprocess.DEVNULL)
     assert again.returncode == 2
-    assert "Resuming: 0 numbers succeeded and 0 failed so far" in again.stderr
+    assert "Resuming: so far 0 number-steps succeeded and 0 failed" in again.stderr
     assert "hosted: import 8 numbers, 3 orders open (0 sent" in again.stderr
     assert sandbox.state.ledger_orders() == []  # one refused (401) request, no order

@@ -12,14 +12,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 # Outcome of plans/example.toml with plans/example/rehearsal.toml: six invalid inputs, two
-# imports refused (19006, their SMS on skipped), one removal (5158), one TN option (5076).
-# 606 rows: the plan's 346 (340 valid numbers and 6 invalid inputs over five steps), plus the
-# chained steps hosted-us:sms-on (220) and support-sms-on:a2p (40).
+# imports refused (19006, their SMS on skipped), one removal (5158), one TN option (5076), two
+# duplicates dropped (skipped rows, never sent). 608 rows: the plan's 348 (340 valid numbers, 6
+# invalid inputs and 2 duplicates over five steps), plus the chained steps hosted-us:sms-on
+# (220) and support-sms-on:a2p (40).
 EXPECTED = {
-    "total": 606,
+    "total": 608,
     "succeeded": 594,
     "failed": 10,
-    "skipped": 2,
+    "skipped": 4,
     "needs_action": 0,
     "unknown": 0,
     "pending": 0,

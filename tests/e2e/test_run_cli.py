@@ -41,14 +41,14 @@ def _write_plan(folder: Path, imports: int, removes: list[str], batch: int = 10)
     numbers = [f"+1919991{i:04d}" for i in range(imports)]
     (folder / "import.csv").write_text("TN\n" + "\n".join(n[2:] for n in numbers) + "\n")
     (folder / "remove.txt").write_text("\n".join(removes) + "\n")
+    remove = '[[steps]]\nkind = "remove"\nfiles = ["remove.txt"]\n' if removes else ""
     plan = folder / "plan.toml"
     plan.write_text(
         f'name = "e2e"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch}\n'
         "[rate]\nrequests_per_s = 200\nmax_orders_in_flight = 6\npoll_interval_s = 0.05\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
         f"{IMPORT_DETAILS}enable_messaging = true\n"
-        'files = [{ path = "import.csv", column = "TN" }]\n'
-        '[[steps]]\nkind = "remove"\nfiles = ["remove.txt"]\n'
+        'files = [{ path = "import.csv", column = "TN" }]\n' + remove
     )
     return plan
 

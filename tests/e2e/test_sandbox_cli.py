@@ -1,4 +1,4 @@
-"""`bwmigrate sandbox` as a subprocess: URL first on stdout, serves, stops cleanly."""
+"""`bwmigrate sandbox` as a subprocess: the v2 base URL first on stdout, serves, stops cleanly."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def _first_line(proc: subprocess.Popen[str]) -> str:
 
 @contextmanager
 def sandbox_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The sandbox as a child process, and its root URL (the first line without `/api/v2`)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "sandbox", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -38,7 +39,7 @@ def sandbox_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
         text=True,
     )
     try:
-        yield proc, _first_line(proc)
+        yield proc, _first_line(proc).removesuffix("/api/v2")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -49,15 +50,34 @@ def sandbox_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_prints_url_serves_and_exits_zero_on_signal(stop):
-    """The first stdout line is the base URL; the API answers there; a signal stops it with 0."""
-    with sandbox_process() as (proc, url):
-        assert url.startswith("http://127.0.0.1:")
-        assert httpx.get(url + "/_sandbox/health").json() == {"ok": True}
-        r = httpx.get(url + "/api/v2/accounts/9900012/tnoptions", auth=("sandbox", "sandbox"))
+def test_prints_the_v2_url_serves_and_exits_zero_on_signal(stop):
+    """The first stdout line is the v2 base URL every command takes (`--target`), and the only
+    stdout line; stderr names the side endpoints; a signal stops it with 0."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        v2 = _first_line(proc)
+        assert v2.startswith("http://127.0.0.1:") and v2.endswith("/api/v2"), v2
+        r = httpx.get(v2 + "/accounts/9900012/tnoptions", auth=("sandbox", "sandbox"))
         assert r.status_code == 200
+        root = v2.removesuffix("/api/v2")
+        assert httpx.get(root + "/_sandbox/health").json() == {"ok": True}
         proc.send_signal(stop)
-        assert proc.wait(timeout=15) == 0
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert out == ""  # nothing after the first line
+    for side in ("GET /_sandbox/ledger", "GET /_sandbox/inventory", "POST /_sandbox/seed",
+                 "POST /_sandbox/reset"):  # fmt: skip
+        method, path = side.split()
+        assert f"{method} {root}{path}" in err, err
 
 
 def test_seed_file_and_options_apply(tmp_path: Path):

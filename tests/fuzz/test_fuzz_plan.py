@@ -124,7 +124,7 @@ def sandbox_url() -> Iterator[str]:
     )
     assert proc.stdout is not None
     try:
-        yield proc.stdout.readline().strip()
+        yield proc.stdout.readline().strip().removesuffix("/api/v2")  # the root URL
     finally:
         proc.terminate()
         proc.wait(timeout=10)

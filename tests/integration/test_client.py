@@ -400,13 +400,15 @@ async def test_tn_details_show_hosting_sms_and_campaign(sandbox: RunningSandbox)
 
 
 async def test_probe_returns_statuses_instead_of_raising(sandbox: RunningSandbox) -> None:
-    """`probe` reports the HTTP status and headers of a read, even a refused one."""
+    """`probe` reports the HTTP status and headers of a read, even a refused one; the
+    sandbox's list is the v2 API's XML (nothing foreign)."""
     async with client_for(sandbox) as good:
-        status, headers = await good.probe(f"accounts/{ACCOUNT}/tnoptions")
+        answer = await good.probe(f"accounts/{ACCOUNT}/tnoptions")
     async with client_for(sandbox, BasicCredentials("sandbox", "no")) as bad:
-        refused, _ = await bad.probe(f"accounts/{ACCOUNT}/tnoptions")
-    assert status == 200 and headers["content-type"].startswith("application/xml")
-    assert refused == 401
+        refused = await bad.probe(f"accounts/{ACCOUNT}/tnoptions")
+    assert answer.status == 200 and answer.headers["content-type"].startswith("application/xml")
+    assert answer.foreign is None
+    assert refused.status == 401 and refused.foreign is None
 
 
 # --- error mapping ------------------------------------------------------------------------------

@@ -313,7 +313,7 @@ async def test_a_checked_plan_keeps_to_its_check(sandbox: RunningSandbox, tmp_pa
     assert [r.number for r in checked.record.rejections] == imports[:1]
     state = tmp_path / "k.db"
     with Cutover.open(plan, state, Rehearsal(), plan_text=text, checked=checked) as cutover:
-        assert cutover.checked_note is not None and "1 numbers excluded" in cutover.checked_note
+        assert cutover.checked_note is not None and "1 number excluded" in cutover.checked_note
         assert [s.numbers for s in cutover.remaining().steps] == [4]
         assert cutover.remaining().failed == 1
     target, _creds = _live(sandbox)

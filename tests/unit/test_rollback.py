@@ -169,7 +169,7 @@ def test_number_files_keep_the_run_order_and_say_where_they_come_from() -> None:
     numbers = [f"+1919555{i:04d}" for i in (7, 3, 5)]
     plan = _build([ChangedNumber("hosted", n) for n in numbers])
     text = plan.files["undo.undo-imports.txt"]
-    assert text.splitlines()[0].startswith("# undo-imports: 3 numbers changed by step(s) hosted")
+    assert text.splitlines()[0].startswith("# undo-imports: 3 numbers changed by step hosted")
     assert text.splitlines()[1:] == numbers
 
 
@@ -186,3 +186,23 @@ def test_the_rollback_name_is_always_a_valid_plan_name(name: str) -> None:
     step = '[[steps]]\nkind = "remove"\nnumbers = ["+19195550100"]\n'
     text = f'name = "{out}"\naccount_id = "1"\n{step}'
     assert parse_plan(text, "p.toml").name == out
+
+
+def test_outside_text_in_comments_cannot_break_out_of_them() -> None:
+    """A state path or target holding a newline or an escape code stays inside its comment: the
+    rollback plan parses to the same settings and carries no control character (issue 12 #6)."""
+    source = RollbackSource(
+        parse_plan(ORIGINAL, "acme.toml"),
+        "ab" * 32,
+        'state/x\nname = "hijacked"\n\x1b[2J.db',
+        'https://h.example/api/v2\r\naccount_id = "1"',
+    )
+    changed = [ChangedNumber("hosted", "+19195550100")]
+    plan = build_rollback(
+        source, STEPS, changed, file_stem="undo", written_at="2026-01-01T00:00", reimport=None
+    )
+    for text in (plan.text, *plan.files.values()):
+        assert all(ch.isprintable() or ch == "\n" for ch in text)
+    spec = parse_plan(plan.text, "undo.toml")
+    assert (spec.name, spec.account_id) == ("acme-rollback", "9900012")
+    _compile(plan.text, plan.files)

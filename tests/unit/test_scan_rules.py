@@ -232,7 +232,7 @@ def test_text_and_json_outputs_summarise_by_rule():
     )
     text = render_text(findings, ScanStats(files=1, bytes=70))
     assert text.startswith("a.sh\n  1:6  error")
-    assert "2 findings in 1 files (scanned 1 files" in text
+    assert "2 findings in 1 file (scanned 1 file" in text
     assert "  BW001 v1-base-url" in text and "fixable with --fix" in text
     doc = json.loads(render_json(findings, ScanStats(files=1, bytes=70)))
     assert doc["summary"]["by_rule"] == {"BW001": 1, "BW005": 1}

@@ -97,3 +97,31 @@ def test_oversized_field_is_a_plan_error_with_location() -> None:
     data = b'TN\n"' + b"9" * (2 << 20) + b'"\n'
     with pytest.raises(PlanError, match=r"a\.csv:\d+: unreadable CSV"):
         _read(NumberFile("a.csv", column="TN"), data)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("a.txt", b"", "empty \\(0 bytes\\)"),
+        ("a.csv", b"", "empty \\(0 bytes\\)"),
+        ("a.txt", b"\n  \n\n", "only blank lines"),
+        ("a.txt", b"# numbers go here\n\n", "header row, blank lines or comments"),
+        ("a.csv", b"TN\n", "header row, blank lines or comments"),
+        ("a.csv", "\ufeffName,TN\r\n\r\n".encode(), "header row, blank lines or comments"),
+    ],
+)
+def test_a_file_without_numbers_is_one_plan_error(name: str, data: bytes, why: str) -> None:
+    """An empty, blank, comment-only or header-only number file is refused in one error naming
+    the file and what to do, never read as a step of 0 numbers (issue 12 item 8)."""
+    column = "TN" if data.startswith(("\ufeffName".encode(), b"TN")) else None
+    with pytest.raises(PlanError, match=rf"^{name}: .*{why}.*remove the file from the plan"):
+        _read(NumberFile(name, column=column), data)
+
+
+def test_a_column_beyond_the_rows_is_one_error_not_one_per_row() -> None:
+    """`column = 5` on a 2-column file is one PlanError naming the width and the delimiter,
+    instead of an "empty" error for each of its rows (issue 12 item 8)."""
+    data = b"".join(b"A,+1919555%04d\n" % i for i in range(1000))
+    with pytest.raises(PlanError, match=r"^a\.csv:1: column 5 is beyond the row, which has 2 "
+                       r"columns \(delimiter ','\); set `column` to 1\.\.2"):  # fmt: skip
+        _read(NumberFile("a.csv", column=5), data)

@@ -21,6 +21,7 @@ from lxml import etree
 
 from orchestrator.api.xml import Subscriber
 from orchestrator.errors import InputError
+from orchestrator.text import counted
 from orchestrator.v1.intent import (
     LOA_TYPES,
     Action,
@@ -206,8 +207,8 @@ class OrderReader:
                     self.source,
                     origin.line,
                     f"order {origin.order_id or '?'} is {status} on v1: "
-                    f"its {len(numbers)} numbers are not counted (outcome unknown); convert its "
-                    "GET again once it has finished",
+                    f"its {counted(len(numbers), 'number')} not counted (outcome unknown); "
+                    "convert its GET again once it has finished",
                 )
             )
             return

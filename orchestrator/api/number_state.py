@@ -141,9 +141,10 @@ def parse_inservice_page(body: bytes) -> InservicePage:
     if local_name(root) != "TNs":
         raise XmlError(f"in-service numbers: root <{local_name(root)}>, expected <TNs>")
     total_text = _text(root, "TotalCount")
+    listed = _child(root, "TelephoneNumbers")
     numbers = tuple(
         (el.text or "").strip()
-        for el in (_child(root, "TelephoneNumbers") or ())
+        for el in (listed if listed is not None else ())
         if isinstance(el.tag, str) and local_name(el) == "TelephoneNumber"
     )
     try:

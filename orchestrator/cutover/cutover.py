@@ -45,6 +45,7 @@ import anyio
 
 from orchestrator.api.client import Credentials, Exchange
 from orchestrator.api.pacing import Backoff
+from orchestrator.cutover.before_after import BeforeAfter
 from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
 from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
 from orchestrator.cutover.preflight import CheckedFile, apply_checked_file
@@ -184,6 +185,7 @@ class Cutover:
         self._stop_requested = False
         self._cancel_requested = False
         self._scope: anyio.CancelScope | None = None  # made in `run()`: needs an event loop
+        self.checks = BeforeAfter()  # the snapshot before the run, the verify after it
 
     @classmethod
     def open(
@@ -398,7 +400,8 @@ class Cutover:
                 )
                 if self._stop_requested:
                     self._engine.request_stop()
-                return await self._engine.run()
+                engine, backoff = self._engine.run, tuning.backoff
+                return await self.checks.around(self._store, api, self.target.id, backoff, engine)
         # cancelled: the store is consistent (the engine shields its last writes)
         if self._engine is not None:
             progress = self._engine.progress()

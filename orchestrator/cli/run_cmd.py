@@ -32,6 +32,7 @@ from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.login import live_access
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
 from orchestrator.cli.progress import ProgressView, print_summary
+from orchestrator.cli.verify_view import add_checks
 from orchestrator.cutover.cutover import Cutover, LiveTarget, Rehearsal, RunResult, Target
 from orchestrator.cutover.preflight import CheckedFile, read_check_record
 from orchestrator.errors import BwmigrateError, InputError
@@ -133,6 +134,7 @@ def run_plan(
     environ: dict[str, str],
     checked: Path | None = None,
     canary: int | None = None,
+    verify: bool = False,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
     plan = load_plan(plan_path, canary=canary)
@@ -161,10 +163,12 @@ def run_plan(
         )
         if cutover.checked_note:
             err.print(cutover.checked_note, markup=False)
+        cutover.checks.verify = verify
         with ProgressView(err, enabled=err.is_terminal and not as_json) as view:
             result = anyio.run(_run_until_signalled, cutover, credentials, view, seed)
+        code = add_checks(cutover.checks, result.summary, int(result.exit_code), err)
         _print_result(result, cutover, as_json, err)
-        return int(result.exit_code)
+        return code
 
 
 def _report_finished(cutover: Cutover, as_json: bool, err: Console) -> int:
@@ -274,6 +278,12 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     help="Numbers in each import step's first order, sent before the rest (overrides the "
     "plan's canary; 0 = none).",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="When the run has finished, read every number back and compare it with the plan "
+    "(as `bwmigrate verify`); drift makes the exit code 1.",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -284,6 +294,7 @@ def run(
     seed: int | None,
     checked: Path | None,
     canary: int | None,
+    verify: bool,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -306,5 +317,6 @@ def run(
             environ=dict(os.environ),
             checked=checked,
             canary=canary,
+            verify=verify,
         )
     )

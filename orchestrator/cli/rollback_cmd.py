@@ -105,8 +105,9 @@ def build_from_state(
         steps, changed = _facts(store, include_unknown)
         written_at = datetime.now(UTC).isoformat(timespec="seconds")
         plan = build_rollback(
-            source, steps, changed, file_stem=out.stem, written_at=written_at, reimport=reimport
-        )
+            source, steps, changed, file_stem=out.stem, written_at=written_at, reimport=reimport,
+            snapshot=store.snapshot(),
+        )  # fmt: skip
     finally:
         store.close()
     return plan, orders

@@ -192,34 +192,41 @@ def build_rollback(
             f"{len(net.removed)} numbers removed by the run are not re-imported: the state file "
             "does not know their site (give --site-id to re-import them)"
         )
-    if net.unchanged:
-        plan.not_undone.append(
-            f"{net.unchanged} numbers the run asked to change already had that SMS setting "
-            "(the API said so); they are left as they are"
-        )
-    if net.sms_off:
-        plan.not_undone.append(
-            "SMS turned back on does not restore a 10DLC campaign the numbers had: the state "
-            "file does not record it"
-        )
-    if net.removed and reimport is not None:
-        plan.not_undone.append(
-            "re-imported numbers get the site and SIP peer given here; their earlier messaging "
-            "settings and campaign are not recorded in the state file"
-        )
-    kept_a2p = [n for n in net.a2p if n not in net.imported]
-    if kept_a2p:
-        plan.not_undone.append(
-            f"A2P settings the run sent for {len(kept_a2p)} "
-            f"{'numbers' if len(kept_a2p) > 1 else 'number'} it did not import (steps "
-            f"{', '.join(sorted(set(net.a2p[n] for n in kept_a2p)))}) are not undone: the state "
-            "file does not record the campaign they had before"
-        )
+    plan.not_undone.extend(_not_undone(net, reimport))
     _add_restores(plan, restores, file_stem, bool(snapshot))
     for step in plan.steps:
         plan.files[step.file] = _number_file(step, source)
     plan.text = _render(plan, source, written_at, reimport)
     return plan
+
+
+def _not_undone(net: _Net, reimport: Reimport | None) -> list[str]:
+    """What the plain rollback leaves as it is, and why."""
+    notes: list[str] = []
+    if net.unchanged:
+        notes.append(
+            f"{net.unchanged} numbers the run asked to change already had that SMS setting "
+            "(the API said so); they are left as they are"
+        )
+    if net.sms_off:
+        notes.append(
+            "SMS turned back on does not restore a 10DLC campaign the numbers had: the state "
+            "file does not record it"
+        )
+    if net.removed and reimport is not None:
+        notes.append(
+            "re-imported numbers get the site and SIP peer given here; their earlier messaging "
+            "settings and campaign are not recorded in the state file"
+        )
+    kept_a2p = [n for n in net.a2p if n not in net.imported]
+    if kept_a2p:
+        notes.append(
+            f"A2P settings the run sent for {len(kept_a2p)} "
+            f"{'numbers' if len(kept_a2p) > 1 else 'number'} it did not import (steps "
+            f"{', '.join(sorted(set(net.a2p[n] for n in kept_a2p)))}) are not undone: the state "
+            "file does not record the campaign they had before"
+        )
+    return notes
 
 
 def _take_restores(

@@ -110,3 +110,66 @@ def test_a_rehearsal_verifies_inside_its_run_with_no_drift(tmp_path: Path) -> No
     later = _cli("verify", "--state", str(state))
     assert later.returncode == 2
     assert "rehearsal" in later.stderr and "Traceback" not in later.stderr
+
+
+def test_a_rollback_from_the_snapshot_restores_the_planted_settings(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """Planted before the run: three numbers hosted on site 486 / peer 500025 with SMS on (the
+    plan removes them) and three in-service numbers with SMS on and A2P campaign CAMP0001 class
+    M (the plan turns SMS off, which drops the campaign). The rollback written from the run's
+    snapshot, without --site-id, re-imports the first three where they were with SMS on and
+    turns SMS back on with the campaign for the others; run with --verify it reports 0 drift,
+    and the sandbox's inventory shows the planted settings again."""
+    hosted = [f"+1919449{i:04d}" for i in range(3)]
+    in_service = [f"+1919450{i:04d}" for i in range(3)]
+    sandbox_proc.seed({"numbers": [
+        *({"number": n, "kind": "imported", "account": ACCOUNT, "site": "486",
+           "sip_peer": "500025", "sms_enabled": True} for n in hosted),
+        *({"number": n, "kind": "inservice", "account": ACCOUNT, "site": "743",
+           "sip_peer": "303716", "sms_enabled": True, "campaign_id": "CAMP0001",
+           "message_class": "M"} for n in in_service),
+    ]})  # fmt: skip
+    planted = {n: sandbox_proc.inventory()[n] for n in (*hosted, *in_service)}
+
+    def q(ns: list[str]) -> str:
+        return ", ".join(f'"{n}"' for n in ns)
+
+    plan = tmp_path / "cut.toml"
+    plan.write_text(
+        f'name = "cut"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\ncanary = 0\n'
+        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.1\n"
+        f'[[steps]]\nkind = "remove"\nname = "release"\nnumbers = [{q(hosted)}]\n'
+        f'[[steps]]\nkind = "messaging"\nname = "quiet"\nsms = "off"\n'
+        f"numbers = [{q(in_service)}]\n"
+    )
+    state = tmp_path / "cut.db"
+    run = subprocess.run(run_args(plan, sandbox_proc.v2_url, state, "--json"),
+                         capture_output=True, text=True, env=ENV, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["snapshot"]["read_by_details"] == 6
+    after_run = sandbox_proc.inventory()
+    assert all(n not in after_run for n in hosted)
+    assert {after_run[n]["campaign_id"] for n in in_service} == {None}
+    out = tmp_path / "undo" / "undo.toml"
+    written = _cli("rollback", "--state", str(state), "--out", str(out), "--json")
+    assert written.returncode == 0, written.stderr
+    steps = {s["step"]: s["numbers"] for s in json.loads(written.stdout)["steps"]}
+    assert steps == {"restore-import-1": 3, "restore-messaging-1": 3}
+    text = out.read_text()
+    assert 'site_id = "486"' in text and 'sip_peer_id = "500025"' in text
+    assert 'a2p = { campaign_id = "CAMP0001", message_class = "M" }' in text
+    form = 'body_form = "ExternalTnsOrder"'  # the subscriber is not in the snapshot
+    out.write_text(text.replace(f"# {form}", form))
+    undo = subprocess.run(
+        run_args(out, sandbox_proc.v2_url, tmp_path / "undo.db", "--verify", "--json"),
+        capture_output=True, text=True, env=ENV, timeout=300,
+    )  # fmt: skip
+    assert undo.returncode == 0, undo.stderr
+    verified = json.loads(undo.stdout)["verify"]
+    assert verified["numbers"]["matched"] == 6 and verified["drift"] == []
+    restored = sandbox_proc.inventory()
+    keys = ("kind", "site_id", "sip_peer_id", "sms_enabled", "campaign_id", "message_class")
+    assert {n: {k: restored[n][k] for k in keys} for n in planted} == {
+        n: {k: planted[n][k] for k in keys} for n in planted
+    }

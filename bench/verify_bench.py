@@ -41,8 +41,8 @@ from orchestrator.cutover.before_after import BeforeAfter
 from orchestrator.cutover.connection import ApiAccess, open_api
 from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
 from orchestrator.cutover.engine import EngineSettings
-from orchestrator.cutover.reading import NumberReader
 from orchestrator.cutover.readback import snapshot_plan, verify_state
+from orchestrator.cutover.reading import NumberReader
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 
 ACCOUNT = "9900012"
@@ -162,10 +162,15 @@ def report(
             f"{one_requests} requests = {one_requests / args.sample:.2f} per number; "
             f"{one_s:.1f} s = {one_s / floor(one_requests):.2f}x the floor",
         ),
-        ("per-number reads extrapolated to every planned number",
-         f"{n:,} requests, {extrapolated:,.0f} s"),  # fmt: skip
-        ("pages vs per-number, verify", f"{ver_requests / n:.4f} vs 1.0 requests per number; "
-         f"{extrapolated / max(ver_s, 1e-9):,.0f}x faster"),  # fmt: skip
+        (
+            "per-number reads extrapolated to every planned number",
+            f"{n:,} requests, {extrapolated:,.0f} s",
+        ),
+        (
+            "pages vs per-number, verify",
+            f"{ver_requests / n:.4f} vs 1.0 requests per number; "
+            f"{extrapolated / max(ver_s, 1e-9):,.0f}x faster",
+        ),
     ]
 
 

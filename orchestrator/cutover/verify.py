@@ -5,8 +5,9 @@ state file says happened (`orchestrator.cutover.expectation`).
     result.exit_code   # 0 every number matches, 1 some drifted or could not be read
 
 Cheap reads first: numbers whose expectations the in-service pages cover (on the account or
-not, on which site) are checked against the account's pages and each expected site's pages;
-only the numbers those show as drifted are then read one by one, to say what they are instead.
+not, on which site) are checked against each expected site's pages (a number on a site of the
+account is on the account) and, for numbers expected off the account, the account's pages;
+only the numbers those do not confirm are then read one by one, to say what they are instead.
 Numbers with fields only tndetails has (SIP peer, SMS, A2P) are read one by one. A list that
 would take more pages than the numbers it checks is not read: those numbers are read one by one
 too. Errors that stop the whole verify (credentials refused, the API unreachable, pages that do
@@ -17,7 +18,7 @@ Read-only (GETs through the gate); the state file is only read. Prints nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,34 +153,29 @@ async def verify_numbers(
 async def _read_pages(
     reader: NumberReader, numbers: Mapping[str, Mapping[str, Expected]]
 ) -> dict[str, NumberState]:
-    """The states the pages give for these numbers (only `on_account` and the expected site);
-    numbers left out are to be read one by one (a list too long for them)."""
-    if len(numbers) < 2:
-        return {}
-    members = await reader.members(None, budget_pages=len(numbers) - 1)
-    if members is None:
-        return {}
+    """The states the pages confirm for these numbers. A number expected on a site is looked
+    for in that site's pages (which also prove it is on the account); the others in the
+    account's pages. Numbers left out (not on their site, or a list too long for the numbers it
+    would check) are to be read one by one."""
     by_site: dict[str, list[str]] = {}
+    rest: list[str] = []
     for number, fields in numbers.items():
         site = fields.get("site_id")
-        if site is not None and site.value is not None and number in members:
+        if site is not None and site.value is not None:
             by_site.setdefault(site.value, []).append(number)
-    on_site: dict[str, bool] = {}
-    for site_id, listed in by_site.items():
-        found = await _site_members(reader, site_id, listed)
-        on_site |= {n: n in found for n in listed} if found is not None else {}
+        else:
+            rest.append(number)
     out: dict[str, NumberState] = {}
-    for number, fields in numbers.items():
-        site = fields.get("site_id")
-        if number not in members:
-            out[number] = NumberState(number, "false")
-        elif site is None:
-            out[number] = NumberState(number, "true")
-        elif number in on_site:
-            out[number] = NumberState(number, "true", site.value if on_site[number] else "?")
+    for site_id, listed in by_site.items():
+        found = await _members(reader, site_id, len(listed))
+        if found is not None:
+            out |= {n: NumberState(n, "true", site_id) for n in listed if n in found}
+    members = await _members(reader, None, len(rest))
+    if members is not None:
+        out |= {n: NumberState(n, "true" if n in members else "false") for n in rest}
     return out
 
 
-async def _site_members(reader: NumberReader, site: str, listed: Iterable[str]) -> set[str] | None:
-    count = len(list(listed))
+async def _members(reader: NumberReader, site: str | None, count: int) -> set[str] | None:
+    """A list's numbers, when reading it costs fewer requests than `count` numbers one by one."""
     return await reader.members(site, budget_pages=count - 1) if count > 1 else None

@@ -161,14 +161,14 @@ async def test_pages_cover_membership_and_site_and_are_read_instead_of_each_numb
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     """With only fields the pages cover (imported on a site, no SIP peer or SMS to check),
-    verify of 30 numbers sends 2 requests (the account's page, the site's page) and no
+    verify of 30 numbers sends 1 request (the site's page: it proves the account too) and no
     tndetails; a number removed behind the run's back is then read alone to say what it is."""
     numbers = _numbers("+1919446", 30)
     text = _import_plan(numbers, messaging=False).replace('sip_peer_id = "303716"\n', "")
     state = tmp_path / "s.db"
     await _run(sandbox, text, state)
     clean = await _verify(sandbox, state)
-    assert (clean.matched, clean.pages, clean.details) == (30, 2, 0)
+    assert (clean.matched, clean.pages, clean.details) == (30, 1, 0)
     removal = (
         "<RemoveImportedTnOrder><CustomerOrderId>gone</CustomerOrderId><TelephoneNumbers>"
         f"<TelephoneNumber>{numbers[7]}</TelephoneNumber></TelephoneNumbers>"
@@ -179,7 +179,7 @@ async def test_pages_cover_membership_and_site_and_are_read_instead_of_each_numb
     assert [(d.number, d.field, d.expected, d.actual) for d in drifted.drift] == [
         (numbers[7], "on_account", "true", "false")
     ]
-    assert (drifted.pages, drifted.details) == (2, 1)
+    assert (drifted.pages, drifted.details) == (1, 1)
 
 
 async def test_a_snapshot_cut_short_resumes_with_the_numbers_it_lacks(

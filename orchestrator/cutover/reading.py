@@ -38,8 +38,9 @@ from orchestrator.api.pacing import Backoff
 from orchestrator.errors import AuthError, PermanentApiError, TransientApiError, XmlError
 from orchestrator.plan.e164_number import e164_from_api
 
-PAGE_SIZE = 5000
-"""Numbers per in-service page (the sandbox's and the order endpoints' cap)."""
+PAGE_SIZE = 2500
+"""Numbers per in-service page: the only documented cap of a number listing (`/tns`, 1006
+above 2500, reference §12); `inserviceNumbers` documents none (default 300)."""
 DETAIL_WORKERS = 16
 _T = TypeVar("_T")
 

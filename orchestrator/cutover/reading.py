@@ -96,7 +96,7 @@ class NumberReader:
         path = "inserviceNumbers" if site_id is None else f"sites/{site_id}/inserviceNumbers"
         query: dict[str, str] | None = {"page": "1", "size": str(self._page_size)}
         found: set[str] = set()
-        first = True
+        first, read = True, 0
         while query is not None:
             self.counters.pages += 1
             body = await self._call(functools.partial(self.client.get_account_xml, path, query))
@@ -106,6 +106,9 @@ class NumberReader:
             if first and pages_for(page.total, self._page_size) > budget_pages:
                 return None
             first = False
+            read += 1
+            if read > pages_for(page.total, self._page_size) + 1:
+                raise XmlError(f"{path}: the pages' Links/next never end ({read} pages read)")
             found.update(e164_from_api(n) for n in page.numbers)
             query = page.next_query if page.numbers else None
         return found

@@ -147,10 +147,9 @@ def parse_inservice_page(body: bytes) -> InservicePage:
         for el in (listed if listed is not None else ())
         if isinstance(el.tag, str) and local_name(el) == "TelephoneNumber"
     )
-    try:
-        total = int(total_text) if total_text is not None else len(numbers)
-    except ValueError as exc:
-        raise XmlError(f"in-service numbers: TotalCount {total_text!r} is not a number") from exc
+    if total_text is not None and not (total_text.isascii() and total_text.isdigit()):
+        raise XmlError(f"in-service numbers: TotalCount {total_text[:40]!r} is not a count")
+    total = int(total_text) if total_text is not None else len(numbers)
     link = _text(root, "Links", "next")
     return InservicePage(total, numbers, _query_of(link) if link else None)
 
@@ -166,6 +165,6 @@ def parse_inservice_count(body: bytes) -> int:
     """`Quantity/Count` of `inserviceNumbers/totals`."""
     root = parse_xml(body)
     text = _text(root, "Count")
-    if text is None or not text.isdigit():
+    if text is None or not (text.isascii() and text.isdigit()):
         raise XmlError("in-service totals: no Quantity/Count")
     return int(text)

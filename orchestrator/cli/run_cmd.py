@@ -32,7 +32,7 @@ from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.login import live_access
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
 from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.cli.verify_view import add_checks
+from orchestrator.cli.verify_view import add_checks, snapshot_progress
 from orchestrator.cutover.cutover import Cutover, LiveTarget, Rehearsal, RunResult, Target
 from orchestrator.cutover.preflight import CheckedFile, read_check_record
 from orchestrator.errors import BwmigrateError, InputError
@@ -135,6 +135,7 @@ def run_plan(
     checked: Path | None = None,
     canary: int | None = None,
     verify: bool = False,
+    snapshot: bool = True,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
     plan = load_plan(plan_path, canary=canary)
@@ -163,7 +164,8 @@ def run_plan(
         )
         if cutover.checked_note:
             err.print(cutover.checked_note, markup=False)
-        cutover.checks.verify = verify
+        cutover.checks.verify, cutover.checks.snapshot = verify, snapshot
+        cutover.checks.on_snapshot = snapshot_progress(err)
         with ProgressView(err, enabled=err.is_terminal and not as_json) as view:
             result = anyio.run(_run_until_signalled, cutover, credentials, view, seed)
         code = add_checks(cutover.checks, result.summary, int(result.exit_code), err)
@@ -284,6 +286,12 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     help="When the run has finished, read every number back and compare it with the plan "
     "(as `bwmigrate verify`); drift makes the exit code 1.",
 )
+@click.option(
+    "--no-snapshot",
+    is_flag=True,
+    help="Do not snapshot the planned numbers before the first order (rollback then cannot "
+    "restore previous settings, verify cannot judge failed numbers).",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -295,6 +303,7 @@ def run(
     checked: Path | None,
     canary: int | None,
     verify: bool,
+    no_snapshot: bool,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -318,5 +327,6 @@ def run(
             checked=checked,
             canary=canary,
             verify=verify,
+            snapshot=not no_snapshot,
         )
     )

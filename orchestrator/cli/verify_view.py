@@ -5,12 +5,14 @@ and `verify --out`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from orchestrator.cutover.before_after import BeforeAfter
+from orchestrator.cutover.snapshot import SnapshotProgress
 from orchestrator.cutover.verify import VerifyResult
 from orchestrator.errors import ExitCode, InputError
 
@@ -67,3 +69,17 @@ def add_checks(checks: BeforeAfter, summary: dict[str, Any], code: int, err: Con
         if code == ExitCode.OK:
             return int(checks.verified.exit_code)
     return code
+
+
+def snapshot_progress(err: Console) -> Callable[[SnapshotProgress], None]:
+    """A line on stderr each time the run's snapshot passes another tenth of the plan (a large
+    plan's snapshot reads for a while before the first order)."""
+    shown = [-1]
+
+    def show(p: SnapshotProgress) -> None:
+        tenth = p.kept * 10 // max(p.total, 1)
+        if tenth != shown[0]:
+            shown[0] = tenth
+            err.print(f"Snapshot: {p.kept:,} of {p.total:,} numbers kept ({p.requests:,} requests)")
+
+    return show

@@ -98,8 +98,9 @@ def test_snapshot_run_verify_then_a_flipped_number_drifts(
 
 def test_a_rehearsal_verifies_inside_its_run_with_no_drift(tmp_path: Path) -> None:
     """`run --sandbox --verify`: the embedded sandbox is snapshotted before the first order and
-    read back after the last: every number matches (exit 0). `verify` on the rehearsal's state
-    file afterwards says in one line why it cannot (its sandbox is gone), exit 2."""
+    read back after the last: every number matches (exit 0), progress on stderr; with
+    --no-snapshot none is taken. `verify` on the rehearsal's state file afterwards says in one
+    line why it cannot (its sandbox is gone), exit 2."""
     plan, state = _plan(tmp_path), tmp_path / "r.db"
     run = _cli("run", str(plan), "--sandbox", "--state", str(state), "--verify", "--json")
     assert run.returncode == 0, run.stderr
@@ -107,6 +108,10 @@ def test_a_rehearsal_verifies_inside_its_run_with_no_drift(tmp_path: Path) -> No
     assert summary["snapshot"]["numbers"] == 12 and summary["snapshot"]["complete"]
     assert summary["verify"]["numbers"]["matched"] == 12
     assert summary["verify"]["drift"] == []
+    assert "Snapshot: 12 of 12 numbers kept" in run.stderr
+    bare = _cli("run", str(plan), "--sandbox", "--state", str(tmp_path / "b.db"), "--json",
+                "--no-snapshot")  # fmt: skip
+    assert bare.returncode == 0 and "snapshot" not in json.loads(bare.stdout)
     later = _cli("verify", "--state", str(state))
     assert later.returncode == 2
     assert "rehearsal" in later.stderr and "Traceback" not in later.stderr

@@ -53,6 +53,7 @@ class BeforeAfter:
     snapshotted: SnapshotResult | None = None
     verified: VerifyResult | None = None
     snapshot_error: str | None = None  # why the snapshot could not be taken (the run went on)
+    stopping: bool = False  # set by `Cutover.request_stop`: a snapshot stops reading
 
     async def around(
         self,
@@ -65,7 +66,9 @@ class BeforeAfter:
         """Snapshot (when due), run the engine, verify (when asked and the run finished)."""
         account = api.client.account_id
         if self.snapshot and await anyio.to_thread.run_sync(snapshot_due, store):
-            reader = NumberReader(api.client, api.gate, account, backoff=backoff)
+            reader = NumberReader(
+                api.client, api.gate, account, backoff=backoff, stopping=lambda: self.stopping
+            )
             try:
                 self.snapshotted = await take_snapshot(
                     store, reader, target_id=target_id, on_progress=self.on_snapshot

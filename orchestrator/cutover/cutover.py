@@ -289,7 +289,7 @@ class Cutover:
 
     def request_stop(self) -> None:
         """Stop submitting; orders in flight record their ids; the run ends with state saved."""
-        self._stop_requested = True
+        self._stop_requested = self.checks.stopping = True
         if self._engine is not None:
             self._engine.request_stop()
 

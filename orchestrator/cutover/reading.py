@@ -9,7 +9,8 @@ field, tndetails where they do not, every request through the run's gate.
 and gives up (None) as soon as the first page's `TotalCount` says it would take more pages
 than `budget_pages`: reading the numbers one by one is then cheaper. `details` reads tndetails
 for many numbers with `concurrency` workers (the gate paces them); a number the API will not
-answer for (after the gate's retries) is unreadable, with the reason, not an error. Credentials
+answer for (after the gate's retries) is unreadable, with the reason, not an error; when
+`stopping()` turns true the workers stop taking numbers (the caller sees fewer states). Credentials
 refused, the API unreachable or unreadable pages raise (the caller cannot complete).
 
 Read-only: GETs only, at the gate's POLL priority, retried as idempotent calls. Counts what it
@@ -75,6 +76,7 @@ class NumberReader:
         backoff: Backoff | None = None,
         concurrency: int = DETAIL_WORKERS,
         page_size: int = PAGE_SIZE,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self.client = client
         self.gate = gate
@@ -84,6 +86,7 @@ class NumberReader:
         self._rng = random.Random()
         self._concurrency = concurrency
         self._page_size = page_size
+        self._stopping = stopping
 
     async def _call(self, fn: Callable[[], Awaitable[_T]]) -> _T:
         return await call_with_retry(
@@ -144,6 +147,8 @@ class NumberReader:
         async def worker() -> None:
             nonlocal batch
             for number in todo:
+                if self._stopping():
+                    return  # the run was asked to stop: what was read is kept
                 try:
                     state = await self.detail(number)
                 except AuthError:

@@ -57,7 +57,7 @@ class SnapshotResult:
     @property
     def complete(self) -> bool:
         """Every planned number is in the snapshot."""
-        return not self.unreadable
+        return self.already + self.by_pages + self.by_details == self.numbers
 
     @property
     def requests(self) -> int:
@@ -112,7 +112,8 @@ async def take_snapshot(
         members = await reader.members(None, budget_pages=budget) if budget > 0 else None
         if members is not None:
             off = [absent(n, detailed=False) for n in todo if n not in members]
-            await save(off)
+            if off:
+                await save(off)
             result.by_pages = len(off)
             todo = [n for n in todo if n in members]
         states, result.unreadable = await reader.details(todo, save)

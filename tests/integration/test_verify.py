@@ -212,3 +212,33 @@ async def test_a_snapshot_cut_short_resumes_with_the_numbers_it_lacks(
     one: Any = kept[hosted[2]]
     assert (one.on_account, one.site_id, one.sip_peer_id, one.sms) == ("true", "486", "500025",
                                                                       "true")  # fmt: skip
+
+
+async def test_a_stop_during_the_snapshot_sends_nothing_and_the_resume_finishes_it(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """Asked to stop while the snapshot reads 1,200 hosted numbers one by one, the run stops
+    reading, sends no order and ends interrupted with what it read kept; run again, it reads
+    only the numbers it lacks, then removes every number."""
+    hosted = _numbers("+1919451", 1200)
+    sandbox.state.seed({"numbers": [{"number": hosted[0], "count": 1200, "kind": "imported",
+                                     "account": ACCOUNT}]})  # fmt: skip
+    quoted = ", ".join(f'"{n}"' for n in hosted)
+    text = (f'name = "rm"\naccount_id = "{ACCOUNT}"\nbatch_size = 500\ncanary = 0\n{FAST}'
+            f'[[steps]]\nkind = "remove"\nnumbers = [{quoted}]\n')  # fmt: skip
+    plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
+    target, creds = _live(sandbox)
+    state = tmp_path / "s.db"
+    with Cutover.open(plan, state, target, plan_text=text) as cutover:
+        cutover.checks.on_snapshot = lambda p: cutover.request_stop()
+        first = await cutover.run(creds, tuning=TUNING)
+        cut_short = cutover.checks.snapshotted
+    assert first.outcome == "interrupted" and sandbox.state.ledger_orders() == []
+    assert cut_short is not None and not cut_short.complete
+    assert 500 <= cut_short.by_details < 1200
+    with Cutover.open(plan, state, target, plan_text=text) as cutover:
+        second = await cutover.run(creds, tuning=TUNING)
+        resumed = cutover.checks.snapshotted
+    assert second.outcome == "done"
+    assert resumed is not None and resumed.complete
+    assert resumed.already == cut_short.by_details and resumed.by_details == 1200 - resumed.already

@@ -9,7 +9,8 @@ set it:
                            (when the plan names one; otherwise the site's default, not checked)
     remove succeeded       on_account false (nothing else is checked: the number is gone)
     SMS on / off succeeded sms true / false ("needs action" too: the SMS change stands)
-    A2P succeeded          campaign_id and message_class the step set (action asSpecified)
+    A2P succeeded          campaign_id and message_class the step set (action asSpecified;
+                           not when it "needs action": the API refused them)
     failed or skipped      the step changed nothing: its fields as the snapshot had them (no
                            snapshot: not checked)
     in order, unknown      not checked (the outcome is not known)
@@ -32,6 +33,7 @@ from orchestrator.plan import StepKind
 
 _CHANGED = frozenset({"succeeded", "needs_action"})
 _UNCHANGED = frozenset({"failed", "skipped"})
+_A2P_FIELDS = frozenset({"campaign_id", "message_class"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,8 @@ def expect(
                 if effects.get("on_account") == "false":
                     fields.clear()
                 for name, value in effects.items():
+                    if status == "needs_action" and name in _A2P_FIELDS:
+                        continue  # the A2P settings were refused; the SMS change stands
                     fields[name] = Expected(value, step.name)
             elif status in _UNCHANGED and number in snapshot:
                 before = snapshot[number]

@@ -64,24 +64,31 @@ STEPS = [
 
 def test_expectations_follow_each_numbers_outcome_step_by_step() -> None:
     """A chained step counts right after its import (whatever the step ids); a removal clears
-    what came before; a failed step expects the snapshot's value; an unknown outcome, nothing."""
+    what came before; a failed step expects the snapshot's value; an unknown outcome, nothing;
+    A2P settings that "need action" (refused) are not expected."""
     before = {"+1b": NumberState("+1b", "false", detailed=False)}
     got = expect(
         STEPS,
         [("move", "+1a", "succeeded"), ("move:sms-on", "+1a", "succeeded"),
-         ("move:sms-on:a2p", "+1a", "needs_action"), ("move", "+1b", "failed"),
+         ("move:sms-on:a2p", "+1a", "needs_action"), ("move:sms-on:a2p", "+1e", "succeeded"),
+         ("move", "+1b", "failed"),
          ("move", "+1c", "in_order"), ("move", "+1d", "succeeded"),
          ("release", "+1d", "succeeded")],
         before,
     )  # fmt: skip
     a = {k: (v.value, v.step) for k, v in got["+1a"].items()}
     assert a == {
-        "on_account": ("true", "move:sms-on:a2p"), "site_id": ("743", "move"),
-        "sip_peer_id": ("303716", "move"), "sms": ("true", "move:sms-on"),
-        "campaign_id": ("C1", "move:sms-on:a2p"),
-    }  # fmt: skip
+        "on_account": ("true", "move:sms-on:a2p"),
+        "site_id": ("743", "move"),
+        "sip_peer_id": ("303716", "move"),
+        "sms": ("true", "move:sms-on"),
+    }  # A2P "needs action": refused, so no campaign is expected
     assert {k: v.value for k, v in got["+1b"].items()} == {"on_account": "false"}
     assert "+1c" not in got
+    assert {k: v.value for k, v in got["+1e"].items()} == {
+        "on_account": "true",
+        "campaign_id": "C1",
+    }
     assert {k: v.value for k, v in got["+1d"].items()} == {"on_account": "false"}
     assert needs_details(got["+1a"]) and not needs_details(got["+1b"])
 

@@ -51,7 +51,8 @@ def print_verdict(result: VerifyResult, err: Console, *, label: str = "Verify") 
 
 def add_checks(checks: BeforeAfter, summary: dict[str, Any], code: int, err: Console) -> int:
     """Put the snapshot and verify results in `summary`, print their lines (stderr), and
-    return the run's exit code (a clean run whose verify found drift exits 1)."""
+    return the run's exit code (a clean run whose verify found drift exits 1; one whose verify
+    could not complete, 3)."""
     if checks.snapshotted is not None:
         summary["snapshot"] = checks.snapshotted.as_json()
         s = checks.snapshotted
@@ -63,6 +64,11 @@ def add_checks(checks: BeforeAfter, summary: dict[str, Any], code: int, err: Con
     if checks.snapshot_error is not None:
         summary["snapshot_error"] = checks.snapshot_error
         err.print(f"bwmigrate: warning: {checks.snapshot_error}")
+    if checks.verify_error is not None:
+        summary["verify_error"] = checks.verify_error
+        err.print(f"bwmigrate: error: {checks.verify_error}")
+        if code == ExitCode.OK:
+            return int(ExitCode.ABORTED)
     if checks.verified is not None:
         summary["verify"] = checks.verified.as_json()
         print_verdict(checks.verified, err, label="Verify after the run")

@@ -16,7 +16,8 @@ the engine would; in-service pages or tndetails the API will not answer (unreach
 gate's retries, refused, unreadable) leave the run without a snapshot, said in
 `snapshot_error` (the run goes on: the snapshot serves verify and rollback, not the
 migration); a few numbers that cannot be read are left out of it and named. The verify runs
-only after a run that finished (`done`).
+only after a run that finished (`done`); one that cannot complete is said in `verify_error`
+(the run is recorded as it ended).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class BeforeAfter:
     verified: VerifyResult | None = None
     snapshot_error: str | None = None  # why the snapshot could not be taken (the run went on)
     stopping: bool = False  # set by `Cutover.request_stop`: a snapshot stops reading
+    verify_error: str | None = None  # why the verify could not complete (the run is recorded)
 
     async def around(
         self,
@@ -82,5 +84,8 @@ class BeforeAfter:
         outcome = await run_engine()
         if self.verify and outcome.reason == RunEnd.DONE:
             reader = NumberReader(api.client, api.gate, account, backoff=backoff)
-            self.verified = await verify_numbers(store, reader, on_progress=self.on_verify)
+            try:
+                self.verified = await verify_numbers(store, reader, on_progress=self.on_verify)
+            except (TransientApiError, _Permanent, XmlError) as exc:  # the run still ends well
+                self.verify_error = f"the verify after the run could not complete ({exc})"
         return outcome

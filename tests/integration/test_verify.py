@@ -8,8 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
+from asgi_peer import serve_asgi
 from planfiles import IMPORT_DETAILS
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from orchestrator.api.client import BasicCredentials
 from orchestrator.api.pacing import Backoff
@@ -242,3 +248,61 @@ async def test_a_stop_during_the_snapshot_sends_nothing_and_the_resume_finishes_
     assert second.outcome == "done"
     assert resumed is not None and resumed.complete
     assert resumed.already == cut_short.by_details and resumed.by_details == 1200 - resumed.already
+
+
+def _peer_without_pages() -> Starlette:
+    """A peer that completes removal orders at once and answers every other GET 503."""
+
+    async def create(request: Request) -> Response:
+        body = (
+            "<RemoveImportedTnOrdersResponse><RemoveImportedTnOrder>"
+            "<OrderId>00000000-0000-4000-8000-000000000001</OrderId>"
+            "<ProcessingStatus>RECEIVED</ProcessingStatus>"
+            "</RemoveImportedTnOrder></RemoveImportedTnOrdersResponse>"
+        )
+        return Response(body, 201, media_type="application/xml")
+
+    async def get(request: Request) -> Response:
+        body = (
+            "<RemoveImportedTnOrder><OrderId>00000000-0000-4000-8000-000000000001</OrderId>"
+            "<ProcessingStatus>COMPLETE</ProcessingStatus></RemoveImportedTnOrder>"
+        )
+        return Response(body, 200, media_type="application/xml")
+
+    async def unavailable(request: Request) -> Response:
+        return Response(b"", 503)
+
+    base = "/api/v2/accounts/9900012/removeImportedTnOrders/messaging"
+    return Starlette(routes=[
+        Route(base, create, methods=["POST"]),
+        Route(base + "/{order_id}", get, methods=["GET"]),
+        Route("/{rest:path}", unavailable, methods=["GET"]),
+    ])  # fmt: skip
+
+
+def test_pages_the_api_will_not_serve_leave_the_run_whole(tmp_path: Path) -> None:
+    """In-service pages answered 503 after every retry: the run goes on without a snapshot
+    (`snapshot_error`), finishes and is recorded; its --verify says why it could not complete
+    (`verify_error`) instead of taking the run down."""
+    text = (f'name = "rm"\naccount_id = "{ACCOUNT}"\ncanary = 0\n{FAST}[[steps]]\n'
+            'kind = "remove"\nnumbers = ["+19195550100", "+19195550101"]\n')  # fmt: skip
+    plan = compile_plan(parse_plan(text, "plan.toml"), lambda name: b"")
+
+    async def main(cutover: Cutover) -> str:
+        cutover.checks.verify = True
+        result = await cutover.run(BasicCredentials("u", "p"), tuning=TUNING)
+        return str(result.outcome)
+
+    with serve_asgi(_peer_without_pages()) as base_url:
+        target = LiveTarget(f"{base_url}/api/v2")
+        with Cutover.open(plan, tmp_path / "s.db", target, plan_text=text) as cutover:
+            outcome = anyio.run(main, cutover)
+    assert outcome == "done"
+    assert "no snapshot was taken" in (cutover.checks.snapshot_error or "")
+    assert "could not complete" in (cutover.checks.verify_error or "")
+    assert cutover.checks.verified is None
+    store = Store.open(tmp_path / "s.db", readonly=True)
+    try:
+        assert [r["exit_code"] for r in store.runs()] == [0]
+    finally:
+        store.close()

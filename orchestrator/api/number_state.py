@@ -31,7 +31,10 @@ from orchestrator.api.safe_xml import local_name, parse_xml
 from orchestrator.errors import XmlError
 
 FIELDS = ("on_account", "site_id", "sip_peer_id", "sms", "campaign_id", "message_class")
-"""What a snapshot keeps and a verify compares, in report order."""
+"""What a verify compares, in report order."""
+KEPT_FIELDS = (*FIELDS, "hosted")
+"""What a snapshot keeps: also whether the number was hosted (imported) here, which decides
+whether a rollback may import it again."""
 PAGE_FIELDS = frozenset({"on_account", "site_id"})
 """The fields the in-service number pages cover (the rest need tndetails)."""
 
@@ -53,6 +56,7 @@ class NumberState:
     campaign_id: str | None = None
     message_class: str | None = None
     detailed: bool = False
+    hosted: str | None = None  # "true": imported here for hosted messaging (tndetails only)
 
     def field(self, name: str) -> str | None:
         """The value of one of `FIELDS`."""
@@ -62,7 +66,7 @@ class NumberState:
 
 def absent(number: str, *, detailed: bool) -> NumberState:
     """A number that is not on the account (tndetails 404, or not in the account's pages)."""
-    return NumberState(number, "false", detailed=detailed)
+    return NumberState(number, "false", detailed=detailed, hosted="false" if detailed else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +101,8 @@ def _bool(text: str | None) -> str | None:
     return None if text is None else ("true" if text.lower() == "true" else "false")
 
 
-def _from_part(number: str, part: etree._Element, messaging: etree._Element | None) -> NumberState:
-    settings = _child(messaging if messaging is not None else part, "MessagingSettings")
+def _from_part(number: str, part: etree._Element, hosted: bool) -> NumberState:
+    settings = _child(part, "MessagingSettings")
     return NumberState(
         number,
         "true",
@@ -108,7 +112,20 @@ def _from_part(number: str, part: etree._Element, messaging: etree._Element | No
         campaign_id=_text(settings, "CampaignId"),
         message_class=_text(settings, "MessageClass"),
         detailed=True,
+        hosted="true" if hosted else "false",
     )
+
+
+def _says_hosted(details: etree._Element) -> bool:
+    """The top level names the number hosted (a TnAttribute, or the Hosted Messaging service)."""
+    texts = {
+        (el.text or "").strip().lower()
+        for name in ("TnAttributes", "ServiceTypes")
+        if (group := _child(details, name)) is not None
+        for el in group
+        if isinstance(el.tag, str)
+    }
+    return "hosted" in texts or "hosted messaging" in texts
 
 
 def number_state_from_details(body: bytes, number: str, account_id: str) -> NumberState:
@@ -128,9 +145,10 @@ def number_state_from_details(body: bytes, number: str, account_id: str) -> Numb
     hosted = _child(details, "HostedTelephoneNumberDetails")
     for part in hosted if hosted is not None else ():
         if isinstance(part.tag, str) and _text(part, "AccountId") == account_id:
-            return _from_part(number, part, part)
+            return _from_part(number, part, hosted=True)
     if _text(details, "AccountId") == account_id:
-        return _from_part(number, details, details)
+        # hosted here only when no other account holds its hosted part
+        return _from_part(number, details, hosted=hosted is None and _says_hosted(details))
     return absent(number, detailed=True)
 
 

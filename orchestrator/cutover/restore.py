@@ -3,7 +3,7 @@
 
 Per number the run changed, when the snapshot read it (tndetails):
 
-    removed by the run, on the account before      imported again into its previous site and
+    removed by the run, hosted here before         imported again into its previous site and
                                                    SIP peer, with SMS on if it was on
     imported by the run, hosted here before        the same (re-importing resets a number's
     (a re-import)                                  attributes: removing it would not restore it)
@@ -60,8 +60,14 @@ _Key = tuple[str | None, str | None, bool, str | None, str | None]
 
 
 def _hosted_before(state: NumberState | None) -> bool:
+    """Hosted (imported) on the account before the run, on a known site: importable again (a
+    Bandwidth number in service there is not: 19006)."""
     return (
-        state is not None and state.detailed and state.on_account == "true" and bool(state.site_id)
+        state is not None
+        and state.detailed
+        and state.on_account == "true"
+        and state.hosted == "true"
+        and bool(state.site_id)
     )
 
 

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 
 from sqlmodel import Field, SQLModel
 
-from orchestrator.api.number_state import NumberState
+from orchestrator.api.number_state import KEPT_FIELDS, NumberState
 from orchestrator.state.database import Database
 
 TABLE = "snapshot"
 TAKEN_AT = "snapshot_taken_at"
 TARGET = "snapshot_target"
-_COLUMNS = ("on_account", "site_id", "sip_peer_id", "sms", "campaign_id", "message_class")
+_COLUMNS = KEPT_FIELDS
 
 
 class SnapshotRow(SQLModel, table=True):
@@ -37,6 +37,7 @@ class SnapshotRow(SQLModel, table=True):
     sms: str | None = None
     campaign_id: str | None = None
     message_class: str | None = None
+    hosted: str | None = None
     detailed: int = 0
     read_at: float = 0.0
 
@@ -52,7 +53,7 @@ def save_states(db: Database, states: Iterable[NumberState], now: float) -> int:
     with db.transaction() as c:
         c.executemany(
             f"INSERT OR REPLACE INTO {TABLE} (e164, {', '.join(_COLUMNS)}, detailed, read_at) "  # noqa: S608
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"VALUES ({', '.join('?' * (len(_COLUMNS) + 3))})",
             rows,
         )
     return len(rows)
@@ -72,7 +73,10 @@ def read_states(db: Database) -> dict[str, NumberState]:
     rows = db.query(
         f"SELECT e164, {', '.join(_COLUMNS)}, detailed FROM {TABLE}"  # noqa: S608
     )
-    return {r[0]: NumberState(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows}
+    return {
+        r[0]: NumberState(r[0], **dict(zip(_COLUMNS, r[1:-1], strict=True)), detailed=bool(r[-1]))
+        for r in rows
+    }
 
 
 def mark_taken(db: Database, target: str, now: float) -> None:

@@ -16,6 +16,7 @@ from orchestrator.plan import StepKind
 
 VOICE_ELSEWHERE = b"""<?xml version="1.0"?><TelephoneNumberResponse><TelephoneNumberDetails>
 <FullNumber>+12092151016</FullNumber><Status>Inservice</Status><AccountId>12346167</AccountId>
+<TnAttributes><TnAttribute>Hosted</TnAttribute></TnAttributes>
 <Site><Id>494</Id></Site><SipPeer><PeerId>500033</PeerId></SipPeer>
 <MessagingSettings><SmsEnabled>false</SmsEnabled></MessagingSettings>
 <HostedTelephoneNumberDetails><HostedTelephoneNumberDetail><AccountId>12346168</AccountId>
@@ -27,14 +28,20 @@ VOICE_ELSEWHERE = b"""<?xml version="1.0"?><TelephoneNumberResponse><TelephoneNu
 
 def test_tndetails_is_read_for_the_migrated_account() -> None:
     """Voice on one account, hosted messaging on another (the excerpt's example): the hosted
-    detail of the account being migrated wins; the voice owner reads its top level; any other
-    account sees the number as not on it."""
+    detail of the account being migrated wins (hosted); the voice owner reads its top level (not
+    hosted there, though the top level says Hosted); any other account sees the number as not
+    on it."""
     hosted = number_state_from_details(VOICE_ELSEWHERE, "+12092151016", "12346168")
     assert (hosted.on_account, hosted.site_id, hosted.sip_peer_id, hosted.sms,
             hosted.campaign_id, hosted.message_class) == ("true", "495", "500034", "true",
                                                           "CX1", "A")  # fmt: skip
+    assert hosted.hosted == "true"
     voice = number_state_from_details(VOICE_ELSEWHERE, "+12092151016", "12346167")
-    assert (voice.site_id, voice.sms) == ("494", "false")
+    assert (voice.site_id, voice.sms, voice.hosted) == ("494", "false", "false")
+    alone = VOICE_ELSEWHERE.split(b"<HostedTelephoneNumberDetails>")[0] + (
+        b"</TelephoneNumberDetails></TelephoneNumberResponse>"
+    )  # hosted here, no other account holding its hosted part
+    assert number_state_from_details(alone, "+12092151016", "12346167").hosted == "true"
     other = number_state_from_details(VOICE_ELSEWHERE, "+12092151016", "1")
     assert (other.on_account, other.detailed) == ("false", True)
     with pytest.raises(XmlError):

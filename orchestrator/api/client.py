@@ -303,6 +303,13 @@ class ApiClient:
         response = await self._send(Call("GET", f"tns/{_segment(tn)}/tndetails"))
         return parse_tn_details(response.content, tn)
 
+    async def get_tn_details_xml(self, tn: str) -> bytes | None:
+        """GET `/tns/{tn}/tndetails` raw (for `orchestrator.api.number_state`); None when the
+        API does not know the number (404)."""
+        call = Call("GET", f"tns/{_segment(tn)}/tndetails")
+        response = await self._send(call, list_answer=True)
+        return None if matched_nothing(response) else response.content
+
     async def get_account_xml(
         self, path: str, params: Mapping[str, str] | None = None
     ) -> bytes | None:

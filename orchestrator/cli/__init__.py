@@ -47,6 +47,8 @@ _COMMANDS: dict[str, str] = {
     "rollback": "orchestrator.cli.rollback_cmd:rollback",
     "convert": "orchestrator.cli.convert_cmd:convert",
     "scan": "orchestrator.cli.scan_cmd:scan",
+    "snapshot": "orchestrator.cli.snapshot_cmd:snapshot",
+    "verify": "orchestrator.cli.verify_cmd:verify",
 }
 
 

@@ -117,8 +117,9 @@ def build_from_state(
         steps, changed = _facts(store, include_unknown)
         written_at = datetime.now(UTC).isoformat(timespec="seconds")
         plan = build_rollback(
-            source, steps, changed, file_stem=out.stem, written_at=written_at, reimport=reimport
-        )
+            source, steps, changed, file_stem=out.stem, written_at=written_at, reimport=reimport,
+            snapshot=store.snapshot(),
+        )  # fmt: skip
     finally:
         store.close()
     return plan, orders, inputs
@@ -218,8 +219,9 @@ def rollback(
     """Write the plan that undoes what a run changed; nothing is sent.
 
     Numbers the run imported are removed; SMS it turned on is turned off and the reverse;
-    numbers it removed are imported again into --site-id (when given). Only changes that
-    succeeded are undone. Review the result with `bwmigrate plan`, rehearse it with
+    numbers it removed are imported again into --site-id (when given). With the run's snapshot,
+    numbers go back to what it shows (previous site and SIP peer, SMS, A2P campaign). Only
+    changes that succeeded are undone. Review the result with `bwmigrate plan`, rehearse it with
     `bwmigrate run OUT --sandbox`, then run it. Exit 0 written (or nothing to undo), 2 bad
     usage, 4 a run holds the state file.
     """

@@ -148,10 +148,11 @@ def run_plan(
     checked: Path | None = None,
     canary: int | None = None,
     verbosity: Verbosity = Verbosity.NORMAL,
+    verify: bool = False,
+    snapshot: bool = True,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
-    import anyio
-
+    from orchestrator.cli.verify_view import add_checks, snapshot_progress
     from orchestrator.cutover.cutover import Cutover
 
     plan = load_plan(plan_path, canary=canary)
@@ -176,21 +177,40 @@ def run_plan(
             return _report_finished(cutover, as_json, err)
         if verbosity is not Verbosity.QUIET:
             _announce(cutover, where, err)
-        plain = verbosity.plain_lines(err.is_terminal)
-        bars = err.is_terminal and not as_json and verbosity is Verbosity.NORMAL
-        lines = PlainProgress(err.print, every_s, verbose=verbosity is Verbosity.VERBOSE)
-        # Signals are held from before the event loop exists until after it is gone.
-        stop = StopSignal(on_first=cutover.request_stop, on_second=cutover.cancel)
-        with stop.installed(), ProgressView(err, enabled=bars) as view:
-
-            def on_progress(snap: Progress) -> None:
-                view.update(snap)
-                if plain:
-                    lines.update(snap)
-
-            result = anyio.run(_run_until_signalled, cutover, credentials, on_progress, seed, stop)
+        cutover.checks.verify, cutover.checks.snapshot = verify, snapshot
+        if verbosity is not Verbosity.QUIET:
+            cutover.checks.on_snapshot = snapshot_progress(err)
+        result = _run_with_progress(cutover, credentials, seed, err, as_json, verbosity, every_s)
+        code = add_checks(cutover.checks, result.summary, int(result.exit_code), err)
         _print_result(result, cutover, as_json, err)
-        return int(result.exit_code)
+        return code
+
+
+def _run_with_progress(
+    cutover: Cutover,
+    credentials: Credentials | None,
+    seed: int | None,
+    err: Console,
+    as_json: bool,
+    verbosity: Verbosity,
+    every_s: float,
+) -> RunResult:
+    """Run the cutover with its progress shown (bars, plain lines or nothing) and the signals
+    held from before the event loop exists until after it is gone."""
+    import anyio
+
+    plain = verbosity.plain_lines(err.is_terminal)
+    bars = err.is_terminal and not as_json and verbosity is Verbosity.NORMAL
+    lines = PlainProgress(err.print, every_s, verbose=verbosity is Verbosity.VERBOSE)
+    stop = StopSignal(on_first=cutover.request_stop, on_second=cutover.cancel)
+    with stop.installed(), ProgressView(err, enabled=bars) as view:
+
+        def on_progress(snap: Progress) -> None:
+            view.update(snap)
+            if plain:
+                lines.update(snap)
+
+        return anyio.run(_run_until_signalled, cutover, credentials, on_progress, seed, stop)
 
 
 def _announce(cutover: Cutover, where: Target, err: Console) -> None:
@@ -288,6 +308,18 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     "plan's canary; 0 = none).",
 )
 @verbosity_options("Plain progress lines with every step's counts, also on a terminal.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="When the run has finished, read every number back and compare it with the plan "
+    "(as `bwmigrate verify`); drift makes the exit code 1.",
+)
+@click.option(
+    "--no-snapshot",
+    is_flag=True,
+    help="Do not snapshot the planned numbers before the first order (rollback then cannot "
+    "restore previous settings, verify cannot judge failed numbers).",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -300,6 +332,8 @@ def run(
     canary: int | None,
     quiet: bool,
     verbose: bool,
+    verify: bool,
+    no_snapshot: bool,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -324,5 +358,7 @@ def run(
             checked=checked,
             canary=canary,
             verbosity=Verbosity.from_flags(quiet, verbose),
+            verify=verify,
+            snapshot=not no_snapshot,
         )
     )

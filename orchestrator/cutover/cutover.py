@@ -48,6 +48,7 @@ import anyio
 from orchestrator.api.client import Credentials, Exchange
 from orchestrator.api.pacing import Backoff
 from orchestrator.cutover.admission import admit, adopt
+from orchestrator.cutover.before_after import BeforeAfter
 from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
 from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
 from orchestrator.cutover.preflight import CheckedFile, apply_checked_file
@@ -201,6 +202,7 @@ class Cutover:
         self._stop_requested = False
         self._cancel_requested = False
         self._scope: anyio.CancelScope | None = None  # made in `run()`: needs an event loop
+        self.checks = BeforeAfter()  # the snapshot before the run, the verify after it
 
     @classmethod
     def open(
@@ -316,7 +318,7 @@ class Cutover:
 
     def request_stop(self) -> None:
         """Stop submitting; orders in flight record their ids; the run ends with state saved."""
-        self._stop_requested = True
+        self._stop_requested = self.checks.stopping = True
         if self._engine is not None:
             self._engine.request_stop()
 
@@ -430,7 +432,8 @@ class Cutover:
                 )
                 if self._stop_requested:
                     self._engine.request_stop()
-                return await self._engine.run()
+                engine, backoff = self._engine.run, tuning.backoff
+                return await self.checks.around(self._store, api, self.target.id, backoff, engine)
         # cancelled: the store is consistent (the engine shields its last writes)
         if self._engine is not None:
             progress = self._engine.progress()

@@ -13,7 +13,11 @@ any other. Only numbers whose change *succeeded* are undone; per number, the net
     (the API's "already enabled" warning)        did not change it)
 
 The chained TN option orders of an import (SMS on, then its A2P settings) need no step of their
-own: removing the number undoes them. What the state file cannot know is not guessed: a removed
+own: removing the number undoes them. With a snapshot (`build_rollback(snapshot=...)`, taken
+before the run's first order) numbers go back to what the snapshot shows instead, where it
+knows more than the run's inverse (`orchestrator.cutover.restore`: a removed number re-imported
+into its previous site and SIP peer with its SMS setting; a re-imported one likewise; SMS and
+A2P campaign as they were). Without one, what the state file cannot know is not guessed: a removed
 number's messaging settings and campaign, an SMS-off number's campaign, the campaign a number had
 before the run's A2P settings, whether an imported number had been imported on this account
 before the run (re-importing resets its attributes; removing it then is not a restore), and who
@@ -27,9 +31,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from orchestrator.api.number_state import NumberState
+from orchestrator.cutover.restore import Restores, plan_restores
 from orchestrator.plan import PlanSpec, StepKind
 from orchestrator.plan.planfile import import_defaults_template
 from orchestrator.text import counted, printable
@@ -88,6 +94,12 @@ class RollbackStep:
     undoes: list[str]  # the original steps whose changes it reverses
     file: str
     sms: str | None = None
+    # restored from a snapshot (`orchestrator.cutover.restore`): the previous settings
+    site_id: str | None = None
+    sip_peer_id: str | None = None
+    enable_messaging: bool = False
+    campaign_id: str | None = None
+    message_class: str | None = None
 
 
 @dataclass(slots=True)
@@ -155,9 +167,11 @@ def build_rollback(
     file_stem: str,
     written_at: str,
     reimport: Reimport | None = None,
+    snapshot: Mapping[str, NumberState] | None = None,
 ) -> RollbackPlan:
     """The rollback plan of a run. Number files are named `<file_stem>.<step>.txt`."""
     net = _collect(steps, changed)
+    restores = _take_restores(net, snapshot or {}, explicit_site=reimport is not None)
     hosting = net.imported.keys() | net.removed.keys()
     plan = RollbackPlan(rollback_name(source.spec.name), "", {}, [])
 
@@ -179,33 +193,75 @@ def build_rollback(
             f"{counted(len(net.removed), 'number')} removed by the run not re-imported: the "
             "state file does not know their site (give --site-id to re-import them)"
         )
+    plan.not_undone.extend(_not_undone(net, reimport))
+    _add_restores(plan, restores, file_stem, bool(snapshot))
+    for step in plan.steps:
+        plan.files[step.file] = _number_file(step, source)
+    plan.text = _render(plan, source, written_at, reimport)
+    return plan
+
+
+def _not_undone(net: _Net, reimport: Reimport | None) -> list[str]:
+    """What the plain rollback leaves as it is, and why."""
+    notes: list[str] = []
     if net.unchanged:
-        plan.not_undone.append(
+        notes.append(
             f"{counted(net.unchanged, 'number')} the run asked to change already had that SMS "
             "setting (the API said so); left as they are"
         )
     if net.sms_off:
-        plan.not_undone.append(
+        notes.append(
             "SMS turned back on does not restore a 10DLC campaign the numbers had: the state "
             "file does not record it"
         )
     if net.removed and reimport is not None:
-        plan.not_undone.append(
+        notes.append(
             "re-imported numbers get the site and SIP peer given here; their earlier messaging "
             "settings and campaign are not recorded in the state file"
         )
     kept_a2p = [n for n in net.a2p if n not in net.imported]
     if kept_a2p:
-        plan.not_undone.append(
+        notes.append(
             f"A2P settings the run sent for {len(kept_a2p)} "
             f"{'numbers' if len(kept_a2p) > 1 else 'number'} it did not import (steps "
             f"{', '.join(sorted(set(net.a2p[n] for n in kept_a2p)))}) are not undone: the state "
             "file does not record the campaign they had before"
         )
-    for step in plan.steps:
-        plan.files[step.file] = _number_file(step, source)
-    plan.text = _render(plan, source, written_at, reimport)
-    return plan
+    return notes
+
+
+def _take_restores(
+    net: _Net, snapshot: Mapping[str, NumberState], *, explicit_site: bool
+) -> Restores:
+    """The snapshot's restore steps; the numbers they handle leave the plain rollback. A site
+    the operator names (`--site-id`) wins over the snapshot's for the numbers the run removed."""
+    restores = plan_restores(
+        imported=net.imported,
+        removed={} if explicit_site else net.removed,
+        sms_changed={**net.sms_on, **net.sms_off},
+        a2p_changed=net.a2p,
+        snapshot=snapshot,
+    )
+    for found in (net.imported, net.removed, net.sms_on, net.sms_off, net.a2p):
+        for number in restores.handled & found.keys():
+            del found[number]
+    return restores
+
+
+def _add_restores(plan: RollbackPlan, restores: Restores, file_stem: str, snapshot: bool) -> None:
+    """The restore steps after the plain ones, and what the snapshot could not restore."""
+    for r in restores.steps:
+        step = RollbackStep(r.name, r.kind, r.numbers, r.undoes, f"{file_stem}.{r.name}.txt", r.sms)
+        step.site_id, step.sip_peer_id = r.site_id, r.sip_peer_id
+        step.enable_messaging = r.enable_messaging
+        step.campaign_id, step.message_class = r.campaign_id, r.message_class
+        plan.steps.append(step)
+    plan.not_undone.extend(restores.notes)
+    if not snapshot and plan.not_undone:
+        plan.not_undone.append(
+            "the state file has no snapshot (a run takes one before its first order; "
+            "`bwmigrate snapshot`), so previous settings are not known"
+        )
 
 
 def _number_file(step: RollbackStep, source: RollbackSource) -> str:
@@ -227,8 +283,10 @@ def _q(text: str) -> str:
 def _describe(step: RollbackStep) -> str:
     what = {
         StepKind.REMOVE: "remove",
-        StepKind.IMPORT: "import again",
-        StepKind.MESSAGING: f"SMS {step.sms}",
+        StepKind.IMPORT: "import again"
+        + (f" into site {step.site_id} (as before the run)" if step.site_id else ""),
+        StepKind.MESSAGING: f"SMS {step.sms}"
+        + (f" with campaign {step.campaign_id}" if step.campaign_id else ""),
     }[step.kind]
     return (
         f"{step.name}: {what} {counted(len(step.numbers), 'number')} "
@@ -277,13 +335,26 @@ def _render(
         lines += ["", *import_defaults_template("the state file does not record them")]
     for step in plan.steps:
         lines += ["", "[[steps]]", f"kind = {_q(step.kind.value)}", f"name = {_q(step.name)}"]
-        if step.kind is StepKind.MESSAGING:
-            lines.append(f"sms = {_q(step.sms or '')}")
-        if step.kind is StepKind.IMPORT and reimport is not None:
-            lines.append(f"site_id = {_q(reimport.site_id)}")
-            if reimport.sip_peer_id:
-                lines.append(f"sip_peer_id = {_q(reimport.sip_peer_id)}")
-            lines.append(f"loa_type = {_q(reimport.loa_type)}")
-            lines.append(f"enable_messaging = {str(reimport.enable_messaging).lower()}")
+        lines += _step_lines(step, reimport)
         lines.append(f"files = [{_q(step.file)}]")
     return "\n".join(lines) + "\n"
+
+
+def _step_lines(step: RollbackStep, reimport: Reimport | None) -> list[str]:
+    """A step's settings: SMS (and a restored A2P campaign), or where a re-import goes."""
+    lines: list[str] = []
+    if step.kind is StepKind.MESSAGING:
+        lines.append(f"sms = {_q(step.sms or '')}")
+        a2p = {"campaign_id": step.campaign_id, "message_class": step.message_class}
+        given = ", ".join(f"{k} = {_q(v)}" for k, v in a2p.items() if v)
+        if given:
+            lines.append(f"a2p = {{ {given} }}")
+    if step.kind is StepKind.IMPORT and step.site_id is not None:
+        reimport = Reimport(step.site_id, step.sip_peer_id, "CARRIER", step.enable_messaging)
+    if step.kind is StepKind.IMPORT and reimport is not None:
+        lines.append(f"site_id = {_q(reimport.site_id)}")
+        if reimport.sip_peer_id:
+            lines.append(f"sip_peer_id = {_q(reimport.sip_peer_id)}")
+        lines.append(f"loa_type = {_q(reimport.loa_type)}")
+        lines.append(f"enable_messaging = {str(reimport.enable_messaging).lower()}")
+    return lines

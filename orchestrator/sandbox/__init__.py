@@ -84,6 +84,8 @@ Choices where the reference marks a fact inferred [I] or conflicting [X]:
   wrapped in `TnOptionOrderReportResponse` (the excerpt); v1 answers the bare `TnOptionOrders`
   of RAML and the SDK fixtures [X].
 - importTnChecker omits `ImportTnErrors` when every number passes [I].
+- sites/{site}/inserviceNumbers: the site's numbers, paged as the account's list; 200 with
+  `TotalCount` 0 for a site without numbers, 404 (empty body) for a site the account lacks [I].
 - inserviceNumbers: `page` is a 1-based page number (v1 semantics; v2 says "id of first
   element", initial 1) [X]; v2 `areaCode`/`city`/`phoneNumberType` without `countryCodeA3`
   answers 400 ResponseStatus 1003 inside `<TNs>` [I]; 204 when nothing matches.

@@ -96,6 +96,12 @@ def _inservice_numbers(ctx: Ctx) -> list[str]:
 
 
 async def list_inservice(ctx: Ctx) -> Response:
+    return inservice_page(ctx, _inservice_numbers(ctx))
+
+
+def inservice_page(ctx: Ctx, numbers: list[str]) -> Response:
+    """One page of `numbers` as a `TNs` answer (`page` 1-based, `size` 1..5000; 204 past the
+    end), with `Links` first/next/last."""
     q = ctx.request.query_params
     try:
         page = int(q.get("page", "1"))
@@ -104,7 +110,6 @@ async def list_inservice(ctx: Ctx) -> Response:
         raise reject(400, 1006, "page and size must be integers") from exc
     if page < 1 or not 1 <= size <= 5000:
         raise reject(400, 1006, "size must be between 1 and 5000")
-    numbers = _inservice_numbers(ctx)
     chunk = numbers[(page - 1) * size : page * size]
     if not chunk:
         return empty(204)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from orchestrator.sandbox import order_routes as order
-from orchestrator.sandbox import render
+from orchestrator.sandbox import render, site_inservice
 from orchestrator.sandbox import resource_routes as res
 from orchestrator.sandbox.context import BOTH, V1, V2, ErrorStyle, Handler, Route, xml
 from orchestrator.sandbox.model import (
@@ -79,6 +79,8 @@ _SINGLE_ROUTES = (
     Route("GET", BOTH, _p("inservicenumbers"), res.list_inservice, "TNs"),
     Route("GET", BOTH, _p("inservicenumbers/totals"), res.inservice_totals, "Quantity"),
     Route("GET", BOTH, _p("inservicenumbers/{tn}"), res.inservice_one, "TNs"),
+    Route("GET", BOTH, _p("sites/{site}/inservicenumbers"), site_inservice.list_site_inservice,
+          "TNs"),
     Route("GET", V2, _p("e911addresses"), res.list_addresses, "AddressesResponse"),
     Route("GET", V1, _p("addresses"), res.list_addresses, "AddressesResponse"),
     Route("POST", BOTH, _p("subscriptions"), res.post_subscription, SUBS, creates=True),

@@ -4,6 +4,8 @@
     version 2   orders.attempted_at (when the last POST was committed as intended)
     version 3   CHECK constraints on numbers.status, orders.state and steps.kind, generated from
                 the enums of `orchestrator.state.schema`
+    version 4   the `snapshot` table (`orchestrator.state.snapshot`: each planned number as the
+                API showed it before the run); additive, so versions 2 and 3 read as they are
 
 A new file gets every table, index and the version in one transaction. A file of an older
 version is upgraded in one transaction too: columns are added with ALTER TABLE; a constraint,
@@ -30,11 +32,12 @@ from sqlmodel import SQLModel
 from orchestrator.errors import StateMismatchError
 from orchestrator.state.database import Database
 from orchestrator.state.schema import NumberRow, OrderRow, StepRow
+from orchestrator.state.snapshot import SnapshotRow
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _DIALECT = sqlite_dialect()
 _CONSTRAINED = (StepRow, NumberRow, OrderRow)  # the tables with CHECK constraints (version 3)
-_READABLE_AS_IS = frozenset({"2"})  # same columns as version 3: read-only commands read them
+_READABLE_AS_IS = frozenset({"2", "3"})  # read-only commands read them (no snapshot table)
 
 
 def prepare_schema(db: Database) -> None:
@@ -124,9 +127,17 @@ def _add_checks(c: sqlite3.Connection) -> None:
         _rebuild_table(c, _table(model))
 
 
+def _add_snapshot(c: sqlite3.Connection) -> None:
+    """3 -> 4: the snapshot table (nothing else changes)."""
+    table = _table(SnapshotRow)
+    c.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=_DIALECT)))
+    _create_indexes(c, table)
+
+
 _UPGRADES: dict[str, Callable[[sqlite3.Connection], None]] = {
     "1": _add_attempted_at,
     "2": _add_checks,
+    "3": _add_snapshot,
 }
 
 

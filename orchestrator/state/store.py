@@ -10,6 +10,7 @@
     outcome       an order's outcome, its numbers' statuses and the chained order, in one go
     tally         counts by status, the per-number report, the numbers that succeeded
     run_history   one row per `bwmigrate run` and what it cost in requests
+    snapshot      each planned number as the API showed it before the run
 
 Order transitions are committed before the engine acts on them, which is what makes
 exactly-once submission hold across crashes:
@@ -27,8 +28,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from orchestrator.api.number_state import NumberState
 from orchestrator.plan import CompiledPlan
-from orchestrator.state import outcome, run_history, stored_plan, tally, transition
+from orchestrator.state import outcome, run_history, snapshot, stored_plan, tally, transition
 from orchestrator.state.database import Database
 from orchestrator.state.lease import Lease
 from orchestrator.state.migration import SCHEMA_VERSION, prepare_schema
@@ -282,3 +284,25 @@ class Store:
     def runs(self) -> list[dict[str, Any]]:
         """Every run so far, oldest first."""
         return run_history.read_runs(self._db)
+
+    # snapshot ---------------------------------------------------------------------------------
+
+    def save_snapshot(self, states: Sequence[NumberState], now: float) -> int:
+        """Keep these numbers' before-states (one transaction); how many."""
+        return snapshot.save_states(self._db, states, now)
+
+    def snapshotted_numbers(self) -> set[str]:
+        """Numbers the snapshot holds already (a resumed snapshot skips them)."""
+        return snapshot.snapshotted(self._db)
+
+    def snapshot(self) -> dict[str, NumberState]:
+        """The snapshot: every number read before the run, by E.164 number."""
+        return snapshot.read_states(self._db)
+
+    def mark_snapshot_taken(self, target: str, now: float) -> None:
+        """Record that the snapshot holds every planned number."""
+        snapshot.mark_taken(self._db, target, now)
+
+    def plan_numbers(self) -> list[str]:
+        """Every distinct E.164 number of the stored plan, sorted."""
+        return sorted({r.e164 for r in self.iter_report() if r.e164})

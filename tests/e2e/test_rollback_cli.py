@@ -120,9 +120,9 @@ def test_rollback_of_a_completed_run_restores_the_inventory(
     summary = json.loads(written.stdout)
     assert {s["step"]: s["numbers"] for s in summary["steps"]} == {
         "undo-imports": 11,
-        "undo-sms-on": 6,
-        "undo-sms-off": 5,
-        "undo-removals": 4,
+        "restore-messaging-1": 6,  # SMS back off, as the run's snapshot shows
+        "restore-messaging-2": 5,  # SMS back on
+        "undo-removals": 4,  # --site-id given: where the operator says, not the snapshot's
     }
     assert any("already had that SMS setting" in n for n in summary["not_undone"])
     rollback = tmp_path / "undo" / "rollback.toml"

@@ -52,7 +52,7 @@ def test_an_older_state_file_is_read_or_refused_read_only_and_upgraded_by_run(
                 continue
             assert answer.returncode == 2, answer.stderr
             (line,) = answer.stderr.strip().splitlines()
-            assert "schema version 1 needs upgrading to 3" in line
+            assert "schema version 1 needs upgrading to 4" in line
         sent = sb.ledger()["requests"]["total"]
         again = subprocess.run(
             run_args(plan, sb.v2_url, state), env=ENV, capture_output=True, text=True, timeout=120

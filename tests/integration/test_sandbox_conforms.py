@@ -350,6 +350,9 @@ def drive_numbers(d: Drive) -> None:
     d.send(listing, "areaCode without country", "GET", "inserviceNumbers",
            params={"areaCode": "201"})  # fmt: skip
     d.send("ReadInserviceTnsCount", "account", "GET", "inserviceNumbers/totals")
+    site = "RetrieveSiteInserviceNumbers"
+    d.send(site, "site", "GET", "sites/743/inserviceNumbers", params={"size": "2"})
+    d.send(site, "site without numbers", "GET", "sites/486/inserviceNumbers")
     d.send(one, "in service", "GET", f"inserviceNumbers/{IN_SERVICE[0]}")
     d.send(one, "not on the account", "GET", "inserviceNumbers/+19999999999")
     d.send("GetAllE911Addresses", "account", "GET", "e911Addresses")
@@ -410,6 +413,7 @@ EXPECTED = {
     "ReadInserviceTns": {200, 204, 400},
     "ReadInserviceTnsCount": {200},
     "ReadInserviceTn": {200, 404},
+    "RetrieveSiteInserviceNumbers": {200},
     "GetAllE911Addresses": {200},
 }
 
@@ -428,7 +432,6 @@ NOT_SERVED = {
     # The excerpt's operations the sandbox does not serve (bwmigrate never calls them).
     "ReadImportMessagingTnOrderLoas": ("GET", f"{IMPORT}/{UNKNOWN_ID}/loas"),
     "CreateImportMessagingTnOrderLoas": ("POST", f"{IMPORT}/{UNKNOWN_ID}/loas"),
-    "RetrieveSiteInserviceNumbers": ("GET", "sites/743/inserviceNumbers"),
     "listWebhookSubscriptions": ("GET", "tollFreeVerification/webhooks/subscriptions"),
     "createWebhookSubscription": ("POST", "tollFreeVerification/webhooks/subscriptions"),
     "updateWebhookSubscription": ("PUT", f"tollFreeVerification/webhooks/subscriptions/{ACCOUNT}"),

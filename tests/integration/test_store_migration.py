@@ -1,5 +1,6 @@
 """The state file's schema: CHECK constraints from the status enums, and files of versions 1 and 2
-(written with the DDL those releases used: tests/statefiles.py) upgraded in place to version 3."""
+(written with the DDL those releases used: tests/statefiles.py) and 3 upgraded in place to the
+current version (4 adds the snapshot table)."""
 
 from __future__ import annotations
 
@@ -240,3 +241,33 @@ def test_tables_with_rows_but_no_schema_version_are_left_alone(tmp_path: Path) -
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT * FROM steps").fetchall() == [row]
         assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["steps"]
+
+
+def _as_version_3(path: Path) -> None:
+    """Rewrite a current state file as release 3 made it: no snapshot table."""
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("DROP TABLE snapshot")
+        db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+        db.commit()
+
+
+def test_a_version_3_file_gains_the_snapshot_table_and_reads_as_is_read_only(
+    sample: Rows, tmp_path: Path
+) -> None:
+    """Version 4 only adds the snapshot table: a read-only open of a version 3 file sees no
+    snapshot and leaves it as it is; a writing open adds the table, keeps every row, and the
+    file then has the schema a new file has."""
+    path = tmp_path / "v3.db"
+    _sample_state(path)
+    _as_version_3(path)
+    before = dump_rows(path)
+    store = Store.open(path, readonly=True)
+    try:
+        assert store.snapshot() == {} and store.snapshotted_numbers() == set()
+    finally:
+        store.close()
+    assert dump_rows(path) == before
+    Store.open(path).close()
+    assert dump_rows(path) == _as_of(3, before)
+    Store.open(tmp_path / "fresh.db").close()
+    assert schema_of(path) == schema_of(tmp_path / "fresh.db")

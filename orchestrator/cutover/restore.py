@@ -25,9 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from orchestrator.api.number_state import NumberState
 from orchestrator.plan import StepKind
+
+if TYPE_CHECKING:  # a type only: lxml loads with the commands that read numbers back
+    from orchestrator.api.number_state import NumberState
 
 
 @dataclass(slots=True)

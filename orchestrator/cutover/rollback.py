@@ -33,12 +33,15 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from orchestrator.api.number_state import NumberState
 from orchestrator.cutover.restore import Restores, plan_restores
 from orchestrator.plan import PlanSpec, StepKind
 from orchestrator.plan.planfile import import_defaults_template
 from orchestrator.text import counted, printable
+
+if TYPE_CHECKING:  # a type only: lxml loads with the commands that read numbers back
+    from orchestrator.api.number_state import NumberState
 
 _ALREADY = re.compile(r"already\s+(enabled|disabled)", re.IGNORECASE)
 _NAME_MAX = 64

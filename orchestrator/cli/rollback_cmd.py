@@ -17,7 +17,6 @@ from typing import Any
 import click
 from rich.console import Console
 
-from orchestrator.api.credentials import redact_url
 from orchestrator.cli.options import (
     default_state_file,
     force_option,
@@ -78,6 +77,8 @@ def _source(store: Store) -> RollbackSource:
             f"{store.path}: the plan stored in the state file no longer parses ({exc}); "
             "use the bwmigrate version that ran it"
         ) from exc
+    from orchestrator.api.credentials import redact_url  # httpx: not for --help
+
     target = meta.get("target")  # shown without user info or query (a file may predate the rule)
     shown = redact_url(target) if target is not None else None
     return RollbackSource(spec, meta["plan_hash"], str(store.path), shown)

@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import click
@@ -44,11 +45,13 @@ from orchestrator.cutover.cutover import (
     RunResult,
     Target,
 )
-from orchestrator.cutover.engine import Progress
 from orchestrator.cutover.preflight import CheckedFile, read_check_record
 from orchestrator.errors import InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
 from orchestrator.state.audit import audit_path
+
+if TYPE_CHECKING:
+    from orchestrator.cutover.engine import Progress
 
 
 def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:

@@ -12,7 +12,6 @@ from typing import Any
 import click
 from rich.console import Console
 
-from orchestrator.api.credentials import redact_url
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
 from orchestrator.cutover.report import summary
@@ -76,6 +75,8 @@ _EMPTY: dict[str, Any] = {"counts": [], "orders": {}, "runs": [], "meta": {}, "h
 def _shown_target(meta: dict[str, str]) -> str | None:
     """The run's target as it may be shown (a file made before URLs carrying a secret were
     refused may still hold one)."""
+    from orchestrator.api.credentials import redact_url  # httpx: not for --help
+
     target = meta.get("target")
     return redact_url(target) if target is not None else None
 

@@ -16,7 +16,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
 import click
 
 from orchestrator.cli.login import live_access
@@ -27,6 +26,7 @@ from orchestrator.cli.options import (
     out_option,
     verbosity_options,
 )
+from orchestrator.cli.stop_signal import run_interruptible
 from orchestrator.cli.verbosity import Ticker, Verbosity, progress_every_s
 from orchestrator.cutover.connection import open_api
 from orchestrator.errors import ExitCode, InputError
@@ -301,7 +301,7 @@ def _read_api(url: str, account: str | None, verbosity: Verbosity) -> ReadResult
         async with open_api(access, account, rate_per_s=LISTING_RATE_PER_S) as api:
             return await fetch_external_tns(api.client, api.gate, on_page=progress)
 
-    listing = anyio.run(fetch)
+    listing = run_interruptible(fetch)
     result = read_listing_pages(listing.pages, listing.source)
     result.notes += listing.notes
     return result

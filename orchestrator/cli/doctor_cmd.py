@@ -33,7 +33,6 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import anyio
 import click
 
 from orchestrator.api.client import (
@@ -49,6 +48,7 @@ from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import retry_at_from_headers
 from orchestrator.cli.login import token_url_from_env
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, verbosity_options
+from orchestrator.cli.stop_signal import run_interruptible
 from orchestrator.cli.verbosity import Verbosity
 from orchestrator.cutover.connection import Api, ApiAccess, open_api, open_audit
 from orchestrator.errors import (
@@ -437,7 +437,7 @@ def doctor(
                 on_exchange=_show_exchange if verbosity is Verbosity.VERBOSE else None,
             )
 
-        checks = anyio.run(main)
+        checks = run_interruptible(main)
     _print(checks, url, account, as_json, verbosity)
     sys.exit(int(ExitCode.ABORTED if any(c.ok is False for c in checks) else ExitCode.OK))
 

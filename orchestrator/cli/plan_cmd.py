@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import anyio
 import click
 from rich.console import Console
 from rich.table import Table
@@ -27,6 +26,7 @@ from orchestrator.api.orders import ORDER_KINDS, order_body
 from orchestrator.cli.loading import load_plan
 from orchestrator.cli.login import live_access
 from orchestrator.cli.options import json_option, out_option, verbosity_options
+from orchestrator.cli.stop_signal import run_interruptible
 from orchestrator.cli.verbosity import Ticker, Verbosity, progress_every_s
 from orchestrator.cutover.connection import open_api, open_audit
 from orchestrator.cutover.preflight import (
@@ -321,7 +321,7 @@ def run_check(
             async with open_api(access, plan.spec.account_id, rate_per_s=rate, audit=log) as api:
                 return await check_imports(api.client, api.gate, plan, on_batch=progress)
 
-        return anyio.run(main), target_id
+        return run_interruptible(main), target_id
 
 
 def _print_check(check: dict[str, Any], console: Console) -> None:

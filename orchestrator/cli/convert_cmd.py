@@ -27,6 +27,7 @@ from orchestrator.cli.options import (
     verbosity_options,
 )
 from orchestrator.cli.output import Input, check_output
+from orchestrator.cli.stop_signal import run_interruptible
 from orchestrator.cli.verbosity import Ticker, Verbosity, progress_every_s
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import compile_plan, parse_plan
@@ -324,7 +325,7 @@ def _read_api(url: str, account: str | None, verbosity: Verbosity) -> ReadResult
         async with open_api(access, account, rate_per_s=LISTING_RATE_PER_S) as api:
             return await fetch_external_tns(api.client, api.gate, on_page=progress)
 
-    listing = anyio.run(fetch)
+    listing = run_interruptible(fetch)
     result = read_listing_pages(listing.pages, listing.source)
     result.notes += listing.notes
     return result

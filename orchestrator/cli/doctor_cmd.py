@@ -42,6 +42,7 @@ from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import retry_at_from_headers
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, verbosity_options
 from orchestrator.cli.output import Input, check_output
+from orchestrator.cli.stop_signal import run_interruptible
 from orchestrator.cli.verbosity import Verbosity
 from orchestrator.errors import (
     AuthError,
@@ -459,7 +460,7 @@ def doctor(
                 on_exchange=_show_exchange if verbosity is Verbosity.VERBOSE else None,
             )
 
-        checks = anyio.run(main)
+        checks = run_interruptible(main)
     _print(checks, url, account, as_json, verbosity)
     sys.exit(int(ExitCode.ABORTED if any(c.ok is False for c in checks) else ExitCode.OK))
 

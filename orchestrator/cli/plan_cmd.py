@@ -28,6 +28,7 @@ from orchestrator.cli.loading import load_plan
 from orchestrator.cli.options import force_option, json_option, out_option, verbosity_options
 from orchestrator.cli.output import Input, check_output, plan_inputs
 from orchestrator.cli.progress import print_table
+from orchestrator.cli.stop_signal import run_interruptible
 from orchestrator.cli.verbosity import Ticker, Verbosity, progress_every_s
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.plan import (
@@ -314,7 +315,7 @@ def run_check(
             async with open_api(access, plan.spec.account_id, rate_per_s=rate, audit=log) as api:
                 return await check_imports(api.client, api.gate, plan, on_batch=progress)
 
-        return anyio.run(main), target_id
+        return run_interruptible(main), target_id
 
 
 def _print_check(check: dict[str, Any], console: Console) -> None:

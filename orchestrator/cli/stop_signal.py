@@ -6,6 +6,11 @@ a second cancels at once (the state file stays consistent).
     with stop.installed():                     # before the event loop exists
         anyio.run(main)                        # main: `async with stop.attached(): ...`
 
+    checks = run_interruptible(diagnose_all)   # doctor, plan --check, convert --from-api
+
+`run_interruptible` is `anyio.run` for a command with nothing to save half-way: a signal
+cancels the work at a safe point, then reaches the CLI's own handler (one line, exit 130).
+
 Why not an exception from the handler, nor asyncio's signal handlers: a handler that raises can
 land anywhere, inside `asyncio.new_event_loop()` (a half-built loop then prints "Exception
 ignored in BaseEventLoop.__del__ ... '_ssock'"), inside the loop between a worker thread's
@@ -25,10 +30,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import FrameType
+from typing import TypeVar
 
-__all__ = ["STOP_SIGNALS", "StopSignal"]
+import anyio
+
+__all__ = ["STOP_SIGNALS", "StopSignal", "run_interruptible"]
+
+T = TypeVar("T")
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -78,6 +88,11 @@ class StopSignal:
             if self._received > self._applied:  # came too late for the loop to act on
                 self._late = self._last
 
+    def deliver_on_exit(self) -> None:
+        """Hand the last signal to the previous handler when `installed` ends (the work was
+        cancelled for it)."""
+        self._late = self._last
+
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         """The signal handler: count, and wake the loop to apply it; never raises."""
         self._received += 1
@@ -96,3 +111,31 @@ class StopSignal:
         while self._applied < self._received:
             self._applied += 1
             (self._on_first if self._applied == 1 else self._on_second)()
+
+
+def run_interruptible(fn: Callable[[], Awaitable[T]]) -> T:
+    """`anyio.run(fn)` where SIGINT/SIGTERM, from before the loop exists until after it is gone,
+    cancel `fn` at a safe point and then reach the handler that was there before (the CLI's:
+    one line, exit 130); never an exception raised inside the loop or its creation."""
+    scopes: list[anyio.CancelScope] = []
+
+    def cancel() -> None:
+        for scope in scopes:
+            scope.cancel()
+
+    stop = StopSignal(on_first=cancel, on_second=cancel)
+    done: list[T] = []
+
+    async def main() -> None:
+        with anyio.CancelScope() as scope:
+            scopes.append(scope)
+            async with stop.attached():
+                done.append(await fn())
+
+    with stop.installed():
+        anyio.run(main)
+        if stop.received:
+            stop.deliver_on_exit()
+    if not done:  # cancelled, and the previous handler did not end the command
+        raise KeyboardInterrupt
+    return done[0]

@@ -7,12 +7,13 @@ resumes to the end with every number imported exactly once (the sandbox's ledger
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from planfiles import IMPORT_DETAILS
-from support import ENV, GRACEFUL_EXIT_S, SandboxProcess, run_args
+from support import ENV, GRACEFUL_EXIT_S, SandboxProcess, run_args, wait_for
 
 ACCOUNT = "9900012"
 # seconds after the "Starting"/"Resuming" line: dense where the event loop is created, then
@@ -88,3 +89,23 @@ def test_a_signal_anywhere_in_start_up_is_one_line_and_exit_130(tmp_path: Path) 
         assert seen == dict.fromkeys(numbers, 1)
     finally:
         sb.stop()
+
+
+def test_doctor_interrupted_while_waiting_for_the_api_exits_130(tmp_path: Path) -> None:
+    """doctor against a sandbox that answers after 5 s, SIGTERM while it waits: exit 130 and
+    one line, no traceback (the signal is acted on by the loop, as in run)."""
+    sb = SandboxProcess("--fault-latency", "1", "--latency-s", "5")
+    try:
+        args = [sys.executable, "-m", "orchestrator", "doctor", "--target", sb.v2_url,
+                "--account", ACCOUNT, "--verbose"]  # fmt: skip
+        env = ENV | {"BWMIGRATE_USERNAME": "sandbox", "BWMIGRATE_PASSWORD": "sandbox"}
+        child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert child.stderr is not None
+        wait_for(lambda: sb.ledger()["requests"]["total"] >= 1, 60, "doctor's first request")
+        child.send_signal(15)  # doctor now waits for an answer that takes 5 s
+        err = child.communicate(timeout=60)[1].decode()
+    finally:
+        sb.stop()
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert err.strip().splitlines()[-1].startswith("bwmigrate: interrupted")

@@ -85,3 +85,30 @@ def test_a_signal_after_the_loop_goes_to_the_previous_handler(seen: _Seen) -> No
         assert seen.previous == []
     assert seen.previous == [signal.SIGTERM] and seen.calls == []
     assert signal.getsignal(signal.SIGTERM) == seen.handler
+
+
+def test_run_interruptible_cancels_at_a_safe_point_then_hands_the_signal_on(seen: _Seen) -> None:
+    """doctor, plan --check, convert --from-api: a signal cancels the work (here a wait that
+    would last an hour), then reaches the previous handler; nothing is raised inside the loop."""
+    from orchestrator.cli.stop_signal import run_interruptible
+
+    async def work() -> str:
+        signal.raise_signal(signal.SIGTERM)
+        await anyio.sleep(3600)
+        return "finished"
+
+    with pytest.raises(KeyboardInterrupt):  # the recording handler does not end the command
+        run_interruptible(work)
+    assert seen.previous == [signal.SIGTERM]
+    assert signal.getsignal(signal.SIGTERM) == seen.handler
+
+
+def test_run_interruptible_returns_what_the_work_returns(seen: _Seen) -> None:
+    from orchestrator.cli.stop_signal import run_interruptible
+
+    async def work() -> str:
+        await anyio.lowlevel.checkpoint()
+        return "finished"
+
+    assert run_interruptible(work) == "finished"
+    assert seen.previous == []

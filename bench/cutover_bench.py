@@ -14,16 +14,24 @@ In one run:
 - checkpoint: the store alone, marking every number of a `--numbers` plan submitting, submitted
   and finished (1% failed), order by order: number transitions per second.
 
+- estimate: the dry run's estimate (`orchestrator.plan.estimate`, with `expected_order_s` set to
+  the sandbox's order delay) beside the measured makespan and requests, for plans of
+  `--estimate-sizes` numbers (default 10, 100, 1000) and for the big plan: the ratio
+  estimate / measured, and what the former formula (calls at the rate plus one order time per
+  wave, one poll too many per order) said.
+
 Printed: makespan, requests, 429s (all, and after the first 10 s), the request rate achieved in
 steady state (from 10 s to the last submit) as a fraction of the limit, numbers/s, the ratio to
-the baseline, and checkpoint transitions/s. Targets (issue 4): >= 90% of the limit in steady
-state, < 1% of requests answered 429 after the first 10 s, >= 20,000 transitions/s. The figures
-also go to the `cutover` section of docs/PERFORMANCE.md (`--no-docs` to skip).
+the baseline, checkpoint transitions/s, and estimate vs measured per plan size. Targets
+(issue 4): >= 90% of the limit in steady state, < 1% of requests answered 429 after the first
+10 s, >= 20,000 transitions/s. The figures also go to the `cutover` section of
+docs/PERFORMANCE.md (`--no-docs` to skip).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import subprocess
@@ -41,7 +49,10 @@ from orchestrator.api.client import BasicCredentials, Exchange
 from orchestrator.api.xml_request import build_import_order
 from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
 from orchestrator.cutover.engine import EngineSettings
-from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
+from orchestrator.plan import CompiledPlan, FailureThreshold, compile_plan, parse_plan
+from orchestrator.plan.chain import asks_a2p
+from orchestrator.plan.compile import canary_size
+from orchestrator.plan.estimate import estimate
 from orchestrator.plan.numbers import normalize_numbers
 from orchestrator.state.store import FailedNumber, OrderState, Store
 
@@ -63,12 +74,14 @@ def valid_numbers(count: int) -> list[str]:
     raise SystemExit(f"could not generate {count} numbers")
 
 
-def plan_text(numbers: list[str], batch: int, rate: float, in_flight: int, poll_s: float) -> str:
+def plan_text(
+    numbers: list[str], batch: int, rate: float, in_flight: int, poll_s: float, order_s: float = 10
+) -> str:
     quoted = ",\n".join(f'"{n}"' for n in numbers)
     return (
         f'name = "bench"\naccount_id = "{ACCOUNT}"\nbatch_size = {batch}\n'
         f"[rate]\nrequests_per_s = {rate}\nmax_orders_in_flight = {in_flight}\n"
-        f"poll_interval_s = {poll_s}\n"
+        f"poll_interval_s = {poll_s}\nexpected_order_s = {order_s}\n"
         '[[steps]]\nkind = "import"\nsite_id = "743"\nsip_peer_id = "303716"\n'
         'subscriber = { name = "Bench Inc.", house_number = "1", street_name = "Main", '
         'city = "Cary", state_code = "NC", zip = "27511" }\n'
@@ -143,6 +156,7 @@ def run_engine(
         result = anyio.run(partial(cutover.run, AUTH, tuning=tuning))
         makespan = time.monotonic() - t0
     assert result.outcome == "done", result.message
+    est = estimate(plan)
     counts = result.progress.steps[0]
     assert counts.succeeded == plan.valid_count, counts
     last_post = max(t for t, m, _ in stamps if m == "POST")
@@ -159,7 +173,54 @@ def run_engine(
         "steady_window_s": last_post - (t0 + 10),
         "numbers": plan.valid_count,
         "orders": sum(len(s.orders) for s in plan.steps),
+        "estimate_s": est.eta_s,
+        "estimate_requests": est.api_calls,
+        "former_estimate_s": former_estimate_s(plan),
     }
+
+
+def former_estimate_s(plan: CompiledPlan) -> float:
+    """What the dry run said before issue 12: every call at the rate (a create and 1 + order
+    time / poll interval polls per order), plus one order time per wave."""
+    rate = plan.spec.rate
+    polls = 1 + math.ceil(rate.expected_order_s / rate.poll_interval_s)
+    orders = sum(len(s.orders) for s in plan.steps)
+    chained = sum(len(s.orders) for s in plan.steps if s.spec.enable_messaging)
+    a2p = sum(len(s.orders) for s in plan.steps if asks_a2p(s.spec))
+    held = any(
+        len(s.orders) > 1 and canary_size(plan.spec, s.spec, len(s.numbers)) for s in plan.steps
+    )
+    waves = sum(1 for n in (orders, held, chained, a2p) if n)
+    calls = (orders + chained + a2p) * (1 + polls)
+    return calls / rate.requests_per_s + waves * rate.expected_order_s
+
+
+def estimate_rows(
+    sb: Sandbox, numbers: list[str], sizes: list[int], args: argparse.Namespace, folder: Path
+) -> list[dict[str, float]]:
+    """Run a plan of each size (sandbox reset before each); the engine's figures with the
+    estimate's beside them."""
+    rows = []
+    for n in sizes:
+        sb.reset()
+        text = plan_text(
+            numbers[:n], args.batch, args.rate, args.in_flight, args.poll_s, args.order_delay_s
+        )
+        rows.append(
+            run_engine(sb, text, folder / f"est-{n}.db", args.rate, args.in_flight, args.poll_s)
+        )
+    return rows
+
+
+def estimate_line(e: dict[str, float]) -> str:
+    """One plan's estimate against its measured makespan and requests."""
+    return (
+        f"{e['numbers']:>7,.0f} numbers {e['orders']:>4.0f} orders: estimate "
+        f"{e['estimate_s']:6.1f} s / measured {e['makespan_s']:6.1f} s = "
+        f"{e['estimate_s'] / e['makespan_s']:.2f}x; requests {e['estimate_requests']:.0f} / "
+        f"{e['requests']:.0f} = {e['estimate_requests'] / e['requests']:.2f}x; former formula "
+        f"{e['former_estimate_s']:.1f} s = {e['former_estimate_s'] / e['makespan_s']:.2f}x"
+    )
 
 
 def run_baseline(sb: Sandbox, numbers: list[str], batch: int, orders: int) -> float:
@@ -225,20 +286,30 @@ def main() -> None:
     p.add_argument("--in-flight", type=int, default=64)
     p.add_argument("--poll-s", type=float, default=2.0)
     p.add_argument("--baseline-orders", type=int, default=15)
+    p.add_argument(
+        "--estimate-sizes",
+        default="10,100,1000",
+        help="plan sizes (numbers, comma-separated) whose estimate is checked beside the big one",
+    )
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/PERFORMANCE.md")
     args = p.parse_args()
     machine_line = machine()
-    numbers = valid_numbers(args.numbers)
+    sizes = [int(n) for n in args.estimate_sizes.split(",") if n.strip()]
+    numbers = valid_numbers(max([args.numbers, *sizes]))
     sb = Sandbox(args.rate, args.order_delay_s)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            text = plan_text(numbers, args.batch, args.rate, args.in_flight, args.poll_s)
+            text = plan_text(
+                numbers[: args.numbers], args.batch, args.rate, args.in_flight, args.poll_s,
+                args.order_delay_s,
+            )  # fmt: skip
             eng = run_engine(sb, text, folder / "state.db", args.rate, args.in_flight, args.poll_s)
             ledger = sb.ledger()
+            small = estimate_rows(sb, numbers, sizes, args, folder)
             sb.reset()
             per_order = run_baseline(sb, numbers, args.batch, args.baseline_orders)
-            insert_rate, transition_rate = checkpoint_rate(numbers, 1000, folder)
+            insert_rate, transition_rate = checkpoint_rate(numbers[: args.numbers], 1000, folder)
     finally:
         sb.stop()
     orders = int(eng["orders"])
@@ -268,6 +339,9 @@ def main() -> None:
         f"checkpoint: insert {insert_rate:,.0f} numbers/s; {transition_rate:,.0f} number "
         "transitions/s (submitting, submitted, outcome with 1% failed, order by order)"
     )
+    print("estimate vs measured (expected_order_s = the sandbox's order delay):")
+    for e in [*small, eng]:
+        print(f"  {estimate_line(e)}")
     late_pct = 100 * eng["late_429"] / max(eng["late_requests"], 1)
     figures = [
         ("numbers / orders", f"{eng['numbers']:,.0f} in {orders} orders of {args.batch}"),
@@ -298,6 +372,16 @@ def main() -> None:
         (
             "checkpoint",
             f"insert {insert_rate:,.0f} numbers/s; {transition_rate:,.0f} number transitions/s",
+        ),
+        *(
+            (
+                f"estimate / measured, {e['numbers']:,.0f} numbers ({e['orders']:.0f} orders)",
+                f"{e['estimate_s']:.1f} s / {e['makespan_s']:.1f} s = "
+                f"{e['estimate_s'] / e['makespan_s']:.2f}x; requests "
+                f"{e['estimate_requests']:.0f} / {e['requests']:.0f}; former formula "
+                f"{e['former_estimate_s'] / e['makespan_s']:.2f}x",
+            )
+            for e in [*small, eng]
         ),
     ]
     if not args.no_docs:

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator.api.orders import ORDER_KINDS, order_body
+from orchestrator.cli.estimate_view import estimate_lines, estimate_summary
 from orchestrator.cli.loading import load_plan
 from orchestrator.cli.options import force_option, json_option, out_option
 from orchestrator.cli.output import Input, check_output, plan_inputs
@@ -39,7 +40,6 @@ from orchestrator.plan import (
     chained_a2p_settings,
     chained_customer_order_id,
     chained_settings,
-    estimate,
     iter_compiled_rows,
     sms_step_name,
 )
@@ -67,7 +67,7 @@ def plan_summary(plan: CompiledPlan, rejected: Mapping[str, int] | None = None) 
 
 
 def _summary(plan: CompiledPlan) -> dict[str, Any]:
-    est = estimate(plan)
+    est = estimate_summary(plan)
     return {
         "plan": {
             "name": plan.spec.name,
@@ -98,9 +98,10 @@ def _summary(plan: CompiledPlan) -> dict[str, Any]:
             }
             for s in plan.steps
         ],
-        "orders": est.orders + est.chained_orders + est.a2p_orders,
-        "api_calls_estimate": est.api_calls,
-        "eta_s": round(est.eta_s, 1),
+        "orders": est["creates"],
+        "api_calls_estimate": est["api_calls"],
+        "eta_s": est["eta_s"],
+        "estimate": est,
         "rate": {"requests_per_s": plan.spec.rate.requests_per_s},
         "invalid": [
             {
@@ -147,16 +148,6 @@ def first_order_xml(plan: CompiledPlan) -> list[tuple[str, bytes]]:
                 (f"{a2p_step_name(s)}: POST tnoptions (chained, for the numbers SMS is on)", a2p)
             )
     return out
-
-
-def _duration(seconds: float) -> str:
-    """Human duration: 42s, 3m 05s, 2h 10m."""
-    s = round(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    return f"{s // 3600}h {s % 3600 // 60:02d}m"
 
 
 def _step_line(plan: CompiledPlan, step: CompiledStep) -> str | None:
@@ -220,11 +211,7 @@ def _print_human(plan: CompiledPlan, summary: dict[str, Any], console: Console) 
         f"{counted(n['duplicates'], 'duplicate')} dropped (reported as skipped)"
         + (f", {n['rejected']} rejected by the pre-flight (excluded)" if checked else "")
     )
-    console.print(
-        f"Orders: {summary['orders']}  API calls (estimate): "
-        f"{summary['api_calls_estimate']}  at {spec.rate.requests_per_s:g} req/s "
-        f"-> about {_duration(summary['eta_s'])}"
-    )
+    console.print("\n".join(estimate_lines(summary["estimate"])), markup=False)
     if plan.invalid:
         console.print(f"\n[bold]Invalid numbers[/] ({len(plan.invalid)}):")
         for e in plan.invalid[:_LIST_LIMIT]:

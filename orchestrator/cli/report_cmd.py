@@ -80,6 +80,13 @@ def _legacy(number: str) -> str:
 )
 @click.option("--order", metavar="ID", help="With --audit: only this order id / CustomerOrderId.")
 @click.option("--run", "run_id", type=int, help="With --audit: only this run (see `status`).")
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write one self-contained HTML report to FILE (charts, failures, every number).",
+)
 def report(
     state: Path | None,
     fmt: str,
@@ -90,8 +97,13 @@ def report(
     numbers: tuple[str, ...],
     order: str | None,
     run_id: int | None,
+    html_out: Path | None,
 ) -> None:
     """Every number in every step: input, status, order ids, API error code and description.
+
+    With --html FILE: one HTML page to open in a browser or attach to a ticket (no network
+    needed to view it): the outcome per step, the run over time, failures by API code, a
+    searchable table of every number, the plan and the target.
 
     With --audit: every exchange with the API from the audit log beside the state file (time,
     method, path, status, CustomerOrderId, order id, order status, numbers, error codes),
@@ -100,6 +112,13 @@ def report(
     if (numbers or order or run_id is not None) and not audit:
         raise click.UsageError("--number, --order and --run go with --audit")
     path = state or default_state_file()
+    if html_out is not None:
+        if audit or out is not None:
+            raise click.UsageError("--html writes its own file: not with --audit or --out")
+        from orchestrator.cli.report_html import write_html_report  # only when asked
+
+        write_html_report(path, html_out)
+        return
     if audit:
         if out is not None:
             check_output(out, [*state_inputs(path), *_plan_of(path)], force=force)

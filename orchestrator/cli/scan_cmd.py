@@ -1,9 +1,10 @@
 """`bwmigrate scan`: find v1 usage in the customer's code and configuration.
 
 The CLI side: walks the given paths (skipping VCS folders, virtual environments,
-node_modules, caches, binaries, oversized files and every symlink, so nothing outside the tree
-is ever read), reads each file, runs the rule table (`orchestrator.v1.scan_rules`) and prints
-text, JSON or SARIF. `--fix` rewrites only the safe rules' findings in place (atomically,
+node_modules, caches, binaries, oversized files, FIFOs and devices, and every symlink, also one
+named on the command line, so nothing outside the tree is ever read; `--verbose` names each
+skipped path and why), reads each file, runs the rule table (`orchestrator.v1.scan_rules`)
+and prints text, JSON or SARIF. `--fix` rewrites only the safe rules' findings in place (atomically,
 keeping the file's mode), prints a unified diff, and re-scans what it wrote.
 """
 
@@ -49,52 +50,84 @@ def _is_venv(path: str) -> bool:
 
 
 def walk(paths: tuple[Path, ...], stats: ScanStats) -> Iterator[Path]:
-    """Every candidate file under `paths`, in a stable order; skipped entries are counted."""
+    """Every candidate file under `paths`, in a stable order; skipped entries are counted.
+
+    A symlink is never followed, named on the command line or found in a folder (so nothing
+    outside the tree is read). A PATH that is not a folder is yielded as it is: `read_text`
+    decides (it never opens a FIFO or a device).
+    """
     for given in paths:
-        if given.is_file():  # named on the command line: scanned even through a symlink
-            yield given.resolve() if given.is_symlink() else given
-            continue
-        for top, dirs, files in os.walk(given, followlinks=False):
-            kept = []
-            for name in sorted(dirs):
-                full = os.path.join(top, name)
-                if os.path.islink(full):
-                    stats.skipped["symlinks"] += 1
-                elif name in _SKIP_DIRS or _is_venv(full):
-                    stats.skipped["excluded folders"] += 1
-                else:
-                    kept.append(name)
-            dirs[:] = kept
-            for name in sorted(files):
-                yield Path(top, name)
+        if given.is_symlink():
+            _skip_symlink(str(given), stats)
+        elif not given.is_dir():
+            yield given
+        else:
+            yield from _walk_folder(given, stats)
+
+
+def _walk_folder(folder: Path, stats: ScanStats) -> Iterator[Path]:
+    def unreadable(exc: OSError) -> None:
+        stats.skip(str(exc.filename), "unreadable", f"unreadable folder ({exc.strerror})")
+
+    for top, dirs, files in os.walk(folder, followlinks=False, onerror=unreadable):
+        kept = []
+        for name in sorted(dirs):
+            full = os.path.join(top, name)
+            if os.path.islink(full):
+                _skip_symlink(full, stats)
+            elif name in _SKIP_DIRS:
+                stats.skip(full, "excluded folders", f"excluded folder ({name})")
+            elif _is_venv(full):
+                stats.skip(full, "excluded folders", "excluded folder (virtual environment)")
+            else:
+                kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            yield Path(top, name)
+
+
+def _skip_symlink(path: str, stats: ScanStats) -> None:
+    target = os.path.realpath(path)
+    where = f"scan its target: {target}" if os.path.exists(target) else "its target is missing"
+    stats.skip(path, "symlinks", f"symlink (not followed; {where})")
+
+
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+)
 
 
 def read_text(path: Path, stats: ScanStats) -> tuple[str, bool] | None:
-    """(text, is UTF-8) of a scannable file, or None when it is skipped (and counted)."""
+    """(text, is UTF-8) of a scannable file, or None when it is skipped (counted, with why)."""
+    shown = str(path)
     try:
         info = path.lstat()
-    except OSError:
-        stats.skipped["unreadable"] += 1
+    except OSError as exc:
+        stats.skip(shown, "unreadable", f"unreadable ({exc.strerror})")
         return None
     if stat.S_ISLNK(info.st_mode):
-        stats.skipped["symlinks"] += 1
+        _skip_symlink(shown, stats)
         return None
     if not stat.S_ISREG(info.st_mode):
-        stats.skipped["special files"] += 1
+        kind = next((k for test, k in _SPECIAL_KINDS if test(info.st_mode)), "not a regular file")
+        stats.skip(shown, "special files", f"special file ({kind})")
         return None
     if path.suffix.lower() in _BINARY_SUFFIXES:
-        stats.skipped["binary"] += 1
+        stats.skip(shown, "binary", f"binary ({path.suffix.lower()} file)")
         return None
     if info.st_size > MAX_FILE_BYTES:
-        stats.skipped["too large"] += 1
+        stats.skip(shown, "too large", f"too large ({info.st_size:,} bytes; the limit is 16 MiB)")
         return None
     try:
         data = path.read_bytes()
-    except OSError:
-        stats.skipped["unreadable"] += 1
+    except OSError as exc:
+        stats.skip(shown, "unreadable", f"unreadable ({exc.strerror})")
         return None
     if b"\x00" in data[:_SNIFF_BYTES]:
-        stats.skipped["binary"] += 1
+        stats.skip(shown, "binary", "binary (NUL byte in the first 8 KiB)")
         return None
     stats.files += 1
     stats.bytes += len(data)
@@ -138,12 +171,16 @@ def _fix_file(path: Path, shown: str, text: str, findings: list[Finding]) -> tup
 @click.option("--sarif", "as_sarif", is_flag=True, help="Print a SARIF 2.1.0 log.")
 @click.option("--fix", is_flag=True, help="Rewrite v1 base URLs and paths in place (BW001-"
               "BW004) and print a unified diff; report everything else.")  # fmt: skip
-def scan(paths: tuple[Path, ...], as_json: bool, as_sarif: bool, fix: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped path and why (text: "
+              "before the summary; --json: summary.skipped_files; --sarif: notes of the "
+              "invocation).")  # fmt: skip
+def scan(paths: tuple[Path, ...], as_json: bool, as_sarif: bool, fix: bool, verbose: bool) -> None:
     """Find v1 API usage in code, scripts and configuration (PATH: files or folders).
 
     One rule per breaking change of the v2 guide; each finding names file, line, column, rule
     and the v2 replacement. Skips binaries, VCS folders, virtual environments, node_modules
-    and symlinks. Exit 0 when nothing is found, 1 when something is, 2 on bad usage.
+    and symlinks (also when named as PATH); FIFOs and devices are never opened; --verbose
+    names each skipped path. Exit 0 when nothing is found, 1 when something is, 2 on bad usage.
     """
     if as_json and as_sarif:
         raise click.UsageError("give --json or --sarif, not both")
@@ -165,15 +202,15 @@ def scan(paths: tuple[Path, ...], as_json: bool, as_sarif: bool, fix: bool) -> N
                 stats.fixed_files += 1
                 found = scan_text(shown, path.read_text(encoding="utf-8"))
         elif fix and not utf8 and any(f.rule.id in FIXABLE for f in found):
-            stats.skipped["not fixed (not UTF-8)"] += 1
+            stats.skip(shown, "not fixed (not UTF-8)", "not fixed: not UTF-8 (findings reported)")
         findings += found
     if diffs:
         click.echo("".join(diffs), nl=False, err=as_json or as_sarif)
     if as_json:
-        click.echo(render_json(findings, stats), nl=False)
+        click.echo(render_json(findings, stats, verbose=verbose), nl=False)
     elif as_sarif:
         root = Path.cwd().resolve().as_uri().rstrip("/") + "/"
-        click.echo(render_sarif(findings, stats, root), nl=False)
+        click.echo(render_sarif(findings, stats, root, verbose=verbose), nl=False)
     else:
-        click.echo(render_text(findings, stats), nl=False)
+        click.echo(render_text(findings, stats, verbose=verbose), nl=False)
     sys.exit(int(ExitCode.FAILED_NUMBERS if findings else ExitCode.OK))

@@ -18,6 +18,9 @@
 - `preflight`: `plan --check` through importTnChecker.
 - `rollback`: a run's changes -> the plan that undoes them (pure).
 - `report`: the summary object and the per-number CSV/JSON report (pure formatting).
+- `run_view`: what the HTML report and the live page show, read from a state file (read-only)
+  and its audit log; `timeline`: the run over time in buckets (pure); `svg_chart`,
+  `html_report`, `html_assets`: the pages drawn (pure).
 
 May import the state, api and plan wings, `orchestrator.sandbox` (the rehearsal target only) and
 `orchestrator.errors`; never the cli or v1 wings.

@@ -30,7 +30,7 @@ from typing import Any
 
 from orchestrator.api.client import BasicCredentials
 from orchestrator.cutover.connection import ApiAccess
-from orchestrator.plan import CompiledPlan, StepKind
+from orchestrator.plan import REHEARSAL_MAX_ORDER_S, CompiledPlan, StepKind
 from orchestrator.sandbox.app import TOKEN_PATH
 from orchestrator.sandbox.config import (
     AccountConfig,
@@ -44,7 +44,7 @@ from orchestrator.sandbox.model import NumberKind
 from orchestrator.sandbox.server import run_sandbox
 from orchestrator.state.store import Store
 
-MAX_REHEARSAL_ORDER_S = 10.0
+MAX_REHEARSAL_ORDER_S = REHEARSAL_MAX_ORDER_S  # in the plan wing: the dry run estimates with it
 LOST_SANDBOX = "the embedded sandbox of an earlier rehearsal run is gone; placed again"
 
 

@@ -28,6 +28,9 @@ GUIDE_BODY_FORM = BODY_FORMS[1]  # "ExternalTnsOrder": the migration guide's for
 NANP_PREFIX = "+1"  # numbers for which the schema's form needs a subscriber and LOA person
 SUBSCRIBER_REQUIRED = ("name", "house_number", "street_name", "city", "state_code", "zip")
 MAX_VISIBILITY_WINDOW_S = 600.0
+REHEARSAL_MAX_ORDER_S = 10.0
+"""A rehearsal's sandbox completes orders in min(expected_order_s, this) (the dry run's
+estimate of a rehearsal uses it too)."""
 _CUSTOMER_ORDER_ID_MAX = 40
 
 

@@ -231,9 +231,21 @@ class Store:
         """(finished, failed) numbers that went through the API (plan-invalid ones excluded)."""
         return tally.count_api_failed(self._db)
 
-    def iter_report(self, batch: int = tally.REPORT_BATCH) -> Iterator[ReportRow]:
-        """Every number in every step with its outcome, streamed in batches."""
-        return tally.iter_report(self._db, batch)
+    def order_spans(self) -> list[tuple[float, float | None]]:
+        """(sent, finished or None) times of every order sent, for the run's timeline."""
+        return tally.order_spans(self._db)
+
+    def iter_report(
+        self, batch: int = tally.REPORT_BATCH, statuses: Sequence[NumberStatus] = ()
+    ) -> Iterator[ReportRow]:
+        """Every number in every step with its outcome (or only those with one of `statuses`),
+        streamed in batches."""
+        return tally.iter_report(self._db, batch, statuses)
+
+    def finish_times(self) -> list[tuple[float, int]]:
+        """(second, how many) of the numbers no longer pending or in an open order, by the
+        second they reached their status."""
+        return tally.finish_times(self._db)
 
     # runs -------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ Imports the plan wing, the schema and the database; does not touch orders after 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +29,7 @@ from orchestrator.plan import (
     chained_settings,
     sms_step_name,
 )
+from orchestrator.plan.estimate import estimate
 from orchestrator.state.database import Database
 from orchestrator.state.schema import ExcludedNumber, NumberStatus, OrderState, StepInfo
 
@@ -147,6 +149,8 @@ def _plan_facts(plan: CompiledPlan, text: str, now: float) -> dict[str, str]:
         "plan_text": text,
         "created_at": str(now),
         "batch_size": str(spec.batch_size),
+        # the dry run's figures, shown beside the actual ones by `report --html`
+        "estimate": json.dumps(dataclasses.asdict(estimate(plan))),
     }
 
 

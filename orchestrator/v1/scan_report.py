@@ -33,13 +33,20 @@ class ScanStats:
 
     files: int = 0
     bytes: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)  # reason -> files
+    skipped: Counter[str] = field(default_factory=Counter)  # kind of skip -> paths
+    skipped_paths: list[tuple[str, str]] = field(default_factory=list)  # (path, why), in order
     fixed: int = 0  # fixes applied (with --fix)
     fixed_files: int = 0
 
+    def skip(self, path: str, kind: str, why: str) -> None:
+        """Count a skipped path under `kind` (the summary's word) and note why (`--verbose`)."""
+        self.skipped[kind] += 1
+        self.skipped_paths.append((path, why))
 
-def render_text(findings: list[Finding], stats: ScanStats) -> str:
-    """Findings grouped by file, then a summary per rule."""
+
+def render_text(findings: list[Finding], stats: ScanStats, *, verbose: bool = False) -> str:
+    """Findings grouped by file, then (`verbose`) every skipped path and why, then a summary per
+    rule."""
     lines: list[str] = []
     current = None
     for f in findings:
@@ -52,6 +59,9 @@ def render_text(findings: list[Finding], stats: ScanStats) -> str:
         lines.append(f"      {printable(f.message)}")
         lines.append(f"      v2: {f.replacement}{'  (fixable: --fix)' if f.fix else ''}")
     if findings:
+        lines.append("")
+    if verbose and stats.skipped_paths:
+        lines += [f"skipped {path}: {why}" for path, why in stats.skipped_paths]
         lines.append("")
     lines += _summary_lines(findings, stats)
     return "\n".join(lines) + "\n"
@@ -96,20 +106,24 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def render_json(findings: list[Finding], stats: ScanStats) -> str:
-    """One JSON object: findings, a summary and the rule table."""
+def render_json(findings: list[Finding], stats: ScanStats, *, verbose: bool = False) -> str:
+    """One JSON object: findings, a summary (`verbose`: with every skipped path and why) and the
+    rule table."""
+    summary: dict[str, Any] = {
+        "findings": len(findings),
+        "files_with_findings": len({f.path for f in findings}),
+        "files_scanned": stats.files,
+        "bytes_scanned": stats.bytes,
+        "skipped": dict(sorted(stats.skipped.items())),
+        "fixed": stats.fixed,
+        "by_rule": dict(sorted(Counter(f.rule.id for f in findings).items())),
+    }
+    if verbose:
+        summary["skipped_files"] = [{"path": p, "reason": why} for p, why in stats.skipped_paths]
     doc = {
         "tool": {"name": TOOL_NAME, "version": __version__},
         "findings": [_finding_json(f) for f in findings],
-        "summary": {
-            "findings": len(findings),
-            "files_with_findings": len({f.path for f in findings}),
-            "files_scanned": stats.files,
-            "bytes_scanned": stats.bytes,
-            "skipped": dict(sorted(stats.skipped.items())),
-            "fixed": stats.fixed,
-            "by_rule": dict(sorted(Counter(f.rule.id for f in findings).items())),
-        },
+        "summary": summary,
         "rules": [
             {
                 "id": r.id,
@@ -141,10 +155,13 @@ def _region(f: Finding) -> dict[str, Any]:
     }
 
 
-def render_sarif(findings: list[Finding], stats: ScanStats, root_uri: str) -> str:
-    """A SARIF 2.1.0 log; `root_uri` is the `file://` URI (ending in /) of the scan directory."""
+def render_sarif(
+    findings: list[Finding], stats: ScanStats, root_uri: str, *, verbose: bool = False
+) -> str:
+    """A SARIF 2.1.0 log; `root_uri` is the `file://` URI (ending in /) of the scan directory.
+    `verbose`: every skipped path is a note of the run's invocation."""
     index = {rule.id: i for i, rule in enumerate(RULES)}
-    log = {
+    log: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -164,6 +181,20 @@ def render_sarif(findings: list[Finding], stats: ScanStats, root_uri: str) -> st
             }
         ],
     }
+    if verbose:
+        log["runs"][0]["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "note",
+                        "message": {"text": f"skipped: {why}"},
+                        "locations": [{"physicalLocation": {"artifactLocation": _artifact(p)}}],
+                    }
+                    for p, why in stats.skipped_paths
+                ],
+            }
+        ]
     return json.dumps(log, indent=2) + "\n"
 
 

@@ -96,8 +96,71 @@ def test_walk_skips_vcs_venv_node_modules_binaries_and_symlinks(tmp_path):
     done = json.loads(bwmigrate("scan", str(tree), "--json").stdout)
     assert {f["file"] for f in done["findings"]} == {str(tree / "src" / "client.py")}
     assert done["summary"]["skipped"] == {"binary": 2, "excluded folders": 3, "symlinks": 2}
-    named = json.loads(bwmigrate("scan", str(tree / "src" / "link.py"), "--json").stdout)
-    assert [f["file"] for f in named["findings"]] == [str(outside / "secret.py")]
+
+
+def test_symlinks_named_on_the_command_line_are_skipped_not_followed(tmp_path):
+    """A symlink given as PATH (to a file or a folder) is skipped like any other: nothing
+    outside the tree is read, and the summary counts it."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text(V1_URL)
+    (tmp_path / "link.py").symlink_to(outside / "secret.py")
+    (tmp_path / "linked").symlink_to(outside)
+    named = bwmigrate("scan", str(tmp_path / "link.py"), str(tmp_path / "linked"), "--json")
+    assert named.returncode == 0, named.stdout
+    doc = json.loads(named.stdout)
+    assert doc["findings"] == []
+    assert doc["summary"]["files_scanned"] == 0
+    assert doc["summary"]["skipped"] == {"symlinks": 2}
+
+
+def test_fifos_and_devices_are_counted_as_skipped_special_files(tmp_path):
+    """A FIFO or a device named as PATH is never opened (a FIFO would block) and is counted as
+    a skipped special file instead of vanishing ("0 files, skipped: none")."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    inside = tmp_path / "tree"
+    inside.mkdir()
+    os.mkfifo(inside / "pipe2")
+    done = bwmigrate("scan", str(fifo), os.devnull, str(inside))
+    assert done.returncode == 0, done.stdout
+    assert "skipped: 3 special files" in done.stdout
+
+
+def test_verbose_names_every_skipped_path_and_why(tmp_path):
+    """--verbose lists each skipped path with its reason (text: before the summary; --json:
+    `summary.skipped_files`); without it, only the counts are shown."""
+    tree = tmp_path / "tree"
+    (tree / "node_modules").mkdir(parents=True)
+    (tree / "blob.png").write_bytes(b"\x89PNG")
+    (tree / "data.txt").write_bytes(b"\x00" + V1_URL.encode())
+    (tree / "link.py").symlink_to(tmp_path)
+    os.mkfifo(tree / "pipe")
+    (tree / "client.py").write_text(V1_URL)
+    text = bwmigrate("scan", str(tree), "--verbose")
+    assert text.returncode == 1, text.stderr
+    out = text.stdout
+    assert f"skipped {tree / 'node_modules'}: excluded folder (node_modules)" in out
+    assert f"skipped {tree / 'blob.png'}: binary (.png file)" in out
+    assert f"skipped {tree / 'data.txt'}: binary (NUL byte in the first 8 KiB)" in out
+    assert f"skipped {tree / 'link.py'}: symlink (not followed; scan its target: {tmp_path})" in out
+    assert f"skipped {tree / 'pipe'}: special file (FIFO)" in out
+    assert out.index("skipped ") < out.index("findings in 1 files")
+    quiet = bwmigrate("scan", str(tree))
+    assert "skipped /" not in quiet.stdout
+    doc = json.loads(bwmigrate("scan", str(tree), "--json", "--verbose").stdout)
+    assert {"path": str(tree / "pipe"), "reason": "special file (FIFO)"} in doc["summary"][
+        "skipped_files"
+    ]
+    assert len(doc["summary"]["skipped_files"]) == 5
+    plain = json.loads(bwmigrate("scan", str(tree), "--json").stdout)
+    assert "skipped_files" not in plain["summary"]
+    sarif = json.loads(bwmigrate("scan", str(tree), "--sarif", "--verbose").stdout)
+    schema = json.loads((SCAN / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert {n["message"]["text"] for n in notes} >= {"skipped: special file (FIFO)"}
+    assert len(notes) == 5
 
 
 def test_usage_errors_exit_2(tmp_path):

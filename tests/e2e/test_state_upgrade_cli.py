@@ -44,7 +44,8 @@ def test_an_older_state_file_is_read_or_refused_read_only_and_upgraded_by_run(
         assert first.returncode == 1, first.stderr  # "letters!" is a failed number
         report = read_report(state)
         downgrade_state(state, version)
-        for command in (("status", "--state", str(state)), ("report", "--state", str(state))):
+        html = ("report", "--state", str(state), "--html", str(tmp_path / "r.html"))
+        for command in (("status", "--state", str(state)), ("report", "--state", str(state)), html):
             answer = _cli(*command)
             if version == 2:
                 assert answer.returncode == 0, answer.stderr

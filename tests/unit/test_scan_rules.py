@@ -66,6 +66,32 @@ CASES = [
      "              data={'grant_type': 'client_credentials'})"),
     ("BW013", BW + "npa = int(area_code)", BW + "npa: str = area_code"),
     ("BW013", BW + '{"areaCode": 919}', BW + '{"areaCode": "+1919"}'),
+    ("BW013", BW + "npa = Integer(area_code)", BW + "npa = String(area_code)"),
+    ("BW013", BW + "npa, err := strconv.ParseInt(areaCode, 10, 32)", BW + "npa := areaCode"),
+    ("BW013", BW + "long npa = Long.parseLong(areaCode);", BW + "String npa = areaCode;"),
+    ("BW013", BW + "val npa = areaCode.toInt()", BW + "val npa = areaCode"),
+    ("BW013", BW + "npa = int(npa)", BW + "npa = str(npa)"),
+    ("BW013", BW + "const npa = parseInt(row.npa, 10);", BW + "const npa = row.npa;"),
+    ("BW016", BW + "npa = int(tn[0:3])", BW + "npa = phonenumbers.parse(tn).national_number"),
+    ("BW016", BW + "area = int(number[:3])", BW + "area = number[:5]"),
+    ("BW016", BW + "npa = int(str(order.tn)[1:4])", BW + "npa = str(order.tn)[1:4]"),
+    ("BW016", BW + "const npa = parseInt(tn.substring(0, 3), 10);",
+     BW + "const npa = tn.substring(0, 5);"),
+    ("BW016", BW + "const npa = Number(phoneNumber.slice(2, 5));",
+     BW + "const npa = phoneNumber.slice(2, 5);"),
+    ("BW016", BW + "int npa = Integer.parseInt(tn.substring(0, 3));",
+     BW + "String npa = tn.substring(0, 3);"),
+    ("BW016", BW + "var npa = int.Parse(tn.Substring(0, 3));",
+     BW + "var npa = tn.Substring(0, 3);"),
+    ("BW016", BW + "var npa = Convert.ToInt32(telephoneNumber.Substring(2, 3));",
+     BW + "var npa = telephoneNumber.Substring(2, 3);"),
+    ("BW016", BW + "npa = tn[0, 3].to_i", BW + "npa = tn[0, 3]"),
+    ("BW016", BW + "npa = tn[0..2].to_i", BW + "npa = tn[0..2]"),
+    ("BW016", BW + "npa = Integer(did[0...3])", BW + "npa = did[0...3]"),
+    ("BW016", BW + "npa, _ := strconv.Atoi(tn[:3])", BW + "npa := tn[:3]"),
+    ("BW016", BW + "$npa = intval(substr($tn, 0, 3));", BW + "$npa = substr($tn, 0, 3);"),
+    ("BW016", BW + "$npa = (int) substr($phone, 1, 3);", BW + "$npa = substr($phone, 1, 3);"),
+    ("BW016", BW + "npa = int(tn[-10:-7])", BW + "npa = tn[-10:-7]"),
     ("BW014", "for tn in doc.findall('CompletedTelephoneNumbers/TelephoneNumber'):",
      "e164 = [phonenumbers.parse(t) for t in doc.findall('CompletedTelephoneNumbers/x')]"),
     ("BW015", "rows = report[1:]  # skip 'Iris Phone Number Inventory Report'",
@@ -80,6 +106,46 @@ def test_rule_fires_on_v1_and_not_on_v2(rule, v1, v2):
     """Each rule finds its v1 usage, and the v2 form of the same code is clean of it."""
     assert rule in {f.rule.id for f in scan_text("x", v1)}
     assert rule not in {f.rule.id for f in scan_text("x", v2)}
+
+
+# Ordinary integers in Bandwidth code: neither area-code rule may fire on any of them.
+NOT_AREA_CODES = [
+    "page = int(request.args.get('page', 1))",
+    "port = int(os.environ['PORT'])",
+    "count = int(row[3])",
+    "prefix = int(version[0:3])",
+    "year = int(date[:4])",
+    "batch = int(args.batch_size)",
+    "total = int(response.headers['X-Total-Count'])",
+    "retry = int(resp.headers.get('Retry-After', '1'))",
+    "const page = parseInt(params.page, 10);",
+    "const n = Number(body.count);",
+    "const code = parseInt(status.slice(0, 3), 10);",
+    "int limit = Integer.parseInt(args[0]);",
+    "int code = Integer.parseInt(line.substring(9, 12));",
+    "var n = int.Parse(Console.ReadLine());",
+    'var size = Convert.ToInt32(config["BatchSize"]);',
+    "count = params[:count].to_i",
+    "page = params[:page].to_i",
+    "major = version[0, 1].to_i",
+    'n, err := strconv.Atoi(os.Getenv("BATCH"))',
+    "code, _ := strconv.Atoi(status[:3])",
+    "$page = intval($_GET['page']);",
+    "$limit = (int) $argv[1];",
+    "tn_count = int(len(tns))",
+    "orders = int(total_tns / batch)",
+    "num = int(numbers_per_order)",
+    "npa_count = int(stats['npa_count'])",
+    "n = int(phone_count[0:3])",
+]
+
+
+@pytest.mark.parametrize("code", NOT_AREA_CODES)
+def test_area_code_rules_ignore_ordinary_integers(code):
+    """int(), parseInt, to_i, Atoi ... of counts, pages, ports, versions and status codes in
+    Bandwidth code are not area codes: no BW013 or BW016."""
+    found = {f.rule.id for f in scan_text("x", BW + code + "\n")}
+    assert not found & {"BW013", "BW016"}, (code, found)
 
 
 def test_every_rule_has_a_case_and_fires_in_the_v1_samples():
@@ -171,3 +237,13 @@ def test_text_and_json_outputs_summarise_by_rule():
     doc = json.loads(render_json(findings, ScanStats(files=1, bytes=70)))
     assert doc["summary"]["by_rule"] == {"BW001": 1, "BW005": 1}
     assert doc["findings"][0]["replacement"] == "https://api.bandwidth.com/api/v2"
+
+
+def test_area_code_rules_ignore_prose_about_numbers_and_npas():
+    """A comment such as "an E.164 number (NANP: NPA not 0/1)" or a rule's own help text is
+    not code: "number (" is no call."""
+    prose = (
+        BW + '"""True when `text` is an E.164 number (NANP numbers: +1 and ten digits, NPA not '
+        '0/1)."""\n# Integer (NPA) of a number, as the v1 docs describe it\n'
+    )
+    assert not {f.rule.id for f in scan_text("x", prose)} & {"BW013", "BW016"}

@@ -15,7 +15,7 @@ one `lower()` and a few `in` tests.
 
 Modules: `table` (the rule table), `scanned_file` (one file's text and the facts rules share),
 the rule families `endpoint` (BW001-BW005, BW007, BW012), `number_format` (BW006, BW008,
-BW009, BW013) and `callback` (BW010, BW011, BW014, BW015), and `finding` (`scan_text`,
+BW009, BW013, BW016) and `callback` (BW010, BW011, BW014, BW015), and `finding` (`scan_text`,
 `apply_fixes`). A new rule is a row of `table` and a search in its family's `MATCHERS`.
 
 Pure: text in, findings out; imports only the standard library. Its modules import each other

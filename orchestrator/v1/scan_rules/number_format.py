@@ -1,5 +1,6 @@
 """Rules about how numbers and area codes are written: 10-digit numbers in requests, code
-expecting 10 digits, area codes without a country or as integers (BW006, BW008, BW009, BW013).
+expecting 10 digits, area codes without a country or as integers, area codes cut from a number
+by position and parsed as integers (BW006, BW008, BW009, BW013, BW016).
 
 This module owns their searches, keyed by rule id in `MATCHERS`. They fire only in files that
 talk to Bandwidth (except 10-digit numbers inside `<TelephoneNumber>`/`<FullNumber>`), and not
@@ -39,26 +40,111 @@ def _bw006(doc: ScannedFile) -> Iterator[Hit]:
                   RULES_BY_ID["BW006"].replacement)  # fmt: skip
 
 
+_AREA = r"(?:area_?code|\bnpa\b)"  # an area code by name (NPA: the NANP's word for it)
+# Function names are matched as written (code is case-sensitive), with no space before the
+# parenthesis: prose such as "a number (NPA ...)" is no call.
 _AREA_INT = re.compile(
-    r"\b(?:int|parseInt|Number|intval|Atoi|ToInt32|ToInt64)\s*\(\s*[^()\n]{0,40}?area_?code"
-    r"|\bInteger\.(?:parseInt|valueOf)\(\s*[^()\n]{0,40}?area_?code"
-    r"|\bint\.(?:Parse|TryParse)\(\s*[^()\n]{0,40}?area_?code"
-    r"|\barea_?code[\w.\[\]'\":]{0,30}\.to_i\b"
-    r"|\(int\)\s*\$\w*area_?code"
-    r"|\b(?:int|long|Integer|Long|short)\s+area_?code\b"
-    r"|\barea_?code\s*:\s*(?:int|number|Int|Integer|i32|i64)\b"
-    r"|\barea_?code\s+(?:int|int32|int64)\b"
-    r"|[\"']area_?code[\"']\s*:\s*\d",
+    r"\b(?-i:int|parseInt|Number|Integer|intval|Atoi|ParseInt|ParseUint|parseLong|parseShort"
+    rf"|ToInt16|ToInt32|ToInt64)\(\s*[^()\n]{{0,40}}?{_AREA}"
+    rf"|\b(?:Integer|Long)\.(?:parseInt|parseLong|valueOf)\(\s*[^()\n]{{0,40}}?{_AREA}"
+    rf"|\b(?:int|long|Int32|Int64)\.(?:Parse|TryParse)\(\s*[^()\n]{{0,40}}?{_AREA}"
+    rf"|{_AREA}[\w.\[\]'\":]{{0,30}}\.(?:to_i\b|toInt\(\)|toLong\(\))"
+    rf"|\((?:int|integer)\)\s*\$\w*{_AREA}"
+    rf"|\b(?:int|long|Integer|Long|short)\s+{_AREA}\b"
+    rf"|{_AREA}\s*:\s*(?:int|number|Int|Integer|i32|i64)\b"
+    rf"|{_AREA}\s+(?:int|int32|int64)\b"
+    rf"|[\"']{_AREA}[\"']\s*:\s*\d",
     re.IGNORECASE,
 )
 
 
 def _bw013(doc: ScannedFile) -> Iterator[Hit]:
-    if not doc.bw or ("areacode" not in doc.lower and "area_code" not in doc.lower):
+    low = doc.lower
+    if not doc.bw or not ("areacode" in low or "area_code" in low or "npa" in low):
         return
     for m in _AREA_INT.finditer(doc.text):
         yield Hit(m.start(), m.end(), "area code handled as an integer",
                   RULES_BY_ID["BW013"].replacement)  # fmt: skip
+
+
+# --- BW016: an area code cut from a number by position and parsed as an integer ---------------
+
+# A cut of 3 characters from something: `x[0:3]` (Python, Go), `x[0, 3]` / `x[0..2]` / `x[0...3]`
+# (Ruby), `x.substring(0, 3)` / `x.slice(0, 3)` / `x.substr(0, 3)` (JS, Java), `x.Substring(0, 3)`
+# (C#), `substr($x, 0, 3)` (PHP). `subj` is what is cut; `how` says how to read the two numbers.
+_SUBJECT = r"(?P<subj>[$\w.]+(?:\([^()\n]{0,60}\)|\[[^\[\]\n]{0,30}\])*)"
+_CUT = re.compile(
+    rf"{_SUBJECT}\s*\[\s*(?P<a>-?\d*)\s*(?P<how>:|,|\.\.\.?)\s*(?P<b>-?\d+)\s*\]"
+    rf"|{_SUBJECT.replace('subj', 'subj2')}\.(?P<how2>substring|substr|slice|Substring)"
+    r"\(\s*(?P<a2>\d+)\s*,\s*(?P<b2>\d+)\s*\)"
+    r"|\b(?:mb_)?substr\(\s*(?P<subj3>\$[\w\->\[\]'\"]+)\s*,\s*(?P<a3>\d+)\s*,\s*(?P<b3>\d+)\s*\)"
+)
+# Calls and casts that make an integer of their argument, in every language the scanner reads.
+_INT_CALL = re.compile(
+    r"\b(?:int|parseInt|Number|Integer|intval|Atoi|ParseInt|ParseUint|parseLong|parseShort"
+    r"|ToInt16|ToInt32|ToInt64|(?:int|long|Int16|Int32|Int64)\.(?:Try)?Parse)\("
+)
+_INT_CAST = re.compile(r"\((?:int|integer|long)\)\s*$")
+_INT_AFTER = re.compile(r"\s*\.(?:to_i\b|toInt\(\)|toLong\(\))")
+_PHONE_WORDS = frozenset(
+    {"tn", "tns", "did", "dids", "msisdn", "e164", "phone", "telephone", "tel"}
+)
+_NUMBER_NAMES = (("number",), ("num",), ("full", "number"))
+_COUNT_WORDS = frozenset({"count", "len", "length", "size", "total", "index", "idx", "limit"})
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _is_phone_number(subject: str) -> bool:
+    """Whether the last name in `subject` (`tn`, `order.phoneNumber`, `row["did"]`,
+    `str(number)`) names a phone number, not a count or anything else."""
+    names = re.findall(r"[A-Za-z_]\w*", subject)
+    if not names:
+        return False
+    words = tuple(w.lower() for w in _WORD.findall(names[-1]))
+    if _COUNT_WORDS.intersection(words):
+        return False
+    return bool(_PHONE_WORDS.intersection(words)) or words in _NUMBER_NAMES
+
+
+def _cut_bounds(m: re.Match[str]) -> tuple[str, int, int]:
+    """(what is cut, start, end) of a `_CUT` match, end exclusive."""
+    if m.group("subj3") is not None:  # PHP substr($s, start, length)
+        start = int(m.group("a3"))
+        return m.group("subj3"), start, start + int(m.group("b3"))
+    if m.group("subj2") is not None:
+        start, second = int(m.group("a2")), int(m.group("b2"))
+        by_length = m.group("how2") in ("substr", "Substring")  # JS substr, C# Substring
+        return m.group("subj2"), start, (start + second if by_length else second)
+    start = int(m.group("a") or 0) if m.group("a") != "-" else 0
+    second, how = int(m.group("b")), m.group("how")
+    end = {":": second, ",": start + second, "..": second + 1, "...": second}[how]
+    return m.group("subj"), start, end
+
+
+def _inside_int_call(doc: ScannedFile, start: int, end: int) -> bool:
+    """Whether the text at [start, end) is the argument of an integer parse on its line (an
+    open `int(`, `parseInt(`, `Atoi(` ..., or a cast just before), or is followed by `.to_i`."""
+    line_start = doc.text.rfind("\n", 0, start) + 1
+    before = doc.text[line_start:start]
+    if _INT_CAST.search(before) or _INT_AFTER.match(doc.text, end):
+        return True
+    for call in reversed(list(_INT_CALL.finditer(before))):
+        inside = before[call.end() :]
+        if inside.count("(") >= inside.count(")"):
+            return True
+    return False
+
+
+def _bw016(doc: ScannedFile) -> Iterator[Hit]:
+    if not doc.bw:
+        return
+    for m in _CUT.finditer(doc.text):
+        subject, start, end = _cut_bounds(m)
+        if end - start != 3 or start not in (0, 1, 2, -10) or not _is_phone_number(subject):
+            continue  # not 3 characters where an area code sits, or not cut from a number
+        if _inside_int_call(doc, m.start(), m.end()):
+            yield Hit(m.start(), m.end(), "area code cut from a number by position and parsed "
+                      "as an integer", RULES_BY_ID["BW016"].replacement)  # fmt: skip
 
 
 # --- BW008, BW009: 10-digit numbers ------------------------------------------------------------
@@ -120,4 +206,6 @@ def _bw009(doc: ScannedFile) -> Iterator[Hit]:
                   RULES_BY_ID["BW009"].replacement)  # fmt: skip
 
 
-MATCHERS: dict[str, Matcher] = {"BW006": _bw006, "BW008": _bw008, "BW009": _bw009, "BW013": _bw013}
+MATCHERS: dict[str, Matcher] = {
+    "BW006": _bw006, "BW008": _bw008, "BW009": _bw009, "BW013": _bw013, "BW016": _bw016,
+}  # fmt: skip

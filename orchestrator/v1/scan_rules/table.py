@@ -86,6 +86,11 @@ RULES: tuple[Rule, ...] = (
     Rule("BW015", "report-numbers", Severity.WARNING,
          "The Iris phone number inventory report lists +1 numbers in E.164",
          "parse E.164 report rows, or request the report with NumberFormat LEGACY"),
+    Rule("BW016", "area-code-from-number", Severity.WARNING,
+         "Numbers are E.164 and area codes strings: cutting a number by position (tn[0:3], "
+         "substring(0, 3)) and parsing the cut as an integer gives the wrong digits (+19...)",
+         "take the area code from the parsed E.164 number as a string, e.g. \"+1919\" "
+         "(libphonenumber), never as an integer cut by position"),
 )  # fmt: skip
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 FIXABLE = frozenset(rule.id for rule in RULES if rule.fixable)

@@ -65,7 +65,7 @@ def _legacy(number: str) -> str:
     help="legacy: 10 digits for +1 numbers, E.164 for the rest.",
 )
 @out_option("Write to FILE instead of stdout (never the state file, its audit log or the plan).")
-@force_option("Overwrite an existing --out file.")
+@force_option("Overwrite an existing --out or --html file.")
 @click.option(
     "--audit",
     is_flag=True,
@@ -117,6 +117,7 @@ def report(
             raise click.UsageError("--html writes its own file: not with --audit or --out")
         from orchestrator.cli.report_html import write_html_report  # only when asked
 
+        check_output(html_out, [*state_inputs(path), *_plan_of(path)], force=force, option="--html")
         write_html_report(path, html_out)
         return
     if audit:

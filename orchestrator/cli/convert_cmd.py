@@ -303,7 +303,6 @@ def _read_input(item: _Input, step: Action | None, defaults: ListDefaults) -> Re
 def _read_api(url: str, account: str | None, verbosity: Verbosity) -> ReadResult:
     if not account:
         raise InputError("--from-api needs --account ID (the account whose listing to read)")
-    import anyio
 
     from orchestrator.cli.login import live_access
     from orchestrator.cutover.connection import open_api

@@ -426,7 +426,6 @@ def doctor(
     if audit is not None:  # appended to: never the plan, nor a state file
         protected = [Input(plan_path, "the plan")] if plan_path is not None else []
         check_output(audit, protected, force=True, option="--audit", appends=True)
-    import anyio
 
     with contextlib.ExitStack() as stack:
         credentials: Credentials | InputError

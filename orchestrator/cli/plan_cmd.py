@@ -278,7 +278,6 @@ def run_check(
     verbosity: Verbosity = Verbosity.NORMAL,
 ) -> tuple[CheckOutcome, str]:
     """Pre-flight the plan's imports on the target; return what was found and the target id."""
-    import anyio
 
     from orchestrator.cli.login import live_access
     from orchestrator.cutover.connection import open_api, open_audit

@@ -117,7 +117,7 @@ def report(
             raise click.UsageError("--html writes its own file: not with --audit or --out")
         from orchestrator.cli.report_html import write_html_report  # only when asked
 
-        check_output(html_out, [*state_inputs(path), *_plan_of(path)], force=force)
+        check_output(html_out, [*state_inputs(path), *_plan_of(path)], force=force, option="--html")
         write_html_report(path, html_out)
         return
     if audit:

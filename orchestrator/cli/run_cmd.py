@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the engine, the store and the client load when a run starts
     from orchestrator.cutover.engine import Progress
     from orchestrator.cutover.preflight import CheckedFile
 
+
 def default_state_path(plan: CompiledPlan, sandbox: bool) -> Path:
     """`state/<plan name>.db`, or `state/<plan name>.rehearsal.db` for sandbox rehearsals."""
     suffix = ".rehearsal.db" if sandbox else ".db"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -119,9 +120,18 @@ def _read_csv(spec: NumberFile, text: str) -> Iterator[tuple[str, int]]:
             f"column{'s' if width != 1 else ''} (delimiter {delimiter!a}); set `column` "
             f"to 1..{width} or to a header name"
         )
-    if not has_header:
-        yield from _cells(spec, [(first_line, first_row)], index)
-    yield from _cells(spec, rows, index)
+    seen = short = 0  # data rows, and those without the column
+    data = itertools.chain([] if has_header else [(first_line, first_row)], rows)
+    for line_no, row in data:
+        seen += 1
+        short += index >= len(row)
+        yield (row[index] if index < len(row) else ""), line_no
+    if seen and short == seen:  # not one "empty" error per row: the column is not in the data
+        raise PlanError(
+            f"{spec.path}: no row under the header has column {index + 1} "
+            f"({first_row[index].strip()!r}); the data rows are narrower than the header: "
+            "check the delimiter and the export, or set `column`"
+        )
 
 
 def _rows(reader: Iterator[list[str]], path: str) -> Iterator[tuple[int, list[str]]]:
@@ -157,13 +167,3 @@ def _column_index(spec: NumberFile, first_row: list[str]) -> tuple[int, bool]:
     cell = first_row[index] if index < len(first_row) else ""
     # A header cell names the column ("TN", "Phone Number"); a number cell has digits.
     return index, not any(ch.isdigit() for ch in cell)
-
-
-def _cells(
-    spec: NumberFile,
-    rows: Iterator[tuple[int, list[str]]] | list[tuple[int, list[str]]],
-    index: int,
-) -> Iterator[tuple[str, int]]:
-    """Yield column `index` of each row; a short row yields an empty cell (rejected later)."""
-    for line_no, row in rows:
-        yield (row[index] if index < len(row) else ""), line_no

@@ -81,6 +81,10 @@ def test_report_refuses_the_state_file_its_audit_log_and_the_plan(
                  name, role)  # fmt: skip
     assert {name: (tmp_path / name).read_bytes() for name in targets} == before
     assert _cli(tmp_path, "status", "--state", str(state)).returncode == 0
+    for name, role in targets.items():  # the HTML report is an output too
+        _refused(_cli(tmp_path, "report", "--state", "state/p.db", "--html", name, "--force"),
+                 name, role)  # fmt: skip
+    assert {name: (tmp_path / name).read_bytes() for name in targets} == before
 
 
 def test_report_asks_for_force_to_replace_an_existing_file(

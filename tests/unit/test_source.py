@@ -125,3 +125,11 @@ def test_a_column_beyond_the_rows_is_one_error_not_one_per_row() -> None:
     with pytest.raises(PlanError, match=r"^a\.csv:1: column 5 is beyond the row, which has 2 "
                        r"columns \(delimiter ','\); set `column` to 1\.\.2"):  # fmt: skip
         _read(NumberFile("a.csv", column=5), data)
+
+
+def test_a_named_column_no_data_row_has_is_one_error() -> None:
+    """A header naming the column over rows that all stop before it (a wrong delimiter in the
+    data, a broken export) is one PlanError, not an "empty" error per row (issue 12 item 8)."""
+    data = b"Name,TN\n" + b"".join(b"A;+1919555%04d\n" % i for i in range(1000))
+    with pytest.raises(PlanError, match=r"^a\.csv: no row under the header has column 2 \('TN'\)"):
+        _read(NumberFile("a.csv", column="TN"), data)

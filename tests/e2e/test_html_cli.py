@@ -284,4 +284,5 @@ def test_serve_answers_503_in_one_line_when_the_state_file_turns_unreadable(
         state.write_bytes(b"not a database, " * 512)
         answer = httpx.get(f"{url}fragment", timeout=10)
         assert answer.status_code == 503
-        assert "cannot open the state file" in answer.text and "\n" not in answer.text.strip()
+        assert f"{state}: not a bwmigrate state file" in answer.text  # the CLI's one line
+        assert "\n" not in answer.text.strip()

@@ -61,7 +61,7 @@ def render_text(findings: list[Finding], stats: ScanStats, *, verbose: bool = Fa
     if findings:
         lines.append("")
     if verbose and stats.skipped_paths:
-        lines += [f"skipped {path}: {why}" for path, why in stats.skipped_paths]
+        lines += [f"skipped {printable(path)}: {why}" for path, why in stats.skipped_paths]
         lines.append("")
     lines += _summary_lines(findings, stats)
     return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import TracebackType
 from typing import Self
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import httpx
 
@@ -273,6 +273,23 @@ class ApiClient:
             query += f" to {params['createdDateTo']}"
             if params["createdDateTo"] < params["createdDateFrom"]:  # yyyy-MM-dd sorts as text
                 raise ValueError(f"find_orders_by_number: {query} ends before it starts")
+        call = Call("GET", self._order_path(kind), kind=str(kind), query=query)
+        return await self._list_orders(call, params)
+
+    async def list_orders_created(
+        self, kind: str, created_from: date, *, page_query: str | None = None
+    ) -> OrderList:
+        """One page of the orders of `kind` created from `created_from` on (inclusive).
+
+        `GET <the kind's order list>?createdDateFrom=<yyyy-MM-dd>`; the next page is read by
+        passing the listing's `next_query` back as `page_query` (the query of its `Links/next`,
+        sent to the same path: a link never takes the credentials to another host). A page holds
+        at most 1,000 orders. Nothing matched is an empty list (the list rule).
+        """
+        params: dict[str, str] = {"createdDateFrom": _day(created_from)}
+        if page_query is not None:
+            params = dict(parse_qsl(page_query, keep_blank_values=True))
+        query = f"created from {_day(created_from)}" + (" (next page)" if page_query else "")
         call = Call("GET", self._order_path(kind), kind=str(kind), query=query)
         return await self._list_orders(call, params)
 

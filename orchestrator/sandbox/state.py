@@ -266,9 +266,13 @@ class SandboxState:
         account_id: str,
         filters: OrderFilter,
         endpoint: str | None = None,
+        *,
+        first: int = 0,
+        size: int = MAX_LISTED_ORDERS,
     ) -> tuple[int, list[Order]]:
-        """(total matches, newest first up to 1000); `customerOrderId` is an index lookup.
-        An order younger than `faults.list_lag_s` is not listed yet (`Order.listed`)."""
+        """(total matches, newest first from the `first`-th, at most `size` <= 1000);
+        `customerOrderId` is an index lookup. An order younger than `faults.list_lag_s` is not
+        listed yet (`Order.listed`)."""
         with self._lock:
             self.advance()
             self._account_or_403(account_id)
@@ -286,7 +290,7 @@ class SandboxState:
             ]  # fmt: skip
             matched.sort(key=lambda o: o.created_at)  # stable: ties keep creation order
             matched.reverse()
-            return len(matched), matched[:MAX_LISTED_ORDERS]
+            return len(matched), matched[first : first + min(size, MAX_LISTED_ORDERS)]
 
     def ledger_orders(self) -> list[dict[str, Any]]:
         """Every accepted order as the ledger shows it."""

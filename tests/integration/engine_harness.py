@@ -12,7 +12,7 @@ from typing import Any
 
 from planfiles import IMPORT_DETAILS
 
-from orchestrator.api.client import BasicCredentials
+from orchestrator.api.client import BasicCredentials, Exchange
 from orchestrator.api.pacing import Backoff
 from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
 from orchestrator.cutover.engine import EngineSettings, Progress, RunOutcome
@@ -60,6 +60,8 @@ class Harness:
         base_path: str = "/api/v2",
         stop_when: Callable[[Progress], bool] | None = None,
         visibility_window_s: float = 0.3,
+        status_reads: str = "batched",
+        observe: Callable[[Exchange], None] | None = None,
     ) -> RunOutcome:
         """Open the state file for the plan (a changed plan without effect starts over, as
         `bwmigrate run` does) and run it; the report and counts are read afterwards."""
@@ -78,10 +80,12 @@ class Harness:
                 failure_threshold=threshold or FailureThreshold(100.0, 0),
                 seed=1,
                 visibility_window_s=visibility_window_s,
+                status_reads=status_reads,
             ),
             rate_per_s=rate_per_s,
             backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8, sleeps=False),
             timeout_s=timeout_s,
+            observe=observe,
         )
         with Cutover.open(plan, self.state_path, target, plan_text=text) as cutover:
 

@@ -367,6 +367,8 @@ class Cutover:
             failure_threshold=self.plan.spec.failure_threshold,
             visibility_window_s=rate.visibility_window_s,
         )
+        if rate.budget is not None and settings.account_limit_per_s is None:
+            settings = replace(settings, account_limit_per_s=rate.budget.account_limit_per_s)
         return replace(settings, seed=seed) if seed is not None else settings
 
     async def _drive(

@@ -31,6 +31,7 @@ through `Store` (in a worker thread, one writer at a time), the API through `Api
 from __future__ import annotations
 
 import functools
+import json
 import random
 import time
 from collections.abc import Callable
@@ -73,6 +74,7 @@ class EngineSettings:
     # Batched reads: the first look at an order comes after this if longer than the poll
     # interval (benches set it; a plan's expected_order_s is for estimates only).
     expected_order_s: float = 0.0
+    account_limit_per_s: float | None = None  # the plan's budget: the account's whole limit
 
 
 @dataclass(slots=True)
@@ -137,6 +139,7 @@ class Engine:
             cap_s=max(settings.poll_cap_s, settings.poll_interval_s),
         )
         self._slots = anyio.Semaphore(settings.max_orders_in_flight)
+        self._account_limit_per_s = settings.account_limit_per_s
         self._started = 0.0
         self._submitter = Submitter(self._ctx, visibility_window_s=settings.visibility_window_s)
         self._reader = (
@@ -241,7 +244,7 @@ class Engine:
         """
         ctx = self._ctx
         run_id = await ctx.db(ctx.store.open_run_id)
-        saved_at = ctx.clock()
+        saved_at = ctx.clock() - COUNTERS_EVERY_S  # the first save right away (the budget)
         while True:
             if not ctx.tally.has_open_work():
                 tg.cancel_scope.cancel()
@@ -251,19 +254,32 @@ class Engine:
             self._on_progress(self.progress())
             if run_id is not None and ctx.clock() - saved_at >= COUNTERS_EVERY_S:
                 saved_at = ctx.clock()
-                c = ctx.gate.counters
-                await ctx.db(
-                    functools.partial(
-                        ctx.store.update_run_counters,
-                        run_id,
-                        requests=c.requests,
-                        rate_limited=c.rate_limited,
-                        retried=c.retried,
-                    )
-                )
+                await self._save_counters(run_id)
             if ctx.stop.is_set() and ctx.tally.in_flight == 0:
                 tg.cancel_scope.cancel()
                 return
+
+    async def _save_counters(self, run_id: int) -> None:
+        """This run's request counters into its row, and the budget in use into the state
+        file's meta facts (`budget`: the share, the rate in use after 429 cuts, the limit)."""
+        ctx, c = self._ctx, self._ctx.gate.counters
+        await ctx.db(
+            functools.partial(
+                ctx.store.update_run_counters,
+                run_id,
+                requests=c.requests,
+                rate_limited=c.rate_limited,
+                retried=c.retried,
+            )
+        )
+        rate = ctx.gate.rate
+        budget = {
+            "account_limit_per_s": self._account_limit_per_s,
+            "share_per_s": round(rate.configured_per_s, 3),
+            "in_use_per_s": round(rate.rate_per_s(ctx.clock()), 3),
+            "list_reads": self._reader.list_reads if self._reader is not None else 0,
+        }
+        await ctx.db(ctx.store.set_meta, "budget", json.dumps(budget))
 
     # dispatch ---------------------------------------------------------------------------------
 

@@ -11,11 +11,14 @@ individually only when its per-number outcome is needed:
 - not shown by the list after `visibility_window_s` since its POST (the list may lag, or the
   window may miss it), or the list cannot be read: followed by individual GETs from then on.
 
-Cadence: an order's first look comes after the plan's expected order time, later ones back off
-(`PollSchedule`) as before; a read started after an order last looked serves it, so all orders
-of a kind waking in the same period share one read (a few reads per period, whatever the number
-of orders). No status filter: the v2 list's `status` enum has neither RECEIVED nor EXCEPTION,
-and an order missing from a filtered list could not be told from one not listed yet.
+Cadence: an order's looks follow its back-off (`PollSchedule`) as before; a read started after
+the order last looked and at most half a poll interval ago (`FRESH_FRACTION`) serves it, so all
+orders of a kind waking in the same half interval share one read (about two reads per poll
+interval per kind at most, whatever the number of orders), and a look never sees a status more
+than half an interval old. `plan/estimate.py` models the same sharing.
+
+No status filter: the v2 list's `status` enum has neither RECEIVED nor EXCEPTION, and an order
+missing from a filtered list could not be told from one not listed yet.
 
 Must not print or read the environment; works through `RunContext` only.
 """
@@ -40,6 +43,7 @@ from orchestrator.state.schema import OrderRecord
 __all__ = ["MAX_PAGES", "StatusReader"]
 
 COMPLETE = "COMPLETE"  # the one terminal status whose list entry says everything
+FRESH_FRACTION = 0.5  # a read made this fraction of the poll interval ago is still fresh
 MAX_PAGES = 100  # pages followed in one read (100,000 orders); orders beyond are read one by one
 
 
@@ -90,13 +94,14 @@ class StatusReader:
         ctx = self._ctx
         looks, seen = 0, -1
         while True:
-            delay = self._first_s if looks == 0 else self._schedule.delay_s(looks - 1)
+            delay = self._first_s if looks == 0 else self._schedule.delay_s(looks)
             with anyio.move_on_after(delay):
                 await ctx.stop.wait()
             if ctx.stop.is_set():
                 return None
             looks += 1
-            read = await self._read_after(kind, attempted_at, seen)
+            fresh_from = ctx.clock() - self._schedule.first_s * FRESH_FRACTION
+            read = await self._read_after(kind, max(attempted_at, fresh_from), seen)
             seen = read.seq
             if read.error is not None:
                 # The list cannot be read (an API without it, or a fault past the in-call

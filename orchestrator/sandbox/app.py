@@ -110,20 +110,20 @@ class SandboxApp:
         try:
             response = await self._api(scope, receive, send)
         except DeliberateDropError as exc:
-            self.ledger.answered(exc.outcome)
+            self.ledger.answered(exc.outcome, _client(scope))
             raise
         except ClientDisconnect:  # the client went away mid-request (a killed CLI): no answer
-            self.ledger.answered("disconnected")
+            self.ledger.answered("disconnected", _client(scope))
             return
         # Counted before the client can read the answer: a client that asks the ledger next
         # must find it there (counting after sending raced the client's next request).
-        self.ledger.answered(str(response.status_code))
+        self.ledger.answered(str(response.status_code), _client(scope))
         await response(scope, receive, send)
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> Response:
         """The answer to one API request; faults that break the connection raise
         `DeliberateDropError` ("reset" before handling, "dropped" after a commit)."""
-        self.ledger.arrived(self.clock.now())
+        self.ledger.arrived(self.clock.now(), _client(scope))
         request = Request(scope, receive)
         if scope["path"] == TOKEN_PATH and scope["method"] == "POST":
             return await self._token(request)
@@ -257,3 +257,13 @@ async def _break(send: Send, status: int, outcome: str) -> NoReturn:
         }
     )  # fmt: skip
     raise DeliberateDropError(outcome)
+
+
+def _client(scope: Scope) -> str:
+    """Which program sent a request: the product of its User-Agent (`bwmigrate/1.2` ->
+    `bwmigrate`), for the ledger's per-client counts (a run beside live traffic)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"user-agent":
+            text: str = bytes(value).decode("latin-1")
+            return text.split("/", 1)[0].split(" ", 1)[0][:40]
+    return ""

@@ -54,13 +54,14 @@ class Harness:
         *,
         threshold: FailureThreshold | None = None,
         credentials: Any = None,
-        rate_per_s: float = 500.0,
+        rate_per_s: float | None = 500.0,
         stop_after_orders: int | None = None,
         timeout_s: float = 5.0,
         base_path: str = "/api/v2",
         stop_when: Callable[[Progress], bool] | None = None,
         visibility_window_s: float = 0.3,
         status_reads: str = "batched",
+        poll_interval_s: float = 0.01,
         observe: Callable[[Exchange], None] | None = None,
     ) -> RunOutcome:
         """Open the state file for the plan (a changed plan without effect starts over, as
@@ -75,8 +76,8 @@ class Harness:
         tuning = Tuning(
             settings=EngineSettings(
                 max_orders_in_flight=4,
-                poll_interval_s=0.01,
-                poll_cap_s=0.05,
+                poll_interval_s=poll_interval_s,
+                poll_cap_s=max(0.05, poll_interval_s),
                 failure_threshold=threshold or FailureThreshold(100.0, 0),
                 seed=1,
                 visibility_window_s=visibility_window_s,

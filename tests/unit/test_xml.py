@@ -723,9 +723,9 @@ def test_an_order_list_carries_the_query_of_its_next_page() -> None:
     body = (
         b"<ImportTnOrders><TotalCount>3</TotalCount><Links>"
         b"<first>Link=&lt;https://elsewhere.example/x?createdDateFrom=2026-12-01&amp;page=1&amp;"
-        b"size=2&gt;;rel=\"first\";</first>"
+        b'size=2&gt;;rel="first";</first>'
         b"<next>Link=&lt;https://elsewhere.example/x?createdDateFrom=2026-12-01&amp;page=2&amp;"
-        b"size=2&gt;;rel=\"next\";</next></Links>"
+        b'size=2&gt;;rel="next";</next></Links>'
         b"<ImportTnOrderSummary><OrderId>a</OrderId><OrderStatus>COMPLETE</OrderStatus>"
         b"</ImportTnOrderSummary></ImportTnOrders>"
     )

@@ -37,6 +37,7 @@ from orchestrator.sandbox.context import Ctx, Route, xml
 from orchestrator.sandbox.faults import FaultDecision, FaultInjector
 from orchestrator.sandbox.ledger import RateLimiter, RequestLedger
 from orchestrator.sandbox.model import ApiError, ApiVersion, RejectedError
+from orchestrator.sandbox.notify import Notifier
 from orchestrator.sandbox.routes import match, render_error
 from orchestrator.sandbox.state import SandboxState
 
@@ -74,6 +75,14 @@ class SandboxApp:
         self.faults = FaultInjector(self.config.faults, self.config.seed)
         self.ledger = RequestLedger()
         self.limiter = RateLimiter(self.config.rate_limit_per_s)
+        self._attach_notifier()
+
+    def _attach_notifier(self) -> None:
+        """Order callbacks to subscribed URLs (`sandbox/notify.py`): one thread per app,
+        following the current state."""
+        if getattr(self, "notifier", None) is None:
+            self.notifier = Notifier(lambda: self.state)
+        self.state.on_complete = self.notifier.order_completed
 
     def reset(self) -> None:
         """Back to the starting config: inventory, orders, ledger, windows, fault settings and

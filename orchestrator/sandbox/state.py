@@ -14,7 +14,7 @@ import itertools
 import random
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchestrator.sandbox.clock import Clock
@@ -73,6 +73,7 @@ class SandboxState:
         self._by_coid: dict[tuple[str, OrderKind, str], list[Order]] = {}
         self._pending: list[tuple[float, int, Order]] = []
         self.subscriptions = SubscriptionBook()
+        self.on_complete: Callable[[Order], None] | None = None
         self.inventory.add(config.numbers, self.clock.now())
 
     def reset(self) -> None:
@@ -111,6 +112,8 @@ class SandboxState:
             while self._pending and self._pending[0][0] <= now:
                 _, _, order = heapq.heappop(self._pending)
                 self.inventory.complete(order)
+                if self.on_complete is not None:
+                    self.on_complete(order)  # the notifier's queue (`sandbox/notify.py`)
 
     def _new_order(
         self,

@@ -314,6 +314,17 @@ class ApiClient:
         response = await self._send(call, params=params, list_answer=True)
         return None if matched_nothing(response) else response.content
 
+    async def subscription(
+        self, method: str, sub_id: str | None = None, body: bytes | None = None
+    ) -> tuple[int, bytes, str | None]:
+        """`subscriptions[/{id}]` (POST, GET, PUT, DELETE): status, body and the id a create's
+        Location names. Errors map as for every call; the bodies (callback credentials) are
+        kept out of exchanges and the audit log."""
+        path = f"{self._account_path}/subscriptions" + (f"/{_segment(sub_id)}" if sub_id else "")
+        response = await self._send(Call(method, path), content=body)
+        created = id_from_location(response, path) if method == "POST" else None
+        return response.status_code, response.content, created
+
     async def probe(self, path: str) -> tuple[int, dict[str, str]]:
         """GET `path` (relative to the v2 base) with credentials; the status and the headers.
 
@@ -438,7 +449,9 @@ class ApiClient:
     ) -> None:
         if self._on_exchange is None:
             return
-        secret = url == self._token_url  # the token endpoint's answer is the token itself
+        # The token endpoint's answer is the token itself; subscription bodies carry the
+        # callback credentials.
+        secret = url == self._token_url or "/subscriptions" in url
         self._on_exchange(
             Exchange(
                 method=call.method,

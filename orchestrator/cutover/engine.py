@@ -42,9 +42,11 @@ import anyio
 
 from orchestrator.api.client import ApiClient
 from orchestrator.api.gate import RequestGate
+from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import Backoff, PollSchedule
 from orchestrator.cutover.canary import canary_passed, is_canary_step
 from orchestrator.cutover.context import RunAborted, RunContext
+from orchestrator.cutover.notifications import Notifications, NotifySettings
 from orchestrator.cutover.outcome import commit_outcome, poll_until_terminal
 from orchestrator.cutover.reconcile import StopRequested
 from orchestrator.cutover.status_reader import StatusReader
@@ -75,6 +77,7 @@ class EngineSettings:
     # interval (benches set it; a plan's expected_order_s is for estimates only).
     expected_order_s: float = 0.0
     account_limit_per_s: float | None = None  # the plan's budget: the account's whole limit
+    notify: NotifySettings | None = None  # order notifications (`run --notify-url`), opt-in
 
 
 @dataclass(slots=True)
@@ -140,6 +143,8 @@ class Engine:
         )
         self._slots = anyio.Semaphore(settings.max_orders_in_flight)
         self._account_limit_per_s = settings.account_limit_per_s
+        self._notify = settings.notify
+        self.notifications: Notifications | None = None
         self._started = 0.0
         self._submitter = Submitter(self._ctx, visibility_window_s=settings.visibility_window_s)
         self._reader = (
@@ -164,17 +169,39 @@ class Engine:
         ctx = self._ctx
         self._started = ctx.clock()
         await self._load()
+        notice: str | None = None
         try:
-            async with anyio.create_task_group() as tg:
-                for order in await ctx.db(ctx.store.orders, OrderState.SUBMITTED):
-                    await self._start(order, tg)
-                await self._reconcile_submitting(tg)
-                for step in ctx.steps.values():
-                    tg.start_soon(self._dispatch_step, step, tg)
-                tg.start_soon(self._watch_stop, tg)
+            async with anyio.create_task_group() as outer:
+                notice = await self._open_notifications(outer)
+                try:
+                    async with anyio.create_task_group() as tg:
+                        for order in await ctx.db(ctx.store.orders, OrderState.SUBMITTED):
+                            await self._start(order, tg)
+                        await self._reconcile_submitting(tg)
+                        for step in ctx.steps.values():
+                            tg.start_soon(self._dispatch_step, step, tg)
+                        tg.start_soon(self._watch_stop, tg)
+                finally:
+                    if self.notifications is not None:
+                        await self.notifications.close()
         except* RunAborted:
             pass
-        return self._outcome()
+        outcome = self._outcome()
+        if notice is not None:
+            outcome = replace(outcome, message=f"{outcome.message}; {notice}")
+        return outcome
+
+    async def _open_notifications(self, outer: anyio.abc.TaskGroup) -> str | None:
+        """Subscribe and listen when the run asked for notifications; what to tell the user
+        when that failed (the run then goes on with batched reads)."""
+        if self._notify is None or self._reader is None:
+            return None
+        kinds = {str(ORDER_KINDS[s.kind].kind) for s in self._ctx.steps.values()}
+        self.notifications = Notifications(self._ctx, self._reader, self._notify, kinds)
+        if await self.notifications.open(outer):
+            return None
+        problem, self.notifications = self.notifications.problem, None
+        return f"order notifications off: {problem}; followed by batched reads instead"
 
     def progress(self) -> Progress:
         """The current snapshot."""
@@ -353,4 +380,7 @@ class Engine:
             doc = await poll_until_terminal(self._ctx, self._polls, order)
         if doc is None:
             return None
-        return await commit_outcome(self._ctx, order, doc)
+        chained = await commit_outcome(self._ctx, order, doc)
+        if self._reader is not None:
+            self._reader.settled(order)  # a callback waiting for this commit may answer now
+        return chained

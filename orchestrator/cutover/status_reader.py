@@ -77,6 +77,38 @@ class StatusReader:
         self._open: dict[str, dict[int, float]] = {}  # kind -> order id -> attempted_at
         self._reads = 0  # reads started (their sequence numbers)
         self.list_reads = 0  # list pages read (for benches and `status`)
+        # Order notifications (`orchestrator.cutover.notifications`), when on:
+        self._safety_s: float | None = None  # the slow safety-net look's interval
+        self._waiters: dict[str, _Waiter] = {}  # remote id -> the order waiting
+        self._by_coid: dict[str, str] = {}  # CustomerOrderId -> remote id
+        self._notified: dict[str, str] = {}  # remote id -> terminal status notified
+
+    def notifications_on(self, safety_net_s: float) -> None:
+        """Callbacks tell orders their status; list reads become a slow safety net (an order
+        silent for `safety_net_s` is looked at, so a lost callback delays, never loses)."""
+        self._safety_s = safety_net_s
+
+    def notify(
+        self, order_id: str | None, customer_order_id: str | None, status: str | None
+    ) -> anyio.Event | None:
+        """A callback's news: a terminal status wakes its order; the event is set once the
+        order's outcome is committed (None: no open order of this run to wait for)."""
+        remote = order_id or self._by_coid.get(customer_order_id or "")
+        if remote is None or order_phase(status) is OrderPhase.OPEN:
+            return None
+        self._notified[remote] = status or ""
+        waiter = self._waiters.get(remote)
+        if waiter is None:
+            return None
+        waiter.wake.set()
+        return waiter.settled
+
+    def settled(self, order: OrderRecord) -> None:
+        """The order's outcome is committed (the engine, after `commit_outcome`)."""
+        waiter = self._waiters.pop(str(order.remote_id), None)
+        self._by_coid.pop(order.customer_order_id, None)
+        if waiter is not None:
+            waiter.settled.set()
 
     async def wait_terminal(self, order: OrderRecord) -> OrderDoc | None:
         """The order's terminal answer (None when stopping or left for the next run)."""
@@ -85,20 +117,29 @@ class StatusReader:
         assert order.remote_id is not None
         attempted_at = order.attempted_at if order.attempted_at is not None else ctx.clock()
         self._open.setdefault(kind, {})[order.id] = attempted_at
+        waiter = self._waiters.setdefault(str(order.remote_id), _Waiter())
+        self._by_coid[order.customer_order_id] = str(order.remote_id)
         try:
-            return await self._follow(order, kind, attempted_at)
+            return await self._follow(order, kind, attempted_at, waiter)
         finally:
             self._open[kind].pop(order.id, None)
 
-    async def _follow(self, order: OrderRecord, kind: str, attempted_at: float) -> OrderDoc | None:
+    async def _follow(
+        self, order: OrderRecord, kind: str, attempted_at: float, waiter: _Waiter
+    ) -> OrderDoc | None:
         ctx = self._ctx
         looks, seen = 0, -1
         while True:
             delay = self._first_s if looks == 0 else self._schedule.delay_s(looks)
-            with anyio.move_on_after(delay):
-                await ctx.stop.wait()
+            if self._safety_s is not None:
+                delay = max(delay, self._safety_s)
+            if str(order.remote_id) not in self._notified:
+                await _wait_any(delay, ctx.stop, waiter.wake)
             if ctx.stop.is_set():
                 return None
+            notified = self._notified.pop(str(order.remote_id), None)
+            if notified is not None:
+                return await self._notified_doc(order, notified)
             looks += 1
             fresh_from = ctx.clock() - self._schedule.first_s * FRESH_FRACTION
             read = await self._read_after(kind, max(attempted_at, fresh_from), seen)
@@ -119,6 +160,15 @@ class StatusReader:
             if summary.status.strip().upper() == COMPLETE:
                 return _complete_doc(order, summary)
             return await self._get(order)  # per-number outcome needed
+
+    async def _notified_doc(self, order: OrderRecord, status: str) -> OrderDoc | None:
+        """A notified terminal status: COMPLETE says everything, any other is read by id."""
+        if status == COMPLETE:
+            summary = OrderSummary(
+                str(order.remote_id), order.customer_order_id, status, None, None
+            )
+            return _complete_doc(order, summary)
+        return await self._get(order)
 
     async def _get(self, order: OrderRecord) -> OrderDoc | None:
         """Per-order GETs from now on (the first one right away)."""
@@ -164,6 +214,27 @@ class StatusReader:
             page = listing.next_query
             if page is None:
                 return
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """An open order's wake-up (a callback came) and its settled signal (outcome committed)."""
+
+    wake: anyio.Event = field(default_factory=anyio.Event)
+    settled: anyio.Event = field(default_factory=anyio.Event)
+
+
+async def _wait_any(timeout_s: float, *events: anyio.Event) -> None:
+    """Until any of `events` is set, or `timeout_s` has passed."""
+    with anyio.move_on_after(timeout_s):
+        async with anyio.create_task_group() as tg:
+
+            async def wait(event: anyio.Event) -> None:
+                await event.wait()
+                tg.cancel_scope.cancel()
+
+            for event in events:
+                tg.start_soon(wait, event)
 
 
 def _complete_doc(order: OrderRecord, summary: OrderSummary) -> OrderDoc:

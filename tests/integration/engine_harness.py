@@ -16,6 +16,7 @@ from orchestrator.api.client import BasicCredentials, Exchange
 from orchestrator.api.pacing import Backoff
 from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
 from orchestrator.cutover.engine import EngineSettings, Progress, RunOutcome
+from orchestrator.cutover.notifications import NotifySettings
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.state.store import Store
@@ -62,6 +63,7 @@ class Harness:
         visibility_window_s: float = 0.3,
         status_reads: str = "batched",
         poll_interval_s: float = 0.01,
+        notify: NotifySettings | None = None,
         observe: Callable[[Exchange], None] | None = None,
     ) -> RunOutcome:
         """Open the state file for the plan (a changed plan without effect starts over, as
@@ -82,6 +84,7 @@ class Harness:
                 seed=1,
                 visibility_window_s=visibility_window_s,
                 status_reads=status_reads,
+                notify=notify,
             ),
             rate_per_s=rate_per_s,
             backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8, sleeps=False),

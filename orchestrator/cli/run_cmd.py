@@ -21,6 +21,7 @@ import json
 import os
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -32,7 +33,15 @@ from orchestrator.cli.loading import load_plan, read_plan_text
 from orchestrator.cli.login import live_access
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
 from orchestrator.cli.progress import ProgressView, print_summary
-from orchestrator.cutover.cutover import Cutover, LiveTarget, Rehearsal, RunResult, Target
+from orchestrator.cutover.cutover import (
+    Cutover,
+    LiveTarget,
+    Rehearsal,
+    RunResult,
+    Target,
+    Tuning,
+)
+from orchestrator.cutover.notifications import NotifySettings
 from orchestrator.cutover.preflight import CheckedFile, read_check_record
 from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
@@ -133,6 +142,7 @@ def run_plan(
     environ: dict[str, str],
     checked: Path | None = None,
     canary: int | None = None,
+    notify: NotifySettings | None = None,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
     plan = load_plan(plan_path, canary=canary)
@@ -162,7 +172,8 @@ def run_plan(
         if cutover.checked_note:
             err.print(cutover.checked_note, markup=False)
         with ProgressView(err, enabled=err.is_terminal and not as_json) as view:
-            result = anyio.run(_run_until_signalled, cutover, credentials, view, seed)
+            run = partial(_run_until_signalled, notify=notify)
+            result = anyio.run(run, cutover, credentials, view, seed)
         _print_result(result, cutover, as_json, err)
         return int(result.exit_code)
 
@@ -182,7 +193,12 @@ def _report_finished(cutover: Cutover, as_json: bool, err: Console) -> int:
 
 
 async def _run_until_signalled(
-    cutover: Cutover, credentials: Credentials | None, view: ProgressView, seed: int | None
+    cutover: Cutover,
+    credentials: Credentials | None,
+    view: ProgressView,
+    seed: int | None,
+    *,
+    notify: NotifySettings | None = None,
 ) -> RunResult:
     """Run; the first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -202,7 +218,8 @@ async def _run_until_signalled(
 
         tg.start_soon(watch_signals)
         try:
-            result = await cutover.run(credentials, view.update, seed=seed)
+            tuning = Tuning(notify=notify) if notify is not None else None
+            result = await cutover.run(credentials, view.update, seed=seed, tuning=tuning)
         except BwmigrateError as exc:  # one line and its exit code (cli), not a task group's
             error = exc
         finally:
@@ -274,6 +291,17 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     help="Numbers in each import step's first order, sent before the rest (overrides the "
     "plan's canary; 0 = none).",
 )
+@click.option(
+    "--notify-url",
+    metavar="URL",
+    help="Follow orders by order notifications: the URL Bandwidth calls back (your proxy or "
+    "tunnel forwards it to --listen).",
+)
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    help="Where the run listens for the callbacks of --notify-url, e.g. 127.0.0.1:8080.",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -284,6 +312,8 @@ def run(
     seed: int | None,
     checked: Path | None,
     canary: int | None,
+    notify_url: str | None,
+    listen: str | None,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -306,5 +336,20 @@ def run(
             environ=dict(os.environ),
             checked=checked,
             canary=canary,
+            notify=_notify_settings(notify_url, listen),
         )
     )
+
+
+def _notify_settings(url: str | None, listen: str | None) -> NotifySettings | None:
+    """`--notify-url` with `--listen HOST:PORT` (both or neither)."""
+    if url is None and listen is None:
+        return None
+    if url is None or listen is None:
+        raise click.UsageError("--notify-url and --listen go together")
+    if not url.startswith(("https://", "http://")):
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--notify-url")
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"{listen!r}: expected HOST:PORT", param_hint="--listen")
+    return NotifySettings(url=url, host=host.strip("[]"), port=int(port))

@@ -46,7 +46,7 @@ import anyio
 from orchestrator.api.client import Credentials, Exchange
 from orchestrator.api.pacing import Backoff
 from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
-from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
+from orchestrator.cutover.engine import Engine, EngineSettings, NotifySettings, Progress, RunOutcome
 from orchestrator.cutover.preflight import CheckedFile, apply_checked_file
 from orchestrator.cutover.report import summary
 from orchestrator.errors import ExitCode, StateMismatchError
@@ -99,6 +99,7 @@ class Tuning:
     backoff: Backoff | None = None
     timeout_s: float = 30.0
     observe: Callable[[Exchange], None] | None = None
+    notify: NotifySettings | None = None  # order notifications (`run --notify-url`)
 
 
 # --- what a run tells ---------------------------------------------------------------------------
@@ -367,8 +368,9 @@ class Cutover:
             failure_threshold=self.plan.spec.failure_threshold,
             visibility_window_s=rate.visibility_window_s,
         )
-        if rate.budget is not None and settings.account_limit_per_s is None:
-            settings = replace(settings, account_limit_per_s=rate.budget.account_limit_per_s)
+        limit = rate.budget.account_limit_per_s if rate.budget else None
+        settings = replace(settings, notify=tuning.notify or settings.notify,
+                           account_limit_per_s=settings.account_limit_per_s or limit)  # fmt: skip
         return replace(settings, seed=seed) if seed is not None else settings
 
     async def _drive(

@@ -55,7 +55,15 @@ from orchestrator.plan import FailureThreshold
 from orchestrator.state.schema import OrderRecord, OrderState, StepCounts, StepInfo
 from orchestrator.state.store import Store
 
-__all__ = ["COUNTERS_EVERY_S", "Engine", "EngineSettings", "Progress", "RunEnd", "RunOutcome"]
+__all__ = [
+    "COUNTERS_EVERY_S",
+    "Engine",
+    "EngineSettings",
+    "NotifySettings",
+    "Progress",
+    "RunEnd",
+    "RunOutcome",
+]
 
 COUNTERS_EVERY_S = 2.0  # how often a run saves its request counters for `status`
 

@@ -25,12 +25,10 @@ import secrets
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
-import uvicorn
-from starlette.requests import Request
-from starlette.responses import Response
 
 from orchestrator.api.gate import Priority
 from orchestrator.api.subscription import (
@@ -60,12 +58,26 @@ class NotifySettings:
     safety_net_s: float = 60.0  # an order silent this long is read directly
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its signal handlers: the CLI owns SIGINT and SIGTERM."""
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+
+def _quiet_server(app: Any) -> Any:
+    """uvicorn without its signal handlers (the CLI owns SIGINT and SIGTERM); imported only
+    when a run asks for notifications."""
+    import uvicorn
+
+    class QuietServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = uvicorn.Config(
+        app, log_level="critical", access_log=False, lifespan="off", http="h11",
+        interface="asgi3", ws="none",
+    )  # fmt: skip
+    return QuietServer(config)
 
 
 class Notifications:
@@ -82,7 +94,7 @@ class Notifications:
         self._expected = "Basic " + base64.b64encode(f"{USERNAME}:{self._secret}".encode()).decode(
             "ascii"
         )
-        self._server: _QuietServer | None = None
+        self._server: Any = None
         self.subscription_ids: list[str] = []
         self.problem: str | None = None
         self.callbacks = 0  # callbacks accepted (for benches and tests)
@@ -98,12 +110,7 @@ class Notifications:
         except OSError as exc:
             self.problem = f"cannot listen on {self._settings.host}:{self._settings.port} ({exc})"
             return False
-        config = uvicorn.Config(
-            self._app, log_level="critical", access_log=False, lifespan="off", http="h11",
-            interface="asgi3",
-            ws="none",
-        )  # fmt: skip
-        self._server = _QuietServer(config)
+        self._server = _quiet_server(self._app)
         tg.start_soon(self._server.serve, [sock])
         try:
             known = await self._call("GET")
@@ -155,11 +162,15 @@ class Notifications:
         """The listener: Basic credentials checked, the notification matched and settled."""
         if scope["type"] != "http":
             return
+        from starlette.requests import Request
+
         request = Request(scope, receive)  # type: ignore[arg-type]
         response = await self._answer(request)
         await response(scope, receive, send)  # type: ignore[arg-type]
 
     async def _answer(self, request: Request) -> Response:
+        from starlette.responses import Response
+
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), self._expected.encode()):
             return Response(b"", 401, {"WWW-Authenticate": 'Basic realm="bwmigrate"'})

@@ -7,7 +7,9 @@ In one run, against one sandbox process (`--rate-limit R --order-delay-s D`, res
 modes), the same plan is run as `bwmigrate run` runs it (`Cutover`) in each mode:
 
 - per_order: the former polling, one GET per open order per poll (the in-run baseline);
-- batched:   shared order-list reads (the default, `orchestrator.cutover.status_reader`).
+- batched:   shared order-list reads (the default, `orchestrator.cutover.status_reader`);
+- notify:    order notifications (`run --notify-url --listen`): the sandbox calls back to the
+             run's listener on 127.0.0.1; the safety-net reads every 60 s.
 
 With `--share S` the plan states the account's limit (= the sandbox's) and the run's share
 (`[rate] account_limit_per_s`, `share`) instead of running at the whole limit.
@@ -15,14 +17,16 @@ With `--share S` the plan states the account's limit (= the sandbox's) and the r
 Printed per mode: requests, requests per order, list reads and GETs by id, 429s (all, after the
 first 10 s), makespan, the floor (POSTs / the run's rate + one order time) and makespan / floor,
 and the dry run's estimate for that mode. Targets (issue 13): batched reads <= 1.5 requests per
-order, makespan <= 1.15x the floor, no 429 after the first 10 s with a share below 100 %. The
-figures go to the `status-reads` section of docs/PERFORMANCE.md (`--no-docs` to skip).
+order, notifications <= 1.1, makespan <= 1.15x the floor, no 429 after the first 10 s with a
+share below 100 %. The figures go to the `status-reads-<batch>` section of docs/PERFORMANCE.md
+(`--no-docs` to skip).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import socket
 import tempfile
 import time
 from functools import partial
@@ -34,11 +38,11 @@ from cutover_bench import AUTH, Sandbox, plan_text, valid_numbers
 
 from orchestrator.api.client import Exchange
 from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
-from orchestrator.cutover.engine import EngineSettings
+from orchestrator.cutover.engine import EngineSettings, NotifySettings
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.plan.estimate import estimate
 
-MODES = ("per_order", "batched")
+MODES = ("per_order", "batched", "notify")
 _BY_ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -65,7 +69,8 @@ def run_mode(sb: Sandbox, text: str, state: Path, mode: str, args: argparse.Name
             poll_interval_s=args.poll_s,
             failure_threshold=FailureThreshold(100, 0),
             seed=1,
-            status_reads=mode,
+            status_reads="batched" if mode == "notify" else mode,
+            notify=_notify_settings() if mode == "notify" else None,
         ),
         observe=on_exchange,
     )
@@ -78,7 +83,7 @@ def run_mode(sb: Sandbox, text: str, state: Path, mode: str, args: argparse.Name
     posts = sum(1 for _, m, _, s in stamps if m == "POST" and s == 201)
     rate = plan.spec.rate.requests_per_s
     floor = posts / rate + args.order_delay_s
-    est = estimate(plan, order_s=args.order_delay_s, status_reads=mode)
+    est = estimate(plan, order_s=args.order_delay_s, status_reads=mode)  # notify: as batched
     gets = [(t, p, s) for t, m, p, s in stamps if m == "GET"]
     return {
         "mode": mode,
@@ -88,7 +93,8 @@ def run_mode(sb: Sandbox, text: str, state: Path, mode: str, args: argparse.Name
         "requests": len(stamps),
         "per_order": len(stamps) / orders,
         "by_id": sum(1 for _, p, _ in gets if _BY_ID.search(p)),
-        "lists": sum(1 for _, p, _ in gets if not _BY_ID.search(p)),
+        "lists": sum(1 for _, p, _ in gets if not _BY_ID.search(p) and "/subscriptions" not in p),
+        "subscription_calls": sum(1 for _, _, p, _ in stamps if "/subscriptions" in p),
         "r429": sum(1 for *_, s in stamps if s == 429),
         "late_429": sum(1 for t, *_, s in stamps if s == 429 and t >= t0 + 10),
         "makespan_s": makespan,
@@ -98,10 +104,18 @@ def run_mode(sb: Sandbox, text: str, state: Path, mode: str, args: argparse.Name
     }
 
 
+def _notify_settings() -> NotifySettings:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    return NotifySettings(url=f"http://127.0.0.1:{port}/bw", host="127.0.0.1", port=port)
+
+
 def line(r: dict) -> str:
     return (
         f"{r['mode']:>9}: requests {r['requests']:,} ({r['per_order']:.2f} per order; "
-        f"{r['lists']:,} list reads, {r['by_id']:,} GETs by id), 429s {r['r429']} "
+        f"{r['lists']:,} list reads, {r['by_id']:,} GETs by id, {r['subscription_calls']} "
+        f"subscription calls), 429s {r['r429']} "
         f"({r['late_429']} after 10 s); makespan {r['makespan_s']:.1f} s, floor "
         f"{r['floor_s']:.1f} s -> {r['makespan_s'] / r['floor_s']:.2f}x the floor; estimate "
         f"{r['estimate_s']:.1f} s, {r['estimate_requests']:,} requests"

@@ -16,7 +16,8 @@ the dry run and in `--json`):
   `orchestrator.cutover.status_reader`) a look is served by a read of the order's list made
   since its last look, if there is one (no request), else it reads the list (one request per
   `LIST_PAGE` orders created on it); per-order polling (`status_reads="per_order"`) sends one
-  GET per look.
+  GET per look; with order notifications (`"notify"`) each order learns its end from its
+  callback, at no request (lost callbacks and the safety-net reads are not modelled).
 - Requests: one gate at `requests_per_s`, grants evenly spaced, creates before polls; at most
   `max_orders_in_flight` order chains open at once, taken by the steps in turn; a canary
   order holds the rest of its step until it is terminal; a step sharing numbers with an
@@ -277,6 +278,7 @@ class _Simulation:
         self.requests = self.poll_count = 0
         self.end = 0.0
         self.shared = a.status_reads == "batched"
+        self.notified = a.status_reads == "notify"  # the callback comes at the order's end
         self.reads: dict[str, tuple[int, float]] = {}  # list -> (read number, when)
         self.listed: dict[str, int] = {}  # list -> orders created on it so far
 
@@ -303,9 +305,10 @@ class _Simulation:
             first = min(q[0][0] for q in (self.creates, self.polls) if q)
             now = max(gate_free, first)
             if self.polls and self.polls[0][0] <= now:
-                read = self._shared_read(self.polls[0][2], self.polls[0][0])
+                at = self.polls[0][0]
+                read = (0, at) if self.notified else self._shared_read(self.polls[0][2], at)
                 if read is not None:  # served by a read made since its last look: no request
-                    at, _, chain = heapq.heappop(self.polls)
+                    _, _, chain = heapq.heappop(self.polls)
                     self._looked(chain, at, read)
                     continue
             if self.creates and self.creates[0][0] <= now:  # creates before polls
@@ -349,7 +352,7 @@ class _Simulation:
         chain.created_at, chain.polls, chain.seen = now, 0, -1
         kind = self._kind(chain)
         self.listed[kind] = self.listed.get(kind, 0) + 1
-        self._push(self.polls, now + self._gap(0), chain)
+        self._push(self.polls, now + (self.a.order_s if self.notified else self._gap(0)), chain)
 
     def _polled(self, chain: _Chain, now: float) -> int:
         """A poll that sends a request: a GET by id, or (batched) a read of the chain's order

@@ -57,6 +57,8 @@ class SandboxState:
 
     def __init__(self, config: SandboxConfig, clock: Clock) -> None:
         self.clock = clock
+        # Called (under the lock) for each order reaching its terminal status; kept by reset.
+        self.on_complete: Callable[[Order], None] | None = None
         self._initial = config
         self._lock = threading.RLock()
         self._load(config)
@@ -73,7 +75,6 @@ class SandboxState:
         self._by_coid: dict[tuple[str, OrderKind, str], list[Order]] = {}
         self._pending: list[tuple[float, int, Order]] = []
         self.subscriptions = SubscriptionBook()
-        self.on_complete: Callable[[Order], None] | None = None
         self.inventory.add(config.numbers, self.clock.now())
 
     def reset(self) -> None:

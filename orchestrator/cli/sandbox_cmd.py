@@ -103,6 +103,30 @@ DEFAULT_ORDER_DELAY_S = 2.0  # a rehearsal shows orders passing through RECEIVED
     default=None,
     help="Seconds before a new order shows in list endpoints (GET by id sees it at once).",
 )
+@click.option(
+    "--callback-drop",
+    type=_RATE,
+    default=None,
+    help="Probability that an order notification is never sent.",
+)
+@click.option(
+    "--callback-duplicate",
+    type=_RATE,
+    default=None,
+    help="Probability that an order notification is sent twice.",
+)
+@click.option(
+    "--callback-reorder",
+    type=_RATE,
+    default=None,
+    help="Probability that an order notification is held back and sent after the next one.",
+)
+@click.option(
+    "--callback-retries",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Attempts after a failed callback delivery (default 3; Bandwidth documents none).",
+)
 def sandbox(
     host: str,
     port: int,
@@ -120,6 +144,10 @@ def sandbox(
     fault_slow_order: float | None,
     slow_order_s: float | None,
     list_lag_s: float | None,
+    callback_drop: float | None,
+    callback_duplicate: float | None,
+    callback_reorder: float | None,
+    callback_retries: int | None,
 ) -> None:
     """Serve a local emulator of the v2 number-management API (with fault injection).
 
@@ -140,6 +168,10 @@ def sandbox(
         "slow_order_rate": fault_slow_order,
         "slow_order_s": slow_order_s,
         "list_lag_s": list_lag_s,
+        "callback_drop_rate": callback_drop,
+        "callback_duplicate_rate": callback_duplicate,
+        "callback_reorder_rate": callback_reorder,
+        "callback_retries": callback_retries,
     }
     faults = replace(config.faults, **{k: v for k, v in fault_changes.items() if v is not None})
     changes: dict[str, object] = {"faults": faults}

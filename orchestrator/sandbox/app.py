@@ -83,6 +83,7 @@ class SandboxApp:
         if getattr(self, "notifier", None) is None:
             self.notifier = Notifier(lambda: self.state)
         self.state.on_complete = self.notifier.order_completed
+        self.notifier.configure(self.state.config.faults, self.state.config.seed)
 
     def reset(self) -> None:
         """Back to the starting config: inventory, orders, ledger, windows, fault settings and
@@ -93,6 +94,7 @@ class SandboxApp:
         self.faults = FaultInjector(self.config.faults, self.config.seed)
         self.auth.credentials = self.config.credentials
         self.auth.token_expires_s = self.config.token_expires_s
+        self.notifier.configure(self.config.faults, self.config.seed)
 
     def _apply_seeded_settings(self, data: Mapping[str, Any]) -> None:
         """Seed keys the app (not the state) owns take effect at once: `faults` (the decision
@@ -103,6 +105,7 @@ class SandboxApp:
             self.faults = FaultInjector(config.faults, config.seed)
         elif "faults" in data:
             self.faults.config = config.faults
+        self.notifier.configure(config.faults, config.seed)
         if "rate_limit_per_s" in data:
             self.limiter = RateLimiter(config.rate_limit_per_s)
         self.auth.credentials = config.credentials

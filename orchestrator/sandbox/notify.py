@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from orchestrator.sandbox.config import FaultConfig
 from orchestrator.sandbox.model import OrderKind
 from orchestrator.sandbox.orders import Order, iso
 from orchestrator.sandbox.state import SandboxState
@@ -114,6 +115,17 @@ class Notifier:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sandbox-notify", daemon=True)
         self._thread.start()
+
+    def configure(self, faults: FaultConfig, seed: int) -> None:
+        """Take the callback settings of the sandbox's `[faults]` (its seed starts them over)."""
+        self.config = NotifyConfig(
+            retries=faults.callback_retries,
+            drop_rate=faults.callback_drop_rate,
+            duplicate_rate=faults.callback_duplicate_rate,
+            reorder_rate=faults.callback_reorder_rate,
+            seed=seed,
+        )
+        self._rng = random.Random(seed)
 
     def order_completed(self, order: Order) -> None:
         """Called by the state (under its lock) when an order reaches its terminal status."""

@@ -134,3 +134,19 @@ def test_seeded_faults_drop_and_duplicate_callbacks(fast, sandbox_client) -> Non
                 receiver.arrived.wait(0.02)
     assert len(receiver.bodies) == 2
     assert fast.app.notifier.delivery.dropped == dropped_before + 1
+
+
+def test_callback_faults_are_seeded_like_the_other_faults(sandbox) -> None:
+    """`[faults] callback_*` (seed file, `/_sandbox/seed`, `bwmigrate sandbox --callback-*`)
+    set the notifier's faults and retries."""
+    r = httpx.post(
+        sandbox.base_url + "/_sandbox/seed",
+        json={"faults": {"callback_drop_rate": 0.25, "callback_retries": 0}},
+    )
+    assert r.status_code == 200, r.text
+    config = sandbox.app.notifier.config
+    assert (config.drop_rate, config.retries, config.duplicate_rate) == (0.25, 0, 0.0)
+    bad = httpx.post(
+        sandbox.base_url + "/_sandbox/seed", json={"faults": {"callback_drop_rate": 2}}
+    )
+    assert bad.status_code == 400

@@ -302,6 +302,14 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     metavar="HOST:PORT",
     help="Where the run listens for the callbacks of --notify-url, e.g. 127.0.0.1:8080.",
 )
+@click.option(
+    "--safety-net-s",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="With --notify-url: an order silent this long is read directly (a lost callback "
+    "delays, never loses).",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -314,6 +322,7 @@ def run(
     canary: int | None,
     notify_url: str | None,
     listen: str | None,
+    safety_net_s: float,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -336,12 +345,14 @@ def run(
             environ=dict(os.environ),
             checked=checked,
             canary=canary,
-            notify=_notify_settings(notify_url, listen),
+            notify=_notify_settings(notify_url, listen, safety_net_s),
         )
     )
 
 
-def _notify_settings(url: str | None, listen: str | None) -> NotifySettings | None:
+def _notify_settings(
+    url: str | None, listen: str | None, safety_net_s: float
+) -> NotifySettings | None:
     """`--notify-url` with `--listen HOST:PORT` (both or neither)."""
     if url is None and listen is None:
         return None
@@ -352,4 +363,4 @@ def _notify_settings(url: str | None, listen: str | None) -> NotifySettings | No
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise click.BadParameter(f"{listen!r}: expected HOST:PORT", param_hint="--listen")
-    return NotifySettings(url=url, host=host.strip("[]"), port=int(port))
+    return NotifySettings(url, host.strip("[]"), int(port), safety_net_s=safety_net_s)

@@ -144,10 +144,7 @@ def sandbox(
     fault_slow_order: float | None,
     slow_order_s: float | None,
     list_lag_s: float | None,
-    callback_drop: float | None,
-    callback_duplicate: float | None,
-    callback_reorder: float | None,
-    callback_retries: int | None,
+    **callback: float | None,
 ) -> None:
     """Serve a local emulator of the v2 number-management API (with fault injection).
 
@@ -168,10 +165,7 @@ def sandbox(
         "slow_order_rate": fault_slow_order,
         "slow_order_s": slow_order_s,
         "list_lag_s": list_lag_s,
-        "callback_drop_rate": callback_drop,
-        "callback_duplicate_rate": callback_duplicate,
-        "callback_reorder_rate": callback_reorder,
-        "callback_retries": callback_retries,
+        **_callback_faults(callback),
     }
     faults = replace(config.faults, **{k: v for k, v in fault_changes.items() if v is not None})
     changes: dict[str, object] = {"faults": faults}
@@ -193,3 +187,11 @@ def sandbox(
         )
 
     serve_forever(config, host, port, ready)
+
+
+def _callback_faults(options: dict[str, float | None]) -> dict[str, float | None]:
+    """`--callback-drop/-duplicate/-reorder P` and `--callback-retries N` as `[faults]` keys."""
+    return {
+        (key if key == "callback_retries" else f"{key}_rate"): value
+        for key, value in options.items()
+    }

@@ -38,6 +38,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,27 @@ class Settings:
     poll_interval_s: float = 0.3
     order_delay_s: float = 1.0
     visibility_window_s: float = 8.0  # the plan's window, above the sandbox's list lag
+    notify: bool = False  # follow orders by order notifications, with callback faults
+
+
+# Callback faults of the notification mode (`--notify`): lost, doubled and late callbacks, and
+# a receiver that is down while the run is killed (the sandbox retries once).
+CALLBACK_FAULTS = ["--callback-drop", "0.1", "--callback-duplicate", "0.1",
+                   "--callback-reorder", "0.1", "--callback-retries", "1"]  # fmt: skip
+SAFETY_NET_S = 3.0  # the notification mode's safety-net interval (lost callbacks cost this)
+
+
+def notify_args(port: int) -> list[str]:
+    """The `bwmigrate run` options of the notification mode (the same port on every resume:
+    the resumed run adopts the subscription its killed predecessor left)."""
+    return ["--notify-url", f"http://127.0.0.1:{port}/bandwidth", "--listen",
+            f"127.0.0.1:{port}", "--safety-net-s", str(SAFETY_NET_S)]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def sandbox_args(seed: int, s: Settings, faults: dict[str, Any]) -> list[str]:
@@ -142,7 +164,8 @@ def run_chaos(seed: int, s: Settings, work: Path) -> dict[str, Any]:
         visibility_window_s=s.visibility_window_s,
     )
     check_plan(plan)
-    sb = support.SandboxProcess(*sandbox_args(seed, s, FAULTS), log=work / "sandbox.log")
+    extra = CALLBACK_FAULTS if s.notify else []
+    sb = support.SandboxProcess(*sandbox_args(seed, s, FAULTS), *extra, log=work / "sandbox.log")
     try:
         sb.seed(plan.seed)
         switched = False
@@ -154,8 +177,9 @@ def run_chaos(seed: int, s: Settings, work: Path) -> dict[str, Any]:
                 switched = True
 
         args = support.run_args(
-            plan.path, sb.v2_url, work / "state.db", "--json", "--seed", str(seed)
-        )
+            plan.path, sb.v2_url, work / "state.db", "--json", "--seed", str(seed),
+            *(notify_args(free_port()) if s.notify else []),
+        )  # fmt: skip
         started = time.monotonic()
         log = support.kill_and_resume(args, rng, s.kills, work / "runs.log", on_run=on_run)
         elapsed = time.monotonic() - started
@@ -170,6 +194,7 @@ def run_chaos(seed: int, s: Settings, work: Path) -> dict[str, Any]:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     return {
         "seed": seed,
+        "mode": "notifications (callback faults)" if s.notify else "batched reads",
         "numbers": plan.valid_count,
         "report_rows": verdict.rows,
         "statuses": statuses,
@@ -195,6 +220,7 @@ def print_figures(f: dict[str, Any]) -> None:
     """The figures, one per line (stdout)."""
     for key in (
         "seed",
+        "mode",
         "numbers",
         "report_rows",
         "orders_accepted",
@@ -222,6 +248,7 @@ def write_docs(f: dict[str, Any], command: str, machine_line: str) -> Path:
     figures = [
         ("result", "all promises held" if f["ok"] else f"FAILED: {f['verdict']}"),
         ("seed", str(f["seed"])),
+        ("mode", f["mode"]),
         ("numbers planned (valid)", f"{f['numbers']:,}"),
         ("report rows (incl. chained step and plan-invalid)", f"{f['report_rows']:,}"),
         ("outcomes", ", ".join(f"{k} {v:,}" for k, v in sorted(f["statuses"].items()))),
@@ -239,7 +266,8 @@ def write_docs(f: dict[str, Any], command: str, machine_line: str) -> Path:
         ("elapsed (kill loop and resumes)", f"{f['elapsed_s']:.0f} s"),
     ]
     block = figures_block(command, figures, machine_line=machine_line)
-    return write_section("RELIABILITY.md", "chaos", block)
+    section = "chaos-notify" if f["mode"].startswith("notifications") else "chaos"
+    return write_section("RELIABILITY.md", section, block)
 
 
 def main() -> int:
@@ -251,12 +279,18 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, default=Settings.batch_size)
     p.add_argument("--workdir", type=Path, default=None, help="keep files here (default: tmp)")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/RELIABILITY.md")
+    p.add_argument(
+        "--notify",
+        action="store_true",
+        help="follow orders by order notifications; the sandbox drops, duplicates and reorders "
+        "callbacks (section chaos-notify)",
+    )
     a = p.parse_args()
     machine_line = machine()  # before the run: the load average is the machine's, not ours
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
     print(f"chaos: seed {seed} (replay with --seed {seed})", flush=True)
     work = a.workdir or Path(tempfile.mkdtemp(prefix="bwmigrate-chaos-"))
-    s = Settings(numbers=a.numbers, kills=a.kills, batch_size=a.batch_size)
+    s = Settings(numbers=a.numbers, kills=a.kills, batch_size=a.batch_size, notify=a.notify)
     figures = run_chaos(seed, s, work)
     print_figures(figures)
     if not a.no_docs:

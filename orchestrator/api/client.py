@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import TracebackType
 from typing import Self
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import httpx
 
@@ -292,6 +292,23 @@ class ApiClient:
         call = Call("GET", self._order_path(kind), kind=str(kind), query=query)
         return await self._list_orders(call, params)
 
+    async def list_orders_created(
+        self, kind: str, created_from: date, *, page_query: str | None = None
+    ) -> OrderList:
+        """One page of the orders of `kind` created from `created_from` on (inclusive).
+
+        `GET <the kind's order list>?createdDateFrom=<yyyy-MM-dd>`; the next page is read by
+        passing the listing's `next_query` back as `page_query` (the query of its `Links/next`,
+        sent to the same path: a link never takes the credentials to another host). A page holds
+        at most 1,000 orders. Nothing matched is an empty list (the list rule).
+        """
+        params: dict[str, str] = {"createdDateFrom": _day(created_from)}
+        if page_query is not None:
+            params = dict(parse_qsl(page_query, keep_blank_values=True))
+        query = f"created from {_day(created_from)}" + (" (next page)" if page_query else "")
+        call = Call("GET", self._order_path(kind), kind=str(kind), query=query)
+        return await self._list_orders(call, params)
+
     async def check_import(self, body: bytes) -> CheckerResult:
         """POST `importTnChecker` (read-only, so its faults are plain transient errors)."""
         path = f"{self._account_path}/importTnChecker"
@@ -319,6 +336,17 @@ class ApiClient:
         call = Call("GET", f"{self._account_path}/{path.lstrip('/')}")
         response = await self._send(call, params=params, list_answer=True)
         return None if matched_nothing(response) else response.content
+
+    async def subscription(
+        self, method: str, sub_id: str | None = None, body: bytes | None = None
+    ) -> tuple[int, bytes, str | None]:
+        """`subscriptions[/{id}]` (POST, GET, PUT, DELETE): status, body and the id a create's
+        Location names. Errors map as for every call; the bodies (callback credentials) are
+        kept out of exchanges and the audit log."""
+        path = f"{self._account_path}/subscriptions" + (f"/{_segment(sub_id)}" if sub_id else "")
+        response = await self._send(Call(method, path), content=body)
+        created = id_from_location(response, path) if method == "POST" else None
+        return response.status_code, response.content, created
 
     async def probe(self, path: str) -> ProbeAnswer:
         """GET the order list at `path` (relative to the v2 base) with credentials: its status,
@@ -458,7 +486,9 @@ class ApiClient:
     ) -> None:
         if self._on_exchange is None:
             return
-        secret = url == self._token_url  # the token endpoint's answer is the token itself
+        # The token endpoint's answer is the token itself; subscription bodies carry the
+        # callback credentials.
+        secret = url == self._token_url or "/subscriptions" in url
         self._on_exchange(
             Exchange(
                 method=call.method,

@@ -14,6 +14,7 @@ Numbers pass through as text: normalising them is `orchestrator.plan.numbers`' j
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -102,10 +103,14 @@ class OrderSummary:
 
 @dataclass(frozen=True, slots=True)
 class OrderList:
-    """An order listing; `total_count` may exceed `len(orders)` (the API returns at most 1000)."""
+    """An order listing; `total_count` may exceed `len(orders)` (the API returns at most 1000).
+
+    `next_query` is the query string of the listing's `Links/next` (the next page), if any.
+    """
 
     total_count: int
     orders: tuple[OrderSummary, ...]
+    next_query: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +389,26 @@ def parse_order_list(body: bytes) -> OrderList:
         for item in listing.iterchildren(*_SUMMARIES, *_ORDER_ROOTS)
     ]
     total = _int(listing, _TOTAL)
-    return OrderList(total_count=len(orders) if total is None else total, orders=tuple(orders))
+    return OrderList(
+        total_count=len(orders) if total is None else total,
+        orders=tuple(orders),
+        next_query=_next_query(listing),
+    )
+
+
+_LINK_URL = re.compile(r"<([^>]*)>")
+
+
+def _next_query(listing: etree._Element) -> str | None:
+    """The query string of `Links/next` (`Link=<https://…?page=X&size=N>;rel="next";`,
+    reference §12): only the query travels, so a link never sends credentials elsewhere."""
+    for links in _kids(listing, "Links"):
+        for nxt in _kids(links, "next"):
+            text = (nxt.text or "").strip()
+            match = _LINK_URL.search(text)
+            query = (match.group(1) if match else text).partition("?")[2]
+            return query or None
+    return None
 
 
 def _read_summary(item: etree._Element) -> OrderSummary:

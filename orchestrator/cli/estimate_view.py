@@ -53,7 +53,8 @@ def estimate_lines(est: dict[str, Any]) -> list[str]:
         f"creates + {est['polls']} polls at {a['requests_per_s']:g} req/s -> about "
         f"{duration(est['eta_s'])}; {limit}",
         f"  assumes: orders terminal {a['order_s']:g} s after their create (expected_order_s), "
-        f"polled at {offsets} s after it; at most {a['max_orders_in_flight']} orders in flight; "
+        f"looked at {offsets} s after it{_READS.get(a.get('status_reads', ''), '')}; at most "
+        f"{a['max_orders_in_flight']} orders in flight; "
         "every number succeeds (each order has its SMS/A2P orders); no 429s or retries",
     ]
     rehearsal = est["rehearsal"]
@@ -63,6 +64,12 @@ def estimate_lines(est: dict[str, Any]) -> list[str]:
             f"{rehearsal['api_calls']} calls, about {duration(rehearsal['eta_s'])}"
         )
     return lines
+
+
+_READS = {
+    "batched": " (one order-list read serves the orders looking within half a poll interval)",
+    "per_order": " (one GET per order per look)",
+}
 
 
 def duration(seconds: float) -> str:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the engine, the store and the client load when a run starts
     from orchestrator.api.client import Credentials
     from orchestrator.cutover.cutover import Cutover, Remaining, RunPreview, RunResult, Target
     from orchestrator.cutover.engine import Progress
+    from orchestrator.cutover.notifications import NotifySettings
     from orchestrator.cutover.preflight import CheckedFile
 
 
@@ -150,6 +151,7 @@ def run_plan(
     verbosity: Verbosity = Verbosity.NORMAL,
     verify: bool = False,
     snapshot: bool = True,
+    notify: NotifySettings | None = None,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
     from orchestrator.cli.verify_view import add_checks, snapshot_progress
@@ -180,7 +182,9 @@ def run_plan(
         cutover.checks.verify, cutover.checks.snapshot = verify, snapshot
         if verbosity is not Verbosity.QUIET:
             cutover.checks.on_snapshot = snapshot_progress(err)
-        result = _run_with_progress(cutover, credentials, seed, err, as_json, verbosity, every_s)
+        result = _run_with_progress(
+            cutover, credentials, seed, err, as_json, verbosity, every_s, notify
+        )
         code = add_checks(cutover.checks, result.summary, int(result.exit_code), err)
         _print_result(result, cutover, as_json, err)
         return code
@@ -194,6 +198,7 @@ def _run_with_progress(
     as_json: bool,
     verbosity: Verbosity,
     every_s: float,
+    notify: NotifySettings | None = None,
 ) -> RunResult:
     """Run the cutover with its progress shown (bars, plain lines or nothing) and the signals
     held from before the event loop exists until after it is gone."""
@@ -210,7 +215,9 @@ def _run_with_progress(
             if plain:
                 lines.update(snap)
 
-        return anyio.run(_run_until_signalled, cutover, credentials, on_progress, seed, stop)
+        return anyio.run(
+            _run_until_signalled, cutover, credentials, on_progress, seed, stop, notify
+        )
 
 
 def _announce(cutover: Cutover, where: Target, err: Console) -> None:
@@ -244,10 +251,14 @@ async def _run_until_signalled(
     on_progress: Callable[[Progress], None],
     seed: int | None,
     stop: StopSignal,
+    notify: NotifySettings | None = None,
 ) -> RunResult:
     """Run; the first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
+    from orchestrator.cutover.cutover import Tuning
+
     async with stop.attached():
-        return await cutover.run(credentials, on_progress, seed=seed)
+        tuning = Tuning(notify=notify) if notify is not None else None
+        return await cutover.run(credentials, on_progress, seed=seed, tuning=tuning)
 
 
 def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Console) -> None:
@@ -320,6 +331,25 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     help="Do not snapshot the planned numbers before the first order (rollback then cannot "
     "restore previous settings, verify cannot judge failed numbers).",
 )
+@click.option(
+    "--notify-url",
+    metavar="URL",
+    help="Follow orders by order notifications: the URL Bandwidth calls back (your proxy or "
+    "tunnel forwards it to --listen).",
+)
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    help="Where the run listens for the callbacks of --notify-url, e.g. 127.0.0.1:8080.",
+)
+@click.option(
+    "--safety-net-s",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="With --notify-url: an order silent this long is read directly (a lost callback "
+    "delays, never loses).",
+)
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -334,6 +364,9 @@ def run(
     verbose: bool,
     verify: bool,
     no_snapshot: bool,
+    notify_url: str | None,
+    listen: str | None,
+    safety_net_s: float,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -360,5 +393,24 @@ def run(
             verbosity=Verbosity.from_flags(quiet, verbose),
             verify=verify,
             snapshot=not no_snapshot,
+            notify=_notify_settings(notify_url, listen, safety_net_s),
         )
     )
+
+
+def _notify_settings(
+    url: str | None, listen: str | None, safety_net_s: float
+) -> NotifySettings | None:
+    """`--notify-url` with `--listen HOST:PORT` (both or neither)."""
+    from orchestrator.cutover.notifications import NotifySettings  # with the run, not --help
+
+    if url is None and listen is None:
+        return None
+    if url is None or listen is None:
+        raise click.UsageError("--notify-url and --listen go together")
+    if not url.startswith(("https://", "http://")):
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--notify-url")
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"{listen!r}: expected HOST:PORT", param_hint="--listen")
+    return NotifySettings(url, host.strip("[]"), int(port), safety_net_s=safety_net_s)

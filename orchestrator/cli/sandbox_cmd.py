@@ -112,6 +112,30 @@ DEFAULT_ORDER_DELAY_S = 2.0  # a rehearsal shows orders passing through RECEIVED
     default=None,
     help="Seconds before a new order shows in list endpoints (GET by id sees it at once).",
 )
+@click.option(
+    "--callback-drop",
+    type=_RATE,
+    default=None,
+    help="Probability that an order notification is never sent.",
+)
+@click.option(
+    "--callback-duplicate",
+    type=_RATE,
+    default=None,
+    help="Probability that an order notification is sent twice.",
+)
+@click.option(
+    "--callback-reorder",
+    type=_RATE,
+    default=None,
+    help="Probability that an order notification is held back and sent after the next one.",
+)
+@click.option(
+    "--callback-retries",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Attempts after a failed callback delivery (default 3; Bandwidth documents none).",
+)
 def sandbox(
     host: str,
     port: int,
@@ -129,6 +153,7 @@ def sandbox(
     fault_slow_order: float | None,
     slow_order_s: float | None,
     list_lag_s: float | None,
+    **callback: float | None,
 ) -> None:
     """Serve a local emulator of the v2 number-management API (with fault injection).
 
@@ -152,6 +177,7 @@ def sandbox(
         "slow_order_rate": fault_slow_order,
         "slow_order_s": slow_order_s,
         "list_lag_s": list_lag_s,
+        **_callback_faults(callback),
     }
     faults = replace(config.faults, **{k: v for k, v in fault_changes.items() if v is not None})
     changes: dict[str, object] = {"faults": faults}
@@ -177,3 +203,11 @@ def _announce(config: SandboxConfig, root_url: str) -> None:
         f"bwmigrate sandbox: side endpoints (no auth): {side}",
         err=True,
     )
+
+
+def _callback_faults(options: dict[str, float | None]) -> dict[str, float | None]:
+    """`--callback-drop/-duplicate/-reorder P` and `--callback-retries N` as `[faults]` keys."""
+    return {
+        (key if key == "callback_retries" else f"{key}_rate"): value
+        for key, value in options.items()
+    }

@@ -71,6 +71,7 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
             "running": holder is not None,
             "runs": len(runs),
             "orders_by_state": orders,
+            "budget": _budget(meta),
         },
     )
     if damage is not None:
@@ -92,6 +93,8 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
         + f". Requests: {obj['requests']['total']} "
         f"({obj['requests']['rate_limited']} rate-limited)."
     )
+    if obj["budget"] is not None:
+        console.print(_budget_line(obj["budget"]))
     _raise_damage(damage)
 
 
@@ -171,3 +174,23 @@ def _raise_damage(damage: _Damage | None) -> None:
         f"{', '.join(damage.parts)} (what it could read is shown above): restore the file from "
         "a backup before running or reporting from it"
     )
+
+
+def _budget(meta: dict[str, str]) -> dict[str, float | None] | None:
+    """The budget the last run saved (its share, the rate in use after 429 cuts, the limit)."""
+    try:
+        saved = json.loads(meta["budget"])
+    except (KeyError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) else None
+
+
+def _budget_line(b: dict[str, float | None]) -> str:
+    """`Budget: 15 req/s of the account's 20 (75%, 5 req/s left for live traffic); in use …`."""
+    share, in_use = float(b.get("share_per_s") or 0), float(b.get("in_use_per_s") or 0)
+    limit = float(b.get("account_limit_per_s") or 0)
+    text = f"Budget: {share:g} req/s"
+    if limit:
+        text += f" of the account's {limit:g} ({100 * share / limit:.0f}%, "
+        text += f"{limit - share:g} req/s left for live traffic)"
+    return text + f"; in use {in_use:g} req/s (after 429 cuts)."

@@ -50,7 +50,7 @@ from orchestrator.api.pacing import Backoff
 from orchestrator.cutover.admission import admit, adopt
 from orchestrator.cutover.before_after import BeforeAfter
 from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
-from orchestrator.cutover.engine import Engine, EngineSettings, Progress, RunOutcome
+from orchestrator.cutover.engine import Engine, EngineSettings, NotifySettings, Progress, RunOutcome
 from orchestrator.cutover.preflight import CheckedFile, apply_checked_file
 from orchestrator.cutover.report import summary
 from orchestrator.cutover.target_check import foreign_target
@@ -104,6 +104,7 @@ class Tuning:
     backoff: Backoff | None = None
     timeout_s: float = 30.0
     observe: Callable[[Exchange], None] | None = None
+    notify: NotifySettings | None = None  # order notifications (`run --notify-url`)
 
 
 # --- what a run tells ---------------------------------------------------------------------------
@@ -398,6 +399,9 @@ class Cutover:
             failure_threshold=self.plan.spec.failure_threshold,
             visibility_window_s=rate.visibility_window_s,
         )
+        limit = rate.budget.account_limit_per_s if rate.budget else None
+        settings = replace(settings, notify=tuning.notify or settings.notify,
+                           account_limit_per_s=settings.account_limit_per_s or limit)  # fmt: skip
         return replace(settings, seed=seed) if seed is not None else settings
 
     async def _drive(

@@ -31,6 +31,7 @@ through `Store` (in a worker thread, one writer at a time), the API through `Api
 from __future__ import annotations
 
 import functools
+import json
 import random
 import time
 from collections.abc import Callable
@@ -41,18 +42,29 @@ import anyio
 
 from orchestrator.api.client import ApiClient
 from orchestrator.api.gate import RequestGate
+from orchestrator.api.orders import ORDER_KINDS
 from orchestrator.api.pacing import Backoff, PollSchedule
 from orchestrator.cutover.canary import canary_passed, is_canary_step
 from orchestrator.cutover.context import RunAborted, RunContext
+from orchestrator.cutover.notifications import Notifications, NotifySettings
 from orchestrator.cutover.outcome import commit_outcome, poll_until_terminal
 from orchestrator.cutover.reconcile import StopRequested
+from orchestrator.cutover.status_reader import StatusReader
 from orchestrator.cutover.submit import Submitter
 from orchestrator.plan import FailureThreshold
 from orchestrator.state.schema import OrderRecord, OrderState, StepCounts, StepInfo
 from orchestrator.state.store import Store
 from orchestrator.text import counted
 
-__all__ = ["COUNTERS_EVERY_S", "Engine", "EngineSettings", "Progress", "RunEnd", "RunOutcome"]
+__all__ = [
+    "COUNTERS_EVERY_S",
+    "Engine",
+    "EngineSettings",
+    "NotifySettings",
+    "Progress",
+    "RunEnd",
+    "RunOutcome",
+]
 
 COUNTERS_EVERY_S = 2.0  # how often a run saves its request counters for `status`
 
@@ -67,6 +79,14 @@ class EngineSettings:
     failure_threshold: FailureThreshold = field(default_factory=FailureThreshold)
     seed: int | None = None
     visibility_window_s: float = 30.0  # how long a new order may take to show in order lists
+    # How open orders are followed: "batched" (shared order-list reads,
+    # `orchestrator.cutover.status_reader`) or "per_order" (one GET per order per poll).
+    status_reads: str = "batched"
+    # Batched reads: the first look at an order comes after this if longer than the poll
+    # interval (benches set it; a plan's expected_order_s is for estimates only).
+    expected_order_s: float = 0.0
+    account_limit_per_s: float | None = None  # the plan's budget: the account's whole limit
+    notify: NotifySettings | None = None  # order notifications (`run --notify-url`), opt-in
 
 
 @dataclass(slots=True)
@@ -131,8 +151,21 @@ class Engine:
             cap_s=max(settings.poll_cap_s, settings.poll_interval_s),
         )
         self._slots = anyio.Semaphore(settings.max_orders_in_flight)
+        self._account_limit_per_s = settings.account_limit_per_s
+        self._notify = settings.notify
+        self.notifications: Notifications | None = None
         self._started = 0.0
         self._submitter = Submitter(self._ctx, visibility_window_s=settings.visibility_window_s)
+        self._reader = (
+            StatusReader(
+                self._ctx,
+                self._polls,
+                expected_order_s=settings.expected_order_s,
+                visibility_window_s=settings.visibility_window_s,
+            )
+            if settings.status_reads == "batched"
+            else None
+        )
 
     # public -----------------------------------------------------------------------------------
 
@@ -145,17 +178,39 @@ class Engine:
         ctx = self._ctx
         self._started = ctx.clock()
         await self._load()
+        notice: str | None = None
         try:
-            async with anyio.create_task_group() as tg:
-                for order in await ctx.db(ctx.store.orders, OrderState.SUBMITTED):
-                    await self._start(order, tg)
-                await self._reconcile_submitting(tg)
-                for step in ctx.steps.values():
-                    tg.start_soon(self._dispatch_step, step, tg)
-                tg.start_soon(self._watch_stop, tg)
+            async with anyio.create_task_group() as outer:
+                notice = await self._open_notifications(outer)
+                try:
+                    async with anyio.create_task_group() as tg:
+                        for order in await ctx.db(ctx.store.orders, OrderState.SUBMITTED):
+                            await self._start(order, tg)
+                        await self._reconcile_submitting(tg)
+                        for step in ctx.steps.values():
+                            tg.start_soon(self._dispatch_step, step, tg)
+                        tg.start_soon(self._watch_stop, tg)
+                finally:
+                    if self.notifications is not None:
+                        await self.notifications.close()
         except* RunAborted:
             pass
-        return self._outcome()
+        outcome = self._outcome()
+        if notice is not None:
+            outcome = replace(outcome, message=f"{outcome.message}; {notice}")
+        return outcome
+
+    async def _open_notifications(self, outer: anyio.abc.TaskGroup) -> str | None:
+        """Subscribe and listen when the run asked for notifications; what to tell the user
+        when that failed (the run then goes on with batched reads)."""
+        if self._notify is None or self._reader is None:
+            return None
+        kinds = {str(ORDER_KINDS[s.kind].kind) for s in self._ctx.steps.values()}
+        self.notifications = Notifications(self._ctx, self._reader, self._notify, kinds)
+        if await self.notifications.open(outer):
+            return None
+        problem, self.notifications = self.notifications.problem, None
+        return f"order notifications off: {problem}; followed by batched reads instead"
 
     def progress(self) -> Progress:
         """The current snapshot."""
@@ -226,7 +281,7 @@ class Engine:
         """
         ctx = self._ctx
         run_id = await ctx.db(ctx.store.open_run_id)
-        saved_at = ctx.clock()
+        saved_at = ctx.clock() - COUNTERS_EVERY_S  # the first save right away (the budget)
         while True:
             if not ctx.tally.has_open_work():
                 tg.cancel_scope.cancel()
@@ -236,19 +291,32 @@ class Engine:
             self._on_progress(self.progress())
             if run_id is not None and ctx.clock() - saved_at >= COUNTERS_EVERY_S:
                 saved_at = ctx.clock()
-                c = ctx.gate.counters
-                await ctx.db(
-                    functools.partial(
-                        ctx.store.update_run_counters,
-                        run_id,
-                        requests=c.requests,
-                        rate_limited=c.rate_limited,
-                        retried=c.retried,
-                    )
-                )
+                await self._save_counters(run_id)
             if ctx.stop.is_set() and ctx.tally.in_flight == 0:
                 tg.cancel_scope.cancel()
                 return
+
+    async def _save_counters(self, run_id: int) -> None:
+        """This run's request counters into its row, and the budget in use into the state
+        file's meta facts (`budget`: the share, the rate in use after 429 cuts, the limit)."""
+        ctx, c = self._ctx, self._ctx.gate.counters
+        await ctx.db(
+            functools.partial(
+                ctx.store.update_run_counters,
+                run_id,
+                requests=c.requests,
+                rate_limited=c.rate_limited,
+                retried=c.retried,
+            )
+        )
+        rate = ctx.gate.rate
+        budget = {
+            "account_limit_per_s": self._account_limit_per_s,
+            "share_per_s": round(rate.configured_per_s, 3),
+            "in_use_per_s": round(rate.rate_per_s(ctx.clock()), 3),
+            "list_reads": self._reader.list_reads if self._reader is not None else 0,
+        }
+        await ctx.db(ctx.store.set_meta, "budget", json.dumps(budget))
 
     # dispatch ---------------------------------------------------------------------------------
 
@@ -316,7 +384,13 @@ class Engine:
                 return None
         if self._ctx.stop.is_set():
             return None
-        doc = await poll_until_terminal(self._ctx, self._polls, order)
+        if self._reader is not None:
+            doc = await self._reader.wait_terminal(order)
+        else:
+            doc = await poll_until_terminal(self._ctx, self._polls, order)
         if doc is None:
             return None
-        return await commit_outcome(self._ctx, order, doc)
+        chained = await commit_outcome(self._ctx, order, doc)
+        if self._reader is not None:
+            self._reader.settled(order)  # a callback waiting for this commit may answer now
+        return chained

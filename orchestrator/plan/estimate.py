@@ -10,9 +10,14 @@ the dry run and in `--json`):
   number assumed to succeed, so every order has its chained order).
 - Order time: an order is terminal `order_s` after its create (`[rate] expected_order_s`; a
   rehearsal's sandbox completes orders in min(expected_order_s, 10 s)).
-- Polls: the engine polls an order `poll_interval_s` after its create, then backs off by
-  `POLL_FACTOR` up to `POLL_CAP_S` between polls (`orchestrator.api.pacing.PollSchedule`); the
-  poll that first sees the order terminal is its last.
+- Polls: the engine looks at an order `poll_interval_s` after its create, then backs off by
+  `POLL_FACTOR` up to `POLL_CAP_S` between looks (`orchestrator.api.pacing.PollSchedule`); the
+  look that first sees the order terminal is its last. With batched reads (the default,
+  `orchestrator.cutover.status_reader`) a look is served by a read of the order's list made
+  since its last look, if there is one (no request), else it reads the list (one request per
+  `LIST_PAGE` orders created on it); per-order polling (`status_reads="per_order"`) sends one
+  GET per look; with order notifications (`"notify"`) each order learns its end from its
+  callback, at no request (lost callbacks and the safety-net reads are not modelled).
 - Requests: one gate at `requests_per_s`, grants evenly spaced, creates before polls; at most
   `max_orders_in_flight` order chains open at once, taken by the steps in turn; a canary
   order holds the rest of its step until it is terminal; a step sharing numbers with an
@@ -67,6 +72,7 @@ class Assumptions:
     max_orders_in_flight: int
     order_s: float  # from an order's create to its terminal status
     poll_offsets_s: tuple[float, ...]  # when an order's polls go out, after its create
+    status_reads: str = "batched"  # shared order-list reads, or "per_order" GETs
 
     @property
     def polls_per_order(self) -> int:
@@ -83,6 +89,7 @@ class Assumptions:
             "poll_offsets_s": [round(t, 2) for t in self.poll_offsets_s],
             "poll_factor": POLL_FACTOR,
             "poll_cap_s": POLL_CAP_S,
+            "status_reads": self.status_reads,
             "every_number_succeeds": True,
             "answers_take_no_time": True,
         }
@@ -131,6 +138,7 @@ def estimate(
     *,
     order_s: float | None = None,
     max_simulated_chains: int = SIMULATED_CHAINS,
+    status_reads: str = "batched",
 ) -> Estimate:
     """Estimate the requests and time of `plan`'s run (orders taking `order_s`: by default the
     plan's `expected_order_s`). Plans of more than `max_simulated_chains` orders are
@@ -142,6 +150,7 @@ def estimate(
         max_orders_in_flight=rate.max_orders_in_flight,
         order_s=took,
         poll_offsets_s=poll_offsets(took, rate.poll_interval_s),
+        status_reads=status_reads,
     )
     steps = _work(plan)
     run = _simulate_or_extrapolate(steps, assumptions, rate.poll_interval_s, max_simulated_chains)
@@ -174,6 +183,7 @@ class _Step:
     a2p_chained: bool  # ... and by its A2P follow-up
     canary: bool  # order 0 holds the rest until it is terminal
     depends_on: tuple[int, ...]
+    kind: str = "tnoptions"  # the order list its own orders are read from
     started: int = 0
     done: int = 0
     held: bool = False
@@ -193,9 +203,15 @@ def _work(plan: CompiledPlan) -> list[_Step]:
             a2p_chained=asks_a2p(s.spec),
             canary=canary_size(plan.spec, s.spec, len(s.numbers)) > 0,
             depends_on=s.depends_on,
+            kind=_LIST_OF.get(s.spec.kind, "tnoptions"),
         )
         for s in plan.steps
     ]
+
+
+_LIST_OF = {StepKind.IMPORT: "import", StepKind.REMOVE: "remove"}  # else the TN option list
+LIST_PAGE = 1000  # orders in one page of an order list
+FRESH_FRACTION = 0.5  # mirrors orchestrator.cutover.status_reader.FRESH_FRACTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +260,7 @@ class _Chain:
     created_at: float = 0.0
     polls: int = 0
     first_link: bool = True
+    seen: int = -1  # the last shared list read this chain's order looked at
 
 
 class _Simulation:
@@ -260,6 +277,23 @@ class _Simulation:
         self.seq = 0
         self.requests = self.poll_count = 0
         self.end = 0.0
+        self.shared = a.status_reads == "batched"
+        self.notified = a.status_reads == "notify"  # the callback comes at the order's end
+        self.reads: dict[str, tuple[int, float]] = {}  # list -> (read number, when)
+        self.listed: dict[str, int] = {}  # list -> orders created on it so far
+
+    def _kind(self, chain: _Chain) -> str:
+        return self.steps[chain.step].kind if chain.first_link else "tnoptions"
+
+    def _shared_read(self, chain: _Chain, at: float) -> tuple[int, float] | None:
+        """A list read newer than the chain's last look, made after its create and at most
+        `first_s / 2` before `at` (batched; `status_reader.StatusReader` shares the same)."""
+        read = self.reads.get(self._kind(chain)) if self.shared else None
+        if read is None or read[0] <= chain.seen:
+            return None
+        if read[1] < max(chain.created_at, at - self.first_s * FRESH_FRACTION):
+            return None
+        return read
 
     def run(self) -> _Run:
         for i, step in enumerate(self.steps):
@@ -270,12 +304,20 @@ class _Simulation:
         while self.creates or self.polls:
             first = min(q[0][0] for q in (self.creates, self.polls) if q)
             now = max(gate_free, first)
+            if self.polls and self.polls[0][0] <= now:
+                at = self.polls[0][0]
+                read = (0, at) if self.notified else self._shared_read(self.polls[0][2], at)
+                if read is not None:  # served by a read made since its last look: no request
+                    _, _, chain = heapq.heappop(self.polls)
+                    self._looked(chain, at, read)
+                    continue
             if self.creates and self.creates[0][0] <= now:  # creates before polls
                 self._created(heapq.heappop(self.creates)[2], now)
+                pages = 1
             else:
-                self._polled(heapq.heappop(self.polls)[2], now)
-            self.requests += 1
-            gate_free = now + interval
+                pages = self._polled(heapq.heappop(self.polls)[2], now)
+            self.requests += pages
+            gate_free = now + interval * pages
         return _Run(self.end, self.requests, self.poll_count)
 
     def _push(self, queue: list[tuple[float, int, _Chain]], at: float, chain: _Chain) -> None:
@@ -307,13 +349,28 @@ class _Simulation:
                 self.waiting.append(i)
 
     def _created(self, chain: _Chain, now: float) -> None:
-        chain.created_at, chain.polls = now, 0
-        self._push(self.polls, now + self._gap(0), chain)
+        chain.created_at, chain.polls, chain.seen = now, 0, -1
+        kind = self._kind(chain)
+        self.listed[kind] = self.listed.get(kind, 0) + 1
+        self._push(self.polls, now + (self.a.order_s if self.notified else self._gap(0)), chain)
 
-    def _polled(self, chain: _Chain, now: float) -> None:
-        self.poll_count += 1
+    def _polled(self, chain: _Chain, now: float) -> int:
+        """A poll that sends a request: a GET by id, or (batched) a read of the chain's order
+        list, one request per page, that later looks may share. The requests it took."""
+        pages = 1
+        if self.shared:
+            kind = self._kind(chain)
+            pages = max(1, math.ceil(self.listed.get(kind, 0) / LIST_PAGE))
+            self.reads[kind] = (self.poll_count, now)
+        self.poll_count += pages
+        self._looked(chain, now, (self.poll_count - pages, now))
+        return pages
+
+    def _looked(self, chain: _Chain, now: float, read: tuple[int, float]) -> None:
+        """The chain's order looked at `now` through a read made at `read[1]`."""
         chain.polls += 1
-        if now < chain.created_at + self.a.order_s - 1e-9:
+        chain.seen = read[0]
+        if read[1] < chain.created_at + self.a.order_s - 1e-9:
             self._push(self.polls, now + self._gap(chain.polls), chain)
             return
         self.end = max(self.end, now)

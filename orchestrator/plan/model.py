@@ -46,8 +46,26 @@ _KIND_LETTER = {StepKind.IMPORT: "I", StepKind.REMOVE: "R", StepKind.MESSAGING: 
 
 
 @dataclass(frozen=True, slots=True)
+class Budget:
+    """The account's request limit and the share of it a run may use (`plan/budget.py`);
+    the rest is left for the customer's live traffic."""
+
+    account_limit_per_s: float
+    share_per_s: float
+
+    @property
+    def share_percent(self) -> float:
+        """The share as a percentage of the limit."""
+        return 100.0 * self.share_per_s / self.account_limit_per_s
+
+
+@dataclass(frozen=True, slots=True)
 class RateSpec:
-    """The account's request budget and polling cadence."""
+    """The account's request budget and polling cadence.
+
+    `requests_per_s` is the run's rate: the plan's `requests_per_s`, or the share of `budget`
+    when the plan states the account's limit.
+    """
 
     requests_per_s: float = 10.0
     max_orders_in_flight: int = 10
@@ -56,6 +74,7 @@ class RateSpec:
     # How long after a POST whose outcome is unknown the engine keeps looking for the order in
     # the order lists (they may show a new order seconds late) before treating it as absent.
     visibility_window_s: float = 30.0
+    budget: Budget | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import InputError, PlanError
+from orchestrator.plan.budget import BUDGET_KEYS, read_budget
 from orchestrator.plan.model import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CANARY,
@@ -129,10 +130,12 @@ class _Validator(StepReader):
                 "poll_interval_s",
                 "expected_order_s",
                 "visibility_window_s",
+                *BUDGET_KEYS,
             ),
             "rate.",
         )
         d = RateSpec()
+        budget = read_budget(self, t)
         window = self.number(
             t, "visibility_window_s", "rate.", d.visibility_window_s, -math.inf, math.inf
         )
@@ -143,7 +146,9 @@ class _Validator(StepReader):
                 f"{t['visibility_window_s']!r}",
             )
         return RateSpec(
-            requests_per_s=self.number(t, "requests_per_s", "rate.", d.requests_per_s, 0.01, 1000),
+            requests_per_s=budget.share_per_s
+            if budget is not None
+            else self.number(t, "requests_per_s", "rate.", d.requests_per_s, 0.01, 1000),
             max_orders_in_flight=int(
                 self.number(
                     t,
@@ -162,6 +167,7 @@ class _Validator(StepReader):
                 t, "expected_order_s", "rate.", d.expected_order_s, 0, 86400
             ),
             visibility_window_s=window,
+            budget=budget,
         )
 
     def threshold(self, value: Any) -> FailureThreshold:

@@ -37,6 +37,7 @@ from orchestrator.sandbox.context import Ctx, Route, xml
 from orchestrator.sandbox.faults import FaultDecision, FaultInjector
 from orchestrator.sandbox.ledger import RateLimiter, RequestLedger
 from orchestrator.sandbox.model import ApiError, ApiVersion, RejectedError
+from orchestrator.sandbox.notify import Notifier
 from orchestrator.sandbox.routes import match, render_error
 from orchestrator.sandbox.state import SandboxState
 
@@ -74,6 +75,15 @@ class SandboxApp:
         self.faults = FaultInjector(self.config.faults, self.config.seed)
         self.ledger = RequestLedger()
         self.limiter = RateLimiter(self.config.rate_limit_per_s)
+        self._attach_notifier()
+
+    def _attach_notifier(self) -> None:
+        """Order callbacks to subscribed URLs (`sandbox/notify.py`): one thread per app,
+        following the current state."""
+        if getattr(self, "notifier", None) is None:
+            self.notifier = Notifier(lambda: self.state)
+        self.state.on_complete = self.notifier.order_completed
+        self.notifier.configure(self.state.config.faults, self.state.config.seed)
 
     def reset(self) -> None:
         """Back to the starting config: inventory, orders, ledger, windows, fault settings and
@@ -84,6 +94,7 @@ class SandboxApp:
         self.faults = FaultInjector(self.config.faults, self.config.seed)
         self.auth.credentials = self.config.credentials
         self.auth.token_expires_s = self.config.token_expires_s
+        self.notifier.configure(self.config.faults, self.config.seed)
 
     def _apply_seeded_settings(self, data: Mapping[str, Any]) -> None:
         """Seed keys the app (not the state) owns take effect at once: `faults` (the decision
@@ -94,6 +105,7 @@ class SandboxApp:
             self.faults = FaultInjector(config.faults, config.seed)
         elif "faults" in data:
             self.faults.config = config.faults
+        self.notifier.configure(config.faults, config.seed)
         if "rate_limit_per_s" in data:
             self.limiter = RateLimiter(config.rate_limit_per_s)
         self.auth.credentials = config.credentials
@@ -110,20 +122,20 @@ class SandboxApp:
         try:
             response = await self._api(scope, receive, send)
         except DeliberateDropError as exc:
-            self.ledger.answered(exc.outcome)
+            self.ledger.answered(exc.outcome, _client(scope))
             raise
         except ClientDisconnect:  # the client went away mid-request (a killed CLI): no answer
-            self.ledger.answered("disconnected")
+            self.ledger.answered("disconnected", _client(scope))
             return
         # Counted before the client can read the answer: a client that asks the ledger next
         # must find it there (counting after sending raced the client's next request).
-        self.ledger.answered(str(response.status_code))
+        self.ledger.answered(str(response.status_code), _client(scope))
         await response(scope, receive, send)
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> Response:
         """The answer to one API request; faults that break the connection raise
         `DeliberateDropError` ("reset" before handling, "dropped" after a commit)."""
-        self.ledger.arrived(self.clock.now())
+        self.ledger.arrived(self.clock.now(), _client(scope))
         request = Request(scope, receive)
         if scope["path"] == TOKEN_PATH and scope["method"] == "POST":
             return await self._token(request)
@@ -257,3 +269,13 @@ async def _break(send: Send, status: int, outcome: str) -> NoReturn:
         }
     )  # fmt: skip
     raise DeliberateDropError(outcome)
+
+
+def _client(scope: Scope) -> str:
+    """Which program sent a request: the product of its User-Agent (`bwmigrate/1.2` ->
+    `bwmigrate`), for the ledger's per-client counts (a run beside live traffic)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"user-agent":
+            text: str = bytes(value).decode("latin-1")
+            return text.split("/", 1)[0].split(" ", 1)[0][:40]
+    return ""

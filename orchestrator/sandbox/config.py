@@ -39,6 +39,10 @@ A seed file (every table optional; the values shown are the defaults)::
     list_lag_s = 0.0              # a new order (any kind) shows in list endpoints (any filter)
                                   # exactly this many seconds after its creation on the sandbox
                                   # clock; GET by id and the ledger see it at once
+    callback_drop_rate = 0.0      # order notifications never sent
+    callback_duplicate_rate = 0.0 # ... sent twice
+    callback_reorder_rate = 0.0   # ... held back and sent after the next one
+    callback_retries = 3          # attempts after a failed delivery (0: Bandwidth's rule)
 
     [[accounts]]                  # default: account 9900012, sites 743 and 486 (see below)
     id = "9900012"
@@ -198,6 +202,10 @@ class FaultConfig:
     slow_order_rate: float = 0.0
     slow_order_s: float = 30.0
     list_lag_s: float = 0.0
+    callback_drop_rate: float = 0.0  # order notifications never sent (`sandbox/notify.py`)
+    callback_duplicate_rate: float = 0.0  # ... sent twice
+    callback_reorder_rate: float = 0.0  # ... held back and sent after the next one
+    callback_retries: int = 3  # attempts after a failed delivery (Bandwidth documents none)
 
 
 def _default_accounts() -> tuple[AccountConfig, ...]:
@@ -333,7 +341,8 @@ def _dataclass(cls: type[Any], value: Any, where: str) -> Any:
 def _faults(value: Any) -> FaultConfig:
     faults: FaultConfig = _dataclass(FaultConfig, value, "faults")
     rates = ("error_rate", "throttle_rate", "latency_rate", "reset_rate",
-             "drop_after_commit_rate", "slow_order_rate")  # fmt: skip
+             "drop_after_commit_rate", "slow_order_rate", "callback_drop_rate",
+             "callback_duplicate_rate", "callback_reorder_rate")  # fmt: skip
     for name in rates:
         rate = getattr(faults, name)
         if not 0.0 <= float(rate) <= 1.0:

@@ -26,24 +26,27 @@ class RequestLedger:
             self.by_status: Counter[str] = Counter()
             self._window: deque[float] = deque()
             self.max_in_1s = 0
+            self._clients: dict[str, _ClientTally] = {}
 
-    def arrived(self, now: float) -> None:
-        """A request arrived at `now` (counted before any fault or limit)."""
+    def arrived(self, now: float, client: str = "") -> None:
+        """A request arrived at `now` (counted before any fault or limit) from `client` (the
+        product of its User-Agent: which program's traffic it is)."""
         with self._lock:
             self.total += 1
-            window = self._window
-            window.append(now)
-            while window and window[0] <= now - 1.0:
-                window.popleft()
-            self.max_in_1s = max(self.max_in_1s, len(window))
+            self.max_in_1s = max(self.max_in_1s, _slide(self._window, now))
+            if client:
+                self._clients.setdefault(client, _ClientTally()).arrived(now)
 
-    def answered(self, outcome: str) -> None:
+    def answered(self, outcome: str, client: str = "") -> None:
         """A request ended with `outcome`: an HTTP status ("201"), "reset", "dropped", or
         "disconnected" (the client went away before its request was read)."""
         with self._lock:
             self.by_status[outcome] += 1
             if outcome == "429":
                 self.rate_limited += 1
+            tally = self._clients.get(client)
+            if tally is not None:
+                tally.by_status[outcome] += 1
 
     def to_json(self) -> dict[str, Any]:
         """The `requests` part of the ledger plus the 1-second window maximum."""
@@ -55,7 +58,39 @@ class RequestLedger:
                     "by_status": dict(sorted(self.by_status.items())),
                 },
                 "max_requests_in_any_1s_window": self.max_in_1s,
+                "clients": {name: t.to_json() for name, t in sorted(self._clients.items())},
             }
+
+
+def _slide(window: deque[float], now: float) -> int:
+    """Add `now` to a 1-second sliding window; how many requests it holds."""
+    window.append(now)
+    while window and window[0] <= now - 1.0:
+        window.popleft()
+    return len(window)
+
+
+class _ClientTally:
+    """One client's requests (by User-Agent product): the budget test's witness that a run kept
+    to its share and live traffic beside it was not starved."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.by_status: Counter[str] = Counter()
+        self._window: deque[float] = deque()
+        self.max_in_1s = 0
+
+    def arrived(self, now: float) -> None:
+        self.total += 1
+        self.max_in_1s = max(self.max_in_1s, _slide(self._window, now))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "rate_limited": self.by_status["429"],
+            "by_status": dict(sorted(self.by_status.items())),
+            "max_requests_in_any_1s_window": self.max_in_1s,
+        }
 
 
 class RateLimiter:

@@ -56,6 +56,19 @@ def _filters(ctx: Ctx, *, loa_type: bool) -> OrderFilter:
     )
 
 
+# The v2 import and removal lists' `status` enum (the excerpt's StatusQueryParam): RECEIVED and
+# EXCEPTION cannot be asked for.
+_V2_LIST_STATUSES = frozenset(
+    {OrderStatus.PROCESSING, OrderStatus.COMPLETE, OrderStatus.PARTIAL, OrderStatus.FAILED}
+)
+
+
+def _check_v2_statuses(filters: OrderFilter) -> None:
+    """400 1008 for a `status` the v2 list enum does not name."""
+    for status in filters.statuses - _V2_LIST_STATUSES:
+        raise reject(400, 1008, f"'{status.value}' is not a valid value")
+
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -122,8 +135,19 @@ def lister(kind: OrderKind, endpoint: str) -> Handler:
 
     async def handler(ctx: Ctx) -> Response:
         filters = _filters(ctx, loa_type=kind is OrderKind.IMPORT)
-        total, orders = ctx.state.list_orders((kind,), ctx.account_id, filters, endpoint)
-        return xml(render.order_list(endpoint, total, orders, ctx.now, ctx.version))
+        if ctx.version is ApiVersion.V2 and kind is not OrderKind.TNOPTIONS:
+            _check_v2_statuses(filters)
+        page, size = _lenient_page(ctx)
+        total, orders = ctx.state.list_orders(
+            (kind,), ctx.account_id, filters, endpoint, first=(page - 1) * size, size=size
+        )
+        # Paging by `Links` (reference §12) once there is more than one page, or when asked.
+        links: dict[str, str] = {}
+        if page > 1 or size < LIST_CAP or page * size < total:
+            links["first"] = _page_link(ctx, 1, size)
+        if page * size < total:
+            links["next"] = _page_link(ctx, page + 1, size)
+        return xml(render.order_list(endpoint, total, orders, ctx.now, ctx.version, links))
 
     return handler
 
@@ -184,6 +208,16 @@ def _page_params(ctx: Ctx, default_size: int) -> tuple[int, int]:
     if page < 1 or not 1 <= size <= default_size:
         raise reject(400, 1006, f"page must be >= 1 and size between 1 and {default_size}")
     return page, size
+
+
+def _lenient_page(ctx: Ctx) -> tuple[int, int]:
+    """`page` and `size` of an order list, which the excerpt does not document: a value that
+    is not a usable whole number is ignored like any unknown parameter (reference §9.3)."""
+    q = ctx.request.query_params
+    page, size = q.get("page", "1"), q.get("size", str(LIST_CAP))
+    page_n = int(page) if page.isdigit() and int(page) >= 1 else 1
+    size_n = int(size) if size.isdigit() and 1 <= int(size) <= LIST_CAP else LIST_CAP
+    return page_n, size_n
 
 
 def _page_link(ctx: Ctx, page: int, size: int) -> str:

@@ -219,21 +219,29 @@ v1 answers the bare `<TnOptionOrders>` of RAML and the SDK fixtures [X]."""
 
 
 def order_list(
-    endpoint: str, total: int, orders: list[Order], now: float, version: ApiVersion
+    endpoint: str,
+    total: int,
+    orders: list[Order],
+    now: float,
+    version: ApiVersion,
+    links: dict[str, str] | None = None,
 ) -> Node:
-    """A list of order summaries (`TotalCount` first; mixed-case names as documented); the v2
-    TN option list inside `TnOptionOrderReportResponse`."""
-    listing = _summaries(endpoint, total, orders, now)
+    """A list of order summaries (`TotalCount` first, then paging `Links` if given; mixed-case
+    names as documented); the v2 TN option list inside `TnOptionOrderReportResponse`."""
+    listing = _summaries(endpoint, total, orders, now, links or {})
     if endpoint == "tnoptions" and version is ApiVersion.V2:
         return el(LIST_REPORT, listing)
     return listing
 
 
-def _summaries(endpoint: str, total: int, orders: list[Order], now: float) -> Node:
+def _summaries(
+    endpoint: str, total: int, orders: list[Order], now: float, links: dict[str, str]
+) -> Node:
     root, item, order_type = SUMMARY[endpoint]
     return el(
         root,
         el("TotalCount", text=str(total)),
+        *([el("Links", *(el(k, text=v) for k, v in links.items()))] if links else []),
         *(
             el(
                 item,

@@ -14,7 +14,7 @@ import itertools
 import random
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchestrator.sandbox.clock import Clock
@@ -57,6 +57,8 @@ class SandboxState:
 
     def __init__(self, config: SandboxConfig, clock: Clock) -> None:
         self.clock = clock
+        # Called (under the lock) for each order reaching its terminal status; kept by reset.
+        self.on_complete: Callable[[Order], None] | None = None
         self._initial = config
         self._lock = threading.RLock()
         self._load(config)
@@ -111,6 +113,8 @@ class SandboxState:
             while self._pending and self._pending[0][0] <= now:
                 _, _, order = heapq.heappop(self._pending)
                 self.inventory.complete(order)
+                if self.on_complete is not None:
+                    self.on_complete(order)  # the notifier's queue (`sandbox/notify.py`)
 
     def _new_order(
         self,
@@ -266,9 +270,13 @@ class SandboxState:
         account_id: str,
         filters: OrderFilter,
         endpoint: str | None = None,
+        *,
+        first: int = 0,
+        size: int = MAX_LISTED_ORDERS,
     ) -> tuple[int, list[Order]]:
-        """(total matches, newest first up to 1000); `customerOrderId` is an index lookup.
-        An order younger than `faults.list_lag_s` is not listed yet (`Order.listed`)."""
+        """(total matches, newest first from the `first`-th, at most `size` <= 1000);
+        `customerOrderId` is an index lookup. An order younger than `faults.list_lag_s` is not
+        listed yet (`Order.listed`)."""
         with self._lock:
             self.advance()
             self._account_or_403(account_id)
@@ -286,7 +294,7 @@ class SandboxState:
             ]  # fmt: skip
             matched.sort(key=lambda o: o.created_at)  # stable: ties keep creation order
             matched.reverse()
-            return len(matched), matched[:MAX_LISTED_ORDERS]
+            return len(matched), matched[first : first + min(size, MAX_LISTED_ORDERS)]
 
     def ledger_orders(self) -> list[dict[str, Any]]:
         """Every accepted order as the ledger shows it."""

@@ -1,4 +1,4 @@
-"""Notification subscriptions: validation and storage (the sandbox sends no callbacks).
+"""Notification subscriptions: validation and storage (callbacks: `sandbox/notify.py`).
 
 Pure bookkeeping; the caller (the state) holds the lock and supplies ids and time.
 """
@@ -75,6 +75,10 @@ class SubscriptionBook:
         """The subscription of that account with that id, or None."""
         sub = self._by_id.get(sub_id)
         return sub if sub is not None and sub.account_id == account_id else None
+
+    def any(self) -> bool:
+        """True when any subscription exists (the notifier idles otherwise)."""
+        return bool(self._by_id)
 
     def list(self, account_id: str) -> list[Subscription]:
         """The account's subscriptions, oldest first."""

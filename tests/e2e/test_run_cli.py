@@ -331,6 +331,9 @@ def test_status_during_a_run_shows_live_counts(
         assert doc["requests"]["total"] >= 4  # 4 creates, then polls, saved during the run
         assert doc["numbers"]["total"] == 80 and doc["numbers"]["pending"] == 80
         assert doc["orders"]["submitted"] == 4
+        assert doc["budget"]["share_per_s"] == 200 and doc["budget"]["in_use_per_s"] > 0
+        text = _cli("status", "--state", str(state)).stdout
+        assert "Budget: 200 req/s; in use" in text
     finally:
         child.send_signal(signal.SIGTERM)
         assert child.wait(timeout=30) == 130

@@ -12,10 +12,11 @@ from typing import Any
 
 from planfiles import IMPORT_DETAILS
 
-from orchestrator.api.client import BasicCredentials
+from orchestrator.api.client import BasicCredentials, Exchange
 from orchestrator.api.pacing import Backoff
 from orchestrator.cutover.cutover import Cutover, LiveTarget, Tuning
 from orchestrator.cutover.engine import EngineSettings, Progress, RunOutcome
+from orchestrator.cutover.notifications import NotifySettings
 from orchestrator.plan import FailureThreshold, compile_plan, parse_plan
 from orchestrator.sandbox import RunningSandbox
 from orchestrator.state.store import Store
@@ -54,13 +55,17 @@ class Harness:
         *,
         threshold: FailureThreshold | None = None,
         credentials: Any = None,
-        rate_per_s: float = 500.0,
+        rate_per_s: float | None = 500.0,
         stop_after_orders: int | None = None,
         timeout_s: float = 5.0,
         base_path: str = "/api/v2",
         base_url: str | None = None,
         stop_when: Callable[[Progress], bool] | None = None,
         visibility_window_s: float = 0.3,
+        status_reads: str = "batched",
+        poll_interval_s: float = 0.01,
+        notify: NotifySettings | None = None,
+        observe: Callable[[Exchange], None] | None = None,
     ) -> RunOutcome:
         """Open the state file for the plan (a changed plan without effect starts over, as
         `bwmigrate run` does) and run it; the report and counts are read afterwards."""
@@ -74,15 +79,18 @@ class Harness:
         tuning = Tuning(
             settings=EngineSettings(
                 max_orders_in_flight=4,
-                poll_interval_s=0.01,
-                poll_cap_s=0.05,
+                poll_interval_s=poll_interval_s,
+                poll_cap_s=max(0.05, poll_interval_s),
                 failure_threshold=threshold or FailureThreshold(100.0, 0),
                 seed=1,
                 visibility_window_s=visibility_window_s,
+                status_reads=status_reads,
+                notify=notify,
             ),
             rate_per_s=rate_per_s,
             backoff=Backoff(base_s=0.01, cap_s=0.05, max_attempts=8, sleeps=False),
             timeout_s=timeout_s,
+            observe=observe,
         )
         with Cutover.open(plan, self.state_path, target, plan_text=text) as cutover:
 

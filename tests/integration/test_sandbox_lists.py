@@ -221,3 +221,36 @@ def test_list_answers_at_most_1000_orders_with_the_full_total(sandbox_factory, s
     assert len(summaries) == 1000
     assert summaries[0].findtext("CustomerOrderId") == "cap-1000"
     assert summaries[-1].findtext("CustomerOrderId") == "cap-1"
+
+
+def _page(client: httpx.Client, url: str, params: object = None) -> tuple[list[str], str | None]:
+    """One page of a list: its OrderIds and the URL of `Links/next` (None on the last page)."""
+    r = client.get(url, params=params)  # type: ignore[arg-type]
+    assert r.status_code == 200, r.text
+    root = ET.fromstring(r.content)
+    ids = [s.findtext("OrderId") or "" for s in root if s.tag.endswith("Summary")]
+    nxt = root.findtext("Links/next")
+    return ids, None if nxt is None else nxt.split("<", 1)[1].split(">", 1)[0]
+
+
+def test_a_list_pages_by_links_and_keeps_its_filters(sandbox, sandbox_client):
+    """`size=2` over five orders: three pages linked by `Links/next` (each keeping the
+    creation-date filter), every order exactly once, newest first, no `next` on the last."""
+    ids = [create(sandbox_client, IMPORT, f"page-{i}", f"+1919555040{i}") for i in range(5)]
+    pages, url, params = [], IMPORT, {"createdDateFrom": "2000-01-01", "size": "2"}
+    while url is not None:
+        shown, url = _page(sandbox_client, url, params)
+        params = None
+        pages.append(shown)
+        assert url is None or "createdDateFrom=2000-01-01" in url
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [i for p in pages for i in p] == list(reversed(ids))
+
+
+def test_a_v2_list_refuses_a_status_its_enum_does_not_name(sandbox, sandbox_client):
+    """The v2 import and removal lists' `status` enum is PROCESSING, COMPLETE, PARTIAL, FAILED
+    (the excerpt): RECEIVED or EXCEPTION is a 400, as for any invalid value."""
+    for path in (IMPORT, REMOVE):
+        assert sandbox_client.get(path, params={"status": "EXCEPTION"}).status_code == 400
+        assert sandbox_client.get(path, params={"status": "RECEIVED"}).status_code == 400
+        assert sandbox_client.get(path, params={"status": "COMPLETE"}).status_code in (200, 204)

@@ -8,9 +8,11 @@ import itertools
 import pytest
 
 from orchestrator.api.pacing import PollSchedule
+from orchestrator.cutover import status_reader
 from orchestrator.cutover.engine import EngineSettings
 from orchestrator.plan import CompiledPlan, compile_plan, parse_plan
 from orchestrator.plan.estimate import (
+    FRESH_FRACTION,
     POLL_CAP_S,
     POLL_FACTOR,
     SIMULATED_CHAINS,
@@ -82,7 +84,9 @@ def test_the_model_mirrors_the_engines_poll_cadence():
 def test_one_order_takes_its_polls_and_no_more():
     """One order: a create and the polls until it is terminal (not 1 + order time / poll
     interval polls, which counted one too many); the estimate is the last poll's time."""
-    est = estimate(_plan(_import(_numbers(3)), batch=10, poll_s=2, order_s=10))
+    est = estimate(
+        _plan(_import(_numbers(3)), batch=10, poll_s=2, order_s=10), status_reads="per_order"
+    )
     assert (est.orders, est.creates, est.polls, est.api_calls) == (1, 1, 4, 5)
     assert est.eta_s == pytest.approx(16.25)
     assert est.assumptions.poll_offsets_s == (2, 5, 9.5, 16.25)
@@ -93,7 +97,7 @@ def test_canary_holds_its_step_and_sms_orders_follow_their_imports_in_the_same_s
     and the canary's SMS order (1.002); the rest is terminal at 2.001 and its SMS order is
     created at 2.002, before the poll due then (creates first), and is terminal at 3.002."""
     plan = _plan(_import(_numbers(4), "enable_messaging = true\n"), batch=2, canary=2)
-    est = estimate(plan)
+    est = estimate(plan, status_reads="per_order")
     assert (est.orders, est.chained_orders, est.a2p_orders) == (2, 2, 0)
     assert (est.creates, est.polls) == (4, 4)
     assert est.eta_s == pytest.approx(3.002)
@@ -102,14 +106,14 @@ def test_canary_holds_its_step_and_sms_orders_follow_their_imports_in_the_same_s
 def test_a2p_follow_ups_are_a_third_order_in_the_chain():
     """A messaging step turning SMS on with A2P settings: each order, then its A2P follow-up."""
     extra = 'sms = "on"\na2p = { campaign_id = "C1" }\n'
-    est = estimate(_plan(_messaging(_numbers(4), extra), batch=2))
+    est = estimate(_plan(_messaging(_numbers(4), extra), batch=2), status_reads="per_order")
     assert (est.orders, est.chained_orders, est.a2p_orders, est.creates) == (2, 0, 2, 4)
     assert est.eta_s == pytest.approx(2.003)  # two orders side by side, then their follow-ups
 
 
 def test_orders_in_flight_bound_the_run_when_the_rate_is_not_the_limit():
     """Ten 1 s orders, two at a time, at 1000 req/s: five rounds of about a second."""
-    est = estimate(_plan(_import(_numbers(10)), batch=1, in_flight=2))
+    est = estimate(_plan(_import(_numbers(10)), batch=1, in_flight=2), status_reads="per_order")
     assert 5.0 <= est.eta_s < 5.05
     assert est.rate_busy < 0.01
 
@@ -118,7 +122,9 @@ def test_the_rate_bounds_the_run_when_orders_in_flight_are_not_the_limit():
     """100 orders at once at 10 req/s: 100 creates go first (creates before polls), then 100
     polls, each order polled once (late): 200 requests, the last at 19.9 s, the rate always
     busy. (The former formula said 300 calls and 40 s.)"""
-    est = estimate(_plan(_import(_numbers(100)), batch=1, rate=10, in_flight=100))
+    est = estimate(
+        _plan(_import(_numbers(100)), batch=1, rate=10, in_flight=100), status_reads="per_order"
+    )
     assert (est.creates, est.polls) == (100, 100)
     assert est.eta_s == pytest.approx(19.9)
     assert est.rate_busy == pytest.approx(1.0, abs=0.01)
@@ -129,17 +135,19 @@ def test_a_step_sharing_numbers_waits_for_the_earlier_one():
     numbers = _numbers(2)
     plan = _plan(_import(numbers) + _messaging(numbers), batch=10)
     assert plan.steps[1].depends_on == (0,)
-    est = estimate(plan)
+    est = estimate(plan, status_reads="per_order")
     assert est.eta_s == pytest.approx(2.001)
-    apart = estimate(_plan(_import(numbers) + _messaging(_numbers(4)[2:]), batch=10))
+    apart = estimate(
+        _plan(_import(numbers) + _messaging(_numbers(4)[2:]), batch=10), status_reads="per_order"
+    )
     assert apart.eta_s == pytest.approx(1.001)
 
 
 def test_the_rehearsal_time_is_an_input():
     """`order_s` replaces the plan's expected order time (a rehearsal's sandbox caps it)."""
     plan = _plan(_import(_numbers(3)), batch=10, poll_s=2, order_s=60)
-    assert estimate(plan).assumptions.order_s == 60
-    quick = estimate(plan, order_s=4)
+    assert estimate(plan, status_reads="per_order").assumptions.order_s == 60
+    quick = estimate(plan, order_s=4, status_reads="per_order")
     assert quick.assumptions.poll_offsets_s == (2, 5) and quick.eta_s == pytest.approx(5)
 
 
@@ -148,8 +156,8 @@ def test_large_plans_are_extrapolated_close_to_the_full_simulation():
     2 % of simulating every order."""
     count = SIMULATED_CHAINS * 2 + 500
     plan = _plan(_import(_numbers(count)), batch=1, rate=20, in_flight=50, poll_s=2, order_s=4)
-    quick = estimate(plan)
-    full = estimate(plan, max_simulated_chains=count)
+    quick = estimate(plan, status_reads="per_order")
+    full = estimate(plan, max_simulated_chains=count, status_reads="per_order")
     assert quick.extrapolated and not full.extrapolated
     assert quick.creates == full.creates == count
     assert quick.eta_s == pytest.approx(full.eta_s, rel=0.02)
@@ -159,7 +167,7 @@ def test_large_plans_are_extrapolated_close_to_the_full_simulation():
 def test_an_empty_plan_takes_no_time():
     """No valid number: no order, no request, no time."""
     text = '[[steps]]\nkind = "remove"\nnumbers = ["12"]\n'
-    est = estimate(_plan(text, batch=10))
+    est = estimate(_plan(text, batch=10), status_reads="per_order")
     assert (est.orders, est.api_calls, est.eta_s) == (0, 0, 0.0)
 
 
@@ -167,7 +175,25 @@ def test_orders_of_a_day_polled_often_are_estimated_without_overflow():
     """A day-long order polled from 0.01 s on: thousands of polls each (gaps capped at 30 s),
     no overflow of the back-off, and fewer orders simulated (extrapolated) to stay quick."""
     plan = _plan(_import(_numbers(100)), batch=1, in_flight=100, poll_s=0.01, order_s=86400)
-    est = estimate(plan)
+    est = estimate(plan, status_reads="per_order")
     assert est.assumptions.polls_per_order > 2000
     assert est.extrapolated and est.creates == 100
     assert est.eta_s >= 86400
+
+
+def test_batched_reads_share_a_list_read_among_the_orders_waking_together():
+    """The same 100 orders followed by batched reads (the default): one list read serves every
+    order waking within half a poll interval of it, so the polls drop from 100 GETs to a few
+    list reads, and the run ends no later (the rate it no longer spends on GETs)."""
+    plan = _plan(_import(_numbers(100)), batch=1, rate=10, in_flight=100)
+    per_order = estimate(plan, status_reads="per_order")
+    batched = estimate(plan)
+    assert batched.assumptions.status_reads == "batched"
+    assert batched.creates == per_order.creates == 100
+    assert 0 < batched.polls <= 5
+    assert batched.eta_s < per_order.eta_s
+
+
+def test_a_shared_read_is_fresh_for_half_the_poll_interval_as_in_the_engine():
+    """The estimate's freshness bound mirrors the status reader's."""
+    assert FRESH_FRACTION == status_reader.FRESH_FRACTION

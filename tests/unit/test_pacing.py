@@ -205,3 +205,19 @@ def test_poll_schedule_rejects_negative_poll_counts() -> None:
     """A negative number of polls is a caller bug."""
     with pytest.raises(ValueError):
         PollSchedule().delay_s(-1)
+
+
+def test_a_runs_share_is_its_ceiling_after_any_429() -> None:
+    """A budget's share (here 15 of an account's 20 req/s) is the configured rate: a 429 from
+    anyone's traffic cuts it, and however long the recovery, it never goes above the share."""
+    from orchestrator.plan import parse_plan
+
+    text = (
+        'name = "b"\naccount_id = "1"\n[rate]\naccount_limit_per_s = 20\nshare = 0.75\n'
+        '[[steps]]\nkind = "remove"\nnumbers = ["+19195550100"]\n'
+    )
+    aimd = Aimd(parse_plan(text, "plan.toml").rate.requests_per_s)
+    assert aimd.rate_per_s(0.0) == 15.0
+    assert aimd.on_rate_limited(1.0)
+    assert aimd.rate_per_s(1.0) == 7.5
+    assert max(aimd.rate_per_s(1.0 + t) for t in range(0, 100_000, 7)) == 15.0

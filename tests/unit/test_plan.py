@@ -665,3 +665,46 @@ def test_a2p_for_numbers_outside_nanp_is_refused_in_one_line() -> None:
         "+442079460123; the published v2 schema takes A2P settings (10DLC) only for NANP "
         "numbers: move those numbers to a step without a2p"
     )
+
+
+_BUDGET_PLAN = (
+    'name = "b"\naccount_id = "1"\n[rate]\n{rate}\n'
+    '[[steps]]\nkind = "remove"\nnumbers = ["+19195550100"]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("rate", "share_per_s"),
+    [
+        ("account_limit_per_s = 20\nshare = 0.75", 15.0),
+        ("account_limit_per_s = 20\nreserve_per_s = 5", 15.0),
+        ("account_limit_per_s = 20", 16.0),
+    ],
+)
+def test_a_budget_makes_the_share_the_runs_rate(rate: str, share_per_s: float) -> None:
+    """`[rate]` with the account's limit and a share (or a reserve left for live traffic):
+    the run's rate is the share (the default share is 80 %)."""
+    text = _BUDGET_PLAN.format(rate=rate)
+    spec = parse_plan(text, "plan.toml")
+    assert spec.rate.requests_per_s == share_per_s
+    assert spec.rate.budget is not None and spec.rate.budget.account_limit_per_s == 20.0
+
+
+@pytest.mark.parametrize(
+    ("rate", "key"),
+    [
+        ("share = 0.5", "rate.share"),
+        ("account_limit_per_s = 20\nrequests_per_s = 3", "rate.requests_per_s"),
+        ("account_limit_per_s = 20\nshare = 0.5\nreserve_per_s = 2", "rate.reserve_per_s"),
+        ("account_limit_per_s = 20\nreserve_per_s = 20", "rate.reserve_per_s"),
+        ("account_limit_per_s = 20\nshare = 0", "rate.share"),
+        ("account_limit_per_s = 20\nshare = 1.5", "rate.share"),
+    ],
+)
+def test_a_budget_that_contradicts_itself_is_one_line_naming_the_key(rate: str, key: str) -> None:
+    """A share without a limit, a rate beside a budget, both share and reserve, a reserve
+    leaving nothing, a share outside (0, 1]: refused with the key named."""
+    text = _BUDGET_PLAN.format(rate=rate)
+    with pytest.raises(PlanError) as info:
+        parse_plan(text, "plan.toml")
+    assert key in str(info.value) and "\n" not in str(info.value)

@@ -715,3 +715,21 @@ def test_module_imports_no_io_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_an_order_list_carries_the_query_of_its_next_page() -> None:
+    """`Links/next` (`Link=<https://…?page=2&size=2>;rel="next";`, reference §12): only its
+    query travels (the client sends it to its own path); the last page has none."""
+    body = (
+        b"<ImportTnOrders><TotalCount>3</TotalCount><Links>"
+        b"<first>Link=&lt;https://elsewhere.example/x?createdDateFrom=2026-12-01&amp;page=1&amp;"
+        b'size=2&gt;;rel="first";</first>'
+        b"<next>Link=&lt;https://elsewhere.example/x?createdDateFrom=2026-12-01&amp;page=2&amp;"
+        b'size=2&gt;;rel="next";</next></Links>'
+        b"<ImportTnOrderSummary><OrderId>a</OrderId><OrderStatus>COMPLETE</OrderStatus>"
+        b"</ImportTnOrderSummary></ImportTnOrders>"
+    )
+    listing = parse_order_list(body)
+    assert listing.next_query == "createdDateFrom=2026-12-01&page=2&size=2"
+    assert [o.order_id for o in listing.orders] == ["a"]
+    assert parse_order_list(response("import_list_two.xml")).next_query is None

@@ -26,7 +26,6 @@ import dataclasses
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from types import TracebackType
 from typing import Self
@@ -58,6 +57,7 @@ from orchestrator.api.credentials import (
     credentials_from_env,
     token_url_for,
 )
+from orchestrator.api.exchange import Exchange, ProbeAnswer
 from orchestrator.api.orders import OrderKind, order_endpoint
 from orchestrator.api.send_witness import SendWitness
 from orchestrator.api.xml import (
@@ -83,6 +83,7 @@ __all__ = [
     "Credentials",
     "Exchange",
     "OrderKind",
+    "ProbeAnswer",
     "SendWitness",
     "TnDetails",
     "TokenCredentials",
@@ -93,40 +94,6 @@ __all__ = [
 USER_AGENT = f"bwmigrate/{__version__} (+python-httpx)"
 
 _XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Accept": "application/xml"}
-
-
-# --- what callers get -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeAnswer:
-    """What `ApiClient.probe` saw: the status, the headers (lower-case names), and why a 2xx
-    answer is not the v2 API's (None when it is, or when the status is not a 2xx)."""
-
-    status: int
-    headers: dict[str, str]
-    foreign: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One HTTP exchange, for counting and audit logs; never holds a header or a secret.
-
-    `status` is None when the exchange failed without an answer; `error` then names the fault.
-    `request_body` and `response_body` are the XML bytes sent and received (for the audit log
-    to read numbers and error codes from); both are None for the OAuth2 token exchange, whose
-    answer is a secret.
-    """
-
-    method: str
-    path: str
-    status: int | None
-    error: str | None
-    elapsed_s: float
-    customer_order_id: str | None = None
-    order_id: str | None = None
-    request_body: bytes | None = field(default=None, repr=False, compare=False)
-    response_body: bytes | None = field(default=None, repr=False, compare=False)
 
 
 # --- the client -----------------------------------------------------------------------------------

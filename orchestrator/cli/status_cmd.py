@@ -80,11 +80,24 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
         click.echo(json.dumps(obj, indent=2))
         _raise_damage(damage)
         return
+    _print_status(obj, counts, orders, meta, holder, path)
+    _raise_damage(damage)
+
+
+def _print_status(
+    obj: dict[str, Any],
+    counts: Any,
+    orders: dict[str, int],
+    meta: dict[str, str],
+    holder: dict[str, Any] | None,
+    path: Path,
+) -> None:
+    """The status as text: the run's line, the per-step table, orders, requests and budget."""
     console = Console(highlight=False)
     running = f"running (pid {holder['pid']})" if holder else "not running"
     console.print(
         f"[bold]{meta.get('plan_name')}[/] against {printable(str(_shown_target(meta)))}: "
-        f"{running}; {counted(len(runs), 'run')}; state {path}"
+        f"{running}; {counted(obj['runs'], 'run')}; state {path}"
     )
     print_summary(counts, console)
     console.print(
@@ -95,7 +108,6 @@ def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int)
     )
     if obj["budget"] is not None:
         console.print(_budget_line(obj["budget"]))
-    _raise_damage(damage)
 
 
 def _serve(path: Path, host: str, port: int) -> None:

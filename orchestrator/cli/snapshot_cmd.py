@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
+from orchestrator.text import counted
 
 
 @click.command()
@@ -52,7 +53,10 @@ def snapshot(plan_path: Path, target: str, state: Path | None, as_json: bool) ->
 
     def progress(p: SnapshotProgress) -> None:
         if err.is_terminal:
-            err.print(f"  kept {p.kept}/{p.total} numbers ({p.requests} requests)", end="\r")
+            err.print(
+                f"  kept {p.kept}/{counted(p.total, 'number')} ({counted(p.requests, 'request')})",
+                end="\r",
+            )
 
     with Cutover.open(
         plan, state_path, where, plan_text=read_plan_text(plan_path),
@@ -64,9 +68,10 @@ def snapshot(plan_path: Path, target: str, state: Path | None, as_json: bool) ->
         click.echo(json.dumps(result.as_json(), indent=2))
     else:
         err.print(
-            f"Snapshot: {result.numbers} numbers ({result.already} kept before, "
+            f"Snapshot: {counted(result.numbers, 'number')} ({result.already} kept before, "
             f"{result.by_pages} from in-service pages, {result.by_details} read one by one) in "
-            f"{result.requests} requests ({result.pages} pages, {result.details} tndetails)."
+            f"{counted(result.requests, 'request')} ({counted(result.pages, 'page')}, "
+            f"{result.details} tndetails)."
         )
         for number, reason in sorted(result.unreadable.items()):
             err.print(f"  unreadable {number}: {reason}")

@@ -23,6 +23,7 @@ from orchestrator.cli.options import (
     out_option,
     state_option,
 )
+from orchestrator.text import counted
 
 
 @click.command()
@@ -72,7 +73,11 @@ def verify(
 
     def progress(p: VerifyProgress) -> None:
         if err.is_terminal:
-            err.print(f"  read {p.read}/{p.to_read} numbers ({p.requests} requests)", end="\r")
+            err.print(
+                f"  read {p.read}/{counted(p.to_read, 'number')} "
+                f"({counted(p.requests, 'request')})",
+                end="\r",
+            )
 
     result = anyio.run(partial(verify_state, path, access, on_progress=progress, rate_per_s=rate))
     obj = result.as_json()

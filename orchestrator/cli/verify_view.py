@@ -15,6 +15,7 @@ from orchestrator.cutover.before_after import BeforeAfter
 from orchestrator.cutover.snapshot import SnapshotProgress
 from orchestrator.cutover.verify import VerifyResult
 from orchestrator.errors import ExitCode, InputError
+from orchestrator.text import counted
 
 _SHOWN = 20  # drifted fields listed on the terminal (all of them in --json / --out)
 
@@ -33,10 +34,11 @@ def print_verdict(result: VerifyResult, err: Console, *, label: str = "Verify") 
     """The counts, then the first drifted fields and unreadable numbers (stderr)."""
     n = result.as_json()["numbers"]
     err.print(
-        f"{label}: {n['checked']} numbers checked, {n['matched']} match, {n['drifted']} "
+        f"{label}: {counted(n['checked'], 'number')} checked, {n['matched']} match, {n['drifted']} "
         f"drifted, {n['unreadable']} unreadable"
         + (f", {n['not_checked']} not checked (outcome unknown)" if n["not_checked"] else "")
-        + f"; {result.pages} page and {result.details} per-number requests."
+        + f"; {counted(result.pages, 'page request')} and "
+        f"{counted(result.details, 'per-number request')}."
     )
     for d in result.drift[:_SHOWN]:
         err.print(
@@ -57,8 +59,8 @@ def add_checks(checks: BeforeAfter, summary: dict[str, Any], code: int, err: Con
         summary["snapshot"] = checks.snapshotted.as_json()
         s = checks.snapshotted
         err.print(
-            f"Snapshot before the first order: {s.numbers} numbers in {s.requests} requests "
-            f"({s.pages} pages, {s.details} tndetails)"
+            f"Snapshot before the first order: {counted(s.numbers, 'number')} in "
+            f"{counted(s.requests, 'request')} ({counted(s.pages, 'page')}, {s.details} tndetails)"
             + (f"; {len(s.unreadable)} could not be read" if s.unreadable else "")
         )
     if checks.snapshot_error is not None:
@@ -86,6 +88,9 @@ def snapshot_progress(err: Console) -> Callable[[SnapshotProgress], None]:
         tenth = p.kept * 10 // max(p.total, 1)
         if tenth != shown[0]:
             shown[0] = tenth
-            err.print(f"Snapshot: {p.kept:,} of {p.total:,} numbers kept ({p.requests:,} requests)")
+            err.print(
+                f"Snapshot: {p.kept:,} of {counted(p.total, 'number')} kept "
+                f"({counted(p.requests, 'request')})"
+            )
 
     return show

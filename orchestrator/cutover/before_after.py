@@ -77,7 +77,7 @@ class BeforeAfter:
                 )
             except AuthError as exc:
                 counts = await anyio.to_thread.run_sync(store.counts)
-                message = f"the API refused the credentials ({exc})"
+                message = f"the API refused the credentials ({exc}); no order was sent"
                 return RunOutcome(RunEnd.ABORTED, message, Progress(steps=counts))
             except (TransientApiError, _Permanent, XmlError) as exc:
                 self.snapshot_error = f"no snapshot was taken before the first order ({exc})"

@@ -137,6 +137,7 @@ def test_hostile_inputs_show_as_text_and_run_nothing(rehearsal: Rehearsal, page:
     assert page.locator("#rows-data").count() == 1  # no script element was closed early
     invalid = page.locator('#failures .group[data-code="INVALID_INPUT"]')
     invalid.locator("summary").click()  # "all 11 numbers": filled in from the embedded data
+    invalid.locator("li").nth(10).wait_for()  # filled in by the page's script, not at once
     listed = invalid.locator("li").all_inner_texts()
     expected = [r["input"] for r in rehearsal.rows if r["error_code"] == "INVALID_INPUT"]
     assert listed == expected and len(listed) == 11 and set(HOSTILE) <= set(listed)

@@ -63,7 +63,7 @@ def test_the_snapshot_restores_what_it_read_and_leaves_the_rest_to_the_inverse()
     assert 'site_id = "486"\nsip_peer_id = "500025"' in text and "enable_messaging = true" in text
     assert 'a2p = { campaign_id = "CAMP", message_class = "M" }' in text
     notes = " ".join(plan.not_undone)  # type: ignore[attr-defined]
-    assert "2 numbers removed by the run are not re-imported" in notes  # 0002 and 0005
+    assert "2 numbers removed by the run not re-imported" in notes  # 0002 and 0005
     assert "+19195550001 had A2P campaign C9" in notes
 
 

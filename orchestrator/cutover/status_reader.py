@@ -5,7 +5,10 @@ the kind's order list (creation-date window from the day before the oldest open 
 attempt, paging by the `Links` the API returns, at most 1,000 orders a page). An order is read
 individually only when its per-number outcome is needed:
 
-- COMPLETE in the list: done, no GET (every number of a COMPLETE order succeeded);
+- COMPLETE in the list: done, no GET (every number of a COMPLETE order succeeded), except for
+  TN option orders, whose COMPLETE answer carries per-number warnings ("SMS is already
+  Enabled") that the report and `rollback` need (a number the run did not change is left
+  alone): those are read by id once;
 - PARTIAL, FAILED, EXCEPTION or a status bwmigrate does not know: one GET
   (`orchestrator.cutover.outcome.poll_until_terminal`) for the per-number outcome;
 - not shown by the list after `visibility_window_s` since its POST (the list may lag, or the
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from orchestrator.api.gate import Priority
-from orchestrator.api.orders import ORDER_KINDS
+from orchestrator.api.orders import ORDER_KINDS, OrderKind
 from orchestrator.api.pacing import PollSchedule
 from orchestrator.api.status import OrderPhase, order_phase
 from orchestrator.api.xml import OrderDoc, OrderList, OrderSummary
@@ -43,6 +46,9 @@ from orchestrator.state.schema import OrderRecord
 __all__ = ["MAX_PAGES", "StatusReader"]
 
 COMPLETE = "COMPLETE"  # the one terminal status whose list entry says everything
+# ... except for these kinds: a COMPLETE TN option order names the numbers whose setting was
+# already so (a warning per number), which the list entry does not carry
+_WARNS_WHEN_COMPLETE = frozenset({OrderKind.TNOPTIONS.value})
 FRESH_FRACTION = 0.5  # a read made this fraction of the poll interval ago is still fresh
 MAX_PAGES = 100  # pages followed in one read (100,000 orders); orders beyond are read one by one
 
@@ -139,7 +145,7 @@ class StatusReader:
                 return None
             notified = self._notified.pop(str(order.remote_id), None)
             if notified is not None:
-                return await self._notified_doc(order, notified)
+                return await self._notified_doc(order, kind, notified)
             looks += 1
             fresh_from = ctx.clock() - self._schedule.first_s * FRESH_FRACTION
             read = await self._read_after(kind, max(attempted_at, fresh_from), seen)
@@ -157,13 +163,14 @@ class StatusReader:
                 continue
             if order_phase(summary.status) is OrderPhase.OPEN:
                 continue
-            if summary.status.strip().upper() == COMPLETE:
+            if summary.status.strip().upper() == COMPLETE and kind not in _WARNS_WHEN_COMPLETE:
                 return _complete_doc(order, summary)
-            return await self._get(order)  # per-number outcome needed
+            return await self._get(order)  # per-number outcome (or warnings) needed
 
-    async def _notified_doc(self, order: OrderRecord, status: str) -> OrderDoc | None:
-        """A notified terminal status: COMPLETE says everything, any other is read by id."""
-        if status == COMPLETE:
+    async def _notified_doc(self, order: OrderRecord, kind: str, status: str) -> OrderDoc | None:
+        """A notified terminal status: COMPLETE says everything (but a TN option order's
+        warnings), any other is read by id."""
+        if status == COMPLETE and kind not in _WARNS_WHEN_COMPLETE:
             summary = OrderSummary(
                 str(order.remote_id), order.customer_order_id, status, None, None
             )

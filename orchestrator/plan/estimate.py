@@ -15,7 +15,8 @@ the dry run and in `--json`):
   look that first sees the order terminal is its last. With batched reads (the default,
   `orchestrator.cutover.status_reader`) a look is served by a read of the order's list made
   since its last look, if there is one (no request), else it reads the list (one request per
-  `LIST_PAGE` orders created on it); per-order polling (`status_reads="per_order"`) sends one
+  `LIST_PAGE` orders created on it), and a TN option order seen terminal is read by id once
+  (its per-number warnings); per-order polling (`status_reads="per_order"`) sends one
   GET per look; with order notifications (`"notify"`) each order learns its end from its
   callback, at no request (lost callbacks and the safety-net reads are not modelled).
 - Requests: one gate at `requests_per_s`, grants evenly spaced, creates before polls; at most
@@ -374,6 +375,8 @@ class _Simulation:
             self._push(self.polls, now + self._gap(chain.polls), chain)
             return
         self.end = max(self.end, now)
+        if (self.shared or self.notified) and self._kind(chain) == "tnoptions":
+            self.poll_count += 1  # its warnings: a COMPLETE TN option order is read by id once
         if chain.first_link:
             chain.first_link = False
             self._order_done(chain, now)

@@ -361,10 +361,13 @@ def test_exception_rule_ends_the_order_exception_in_get_list_and_history(
         ("19010", "Unable to provision the telephone number.", ["+19195550100", "+19195550101"])
     ]
     assert sandbox.state.number("+19195550100") is None
-    listed = xml_of(sandbox_client.get(PATH, params=[("status", "EXCEPTION")]))
+    listed = xml_of(sandbox_client.get(PATH, params=[("customerOrderId", "ex")]))
     assert [s.findtext("OrderStatus") for s in listed.findall("ImportTnOrderSummary")] == [
         "EXCEPTION"
     ]
+    # the list's `status` filter names PROCESSING, COMPLETE, PARTIAL and FAILED only (the
+    # excerpt's StatusQueryParam): asking for EXCEPTION is refused, as production would
+    assert sandbox_client.get(PATH, params=[("status", "EXCEPTION")]).status_code == 400
     history = xml_of(sandbox_client.get(url + "/history"))
     assert [h.findtext("Status") for h in history] == ["RECEIVED", "PROCESSING", "EXCEPTION"]
     ledger = httpx.get(sandbox.base_url + "/_sandbox/ledger").json()

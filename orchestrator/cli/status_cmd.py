@@ -14,7 +14,7 @@ from rich.console import Console
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
 from orchestrator.errors import StateFileError
-from orchestrator.state.postgres import StateLocation
+from orchestrator.state.postgres import PgLocation, StateLocation
 from orchestrator.text import counted, printable
 
 
@@ -41,6 +41,11 @@ def status(state: StateLocation | None, as_json: bool, serve: bool, host: str, p
     With --serve: a read-only live page in the browser instead, until Ctrl-C. Its URL is the
     first line on stdout.
     """
+    if isinstance(state, PgLocation) and state.plan is None and not serve:
+        from orchestrator.cli.fleet_view import show_fleet
+
+        show_fleet(state, as_json)
+        return
     path = state or default_state_file()
     from orchestrator.cutover.report import summary  # the store loads with the command
 

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from orchestrator.cli.options import DEFAULT_TARGET, state_option
-from orchestrator.errors import InputError
+from orchestrator.errors import AbortedError, ExitCode, InputError
 from orchestrator.text import counted
 
 _PR_SET_PDEATHSIG = 1
@@ -110,7 +110,27 @@ def worker(state: Any, concurrency: int, stalled_after_s: float) -> None:
     name = f"{os.uname().nodename}:{os.getpid()}"
     settings = WorkerSettings(concurrency, stalled_after_s, name=name)
     anyio.run(run_worker, database, _run_plan, settings)
-    click.echo("bwmigrate: worker: no plan left to drive", err=True)
+    raise SystemExit(_fleet_exit(database))
+
+
+def _fleet_exit(database: Any) -> int:
+    """The worker's exit once no plan is left: 0 every plan finished with every number done,
+    1 some numbers failed; a plan that could not finish (its job failed) is exit 3."""
+    from orchestrator.cutover.fleet import FINISHED_EXITS
+    from orchestrator.state.fleet_registry import read_plans
+
+    plans = read_plans(database)
+    stuck = [p.name for p in plans if p.last_exit not in FINISHED_EXITS]
+    if stuck:
+        raise AbortedError(
+            f"{database.url}: {counted(len(stuck), 'plan')} could not finish ({', '.join(stuck)}); "
+            f"`bwmigrate status --state {database.url}` shows each plan's last exit, and "
+            f"`bwmigrate status --state {database.url}#PLAN` what it did"
+        )
+    failed = sum(1 for p in plans if p.last_exit == ExitCode.FAILED_NUMBERS)
+    click.echo(f"bwmigrate: worker: no plan left to drive; {counted(len(plans), 'plan')} finished"
+               + (f", {failed} with failed numbers" if failed else ""), err=True)  # fmt: skip
+    return int(ExitCode.FAILED_NUMBERS if failed else ExitCode.OK)
 
 
 async def _run_plan(plan: Any, location: Any) -> int:

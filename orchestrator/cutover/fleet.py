@@ -30,7 +30,7 @@ from typing import Any
 
 import anyio
 
-from orchestrator.errors import BwmigrateError
+from orchestrator.errors import BwmigrateError, ExitCode
 from orchestrator.state.fleet_registry import FleetPlan, read_plans, record_exit, register_plans
 from orchestrator.state.postgres import PgLocation
 
@@ -45,6 +45,8 @@ Runner = Callable[[FleetPlan, PgLocation], Awaitable[int]]
 
 class FleetRunError(BwmigrateError):
     """A plan's run ended without finishing (its job is retried)."""
+
+    exit_code = ExitCode.ABORTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,3 +113,44 @@ def _parent_of(pid: int) -> int | None:
     except OSError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def test_fleet_add_refuses_two_plans_of_one_account_and_registers_nothing(
+    database: str, tmp_path: Path
+) -> None:
+    """One plan per account: exit 2, one line naming both plans; the fleet stays empty."""
+    first = write_fleet_plan(tmp_path / "a", 0, "9900101", 5, 20)
+    second = write_fleet_plan(tmp_path / "b", 1, "9900101", 5, 20)
+    done = subprocess.run(
+        cli_args("fleet", "add", str(first), str(second), "--state", database, "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "account 9900101 is also the account of" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert _fleet_status(database)["plans"] == []
+
+
+def test_a_plan_that_cannot_run_is_retried_then_the_worker_says_so(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan whose file vanished after `fleet add`: its job is retried, then fails; the worker
+    ends with exit 3 naming it, and the other plan is done."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(2)
+    sandbox.seed(sandbox_accounts(accounts))
+    plans = [write_fleet_plan(tmp_path / f"p{i}", i, a, 5, 20) for i, a in enumerate(accounts)]
+    added = subprocess.run(
+        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
+                 sandbox.v2_url, "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    plans[1].unlink()
+    done = subprocess.run(cli_args("worker", "--state", database), env=ENV,
+                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "1 plan could not finish (fleet-1)" in done.stderr.strip().splitlines()[-1]
+    fleet = {p["name"]: p for p in _fleet_status(database)["plans"]}
+    assert (fleet["fleet-0"]["job"], fleet["fleet-0"]["succeeded"]) == ("succeeded", 5)
+    assert (fleet["fleet-1"]["job"], fleet["fleet-1"]["last_exit"]) == ("failed", 2)

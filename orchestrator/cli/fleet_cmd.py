@@ -109,7 +109,12 @@ def worker(state: Any, concurrency: int, stalled_after_s: float) -> None:
     database = _fleet_database(state)
     name = f"{os.uname().nodename}:{os.getpid()}"
     settings = WorkerSettings(concurrency, stalled_after_s, name=name)
-    anyio.run(run_worker, database, _run_plan, settings)
+    if anyio.run(run_worker, database, _run_plan, settings):
+        click.echo(
+            "bwmigrate: worker: stopped; the plans it drove ended, the others wait for a worker",
+            err=True,
+        )
+        raise SystemExit(int(ExitCode.INTERRUPTED))
     raise SystemExit(_fleet_exit(database))
 
 

@@ -23,6 +23,9 @@ interrupted or refused run) fails the attempt and procrastinate retries it, up t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ QUEUE = "bwmigrate"
 MAX_ATTEMPTS = 5
 RETRY_WAIT_S = 2
 FINISHED_EXITS = frozenset({0, 1})
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 Runner = Callable[[FleetPlan, PgLocation], Awaitable[int]]
 
@@ -108,27 +112,52 @@ async def _has_procrastinate_schema(app: Any) -> bool:
     return bool(rows)
 
 
-async def run_worker(database: PgLocation, runner: Runner, settings: WorkerSettings) -> None:
+async def run_worker(database: PgLocation, runner: Runner, settings: WorkerSettings) -> bool:
     """Drive the fleet's plans until no job is waiting or running anywhere (a dead worker's
-    jobs are put back in the queue once its heartbeat is `stalled_after_s` old)."""
+    jobs are put back in the queue once its heartbeat is `stalled_after_s` old). SIGTERM or
+    SIGINT stops it once the plans it drives end (procrastinate's graceful stop: it takes no
+    new plan). Returns True when it was stopped so, False when the fleet is done."""
     name = settings.name or f"{socket.gethostname()}"
     app = build_app(database, runner, name)
-    async with app.open_async():
-        while True:
-            await requeue_stalled(app, settings.stalled_after_s)
-            await app.run_worker_async(
-                queues=[QUEUE],
-                name=name,
-                concurrency=settings.concurrency,
-                wait=False,
-                listen_notify=False,
-                fetch_job_polling_interval=settings.poll_s,
-                update_heartbeat_interval=max(settings.stalled_after_s / 4, 0.5),
-                stalled_worker_timeout=settings.stalled_after_s,
-            )
-            if await open_jobs(app) == 0:
-                return
-            await anyio.sleep(settings.poll_s)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def stop() -> None:
+        stopping.set()
+        if current is not None:
+            current.cancel()  # once: procrastinate then waits for its running jobs
+
+    current: asyncio.Task[None] | None = None
+    for sig in _STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop)
+    try:
+        async with app.open_async():
+            while not stopping.is_set():
+                await requeue_stalled(app, settings.stalled_after_s)
+                current = asyncio.ensure_future(
+                    app.run_worker_async(**_worker_options(settings, name))
+                )
+                with contextlib.suppress(asyncio.CancelledError):
+                    await current
+                current = None
+                if stopping.is_set() or await open_jobs(app) == 0:
+                    break
+                await asyncio.sleep(settings.poll_s)
+    finally:
+        for sig in _STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+    return stopping.is_set()
+
+
+def _worker_options(settings: WorkerSettings, name: str) -> dict[str, Any]:
+    """procrastinate's worker options: stop when caught up, our own signal handling."""
+    return {
+        "queues": [QUEUE], "name": name, "concurrency": settings.concurrency, "wait": False,
+        "listen_notify": False, "install_signal_handlers": False,
+        "fetch_job_polling_interval": settings.poll_s,
+        "update_heartbeat_interval": max(settings.stalled_after_s / 4, 0.5),
+        "stalled_worker_timeout": settings.stalled_after_s,
+    }  # fmt: skip
 
 
 async def requeue_stalled(app: Any, stalled_after_s: float) -> int:

@@ -33,8 +33,10 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
         sb.stop()
 
 
-def _worker(database: str, log: Path) -> subprocess.Popen[bytes]:
-    args = cli_args("worker", "--state", database, "--concurrency", "2", "--stalled-after-s", "2")
+def _worker(database: str, log: Path, concurrency: str = "2") -> subprocess.Popen[bytes]:
+    args = cli_args(
+        "worker", "--state", database, "--concurrency", concurrency, "--stalled-after-s", "2"
+    )
     with log.open("ab") as err:
         return subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
 
@@ -154,3 +156,28 @@ def test_a_plan_that_cannot_run_is_retried_then_the_worker_says_so(
     fleet = {p["name"]: p for p in _fleet_status(database)["plans"]}
     assert (fleet["fleet-0"]["job"], fleet["fleet-0"]["succeeded"]) == ("succeeded", 5)
     assert (fleet["fleet-1"]["job"], fleet["fleet-1"]["last_exit"]) == ("failed", 2)
+
+
+def test_sigterm_stops_a_worker_once_its_plans_end_and_leaves_the_rest_queued(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM: the plan being driven finishes, no new one starts, exit 130; the others wait."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(3)
+    sandbox.seed(sandbox_accounts(accounts))
+    plans = [write_fleet_plan(tmp_path / "p", i, a, 20, 20) for i, a in enumerate(accounts)]
+    added = subprocess.run(
+        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
+                 sandbox.v2_url, "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    log = tmp_path / "worker.log"
+    worker = _worker(database, log, concurrency="1")
+    driven: list[str] = []
+    wait_for(lambda: _plans_driven_by(worker.pid, database, driven), 60, "the worker to drive")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=120) == 130, log.read_text()[-2000:]
+    jobs = {p["name"]: p["job"] for p in _fleet_status(database)["plans"]}
+    assert jobs[driven[0]] == "succeeded", jobs
+    assert sorted(jobs.values()) == ["succeeded", "todo", "todo"], jobs

@@ -53,7 +53,7 @@ def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool) -> None:
     import anyio
 
     from orchestrator.cli.loading import load_plan
-    from orchestrator.cutover.fleet import add_plans
+    from orchestrator.cutover.fleet import add_plans, translated_errors
     from orchestrator.state.fleet_registry import FleetPlan
 
     database = _fleet_database(state)
@@ -74,7 +74,8 @@ def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool) -> None:
         if not sys.stdin.isatty():
             raise InputError("fleet add: not a terminal to confirm on; pass --yes")
         click.confirm("Add this fleet?", abort=True, err=True)
-    jobs = anyio.run(add_plans, database, entries)
+    with translated_errors(database):
+        jobs = anyio.run(add_plans, database, entries)
     click.echo(f"bwmigrate: {counted(len(jobs), 'plan')} queued; start workers with "
                f"`bwmigrate worker --state {database.url}`", err=True)  # fmt: skip
 
@@ -104,12 +105,20 @@ def worker(state: Any, concurrency: int, stalled_after_s: float) -> None:
     """Drive the fleet's queued plans until none is waiting or running."""
     import anyio
 
-    from orchestrator.cutover.fleet import WorkerSettings, run_worker
+    from orchestrator.cutover.fleet import WorkerSettings, run_worker, translated_errors
+    from orchestrator.state.fleet_registry import read_plans
 
     database = _fleet_database(state)
+    if not read_plans(database):  # also: a server that cannot be reached fails here, at once
+        raise InputError(
+            f"{database.url}: no fleet in this database; add plans with "
+            f"`bwmigrate fleet add PLAN... --state {database.url}`"
+        )
     name = f"{os.uname().nodename}:{os.getpid()}"
     settings = WorkerSettings(concurrency, stalled_after_s, name=name)
-    if anyio.run(run_worker, database, _run_plan, settings):
+    with translated_errors(database):
+        stopped = anyio.run(run_worker, database, _run_plan, settings)
+    if stopped:
         click.echo(
             "bwmigrate: worker: stopped; the plans it drove ended, the others wait for a worker",
             err=True,

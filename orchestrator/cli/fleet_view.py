@@ -22,11 +22,12 @@ def read_fleet(database: Any) -> dict[str, Any]:
     """The fleet as one JSON-ready dict: `plans` (one entry each) and `totals`."""
     import anyio
 
-    from orchestrator.cutover.fleet import job_states
+    from orchestrator.cutover.fleet import job_states, translated_errors
     from orchestrator.state.fleet_registry import read_plans
 
     registered = read_plans(database)
-    jobs = anyio.run(job_states, database)
+    with translated_errors(database):
+        jobs = anyio.run(job_states, database)
     plans = [_plan_entry(p, jobs.get(p.name), database) for p in registered]
     totals: dict[str, Any] = {"plans": len(plans), "numbers": 0, "requests": 0}
     totals |= dict.fromkeys(_COUNTED, 0)

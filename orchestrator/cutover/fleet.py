@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ import anyio
 
 from orchestrator.errors import BwmigrateError, ExitCode
 from orchestrator.state.fleet_registry import FleetPlan, read_plans, record_exit, register_plans
-from orchestrator.state.postgres import PgLocation
+from orchestrator.state.postgres import PgLocation, pg_error
 
 TASK = "bwmigrate.drive_plan"
 QUEUE = "bwmigrate"
@@ -61,6 +61,22 @@ class WorkerSettings:
     stalled_after_s: float = 30.0
     poll_s: float = 1.0
     name: str = ""
+
+
+@contextlib.contextmanager
+def translated_errors(database: PgLocation) -> Iterator[None]:
+    """procrastinate's and psycopg's errors (a server down, a refused connection) become one
+    `StateFileError` line naming the database."""
+    import procrastinate.exceptions
+    import psycopg
+    import psycopg_pool
+
+    try:
+        yield
+    except (procrastinate.exceptions.ProcrastinateException, psycopg.Error,
+            psycopg_pool.PoolTimeout) as exc:  # fmt: skip
+        cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+        raise pg_error(database, cause) from exc
 
 
 def build_app(database: PgLocation, runner: Runner | None = None, worker: str = "") -> Any:

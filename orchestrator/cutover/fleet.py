@@ -41,6 +41,7 @@ TASK = "bwmigrate.drive_plan"
 QUEUE = "bwmigrate"
 MAX_ATTEMPTS = 5
 RETRY_WAIT_S = 2
+LOCKED_WAIT_S = 15  # x MAX_ATTEMPTS outlasts the lease of a vanished machine (postgres.py)
 FINISHED_EXITS = frozenset({0, 1})
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -96,6 +97,8 @@ def build_app(database: PgLocation, runner: Runner | None = None, worker: str = 
         plan = plans[name]
         code = await runner(plan, database.for_plan(name))
         await anyio.to_thread.run_sync(record_exit, database, name, code, worker)
+        if code == ExitCode.LOCKED:  # a run of a vanished worker still holds the plan's lease
+            await anyio.sleep(LOCKED_WAIT_S)  # until the server drops it (TCP keepalives)
         if code not in FINISHED_EXITS:
             raise FleetRunError(f"plan {name}: the run ended with exit {code}; retried")
         return code

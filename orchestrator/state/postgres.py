@@ -36,6 +36,10 @@ _PG_TABLES_SQL = (
 _OR_REPLACE = re.compile(r"^\s*INSERT OR REPLACE INTO (\w+)\s*\(([^)]*)\)", re.IGNORECASE)
 _MAX2 = re.compile(r"\bmax\(([^(),]+),\s*0\)")
 _ID_TABLES = ("orders", "runs")
+# The server's side of this session's TCP keepalives: when the machine of a run vanishes (no
+# FIN, no RST), the server ends the session, and its advisory lock (the lease), after
+# idle + interval x count seconds; a SIGKILLed process is seen at once (the kernel closes it).
+_KEEPALIVE_S = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
 
 
 def is_postgres(state: object) -> bool:
@@ -118,6 +122,8 @@ def connect(location: PgLocation, *, readonly: bool) -> Any:
         if found is None:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         conn.execute(f'SET search_path TO "{schema}"')
+        for setting, value in _KEEPALIVE_S.items():  # a vanished holder's lease drops in ~25 s
+            conn.execute(f"SET {setting} = {value}")
     except psycopg.Error as exc:
         raise pg_error(location, exc) from exc
     return conn

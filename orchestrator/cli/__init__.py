@@ -49,6 +49,8 @@ _COMMANDS: dict[str, str] = {
     "scan": "orchestrator.cli.scan_cmd:scan",
     "snapshot": "orchestrator.cli.snapshot_cmd:snapshot",
     "verify": "orchestrator.cli.verify_cmd:verify",
+    "fleet": "orchestrator.cli.fleet_cmd:fleet",
+    "worker": "orchestrator.cli.fleet_cmd:worker",
 }
 
 

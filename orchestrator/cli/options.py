@@ -14,15 +14,54 @@ from typing import Any, TypeVar
 
 import click
 
+from orchestrator.state.postgres import PgLocation, is_postgres, url_password
+
 DEFAULT_TARGET = "https://api.bandwidth.com/api/v2"
 LOA_TYPES = ("CARRIER", "SUBSCRIBER")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class StateParam(click.ParamType):  # type: ignore[type-arg]
+    """A state file's path, or a plan's state in PostgreSQL (`postgresql://host/db#plan`).
+
+    A URL carrying a password is refused in one line that does not repeat it: the password
+    comes from PGPASSWORD or libpq's password and service files."""
+
+    name = "FILE|postgresql://..."
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Path | PgLocation):
+            return value
+        text = str(value)
+        if not is_postgres(text):
+            return Path(text)
+        if url_password(text):
+            self.fail(
+                "a password in the PostgreSQL URL is refused (it would show in process lists "
+                "and shell history); pass the URL without it and set PGPASSWORD or use ~/.pgpass",
+                param,
+                ctx,
+            )
+        return PgLocation.parse(text)
+
+
 def state_option(help_text: str) -> Callable[[F], F]:
-    """`--state FILE` (parameter `state`, None when not given)."""
-    return click.option("--state", type=click.Path(dir_okay=False, path_type=Path), help=help_text)
+    """`--state FILE|postgresql://host/db[#plan]` (parameter `state`: a Path, a PgLocation,
+    or None when not given)."""
+    return click.option(
+        "--state",
+        type=StateParam(),
+        help=f"{help_text} Or a PostgreSQL database: postgresql://host/db[#PLAN_NAME].",
+    )
+
+
+def plan_state(state: Path | PgLocation | None, plan_name: str, default: Path) -> Any:
+    """Where a command that runs a plan keeps its state: `--state` (a PostgreSQL database
+    without `#PLAN` holds it under the plan's name), else `default`."""
+    if isinstance(state, PgLocation) and state.plan is None:
+        return state.for_plan(plan_name)
+    return state or default
 
 
 def out_option(

@@ -21,6 +21,7 @@ from pathlib import Path
 from orchestrator.errors import InputError, PlanError
 from orchestrator.plan.model import PlanSpec
 from orchestrator.plan.planfile import parse_plan
+from orchestrator.state.postgres import StateLocation
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -47,13 +48,16 @@ def plan_inputs(spec: PlanSpec, plan_path: Path) -> list[Input]:
     return found
 
 
-def state_inputs(state: Path) -> list[Input]:
-    """The state file, its SQLite journal files and its audit log (every rotated segment)."""
+def state_inputs(state: StateLocation) -> list[Input]:
+    """The state file, its SQLite journal files and its audit log (every rotated segment); of
+    a PostgreSQL state, its audit log only."""
     from orchestrator.state.audit import audit_path, audit_segments  # light, but not for --help
 
-    found = [Input(state, "the state file")]
-    found += [Input(Path(f"{state}{suffix}"), "the state file's journal")
-              for suffix in ("-wal", "-shm", "-journal")]  # fmt: skip
+    found = []
+    if isinstance(state, Path):
+        found += [Input(state, "the state file")]
+        found += [Input(Path(f"{state}{suffix}"), "the state file's journal")
+                  for suffix in ("-wal", "-shm", "-journal")]  # fmt: skip
     log = audit_path(state)
     found += [Input(log, "the state file's audit log")]
     found += [Input(p, "the state file's audit log") for p in audit_segments(log) if p != log]

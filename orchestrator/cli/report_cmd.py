@@ -15,6 +15,7 @@ from orchestrator.cli.options import default_state_file, force_option, out_optio
 from orchestrator.cli.output import Input, check_output, state_inputs, stored_plan_inputs
 from orchestrator.errors import BwmigrateError, InputError
 from orchestrator.plan.numbers import NumberRejectedError, normalize_number, to_legacy
+from orchestrator.state.postgres import StateLocation
 from orchestrator.text import counted
 
 
@@ -88,7 +89,7 @@ def _legacy(number: str) -> str:
     help="Write one self-contained HTML report to FILE (charts, failures, every number).",
 )
 def report(
-    state: Path | None,
+    state: StateLocation | None,
     fmt: str,
     number_format: str,
     out: Path | None,
@@ -145,7 +146,7 @@ def report(
 
 
 def _report_audit(
-    state: Path,
+    state: StateLocation,
     fmt: str,
     number_format: str,
     out: Path | None,
@@ -176,11 +177,11 @@ def _open_out(stack: contextlib.ExitStack[bool | None], out: Path | None) -> Tex
         raise InputError(f"{out}: cannot write the report ({exc.strerror})") from exc
 
 
-def _plan_of(state: Path) -> list[Input]:
+def _plan_of(state: StateLocation) -> list[Input]:
     """The plan a state file ran and its number files, when the state file can be read."""
     from orchestrator.state.store import Store
 
-    if not state.is_file():
+    if isinstance(state, Path) and not state.is_file():
         return []
     try:
         store = Store.open(state, readonly=True)

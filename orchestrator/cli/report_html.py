@@ -12,9 +12,10 @@ import click
 from orchestrator.cutover.html_report import render_report
 from orchestrator.cutover.run_view import read_run_view
 from orchestrator.errors import InputError
+from orchestrator.state.postgres import StateLocation
 
 
-def write_html_report(state: Path, out: Path) -> None:
+def write_html_report(state: StateLocation, out: Path) -> None:
     """Read `state` (read-only) and its audit log; write the self-contained report to `out`."""
     now = time.time()
     view = read_run_view(state, now=now)

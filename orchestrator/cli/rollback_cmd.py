@@ -36,6 +36,7 @@ from orchestrator.cutover.rollback import (
 )
 from orchestrator.errors import InputError, PlanError, StateLockedError, StateMismatchError
 from orchestrator.plan import parse_plan
+from orchestrator.state.postgres import StateLocation
 from orchestrator.text import counted, printable
 
 if TYPE_CHECKING:  # the store loads with the command
@@ -89,7 +90,7 @@ def _source(store: Store) -> RollbackSource:
 
 
 def build_from_state(
-    state: Path, out: Path, *, reimport: Reimport | None, include_unknown: bool
+    state: StateLocation, out: Path, *, reimport: Reimport | None, include_unknown: bool
 ) -> tuple[RollbackPlan, dict[str, int], list[Input]]:
     """Read the state file and build its rollback plan; also the orders by state and the files
     the plan's output must not overwrite (the state file, its audit log, the plan that ran)."""
@@ -142,7 +143,7 @@ def _write(plan: RollbackPlan, out: Path, force: bool, inputs: list[Input]) -> l
 
 
 def _rollback_summary(
-    path: Path, out: Path, plan: RollbackPlan, orders: dict[str, int]
+    path: StateLocation, out: Path, plan: RollbackPlan, orders: dict[str, int]
 ) -> dict[str, Any]:
     """The `rollback --json` object."""
     return {
@@ -166,7 +167,9 @@ def _rollback_summary(
     }
 
 
-def _print_rollback(path: Path, out: Path, plan: RollbackPlan, written: list[Path]) -> None:
+def _print_rollback(
+    path: StateLocation, out: Path, plan: RollbackPlan, written: list[Path]
+) -> None:
     """What was written and what to do next, on stderr."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if not plan.steps:
@@ -206,7 +209,7 @@ def _print_rollback(path: Path, out: Path, plan: RollbackPlan, written: list[Pat
 @force_option("Overwrite an existing rollback plan.")
 @json_option()
 def rollback(
-    state: Path | None,
+    state: StateLocation | None,
     out: Path,
     site_id: str | None,
     sip_peer_id: str | None,

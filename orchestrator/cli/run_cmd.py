@@ -29,12 +29,19 @@ import click
 from rich.console import Console
 
 from orchestrator.cli.loading import load_plan, read_plan_text
-from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option, verbosity_options
+from orchestrator.cli.options import (
+    DEFAULT_TARGET,
+    json_option,
+    plan_state,
+    state_option,
+    verbosity_options,
+)
 from orchestrator.cli.progress import PlainProgress, ProgressView, print_summary
 from orchestrator.cli.stop_signal import StopSignal
 from orchestrator.cli.verbosity import Verbosity, progress_every_s
 from orchestrator.errors import InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
+from orchestrator.state.postgres import StateLocation
 from orchestrator.text import counted, printable
 
 if TYPE_CHECKING:  # the engine, the store and the client load when a run starts, not for --help
@@ -141,7 +148,7 @@ def run_plan(
     *,
     sandbox: bool,
     target: str | None,
-    state: Path | None,
+    state: StateLocation | None,
     yes: bool,
     as_json: bool,
     seed: int | None,
@@ -158,7 +165,7 @@ def run_plan(
     from orchestrator.cutover.cutover import Cutover
 
     plan = load_plan(plan_path, canary=canary)
-    state_path = state or default_state_path(plan, sandbox)
+    state_path = plan_state(state, plan.spec.name, default_state_path(plan, sandbox))
     where, credentials = _choose_target(sandbox, target, environ)
     # Plain text, never wrapped: the last line ("bwmigrate: aborted: ...") is read by scripts,
     # and messages quote the API's own words, which are not rich markup.
@@ -354,7 +361,7 @@ def run(
     plan_path: Path,
     sandbox: bool,
     target: str | None,
-    state: Path | None,
+    state: StateLocation | None,
     yes: bool,
     as_json: bool,
     seed: int | None,

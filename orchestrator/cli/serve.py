@@ -20,7 +20,6 @@ import socket
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from types import FrameType
 
 import anyio
@@ -34,6 +33,7 @@ from starlette.routing import Route
 from orchestrator.cutover.html_report import render_live, render_sections
 from orchestrator.cutover.run_view import RunView, read_run_view
 from orchestrator.errors import AbortedError, BwmigrateError
+from orchestrator.state.postgres import StateLocation
 
 REFRESH_S = 3.0
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
@@ -55,7 +55,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def live_app(state: Path, token: str | None, refresh_s: float = REFRESH_S) -> Starlette:
+def live_app(state: StateLocation, token: str | None, refresh_s: float = REFRESH_S) -> Starlette:
     """The live page's app: `/` (the page) and `/fragment` (its sections, refreshed)."""
 
     def allowed(request: Request) -> bool:
@@ -105,7 +105,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def serve_live(
-    state: Path, host: str, port: int, on_ready: Callable[[str, str | None], None]
+    state: StateLocation, host: str, port: int, on_ready: Callable[[str, str | None], None]
 ) -> None:
     """Serve the live page until SIGINT/SIGTERM. `on_ready(url, token)` runs once listening;
     the token is None on loopback (no token needed)."""

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import click
 
-from orchestrator.cli.options import DEFAULT_TARGET, json_option, state_option
+from orchestrator.cli.options import DEFAULT_TARGET, json_option, plan_state, state_option
+from orchestrator.state.postgres import StateLocation
 from orchestrator.text import counted
 
 
@@ -27,7 +28,7 @@ from orchestrator.text import counted
               help=f"The v2 API base URL, e.g. {DEFAULT_TARGET}.")  # fmt: skip
 @state_option("State file (default state/<plan name>.db, the one `run` uses).")
 @json_option("Print one JSON object when done.")
-def snapshot(plan_path: Path, target: str, state: Path | None, as_json: bool) -> None:
+def snapshot(plan_path: Path, target: str, state: StateLocation | None, as_json: bool) -> None:
     """Keep every planned number's current state (site, SIP peer, SMS, A2P) in the state file.
 
     Read-only; resumable; paced at the plan's request rate; every request in the audit log.
@@ -46,7 +47,7 @@ def snapshot(plan_path: Path, target: str, state: Path | None, as_json: bool) ->
     from orchestrator.errors import ExitCode
 
     plan = load_plan(plan_path)
-    state_path = state or Path("state") / f"{plan.spec.name}.db"
+    state_path = plan_state(state, plan.spec.name, Path("state") / f"{plan.spec.name}.db")
     access = live_access(dict(os.environ), target.rstrip("/"))
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     where = LiveTarget(access.base_url, access.token_url)

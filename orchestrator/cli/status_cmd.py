@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -15,6 +14,7 @@ from rich.console import Console
 from orchestrator.cli.options import default_state_file, json_option, state_option
 from orchestrator.cli.progress import print_summary
 from orchestrator.errors import StateFileError
+from orchestrator.state.postgres import PgLocation, StateLocation
 from orchestrator.text import counted, printable
 
 
@@ -35,12 +35,17 @@ from orchestrator.text import counted, printable
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, help="With --serve: the port (0: any free)."
 )
-def status(state: Path | None, as_json: bool, serve: bool, host: str, port: int) -> None:
+def status(state: StateLocation | None, as_json: bool, serve: bool, host: str, port: int) -> None:
     """Show per-step counts, orders and requests of a migration's state file.
 
     With --serve: a read-only live page in the browser instead, until Ctrl-C. Its URL is the
     first line on stdout.
     """
+    if isinstance(state, PgLocation) and state.plan is None and not serve:
+        from orchestrator.cli.fleet_view import show_fleet
+
+        show_fleet(state, as_json)
+        return
     path = state or default_state_file()
     from orchestrator.cutover.report import summary  # the store loads with the command
 
@@ -90,7 +95,7 @@ def _print_status(
     orders: dict[str, int],
     meta: dict[str, str],
     holder: dict[str, Any] | None,
-    path: Path,
+    path: StateLocation,
 ) -> None:
     """The status as text: the run's line, the per-step table, orders, requests and budget."""
     console = Console(highlight=False)
@@ -110,7 +115,7 @@ def _print_status(
         console.print(_budget_line(obj["budget"]))
 
 
-def _serve(path: Path, host: str, port: int) -> None:
+def _serve(path: StateLocation, host: str, port: int) -> None:
     """`status --serve`: check the state file opens, then serve until SIGINT/SIGTERM."""
     from orchestrator.cli.serve import serve_live  # uvicorn only when serving
     from orchestrator.state.store import Store
@@ -145,12 +150,12 @@ def _shown_target(meta: dict[str, str]) -> str | None:
 class _Damage:
     """What a damaged state file would not give, and SQLite's first complaint."""
 
-    path: Path
+    path: StateLocation
     error: StateFileError
     parts: list[str]
 
 
-def _read_what_can_be_read(path: Path) -> tuple[dict[str, Any], _Damage | None]:
+def _read_what_can_be_read(path: StateLocation) -> tuple[dict[str, Any], _Damage | None]:
     """Each part of the status read on its own: a damaged page loses only what lies on it."""
     from orchestrator.state.store import Store
 

@@ -23,6 +23,7 @@ from orchestrator.cli.options import (
     out_option,
     state_option,
 )
+from orchestrator.state.postgres import StateLocation
 from orchestrator.text import counted
 
 
@@ -39,7 +40,7 @@ from orchestrator.text import counted
     help="Requests per second (default: the plan's [rate] requests_per_s).",
 )
 def verify(
-    state: Path | None, as_json: bool, out: Path | None, force: bool, rate: float | None
+    state: StateLocation | None, as_json: bool, out: Path | None, force: bool, rate: float | None
 ) -> None:
     """Read every number of a run back and compare it with what the plan intended.
 

@@ -39,7 +39,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -57,7 +56,7 @@ from orchestrator.cutover.target_check import foreign_target
 from orchestrator.errors import ExitCode
 from orchestrator.plan import CompiledPlan
 from orchestrator.state.audit import AuditLog, AuditSummary, audit_path
-from orchestrator.state.store import ExcludedNumber, OrderState, StepCounts, Store
+from orchestrator.state.store import ExcludedNumber, OrderState, StateLocation, StepCounts, Store
 
 # --- what a run is given -----------------------------------------------------------------------
 
@@ -137,7 +136,7 @@ class RunPreview:
     the target; `fresh` for a first run, else `remaining` says what a resume has left."""
 
     plan: CompiledPlan
-    state_path: Path
+    state_path: StateLocation
     target: Target
     fresh: bool
     checked_note: str | None
@@ -209,7 +208,7 @@ class Cutover:
     def open(
         cls,
         plan: CompiledPlan,
-        state_path: Path,
+        state_path: StateLocation,
         target: Target,
         *,
         plan_text: str,
@@ -236,7 +235,7 @@ class Cutover:
         excluded: list[ExcludedNumber] = []
         if checked is not None:
             plan, excluded, checked_note = apply_checked_file(plan, checked, target.id, note)
-        if confirm is not None and not state_path.exists():
+        if confirm is not None and not Store.exists(state_path):
             confirm(RunPreview(plan, state_path, target, True, checked_note, None))
             confirm = None
         store = Store.open(state_path)
@@ -261,7 +260,7 @@ class Cutover:
     # what the state file says ------------------------------------------------------------------
 
     @property
-    def state_path(self) -> Path:
+    def state_path(self) -> StateLocation:
         """The state file."""
         return self._store.path
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 from orchestrator.cutover.connection import ApiAccess, open_api, open_audit
 from orchestrator.cutover.reading import NumberReader
@@ -30,7 +29,7 @@ from orchestrator.errors import ApiError as _ApiError
 from orchestrator.errors import XmlError as _XmlError
 from orchestrator.plan import PlanSpec, parse_plan
 from orchestrator.state.audit import audit_path
-from orchestrator.state.store import Store
+from orchestrator.state.store import StateLocation, Store
 
 
 @contextlib.asynccontextmanager
@@ -62,7 +61,7 @@ def stored_spec(store: Store) -> PlanSpec:
 
 
 async def snapshot_plan(
-    state_path: Path,
+    state_path: StateLocation,
     access: ApiAccess,
     *,
     on_progress: Callable[[SnapshotProgress], None] | None = None,
@@ -92,7 +91,7 @@ def verify_target(store: Store) -> str:
 
 
 async def verify_state(
-    state_path: Path,
+    state_path: StateLocation,
     access: ApiAccess,
     *,
     on_progress: Callable[[VerifyProgress], None] | None = None,

@@ -14,7 +14,6 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +21,7 @@ from orchestrator import __version__
 from orchestrator.cutover.timeline import Timeline, build_timeline, exchange_times
 from orchestrator.errors import ExitCode, InputError
 from orchestrator.state.audit import audit_path, read_audit
-from orchestrator.state.store import NumberStatus, ReportRow, StepCounts, Store
+from orchestrator.state.store import NumberStatus, ReportRow, StateLocation, StepCounts, Store
 
 STATUSES = ("succeeded", "failed", "skipped", "needs_action", "unknown", "pending")
 TROUBLE = frozenset({"failed", "needs_action", "unknown"})
@@ -146,7 +145,7 @@ def _failures(rows: list[ReportRow]) -> list[FailureGroup]:
     )
 
 
-def _audit_lines(state: Path) -> Iterator[dict[str, Any]]:
+def _audit_lines(state: StateLocation) -> Iterator[dict[str, Any]]:
     """The audit log's lines, or none if there is no log yet."""
     try:
         yield from read_audit(audit_path(state))
@@ -163,7 +162,7 @@ def _estimate(meta: dict[str, str]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def read_run_view(state: Path, *, now: float, with_rows: bool = True) -> RunView:
+def read_run_view(state: StateLocation, *, now: float, with_rows: bool = True) -> RunView:
     """Read a state file (read-only) and its audit log into a `RunView`."""
     store = Store.open(state, readonly=True)
     try:

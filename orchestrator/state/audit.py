@@ -65,6 +65,7 @@ from orchestrator.api.xml import (
     parse_order_list,
 )
 from orchestrator.errors import InputError, XmlError
+from orchestrator.state.postgres import PgLocation
 from orchestrator.text import csv_cell
 
 AUDIT_SUFFIX = ".audit.jsonl"
@@ -80,8 +81,11 @@ _STOP = object()
 _LISTS = frozenset(e.path.rpartition("/")[2].lower() for e in ORDER_KINDS.values())  # list paths
 
 
-def audit_path(state_path: Path) -> Path:
-    """The audit log of a state file: `<state>.audit.jsonl` beside it."""
+def audit_path(state_path: Path | PgLocation) -> Path:
+    """The audit log of a state file: `<state>.audit.jsonl` beside it; for a plan's state in
+    PostgreSQL, `state/<plan name>.pg.audit.jsonl` on the machine that runs it."""
+    if isinstance(state_path, PgLocation):
+        return Path("state") / f"{state_path.name}.pg{AUDIT_SUFFIX}"
     return state_path.with_name(state_path.name + AUDIT_SUFFIX)
 
 

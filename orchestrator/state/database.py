@@ -8,8 +8,12 @@ through `Database.transaction` (BEGIN IMMEDIATE ... COMMIT, rolled back on any e
 `synchronous=FULL`, so a committed transition is on disk before the caller acts on it), reads
 through `Database.query`. WAL mode lets a read-only `status` read while a run writes.
 
+A `postgresql://` state (`orchestrator.state.postgres`) is the same class over a
+`PgConnection`: the same SQL, in the plan's schema, each transaction BEGIN ... COMMIT; its
+errors become a `StateFileError` naming the database (never its password: the URL has none).
+
 The other modules of the wing do their SQL through this class; rows never leave the wing.
-Imports only the errors; knows nothing of the tables but `meta`.
+Imports only the errors and `postgres`; knows nothing of the tables but `meta`.
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from orchestrator.errors import InputError, StateFileError
+from orchestrator.state.postgres import PgConnection, PgLocation, pg_error
+from orchestrator.state.postgres import connect as pg_connect
+
+StateLocation = Path | PgLocation
 
 BUSY_TIMEOUT_S = 30
 
@@ -29,15 +37,19 @@ BUSY_TIMEOUT_S = 30
 class Database:
     """An open state file. Create with `Database.connect`; close when done."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool) -> None:
-        self.path = path
+    def __init__(self, path: Any, conn: Any, readonly: bool) -> None:
+        self.path: Any = path  # a Path, or a PgLocation (printed the same way in messages)
         self.readonly = readonly
-        self._conn = conn
+        self._conn: Any = conn
         self._lock = threading.Lock()
+        self.postgres = isinstance(conn, PgConnection)
 
     @classmethod
-    def connect(cls, path: Path, *, readonly: bool) -> Database:
-        """Open the SQLite file (created unless `readonly`), in WAL mode with full syncs."""
+    def connect(cls, path: StateLocation, *, readonly: bool) -> Database:
+        """Open the SQLite file (created unless `readonly`), in WAL mode with full syncs; or
+        the plan's schema in a PostgreSQL database."""
+        if isinstance(path, PgLocation):
+            return cls(path, PgConnection(pg_connect(path, readonly=readonly)), readonly)
         if readonly and not path.exists():
             raise InputError(
                 f"{path}: no state file here; run `bwmigrate run PLAN` first or pass --state"
@@ -62,11 +74,18 @@ class Database:
     def close(self) -> None:
         """Close the connection (after any transaction in progress on another thread)."""
         with self._lock:
-            self._conn.close()
+            (self._conn.raw if self.postgres else self._conn).close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT), serialised across threads."""
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), serialised across threads.
+
+        On PostgreSQL the `PgConnection` stands in for the `sqlite3.Connection` (the same
+        calls: execute, executemany, fetchone, fetchall, rowcount, lastrowid)."""
+        if self.postgres:
+            with self._lock, self.translated(), self._conn.raw.transaction():
+                yield cast(sqlite3.Connection, self._conn)
+            return
         with self._lock, self.translated():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -80,7 +99,7 @@ class Database:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a read query under the connection lock; every row at once."""
         with self._lock, self.translated():
-            return self._conn.execute(sql, params).fetchall()
+            return cast(list[sqlite3.Row], self._conn.execute(sql, params).fetchall())
 
     @contextlib.contextmanager
     def translated(self) -> Iterator[None]:
@@ -89,6 +108,10 @@ class Database:
             yield
         except sqlite3.Error as exc:
             raise state_file_error(self.path, exc) from exc
+        except Exception as exc:
+            if self.postgres and _is_psycopg_error(exc):
+                raise pg_error(self.path, exc) from exc
+            raise
 
     def table_names(self) -> set[str]:
         """The tables the file holds (none on a new file)."""
@@ -102,6 +125,13 @@ class Database:
         """Record one fact about the state file (never a secret)."""
         with self.transaction() as c:
             c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def _is_psycopg_error(exc: Exception) -> bool:
+    """True for an error psycopg raised (psycopg is only imported once a PostgreSQL state is)."""
+    import psycopg
+
+    return isinstance(exc, psycopg.Error)
 
 
 def state_file_error(path: Path, exc: sqlite3.Error) -> StateFileError:

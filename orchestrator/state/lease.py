@@ -2,7 +2,9 @@
 
 The authority is an OS file lock on `<state file>.lock` beside the database (`flock`, released
 by the OS when the holder dies, even by SIGKILL); the `lease` row only says who holds it, for the
-message a second run gets. Imports the database and the errors only.
+message a second run gets. On PostgreSQL the authority is a session advisory lock keyed by the
+plan's schema (`pg_try_advisory_lock`), released by the server when the holder's connection
+ends, even by SIGKILL. Imports the database and the errors only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from orchestrator.state.database import Database
 
 _HOLDER_COLUMNS = ("pid", "host", "command", "acquired_at")
 _HOLDER_SQL = "SELECT pid, host, command, acquired_at FROM lease WHERE id=1"
+_TRY_PG = "SELECT pg_try_advisory_lock(hashtext(?))"
+_UNLOCK_PG = "SELECT pg_advisory_unlock(hashtext(?))"
 
 
 class Lease:
@@ -24,16 +28,14 @@ class Lease:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._lock_path = db.path.with_name(db.path.name + ".lock")
+        self._lock_path = None if db.postgres else db.path.with_name(db.path.name + ".lock")
         self._fd: int | None = None
 
     def acquire(self, *, pid: int, host: str, command: str, now: float) -> None:
         """Take the state file for this run, or raise `StateLockedError` at once."""
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = self._lock()
         except BlockingIOError:
-            os.close(fd)
             holder = self._db.query(_HOLDER_SQL)
             who = f" by pid {holder[0][0]} on {holder[0][1]} ({holder[0][2]})" if holder else ""
             raise StateLockedError(
@@ -48,6 +50,20 @@ class Lease:
                 (pid, host, command, now),
             )
 
+    def _lock(self) -> int:
+        """Take the OS file lock (or the advisory lock), raising `BlockingIOError` if held."""
+        if self._lock_path is None:
+            if not self._db.query(_TRY_PG, (str(self._db.path.schema),))[0][0]:
+                raise BlockingIOError
+            return -1
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise
+        return fd
+
     def holder(self) -> dict[str, object] | None:
         """Who holds the state file now, or None (checked with the OS lock, not just the row)."""
         if self._fd is None and not self._held_elsewhere():
@@ -59,6 +75,11 @@ class Lease:
 
     def _held_elsewhere(self) -> bool:
         """True when another process holds the OS lock."""
+        if self._lock_path is None:
+            got = self._db.query(_TRY_PG, (str(self._db.path.schema),))[0][0]
+            if got:
+                self._db.query(_UNLOCK_PG, (str(self._db.path.schema),))
+            return not got
         if not self._lock_path.exists():
             return False
         fd = os.open(self._lock_path, os.O_RDONLY)
@@ -77,6 +98,10 @@ class Lease:
             return
         with contextlib.suppress(sqlite3.Error, StateFileError), self._db.transaction() as c:
             c.execute("DELETE FROM lease WHERE id=1")
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
+        if self._lock_path is None:
+            with contextlib.suppress(StateFileError):
+                self._db.query(_UNLOCK_PG, (str(self._db.path.schema),))
+        else:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
         self._fd = None

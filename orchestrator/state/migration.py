@@ -16,6 +16,9 @@ like a current one (version 3 only adds constraints), so `status` and `report` r
 is; a version-1 file lacks a column and is refused with a line saying the next run upgrades it.
 Any other version is refused.
 
+On PostgreSQL (`orchestrator.state.postgres`) a plan's schema is created at the current
+version, the DDL compiled for PostgreSQL from the same tables (same CHECK constraints).
+
 Imports the schema and the database only; knows nothing of plans or orders.
 """
 
@@ -25,7 +28,9 @@ import sqlite3
 from collections.abc import Callable
 
 from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
@@ -36,6 +41,7 @@ from orchestrator.state.snapshot import SnapshotRow
 
 SCHEMA_VERSION = 4
 _DIALECT = sqlite_dialect()
+_PG_DIALECT = postgresql_dialect()  # type: ignore[no-untyped-call]
 _CONSTRAINED = (StepRow, NumberRow, OrderRow)  # the tables with CHECK constraints (version 3)
 _READABLE_AS_IS = frozenset({"2", "3"})  # read-only commands read them (no snapshot table)
 
@@ -78,6 +84,7 @@ def _create_schema(db: Database) -> None:
     nothing, but may lack a column or a constraint); missing ones are created. A file whose
     tables hold rows but that has no schema version was not made by bwmigrate: refused, as is.
     """
+    dialect = _PG_DIALECT if db.postgres else _DIALECT
     with db.transaction() as c:
         existing = _tables(c)
         for table in SQLModel.metadata.sorted_tables:
@@ -89,8 +96,8 @@ def _create_schema(db: Database) -> None:
             if table.name in existing:
                 _rebuild_table(c, table)
             else:
-                c.execute(str(CreateTable(table).compile(dialect=_DIALECT)))
-                _create_indexes(c, table)
+                c.execute(str(CreateTable(table).compile(dialect=dialect)))
+                _create_indexes(c, table, dialect)
         c.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -182,7 +189,7 @@ def _rebuild_table(c: sqlite3.Connection, table: Table) -> None:
     _create_indexes(c, table)
 
 
-def _create_indexes(c: sqlite3.Connection, table: Table) -> None:
+def _create_indexes(c: sqlite3.Connection, table: Table, dialect: Dialect = _DIALECT) -> None:
     """The table's declared indexes (its UNIQUE constraints come with the table)."""
     for index in sorted(table.indexes, key=lambda i: str(i.name)):
-        c.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=_DIALECT)))
+        c.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))

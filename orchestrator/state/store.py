@@ -25,15 +25,23 @@ through `anyio.to_thread` with one writer at a time.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from orchestrator.api.number_state import NumberState
 from orchestrator.plan import CompiledPlan
-from orchestrator.state import outcome, run_history, snapshot, stored_plan, tally, transition
+from orchestrator.state import (
+    outcome,
+    postgres,
+    run_history,
+    snapshot,
+    stored_plan,
+    tally,
+    transition,
+)
 from orchestrator.state.database import Database
 from orchestrator.state.lease import Lease
 from orchestrator.state.migration import SCHEMA_VERSION, prepare_schema
+from orchestrator.state.postgres import PgLocation, StateLocation
 from orchestrator.state.schema import (
     ExcludedNumber,
     FailedNumber,
@@ -56,25 +64,35 @@ __all__ = [
     "OrderRecord",
     "OrderState",
     "Outcome",
+    "PgLocation",
     "ReportRow",
+    "StateLocation",
     "StepCounts",
     "StepInfo",
     "Store",
+    "state_exists",
 ]
+
+
+def state_exists(location: StateLocation) -> bool:
+    """True when the state file (or the plan's PostgreSQL schema) exists."""
+    if isinstance(location, PgLocation):
+        return postgres.schema_exists(location)
+    return location.exists()
 
 
 class Store:
     """A migration's state file. Open with `Store.open`; close when done."""
 
     def __init__(self, db: Database) -> None:
-        self.path = db.path
+        self.path: StateLocation = db.path
         self._db = db
         self._lease = Lease(db)
 
     # lifecycle and lease -------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+    def open(cls, path: StateLocation, *, readonly: bool = False) -> Store:
         """Open (and if needed create) the state file; check or upgrade its schema version."""
         db = Database.connect(path, readonly=readonly)
         try:
@@ -83,6 +101,11 @@ class Store:
             db.close()
             raise
         return cls(db)
+
+    @staticmethod
+    def exists(location: StateLocation) -> bool:
+        """True when the state file (or the plan's PostgreSQL schema) exists."""
+        return state_exists(location)
 
     def close(self) -> None:
         """Release the lease (if held) and close the database."""

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pgstate import drop_plans, unique_location
 from planfiles import IMPORT_DEFAULTS, IMPORT_DETAILS
 
 from orchestrator.errors import InputError, StateLockedError, StateMismatchError
@@ -59,9 +60,15 @@ def _plan(text: str = PLAN) -> CompiledPlan:
     return compile_plan(parse_plan(text, "p.toml"), lambda name: b"")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.open(tmp_path / "state" / "run.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    """The same store tests on a state file and on a plan's schema in the real PostgreSQL."""
+    if request.param == "sqlite":
+        s = Store.open(tmp_path / "state" / "run.db")
+    else:
+        loc = unique_location()
+        request.addfinalizer(lambda: drop_plans(loc))
+        s = Store.open(loc)
     s.acquire_lease(pid=os.getpid(), host="test", command="pytest", now=1.0)
     yield s
     s.close()
@@ -96,7 +103,7 @@ def test_same_plan_resumes_and_changed_plan_is_refused(store: Store) -> None:
 
 def test_second_lease_on_the_same_file_is_refused(store: Store, tmp_path: Path) -> None:
     """A second opener cannot take the lease while the first holds it (exit code 4)."""
-    other = Store.open(tmp_path / "state" / "run.db")
+    other = Store.open(store.path)  # the same file, or the same plan schema
     try:
         with pytest.raises(StateLockedError, match=r"in use by pid \d+ on test \(pytest\)") as info:
             other.acquire_lease(pid=1, host="x", command="y", now=2.0)

@@ -1,0 +1,167 @@
+"""`bwmigrate fleet add PLAN... --state postgresql://...` and `bwmigrate worker --state ...`:
+many plans (one per account) in one PostgreSQL database, driven by any number of workers
+(`orchestrator.cutover.fleet`, on procrastinate).
+
+`fleet add` validates and compiles every plan as `plan` does, shows the whole fleet and asks
+once (`--yes` skips the question), then registers the plans and queues them. `worker` drives
+queued plans, each as a `bwmigrate run` child process that dies with the worker, until no plan
+is waiting or running. The credentials come from the worker's environment, as for `run`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from orchestrator.cli.options import DEFAULT_TARGET, state_option
+from orchestrator.errors import AbortedError, ExitCode, InputError
+from orchestrator.text import counted
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _fleet_database(state: Any) -> Any:
+    """The `--state` of a fleet command: a PostgreSQL database, named without `#PLAN`."""
+    from orchestrator.state.postgres import PgLocation
+
+    if not isinstance(state, PgLocation):
+        raise InputError(
+            "--state: a fleet lives in PostgreSQL; pass --state postgresql://HOST/DATABASE"
+        )
+    if state.plan is not None:
+        raise InputError(f"--state {state}: name the database only, without #{state.plan}")
+    return state
+
+
+@click.group()
+def fleet() -> None:
+    """Many plans, one per account, in one PostgreSQL database (see `bwmigrate worker`)."""
+
+
+@fleet.command("add")
+@click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@state_option("The fleet's PostgreSQL database (required).")
+@click.option("--target", default=DEFAULT_TARGET, show_default=True, help="The v2 API URL.")
+@click.option("--yes", is_flag=True, help="Do not ask before registering the fleet.")
+def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool) -> None:
+    """Register PLANS (each validated and compiled as `plan` does) and queue them."""
+    import anyio
+
+    from orchestrator.cli.loading import load_plan
+    from orchestrator.cutover.fleet import add_plans, translated_errors
+    from orchestrator.state.fleet_registry import FleetPlan
+
+    database = _fleet_database(state)
+    compiled = [(path, load_plan(path)) for path in plans]
+    _refuse_shared_accounts([(str(path), c.spec.account_id) for path, c in compiled])
+    now = time.time()
+    entries = [
+        FleetPlan(c.spec.name, c.spec.account_id, str(path.resolve()), target.rstrip("/"),
+                  sum(len(s.numbers) for s in c.steps), now)
+        for path, c in compiled
+    ]  # fmt: skip
+    lines = [f"About to add {counted(len(entries), 'plan')} to the fleet in {database.url}, "
+             f"to run against {target}:"]  # fmt: skip
+    lines += [f"  {e.name}: account {e.account_id}, {counted(e.numbers, 'number')}"
+              for e in entries]  # fmt: skip
+    click.echo("\n".join(lines), err=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError("fleet add: not a terminal to confirm on; pass --yes")
+        click.confirm("Add this fleet?", abort=True, err=True)
+    with translated_errors(database):
+        jobs = anyio.run(add_plans, database, entries)
+    click.echo(f"bwmigrate: {counted(len(jobs), 'plan')} queued; start workers with "
+               f"`bwmigrate worker --state {database.url}`", err=True)  # fmt: skip
+
+
+def _refuse_shared_accounts(plans: list[tuple[str, str]]) -> None:
+    """One plan per account (its rate limit is one worker's): two plans of one account are
+    refused, naming both."""
+    seen: dict[str, str] = {}
+    for path, account in plans:
+        if account in seen:
+            raise InputError(
+                f"{path}: account {account} is also the account of {seen[account]}; a fleet "
+                "holds one plan per account (merge their steps into one plan)"
+            )
+        seen[account] = path
+
+
+@click.command()
+@state_option("The fleet's PostgreSQL database (required).")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Plans this worker drives at once.")  # fmt: skip
+@click.option("--stalled-after-s", default=30.0, show_default=True,
+              type=click.FloatRange(1, 3600),
+              help="Heartbeat silence after which a worker counts as dead and its plans go "
+                   "to another worker.")  # fmt: skip
+def worker(state: Any, concurrency: int, stalled_after_s: float) -> None:
+    """Drive the fleet's queued plans until none is waiting or running."""
+    import anyio
+
+    from orchestrator.cutover.fleet import WorkerSettings, run_worker, translated_errors
+    from orchestrator.state.fleet_registry import read_plans
+
+    database = _fleet_database(state)
+    if not read_plans(database):  # also: a server that cannot be reached fails here, at once
+        raise InputError(
+            f"{database.url}: no fleet in this database; add plans with "
+            f"`bwmigrate fleet add PLAN... --state {database.url}`"
+        )
+    name = f"{os.uname().nodename}:{os.getpid()}"
+    settings = WorkerSettings(concurrency, stalled_after_s, name=name)
+    with translated_errors(database):
+        stopped = anyio.run(run_worker, database, _run_plan, settings)
+    if stopped:
+        click.echo(
+            "bwmigrate: worker: stopped; the plans it drove ended, the others wait for a worker",
+            err=True,
+        )
+        raise SystemExit(int(ExitCode.INTERRUPTED))
+    raise SystemExit(_fleet_exit(database))
+
+
+def _fleet_exit(database: Any) -> int:
+    """The worker's exit once no plan is left: 0 every plan finished with every number done,
+    1 some numbers failed; a plan that could not finish (its job failed) is exit 3."""
+    from orchestrator.cutover.fleet import FINISHED_EXITS
+    from orchestrator.state.fleet_registry import read_plans
+
+    plans = read_plans(database)
+    stuck = [p.name for p in plans if p.last_exit not in FINISHED_EXITS]
+    if stuck:
+        raise AbortedError(
+            f"{database.url}: {counted(len(stuck), 'plan')} could not finish ({', '.join(stuck)}); "
+            f"`bwmigrate status --state {database.url}` shows each plan's last exit, and "
+            f"`bwmigrate status --state {database.url}#PLAN` what it did"
+        )
+    failed = sum(1 for p in plans if p.last_exit == ExitCode.FAILED_NUMBERS)
+    click.echo(f"bwmigrate: worker: no plan left to drive; {counted(len(plans), 'plan')} finished"
+               + (f", {failed} with failed numbers" if failed else ""), err=True)  # fmt: skip
+    return int(ExitCode.FAILED_NUMBERS if failed else ExitCode.OK)
+
+
+async def _run_plan(plan: Any, location: Any) -> int:
+    """`bwmigrate run PLAN --state URL#PLAN --target T --yes --quiet`, a child that dies with
+    this process; its exit code."""
+    import asyncio
+
+    args = [sys.executable, "-m", "orchestrator", "run", plan.plan_path, "--state", str(location),
+            "--target", plan.target, "--yes", "--quiet"]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(*args, preexec_fn=_die_with_parent)
+    return await process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when its parent (the worker) dies (Linux)."""
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))

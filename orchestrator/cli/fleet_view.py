@@ -1,0 +1,92 @@
+"""`bwmigrate status --state postgresql://HOST/DATABASE`: every plan of the fleet (its job, the
+worker driving it, progress, request rate, failures) and the fleet's totals, as text or JSON.
+
+Reads the registry, procrastinate's jobs and each plan's own schema (read-only, through
+`Store`); writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+
+from orchestrator.text import counted
+
+_COUNTED = ("succeeded", "failed", "skipped", "needs_action", "unknown", "pending")
+
+
+def read_fleet(database: Any) -> dict[str, Any]:
+    """The fleet as one JSON-ready dict: `plans` (one entry each) and `totals`."""
+    import anyio
+
+    from orchestrator.cutover.fleet import job_states, translated_errors
+    from orchestrator.state.fleet_registry import read_plans
+
+    registered = read_plans(database)
+    with translated_errors(database):
+        jobs = anyio.run(job_states, database)
+    plans = [_plan_entry(p, jobs.get(p.name), database) for p in registered]
+    totals: dict[str, Any] = {"plans": len(plans), "numbers": 0, "requests": 0}
+    totals |= dict.fromkeys(_COUNTED, 0)
+    for entry in plans:
+        for key in ("numbers", "requests", *_COUNTED):
+            totals[key] += entry[key]
+    totals["finished_plans"] = sum(1 for e in plans if e["job"] == "succeeded")
+    return {"database": database.url, "plans": plans, "totals": totals}
+
+
+def _plan_entry(plan: Any, job: tuple[str, int] | None, database: Any) -> dict[str, Any]:
+    """One plan's line: registry facts, its job, and its progress read from its schema."""
+    from orchestrator.state.store import Store
+
+    entry: dict[str, Any] = {
+        "name": plan.name, "account_id": plan.account_id, "numbers": plan.numbers,
+        "job": job[0] if job else "none", "attempts": job[1] if job else 0,
+        "owner": None, "last_worker": plan.last_worker, "last_exit": plan.last_exit,
+        "requests": 0, "rate_per_s": 0.0, **dict.fromkeys(_COUNTED, 0),
+    }  # fmt: skip
+    location = database.for_plan(plan.name)
+    if not Store.exists(location):
+        entry["pending"] = plan.numbers
+        return entry
+    store = Store.open(location, readonly=True)
+    try:
+        counts, runs, holder = store.counts(), store.runs(), store.lease_holder()
+    finally:
+        store.close()
+    entry["numbers"] = sum(c.total for c in counts)
+    for key in _COUNTED:
+        entry[key] = sum(getattr(c, key) for c in counts)
+    entry["pending"] += sum(c.in_order for c in counts)
+    if holder:
+        entry["owner"] = f"{holder.get('host')}:{holder.get('pid')}"
+    now = time.time()
+    elapsed = sum((r["ended_at"] or now) - r["started_at"] for r in runs)
+    entry["requests"] = sum(r["requests"] or 0 for r in runs)
+    entry["rate_per_s"] = round(entry["requests"] / elapsed, 2) if elapsed > 0 else 0.0
+    return entry
+
+
+def show_fleet(database: Any, as_json: bool) -> None:
+    """Print the fleet's status: JSON on stdout, or a table of plans and the totals."""
+    fleet = read_fleet(database)
+    if as_json:
+        click.echo(json.dumps(fleet, indent=2))
+        return
+    t = fleet["totals"]
+    look_at = t["needs_action"] + t["unknown"]
+    lines = [f"Fleet in {fleet['database']}: {counted(t['plans'], 'plan')}, "
+             f"{t['finished_plans']} finished; {counted(t['numbers'], 'number')}: "
+             f"{t['succeeded']} succeeded, {t['failed']} failed, {t['pending']} pending, "
+             f"{look_at} to look at; {t['requests']} requests"]  # fmt: skip
+    for p in fleet["plans"]:
+        owner = p["owner"] or (f"last {p['last_worker']}" if p["last_worker"] else "-")
+        lines.append(
+            f"  {p['name']} (account {p['account_id']}): {p['job']}, worker {owner}, "
+            f"{p['succeeded']}/{p['numbers']} succeeded, {p['failed']} failed, "
+            f"{p['pending']} pending, {p['rate_per_s']} req/s"
+        )
+    click.echo("\n".join(lines))

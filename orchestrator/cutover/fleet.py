@@ -1,0 +1,209 @@
+"""The fleet: many plans (one per account) in one PostgreSQL database, driven by any number of
+workers on any number of machines, with procrastinate claiming the work.
+
+    fleet add   registers the plans (`orchestrator.state.fleet_registry`) and defers one
+                procrastinate job per plan, locked by its account
+    worker      runs procrastinate's worker on those jobs until none is left
+
+One job drives one plan: it runs `bwmigrate run PLAN --state postgresql://...#PLAN` to its end
+(the runner the CLI passes in), so an account's rate limit stays in one process. Exactly one
+worker drives an account at a time, twice over: procrastinate's job `lock` (one account, one
+running job) and the plan's lease (a session advisory lock, `orchestrator.state.lease`). A
+worker that dies (SIGKILL, a lost machine) stops sending its heartbeat; every worker looks for
+jobs whose worker has been silent for `stalled_after_s` and puts them back in the queue
+(procrastinate's stalled-job detection), and the next run of the plan resumes it by the
+exactly-once protocol (the intent committed before each POST, reconciled by CustomerOrderId).
+The run is a child process that dies with its worker (PR_SET_PDEATHSIG, set by the runner), so
+its advisory lock goes with it.
+
+A run that ends 0 or 1 (every number done, some failed) finishes its job; any other exit (an
+interrupted or refused run) fails the attempt and procrastinate retries it, up to
+`MAX_ATTEMPTS`. procrastinate and psycopg are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from orchestrator.errors import BwmigrateError, ExitCode
+from orchestrator.state.fleet_registry import FleetPlan, read_plans, record_exit, register_plans
+from orchestrator.state.postgres import PgLocation, pg_error
+
+TASK = "bwmigrate.drive_plan"
+QUEUE = "bwmigrate"
+MAX_ATTEMPTS = 5
+RETRY_WAIT_S = 2
+LOCKED_WAIT_S = 15  # x MAX_ATTEMPTS outlasts the lease of a vanished machine (postgres.py)
+FINISHED_EXITS = frozenset({0, 1})
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+Runner = Callable[[FleetPlan, PgLocation], Awaitable[int]]
+
+
+class FleetRunError(BwmigrateError):
+    """A plan's run ended without finishing (its job is retried)."""
+
+    exit_code = ExitCode.ABORTED
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """How a worker runs: parallel plans, heartbeat silence that marks a worker dead, polls."""
+
+    concurrency: int = 1
+    stalled_after_s: float = 30.0
+    poll_s: float = 1.0
+    name: str = ""
+
+
+@contextlib.contextmanager
+def translated_errors(database: PgLocation) -> Iterator[None]:
+    """procrastinate's and psycopg's errors (a server down, a refused connection) become one
+    `StateFileError` line naming the database."""
+    import procrastinate.exceptions
+    import psycopg
+    import psycopg_pool
+
+    try:
+        yield
+    except (procrastinate.exceptions.ProcrastinateException, psycopg.Error,
+            psycopg_pool.PoolTimeout) as exc:  # fmt: skip
+        cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+        raise pg_error(database, cause) from exc
+
+
+def build_app(database: PgLocation, runner: Runner | None = None, worker: str = "") -> Any:
+    """A procrastinate app on the fleet's database, with the one task: drive a plan."""
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database.url))
+
+    @app.task(
+        name=TASK,
+        queue=QUEUE,
+        retry=procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS, wait=RETRY_WAIT_S),
+    )
+    async def drive_plan(name: str) -> int:
+        assert runner is not None, "only a worker runs jobs"
+        plans = {p.name: p for p in await anyio.to_thread.run_sync(read_plans, database)}
+        plan = plans[name]
+        code = await runner(plan, database.for_plan(name))
+        await anyio.to_thread.run_sync(record_exit, database, name, code, worker)
+        if code == ExitCode.LOCKED:  # a run of a vanished worker still holds the plan's lease
+            await anyio.sleep(LOCKED_WAIT_S)  # until the server drops it (TCP keepalives)
+        if code not in FINISHED_EXITS:
+            raise FleetRunError(f"plan {name}: the run ended with exit {code}; retried")
+        return code
+
+    return app
+
+
+async def add_plans(database: PgLocation, plans: Sequence[FleetPlan]) -> list[int]:
+    """Register the plans and queue one job per plan (procrastinate's tables are created on
+    the first fleet of a database). Returns the job ids."""
+    await anyio.to_thread.run_sync(register_plans, database, plans)
+    app = build_app(database)
+    async with app.open_async():
+        if not await _has_procrastinate_schema(app):
+            await app.schema_manager.apply_schema_async()
+        task = app.tasks[TASK]
+        return [
+            await task.configure(
+                lock=f"account:{p.account_id}", queueing_lock=f"plan:{p.name}"
+            ).defer_async(name=p.name)
+            for p in plans
+        ]
+
+
+async def _has_procrastinate_schema(app: Any) -> bool:
+    """True when procrastinate's tables are in the database."""
+    rows = await app.connector.execute_query_all_async(
+        "SELECT 1 FROM information_schema.tables WHERE table_name='procrastinate_jobs'"
+    )
+    return bool(rows)
+
+
+async def run_worker(database: PgLocation, runner: Runner, settings: WorkerSettings) -> bool:
+    """Drive the fleet's plans until no job is waiting or running anywhere (a dead worker's
+    jobs are put back in the queue once its heartbeat is `stalled_after_s` old). SIGTERM or
+    SIGINT stops it once the plans it drives end (procrastinate's graceful stop: it takes no
+    new plan). Returns True when it was stopped so, False when the fleet is done."""
+    name = settings.name or f"{socket.gethostname()}"
+    app = build_app(database, runner, name)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def stop() -> None:
+        stopping.set()
+        if current is not None:
+            current.cancel()  # once: procrastinate then waits for its running jobs
+
+    current: asyncio.Task[None] | None = None
+    for sig in _STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop)
+    try:
+        async with app.open_async():
+            while not stopping.is_set():
+                await requeue_stalled(app, settings.stalled_after_s)
+                current = asyncio.ensure_future(
+                    app.run_worker_async(**_worker_options(settings, name))
+                )
+                with contextlib.suppress(asyncio.CancelledError):
+                    await current
+                current = None
+                if stopping.is_set() or await open_jobs(app) == 0:
+                    break
+                await asyncio.sleep(settings.poll_s)
+    finally:
+        for sig in _STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+    return stopping.is_set()
+
+
+def _worker_options(settings: WorkerSettings, name: str) -> dict[str, Any]:
+    """procrastinate's worker options: stop when caught up, our own signal handling."""
+    return {
+        "queues": [QUEUE], "name": name, "concurrency": settings.concurrency, "wait": False,
+        "listen_notify": False, "install_signal_handlers": False,
+        "fetch_job_polling_interval": settings.poll_s,
+        "update_heartbeat_interval": max(settings.stalled_after_s / 4, 0.5),
+        "stalled_worker_timeout": settings.stalled_after_s,
+    }  # fmt: skip
+
+
+async def requeue_stalled(app: Any, stalled_after_s: float) -> int:
+    """Put back in the queue the jobs of workers silent for `stalled_after_s`; how many."""
+    stalled = await app.job_manager.get_stalled_jobs(
+        task_name=TASK, seconds_since_heartbeat=stalled_after_s
+    )
+    for job in stalled:
+        await app.job_manager.retry_job(job)
+    return len(list(stalled))
+
+
+async def open_jobs(app: Any) -> int:
+    """How many of the fleet's jobs are waiting or running."""
+    count = 0
+    for status in ("todo", "doing"):
+        count += len(list(await app.job_manager.list_jobs_async(task=TASK, status=status)))
+    return count
+
+
+async def job_states(database: PgLocation) -> dict[str, tuple[str, int]]:
+    """Each plan's latest job: (status, attempts), by plan name."""
+    app = build_app(database)
+    async with app.open_async():
+        if not await _has_procrastinate_schema(app):
+            return {}
+        found: dict[str, tuple[str, int]] = {}
+        for job in sorted(await app.job_manager.list_jobs_async(task=TASK), key=lambda j: j.id):
+            found[job.task_kwargs["name"]] = (job.status, job.attempts)
+        return found

@@ -1,0 +1,183 @@
+"""The fleet end to end: plans of several accounts added to a throwaway PostgreSQL database,
+two `bwmigrate worker` processes, one SIGKILLed mid-run; everything finishes, judged by the
+sandbox's ledger and inventory (each number imported exactly once, in exactly one order)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pgfleet import account_ids, fleet_database, numbers_of, sandbox_accounts, write_fleet_plan
+from support import ENV, SandboxProcess, cli_args, wait_for
+
+PLANS, NUMBERS = 4, 40
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    yield from fleet_database()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
+    sb = SandboxProcess("--order-delay-s", "0.3", log=tmp_path / "sandbox.log")
+    try:
+        yield sb
+    finally:
+        sb.stop()
+
+
+def _worker(database: str, log: Path, concurrency: str = "2") -> subprocess.Popen[bytes]:
+    args = cli_args(
+        "worker", "--state", database, "--concurrency", concurrency, "--stalled-after-s", "2"
+    )
+    with log.open("ab") as err:
+        return subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
+
+
+def test_a_fleet_survives_a_killed_worker_with_every_number_imported_once(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers, one SIGKILLed while it drives plans: 0 duplicates, 0 lost, 0 unexpected."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(PLANS)
+    sandbox.seed(sandbox_accounts(accounts))
+    plans = [
+        write_fleet_plan(tmp_path / "plans", i, a, NUMBERS, 20) for i, a in enumerate(accounts)
+    ]
+    added = subprocess.run(
+        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
+                 sandbox.v2_url, "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    log = tmp_path / "workers.log"
+    doomed, survivor = _worker(database, log), _worker(database, log)
+    driven: list[str] = []
+    wait_for(lambda: _plans_driven_by(doomed.pid, database, driven), 60, "the doomed worker")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    assert survivor.wait(timeout=240) == 0, log.read_text()[-3000:]
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+    _judge(sandbox, accounts)
+    fleet = _fleet_status(database)
+    survivor_name = f":{survivor.pid}"
+    taken_over = [p for p in fleet["plans"] if p["name"] in driven]
+    assert taken_over and all(p["last_worker"].endswith(survivor_name) for p in taken_over), fleet
+    assert fleet["totals"]["numbers"] == PLANS * NUMBERS, fleet
+    assert fleet["totals"]["succeeded"] == PLANS * NUMBERS, fleet
+    assert sorted(p["name"] for p in fleet["plans"]) == [f"fleet-{i}" for i in range(PLANS)]
+
+
+def _judge(sandbox: SandboxProcess, accounts: list[str]) -> None:
+    """Each planned number in exactly one order of its own account, imported exactly once."""
+    in_orders: Counter[str] = Counter()
+    for order in sandbox.ledger()["orders"]:
+        in_orders.update(order["numbers"])
+    inventory = sandbox.inventory()
+    for i, account in enumerate(accounts):
+        for number in numbers_of(i, NUMBERS):
+            assert in_orders[number] == 1, f"{number}: in {in_orders[number]} orders"
+            assert inventory[number]["imports"] == 1, inventory[number]
+            assert inventory[number]["account_id"] == account, inventory[number]
+    planned = {n for i in range(len(accounts)) for n in numbers_of(i, NUMBERS)}
+    assert set(in_orders) == planned, "an order nobody planned"
+
+
+def _fleet_status(database: str) -> dict[str, Any]:
+    """`bwmigrate status --state DATABASE --json`."""
+    status = subprocess.run(cli_args("status", "--state", database, "--json"), env=ENV,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert status.returncode == 0, status.stderr
+    result: dict[str, Any] = json.loads(status.stdout)
+    return result
+
+
+def _plans_driven_by(worker_pid: int, database: str, found: list[str]) -> bool:
+    """True once a plan's lease is held by a `bwmigrate run` child of `worker_pid` (its names
+    are put in `found`)."""
+    for plan in _fleet_status(database)["plans"]:
+        if plan["owner"] and _parent_of(int(plan["owner"].rsplit(":", 1)[1])) == worker_pid:
+            found.append(plan["name"])
+    return bool(found)
+
+
+def _parent_of(pid: int) -> int | None:
+    """The parent pid of a live process (None once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def test_fleet_add_refuses_two_plans_of_one_account_and_registers_nothing(
+    database: str, tmp_path: Path
+) -> None:
+    """One plan per account: exit 2, one line naming both plans; the fleet stays empty."""
+    first = write_fleet_plan(tmp_path / "a", 0, "9900101", 5, 20)
+    second = write_fleet_plan(tmp_path / "b", 1, "9900101", 5, 20)
+    done = subprocess.run(
+        cli_args("fleet", "add", str(first), str(second), "--state", database, "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "account 9900101 is also the account of" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert _fleet_status(database)["plans"] == []
+
+
+def test_a_plan_that_cannot_run_is_retried_then_the_worker_says_so(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan whose file vanished after `fleet add`: its job is retried, then fails; the worker
+    ends with exit 3 naming it, and the other plan is done."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(2)
+    sandbox.seed(sandbox_accounts(accounts))
+    plans = [write_fleet_plan(tmp_path / f"p{i}", i, a, 5, 20) for i, a in enumerate(accounts)]
+    added = subprocess.run(
+        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
+                 sandbox.v2_url, "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    plans[1].unlink()
+    done = subprocess.run(cli_args("worker", "--state", database), env=ENV,
+                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "1 plan could not finish (fleet-1)" in done.stderr.strip().splitlines()[-1]
+    fleet = {p["name"]: p for p in _fleet_status(database)["plans"]}
+    assert (fleet["fleet-0"]["job"], fleet["fleet-0"]["succeeded"]) == ("succeeded", 5)
+    assert (fleet["fleet-1"]["job"], fleet["fleet-1"]["last_exit"]) == ("failed", 2)
+
+
+def test_sigterm_stops_a_worker_once_its_plans_end_and_leaves_the_rest_queued(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM: the plan being driven finishes, no new one starts, exit 130; the others wait."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(3)
+    sandbox.seed(sandbox_accounts(accounts))
+    plans = [write_fleet_plan(tmp_path / "p", i, a, 20, 20) for i, a in enumerate(accounts)]
+    added = subprocess.run(
+        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
+                 sandbox.v2_url, "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    log = tmp_path / "worker.log"
+    worker = _worker(database, log, concurrency="1")
+    driven: list[str] = []
+    wait_for(lambda: _plans_driven_by(worker.pid, database, driven), 60, "the worker to drive")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=120) == 130, log.read_text()[-2000:]
+    jobs = {p["name"]: p["job"] for p in _fleet_status(database)["plans"]}
+    assert jobs[driven[0]] == "succeeded", jobs
+    assert sorted(jobs.values()) == ["succeeded", "todo", "todo"], jobs

@@ -1,0 +1,60 @@
+"""A fleet on the real PostgreSQL server and the sandbox process: a throwaway database per
+test (procrastinate's tables live in it), plans of several accounts, and the sandbox seeded
+with those accounts. Shared by tests/e2e/test_fleet_cli.py and bench/."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+from pgstate import PG_URL
+from planfiles import IMPORT_DEFAULTS
+
+ADMIN_URL = PG_URL
+SITE, SIP_PEER = "743", "303716"
+
+
+def fleet_database() -> Iterator[str]:
+    """A fixture body: a new database (its URL), dropped after the test."""
+    name = f"bwm_fleet_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def account_ids(count: int) -> list[str]:
+    """`count` account ids the sandbox does not have by default."""
+    return [f"99{i + 101:05d}" for i in range(count)]
+
+
+def sandbox_accounts(accounts: list[str]) -> dict[str, object]:
+    """The sandbox seed adding these accounts, each with the default site and SIP peer."""
+    site = {"id": SITE, "sip_peers": [{"id": SIP_PEER, "sms_enabled": True, "default": True}]}
+    return {"accounts": [{"id": a, "sites": [site]} for a in accounts]}
+
+
+def numbers_of(index: int, count: int) -> list[str]:
+    """Plan `index`'s numbers: a block of its own (no two plans share a number)."""
+    return [f"+1919{index + 200:03d}{i:04d}" for i in range(count)]
+
+
+def write_fleet_plan(folder: Path, index: int, account: str, count: int, rate_per_s: float) -> Path:
+    """A plan importing `count` numbers into `account` in orders of 5."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"n{index}.txt").write_text("\n".join(numbers_of(index, count)) + "\n")
+    plan = folder / f"fleet-{index}.toml"
+    plan.write_text(
+        f'name = "fleet-{index}"\naccount_id = "{account}"\nbatch_size = 5\n'
+        f"[rate]\nrequests_per_s = {rate_per_s}\nmax_orders_in_flight = 3\n"
+        "poll_interval_s = 0.1\n"
+        f"{IMPORT_DEFAULTS}"
+        f'[[steps]]\nkind = "import"\nname = "imp"\nsite_id = "{SITE}"\n'
+        f'sip_peer_id = "{SIP_PEER}"\nfiles = ["n{index}.txt"]\n'
+    )
+    return plan

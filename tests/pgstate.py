@@ -1,0 +1,35 @@
+"""The real PostgreSQL server the PostgreSQL-state tests use (127.0.0.1:5432, database `test`):
+a unique plan schema per test, dropped after it, so tests never assume an empty server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+
+from orchestrator.state.postgres import PgLocation
+
+PG_URL = os.environ.get("BWMIGRATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def unique_location() -> PgLocation:
+    """A plan name no other test (or run) uses, in the test database."""
+    return PgLocation(PG_URL, f"pytest-{uuid.uuid4().hex[:12]}")
+
+
+def drop_plans(*locations: PgLocation) -> None:
+    """Drop the schemas of these plans (and all they hold)."""
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        for loc in locations:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{loc.schema}" CASCADE')
+
+
+def pg_location() -> Iterator[PgLocation]:
+    """A fixture body: one unique plan location, dropped after the test."""
+    loc = unique_location()
+    try:
+        yield loc
+    finally:
+        drop_plans(loc)

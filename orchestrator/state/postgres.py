@@ -35,6 +35,8 @@ _PG_TABLES_SQL = (
 )
 _OR_REPLACE = re.compile(r"^\s*INSERT OR REPLACE INTO (\w+)\s*\(([^)]*)\)", re.IGNORECASE)
 _MAX2 = re.compile(r"\bmax\(([^(),]+),\s*0\)")
+# SQLite's ceiling of a REAL (its CAST truncates; PostgreSQL's rounds, and int + bool fails)
+_CEIL = re.compile(r"CAST\((\w+) AS INTEGER\) \+ \(\1 > CAST\(\1 AS INTEGER\)\)")
 _ID_TABLES = ("orders", "runs")
 # The server's side of this session's TCP keepalives: when the machine of a run vanishes (no
 # FIN, no RST), the server ends the session, and its advisory lock (the lease), after
@@ -161,6 +163,7 @@ def translate(sql: str) -> str:
         return _PG_TABLES_SQL
     sql = sql.replace("%", "%%").replace("?", "%s")
     sql = _MAX2.sub(r"greatest(\1, 0)", sql)
+    sql = _CEIL.sub(r"CAST(ceil(\1) AS BIGINT)", sql)
     replace = _OR_REPLACE.match(sql)
     if replace:
         columns = [c.strip().strip('"') for c in replace.group(2).split(",")]

@@ -1,0 +1,119 @@
+"""`report`, `rollback`, `verify` and `status` per plan on the shared PostgreSQL state: a plan
+run against a sandbox process with `--state postgresql://...#PLAN`, then each command on the
+same URL, judged by the sandbox's ledger and inventory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pgstate import drop_plans, unique_location
+from planfiles import IMPORT_DETAILS
+from support import ACCOUNT, ENV, SandboxProcess, cli_args, run_args
+
+from orchestrator.state.postgres import PgLocation
+
+IMPORTS = [f"+1919451{i:04d}" for i in range(7)]
+
+
+@pytest.fixture
+def sandbox_proc() -> Iterator[SandboxProcess]:
+    sb = SandboxProcess("--order-delay-s", "0.05")
+    try:
+        yield sb
+    finally:
+        sb.stop()
+
+
+@pytest.fixture
+def pg_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PgLocation]:
+    """A unique plan schema in the test database; audit logs go to tmp_path/state."""
+    monkeypatch.chdir(tmp_path)
+    loc = unique_location()
+    try:
+        yield loc
+    finally:
+        drop_plans(loc)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cli_args(*args), capture_output=True, text=True, env=ENV, timeout=300)
+
+
+def _run_plan(sb: SandboxProcess, folder: Path, state: str) -> None:
+    plan = folder / "plan.toml"
+    quoted = ", ".join(f'"{n}"' for n in IMPORTS)
+    plan.write_text(
+        f'name = "pgplan"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\ncanary = 0\n'
+        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.1\n"
+        '[[steps]]\nkind = "import"\nname = "move"\nsite_id = "743"\nsip_peer_id = "303716"\n'
+        f"{IMPORT_DETAILS}enable_messaging = true\nnumbers = [{quoted}]\n"
+    )
+    run = subprocess.run(run_args(plan, sb.v2_url, state, "--json"),  # type: ignore[arg-type]
+                         capture_output=True, text=True, env=ENV, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+
+
+def test_report_rollback_verify_and_status_of_a_plan_on_postgresql(
+    sandbox_proc: SandboxProcess, pg_state: PgLocation, tmp_path: Path
+) -> None:
+    """After a run on PostgreSQL: `report --format json` shows every number in the order the
+    sandbox's ledger holds it in (by order id and CustomerOrderId); `rollback --out` writes a
+    plan removing the 7 imports; `verify --json` finds 0 drift (exit 0); `status --json` shows
+    the plan done with its 14 numbers; `report --html` writes the page."""
+    state = str(pg_state)
+    _run_plan(sandbox_proc, tmp_path, state)
+    report = _cli("report", "--state", state, "--format", "json")
+    assert report.returncode == 0, report.stderr
+    rows = json.loads(report.stdout)
+    in_ledger = {
+        (n, o["order_id"], o["customer_order_id"])
+        for o in sandbox_proc.ledger()["orders"] for n in o["numbers"]
+    }  # fmt: skip
+    assert {(r["number"], r["order_id"], r["customer_order_id"]) for r in rows} == in_ledger
+    assert len(rows) == len(in_ledger) == 2 * len(IMPORTS)
+    assert {r["status"] for r in rows} == {"succeeded"}
+    out = tmp_path / "undo" / "undo.toml"
+    rollback = _cli("rollback", "--state", state, "--out", str(out), "--json")
+    assert rollback.returncode == 0, rollback.stderr
+    steps = json.loads(rollback.stdout)["steps"]
+    assert [(s["kind"], s["numbers"], s["undoes"]) for s in steps] == [("remove", 7, ["move"])]
+    assert out.exists() and "pgplan-rollback" in out.read_text()
+    verify = _cli("verify", "--state", state, "--json")
+    assert verify.returncode == 0, verify.stderr
+    checked = json.loads(verify.stdout)
+    assert checked["numbers"]["matched"] == len(IMPORTS) and checked["drift"] == []
+    status = _cli("status", "--state", state, "--json")
+    assert status.returncode == 0, status.stderr
+    shown = json.loads(status.stdout)
+    assert shown["numbers"]["succeeded"] == shown["numbers"]["total"] == 2 * len(IMPORTS)
+    assert (shown["plan"]["name"], shown["running"], shown["runs"]) == ("pgplan", False, 1)
+    html = tmp_path / "report.html"
+    page = _cli("report", "--state", state, "--html", str(html))
+    assert page.returncode == 0, page.stderr
+    assert IMPORTS[0] in html.read_text()
+
+
+def test_status_serve_draws_a_plan_on_postgresql(
+    sandbox_proc: SandboxProcess, pg_state: PgLocation, tmp_path: Path
+) -> None:
+    """`status --serve --state postgresql://...#PLAN`: the live page answers 200 with the
+    plan's counts, read from its schema."""
+    state = str(pg_state)
+    _run_plan(sandbox_proc, tmp_path, state)
+    serving = cli_args("status", "--serve", "--state", state)
+    with subprocess.Popen(serving, env=ENV, stdout=subprocess.PIPE, text=True) as serve:
+        try:
+            assert serve.stdout is not None
+            url = serve.stdout.readline().strip()
+            assert url.startswith("http://"), url
+            answer = httpx.get(url, timeout=60)
+            assert answer.status_code == 200, answer.text
+            assert "pgplan" in answer.text and 'data-step="all"' in answer.text
+        finally:
+            serve.terminate()
+            serve.wait(timeout=30)

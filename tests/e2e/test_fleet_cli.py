@@ -1,20 +1,28 @@
 """The fleet end to end: plans of several accounts added to a throwaway PostgreSQL database,
 two `bwmigrate worker` processes, one SIGKILLed mid-run; everything finishes, judged by the
-sandbox's ledger and inventory (each number imported exactly once, in exactly one order)."""
+sandbox's ledger and inventory as bench/chaos.py judges a single run (check_cutover: each
+number imported exactly once, in exactly one order, every order known to its plan's report)."""
 
 from __future__ import annotations
 
 import json
 import signal
 import subprocess
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pgfleet import account_ids, fleet_database, numbers_of, sandbox_accounts, write_fleet_plan
-from support import ENV, SandboxProcess, cli_args, wait_for
+from support import (
+    ENV,
+    ChaosPlan,
+    SandboxProcess,
+    check_cutover,
+    cli_args,
+    read_report,
+    wait_for,
+)
 
 PLANS, NUMBERS = 4, 40
 
@@ -65,7 +73,7 @@ def test_a_fleet_survives_a_killed_worker_with_every_number_imported_once(
     doomed.wait()
     assert survivor.wait(timeout=240) == 0, log.read_text()[-3000:]
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
-    _judge(sandbox, accounts)
+    _judge(sandbox, accounts, plans, database)
     fleet = _fleet_status(database)
     survivor_name = f":{survivor.pid}"
     taken_over = [p for p in fleet["plans"] if p["name"] in driven]
@@ -75,19 +83,25 @@ def test_a_fleet_survives_a_killed_worker_with_every_number_imported_once(
     assert sorted(p["name"] for p in fleet["plans"]) == [f"fleet-{i}" for i in range(PLANS)]
 
 
-def _judge(sandbox: SandboxProcess, accounts: list[str]) -> None:
-    """Each planned number in exactly one order of its own account, imported exactly once."""
-    in_orders: Counter[str] = Counter()
-    for order in sandbox.ledger()["orders"]:
-        in_orders.update(order["numbers"])
-    inventory = sandbox.inventory()
-    for i, account in enumerate(accounts):
-        for number in numbers_of(i, NUMBERS):
-            assert in_orders[number] == 1, f"{number}: in {in_orders[number]} orders"
-            assert inventory[number]["imports"] == 1, inventory[number]
-            assert inventory[number]["account_id"] == account, inventory[number]
+def _judge(sandbox: SandboxProcess, accounts: list[str], plans: list[Path], database: str) -> None:
+    """Each plan judged as bench/chaos.py judges a run (check_cutover): its report, read from
+    its schema, against the ledger's orders of its account and the inventory; every ordered
+    number was planned, and imported into its plan's account."""
+    ledger, inventory = sandbox.ledger(), sandbox.inventory()
+    assert {o["account_id"] for o in ledger["orders"]} == set(accounts), "an unplanned account"
+    for i, (account, path) in enumerate(zip(accounts, plans, strict=True)):
+        numbers = numbers_of(i, NUMBERS)
+        plan = ChaosPlan(path=path, steps={"imp": numbers}, invalid={}, duplicates={},
+                         chained={}, kinds={"imp": "import"}, sms={}, fail={}, campaigns={},
+                         seed={})  # fmt: skip
+        rows = read_report(f"{database}#fleet-{i}")  # type: ignore[arg-type]
+        own = {"orders": [o for o in ledger["orders"] if o["account_id"] == account]}
+        verdict = check_cutover(plan, rows, own, inventory)
+        assert verdict.ok, f"fleet-{i}: {verdict.summary()}"
+        assert all(inventory[n]["account_id"] == account for n in numbers), f"fleet-{i}"
     planned = {n for i in range(len(accounts)) for n in numbers_of(i, NUMBERS)}
-    assert set(in_orders) == planned, "an order nobody planned"
+    ordered = {n for o in ledger["orders"] for n in o["numbers"]}
+    assert ordered == planned, "an order nobody planned"
 
 
 def _fleet_status(database: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pgstate import drop_plans, unique_location
 from planfiles import IMPORT_DETAILS
-from support import ACCOUNT, ENV, SandboxProcess, cli_args, run_args
+from support import ACCOUNT, ENV, SandboxProcess, cli_args, run_args, wait_for
 
 from orchestrator.state.postgres import PgLocation
 
@@ -44,6 +44,23 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cli_args(*args), capture_output=True, text=True, env=ENV, timeout=300)
 
 
+def _sms_off(sb: SandboxProcess, number: str) -> None:
+    """An SMS-off TN option order sent behind the run's back, completed by the sandbox."""
+    body = (
+        "<TnOptionOrder><CustomerOrderId>behind-the-back</CustomerOrderId><TnOptionGroups>"
+        f"<TnOptionGroup><Sms>off</Sms><TelephoneNumbers><TelephoneNumber>{number}"
+        "</TelephoneNumber></TelephoneNumbers></TnOptionGroup></TnOptionGroups></TnOptionOrder>"
+    )
+    r = httpx.post(
+        f"{sb.v2_url}/accounts/{ACCOUNT}/tnoptions",
+        content=body,
+        auth=("sandbox", "sandbox"),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert r.status_code == 201, r.text
+    wait_for(lambda: not sb.inventory()[number]["sms_enabled"], 60, "the SMS-off order")
+
+
 def _run_plan(sb: SandboxProcess, folder: Path, state: str) -> None:
     plan = folder / "plan.toml"
     quoted = ", ".join(f'"{n}"' for n in IMPORTS)
@@ -64,7 +81,8 @@ def test_report_rollback_verify_and_status_of_a_plan_on_postgresql(
     """After a run on PostgreSQL: `report --format json` shows every number in the order the
     sandbox's ledger holds it in (by order id and CustomerOrderId); `rollback --out` writes a
     plan removing the 7 imports; `verify --json` finds 0 drift (exit 0); `status --json` shows
-    the plan done with its 14 numbers; `report --html` writes the page."""
+    the plan done with its 14 numbers; after an SMS-off order sent straight to the sandbox,
+    `verify` exits 1 naming the number and field; `report --html` writes the page."""
     state = str(pg_state)
     _run_plan(sandbox_proc, tmp_path, state)
     report = _cli("report", "--state", state, "--format", "json")
@@ -92,6 +110,12 @@ def test_report_rollback_verify_and_status_of_a_plan_on_postgresql(
     shown = json.loads(status.stdout)
     assert shown["numbers"]["succeeded"] == shown["numbers"]["total"] == 2 * len(IMPORTS)
     assert (shown["plan"]["name"], shown["running"], shown["runs"]) == ("pgplan", False, 1)
+    _sms_off(sandbox_proc, IMPORTS[2])
+    drifted = _cli("verify", "--state", state, "--json")
+    assert drifted.returncode == 1, drifted.stderr
+    assert json.loads(drifted.stdout)["drift"] == [{"number": IMPORTS[2], "step": "move:sms-on",
+                                                    "field": "sms", "expected": "true",
+                                                    "actual": "false"}]  # fmt: skip
     html = tmp_path / "report.html"
     page = _cli("report", "--state", state, "--html", str(html))
     assert page.returncode == 0, page.stderr

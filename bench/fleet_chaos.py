@@ -1,6 +1,6 @@
 """Fleet chaos: SIGKILL workers at random across a fleet on PostgreSQL until `--kills` kills,
 then let one worker finish; judge by the sandbox's ledger and inventory (0 duplicates, 0 lost,
-0 unexpected), as bench/chaos.py judges a single run.
+0 unexpected, 0 mismatched), each plan by check_cutover as bench/chaos.py judges a single run.
 
     nice python bench/fleet_chaos.py --kills 100                  # the issue's acceptance run
     nice python bench/fleet_chaos.py --kills 10 --accounts 4      # a quicker look
@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,11 +27,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
 from pgfleet import (  # noqa: E402
     account_ids,
     fleet_database,
-    numbers_of,
+    judge_fleet,
     sandbox_accounts,
     write_fleet_plan,
 )
-from support import ENV, SandboxProcess, cli_args  # noqa: E402
+from support import ENV, SandboxProcess, Verdict, cli_args  # noqa: E402
 
 
 def _worker(database: str, folder: Path) -> subprocess.Popen[bytes]:
@@ -42,22 +41,15 @@ def _worker(database: str, folder: Path) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def judge(sandbox: SandboxProcess, accounts: list[str], numbers: int) -> dict[str, int]:
-    """Duplicates (a number in two orders or imported twice), lost (never imported), and
-    unexpected (an ordered number nobody planned)."""
-    in_orders: Counter[str] = Counter()
-    for order in sandbox.ledger()["orders"]:
-        in_orders.update(order["numbers"])
-    inventory = sandbox.inventory()
-    planned = {n: a for i, a in enumerate(accounts) for n in numbers_of(i, numbers)}
-    dup = sum(1 for n in planned if in_orders[n] > 1 or inventory.get(n, {}).get("imports", 0) > 1)
-    lost = sum(
-        1
-        for n, a in planned.items()
-        if inventory.get(n, {}).get("imports") != 1 or inventory[n]["account_id"] != a
-    )
-    unexpected = sum(1 for n in in_orders if n not in planned)  # fmt: skip
-    return {"duplicates": dup, "lost": lost, "unexpected": unexpected}
+def judge(verdicts: dict[str, Verdict]) -> dict[str, int]:
+    """Duplicates, lost, unexpected and mismatched over every plan and the fleet as a whole
+    (pgfleet.judge_fleet: each plan by check_cutover, the witness bench/chaos.py uses)."""
+    return {
+        "duplicates": sum(len(v.duplicates) for v in verdicts.values()),
+        "lost": sum(len(v.lost) for v in verdicts.values()),
+        "unexpected": sum(len(v.unexpected) for v in verdicts.values()),
+        "mismatched": sum(len(v.mismatched) for v in verdicts.values()),
+    }
 
 
 def main() -> int:
@@ -94,7 +86,7 @@ def main() -> int:
             codes = [w.wait(timeout=1800) for w in workers]
             last = subprocess.run(cli_args("worker", "--state", database), env=ENV, cwd=folder,
                                   capture_output=True, timeout=1800)  # fmt: skip
-            verdict = judge(sandbox, accounts, args.numbers)
+            verdict = judge(judge_fleet(sandbox, database, plans, accounts, args.numbers))
     finally:
         sandbox.stop()
         for _ in gen:
@@ -103,8 +95,8 @@ def main() -> int:
     print(f"fleet chaos: {args.accounts} accounts x {args.numbers} numbers, {kills} worker kills "
           f"(asked {args.kills}), surviving workers' exits {codes}, last worker "
           f"{last.returncode}; duplicates {verdict['duplicates']}, lost {verdict['lost']}, "
-          f"unexpected {verdict['unexpected']}; {time.monotonic() - started:.0f} s; seed "
-          f"{args.seed}")  # fmt: skip
+          f"unexpected {verdict['unexpected']}, mismatched {verdict['mismatched']}; "
+          f"{time.monotonic() - started:.0f} s; seed {args.seed}")  # fmt: skip
     return 0 if ok else 1
 
 

@@ -1,6 +1,7 @@
 """A fleet on the real PostgreSQL server and the sandbox process: a throwaway database per
 test (procrastinate's tables live in it), plans of several accounts, and the sandbox seeded
-with those accounts. Shared by tests/e2e/test_fleet_cli.py and bench/."""
+with those accounts, and the judge of a finished fleet. Shared by tests/e2e/test_fleet_cli.py
+and bench/ (both have tests/e2e, where `support` lives, on the path)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import psycopg
 from pgstate import PG_URL
 from planfiles import IMPORT_DEFAULTS
+from support import ChaosPlan, SandboxProcess, Verdict, check_cutover, read_report
 
 ADMIN_URL = PG_URL
 SITE, SIP_PEER = "743", "303716"
@@ -58,3 +60,32 @@ def write_fleet_plan(folder: Path, index: int, account: str, count: int, rate_pe
         f'sip_peer_id = "{SIP_PEER}"\nfiles = ["n{index}.txt"]\n'
     )
     return plan
+
+
+def judge_fleet(
+    sandbox: SandboxProcess, database: str, plans: list[Path], accounts: list[str], count: int
+) -> dict[str, Verdict]:
+    """Each plan (`fleet-i`, importing `numbers_of(i, count)` into `accounts[i]`) judged as
+    bench/chaos.py judges a run: its report, read from its schema, against the ledger's orders
+    of its account and the inventory (check_cutover). The key "fleet" holds what no one plan
+    sees: an order to an account outside the fleet, a number nobody planned, a number imported
+    into another plan's account."""
+    ledger, inventory = sandbox.ledger(), sandbox.inventory()
+    verdicts: dict[str, Verdict] = {}
+    for i, (account, path) in enumerate(zip(accounts, plans, strict=True)):
+        plan = ChaosPlan(path=path, steps={"imp": numbers_of(i, count)}, invalid={},
+                         duplicates={}, chained={}, kinds={"imp": "import"}, sms={}, fail={},
+                         campaigns={}, seed={})  # fmt: skip
+        rows = read_report(f"{database}#fleet-{i}")  # type: ignore[arg-type]
+        own = {"orders": [o for o in ledger["orders"] if o["account_id"] == account]}
+        verdicts[f"fleet-{i}"] = check_cutover(plan, rows, own, inventory)
+    fleet = verdicts["fleet"] = Verdict(ledger_orders=len(ledger["orders"]))
+    planned = {n: a for i, a in enumerate(accounts) for n in numbers_of(i, count)}
+    fleet.unexpected += sorted({o["account_id"] for o in ledger["orders"]} - set(accounts))
+    fleet.unexpected += sorted({n for o in ledger["orders"] for n in o["numbers"]} - set(planned))
+    fleet.mismatched += [
+        f"{n} in account {inventory[n]['account_id']}, planned {a}"
+        for n, a in planned.items()
+        if n in inventory and inventory[n]["account_id"] != a
+    ]
+    return verdicts

@@ -13,16 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pgfleet import account_ids, fleet_database, numbers_of, sandbox_accounts, write_fleet_plan
-from support import (
-    ENV,
-    ChaosPlan,
-    SandboxProcess,
-    check_cutover,
-    cli_args,
-    read_report,
-    wait_for,
+from pgfleet import (
+    account_ids,
+    fleet_database,
+    judge_fleet,
+    sandbox_accounts,
+    write_fleet_plan,
 )
+from support import ENV, SandboxProcess, cli_args, wait_for
 
 PLANS, NUMBERS = 4, 40
 
@@ -84,24 +82,10 @@ def test_a_fleet_survives_a_killed_worker_with_every_number_imported_once(
 
 
 def _judge(sandbox: SandboxProcess, accounts: list[str], plans: list[Path], database: str) -> None:
-    """Each plan judged as bench/chaos.py judges a run (check_cutover): its report, read from
-    its schema, against the ledger's orders of its account and the inventory; every ordered
-    number was planned, and imported into its plan's account."""
-    ledger, inventory = sandbox.ledger(), sandbox.inventory()
-    assert {o["account_id"] for o in ledger["orders"]} == set(accounts), "an unplanned account"
-    for i, (account, path) in enumerate(zip(accounts, plans, strict=True)):
-        numbers = numbers_of(i, NUMBERS)
-        plan = ChaosPlan(path=path, steps={"imp": numbers}, invalid={}, duplicates={},
-                         chained={}, kinds={"imp": "import"}, sms={}, fail={}, campaigns={},
-                         seed={})  # fmt: skip
-        rows = read_report(f"{database}#fleet-{i}")  # type: ignore[arg-type]
-        own = {"orders": [o for o in ledger["orders"] if o["account_id"] == account]}
-        verdict = check_cutover(plan, rows, own, inventory)
-        assert verdict.ok, f"fleet-{i}: {verdict.summary()}"
-        assert all(inventory[n]["account_id"] == account for n in numbers), f"fleet-{i}"
-    planned = {n for i in range(len(accounts)) for n in numbers_of(i, NUMBERS)}
-    ordered = {n for o in ledger["orders"] for n in o["numbers"]}
-    assert ordered == planned, "an order nobody planned"
+    """Every plan and the fleet as a whole: 0 duplicates, 0 lost, 0 unexpected, 0 mismatched."""
+    verdicts = judge_fleet(sandbox, database, plans, accounts, NUMBERS)
+    assert [(k, v.summary()) for k, v in verdicts.items() if not v.ok] == []
+    assert sum(v.rows for v in verdicts.values()) == PLANS * NUMBERS
 
 
 def _fleet_status(database: str) -> dict[str, Any]:

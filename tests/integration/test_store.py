@@ -353,3 +353,18 @@ def test_numbers_belong_to_the_canary_order_and_the_orders_after_it(store: Store
     assert store.order_numbers(first.id) == ["+19199918388"]
     assert store.order_numbers(second.id) == ["+14158714245", "+14352154439", "+14352154466"]
     assert (first.customer_order_id[-5:], second.customer_order_id[-5:]) == ("00000", "00001")
+
+
+def test_finish_times_count_each_number_at_the_whole_second_after_it_finished(
+    store: Store,
+) -> None:
+    """The live page's timeline: a number finished at 3.4 s counts at 4 s (never early), one
+    at exactly 1 s at 1 s; the same on PostgreSQL (whose CAST rounds, and which has no
+    integer + boolean) as on SQLite."""
+    store.initialize(_plan(), PLAN, now=1.0)  # 'letters!' fails at once
+    first = store.orders()[0]
+    store.mark_submitting(first.id, now=2.0)
+    store.record_outcome(
+        first.id, "REJECTED", [], ("7309", "The site id was not supplied."), [], now=3.4
+    )
+    assert store.finish_times() == [(1.0, 1), (4.0, 6)]

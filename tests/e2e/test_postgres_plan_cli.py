@@ -141,3 +141,41 @@ def test_status_serve_draws_a_plan_on_postgresql(
         finally:
             serve.terminate()
             serve.wait(timeout=30)
+
+
+def test_a_rollback_from_a_snapshot_in_postgresql_restores_what_was_there(
+    sandbox_proc: SandboxProcess, pg_state: PgLocation, tmp_path: Path
+) -> None:
+    """A run removing 3 numbers hosted on site 486 / peer 500025 and turning SMS off (dropping
+    campaign CAMP0001) for 3 others, on PostgreSQL: `rollback` reads the snapshot from the
+    plan's schema and writes the re-import where they were and SMS on with the campaign."""
+    hosted = [f"+1919452{i:04d}" for i in range(3)]
+    in_service = [f"+1919453{i:04d}" for i in range(3)]
+    sandbox_proc.seed({"numbers": [
+        *({"number": n, "kind": "imported", "account": ACCOUNT, "site": "486",
+           "sip_peer": "500025", "sms_enabled": True} for n in hosted),
+        *({"number": n, "kind": "inservice", "account": ACCOUNT, "site": "743",
+           "sip_peer": "303716", "sms_enabled": True, "campaign_id": "CAMP0001",
+           "message_class": "M"} for n in in_service),
+    ]})  # fmt: skip
+    quoted = {k: ", ".join(f'"{n}"' for n in v) for k, v in (("h", hosted), ("s", in_service))}
+    plan = tmp_path / "cut.toml"
+    plan.write_text(
+        f'name = "cut"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\ncanary = 0\n'
+        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.1\n"
+        f'[[steps]]\nkind = "remove"\nname = "release"\nnumbers = [{quoted["h"]}]\n'
+        f'[[steps]]\nkind = "messaging"\nname = "quiet"\nsms = "off"\n'
+        f"numbers = [{quoted['s']}]\n"
+    )
+    state = str(pg_state)
+    run = subprocess.run(run_args(plan, sandbox_proc.v2_url, state, "--json"),  # type: ignore[arg-type]
+                         capture_output=True, text=True, env=ENV, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "undo.toml"
+    written = _cli("rollback", "--state", state, "--out", str(out), "--json")
+    assert written.returncode == 0, written.stderr
+    steps = {s["step"]: s["numbers"] for s in json.loads(written.stdout)["steps"]}
+    assert steps == {"restore-import-1": 3, "restore-messaging-1": 3}
+    text = out.read_text()
+    assert 'site_id = "486"' in text and 'sip_peer_id = "500025"' in text
+    assert 'a2p = { campaign_id = "CAMP0001", message_class = "M" }' in text

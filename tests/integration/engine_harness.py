@@ -64,6 +64,7 @@ class Harness:
         visibility_window_s: float = 0.3,
         status_reads: str = "batched",
         poll_interval_s: float = 0.01,
+        poll_cap_s: float | None = None,
         notify: NotifySettings | None = None,
         observe: Callable[[Exchange], None] | None = None,
     ) -> RunOutcome:
@@ -80,7 +81,7 @@ class Harness:
             settings=EngineSettings(
                 max_orders_in_flight=4,
                 poll_interval_s=poll_interval_s,
-                poll_cap_s=max(0.05, poll_interval_s),
+                poll_cap_s=max(0.05, poll_interval_s) if poll_cap_s is None else poll_cap_s,
                 failure_threshold=threshold or FailureThreshold(100.0, 0),
                 seed=1,
                 visibility_window_s=visibility_window_s,

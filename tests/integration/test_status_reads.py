@@ -102,6 +102,21 @@ async def test_partial_and_failed_orders_are_read_by_id_for_their_numbers(harnes
         assert (row.status, row.error_code) == expected
 
 
+async def test_a_poll_cap_under_ten_milliseconds_still_reads_an_unlisted_order(
+    harness: Harness,
+) -> None:
+    """The by-id fallback's schedule stays valid when the run's poll cap is below its 10 ms first
+    delay (before: `PollSchedule` refused it with a ValueError and the run crashed)."""
+    _slow_orders(harness, list_lag_s=30.0)
+    imports = numbers_from("+1919991", 4)
+    text = plan_text(step("import", imports, IMPORT_EXTRA), 4)
+    outcome = await harness.run(
+        text, visibility_window_s=0.05, poll_interval_s=0.001, poll_cap_s=0.002
+    )
+    assert outcome.reason == "done", outcome.message
+    assert Counter(r.status for r in harness.report) == {"succeeded": 4}
+
+
 async def test_an_order_the_list_does_not_show_is_read_by_id(harness: Harness) -> None:
     """Lists that lag 30 s behind: after the visibility window each order is read by id, so
     the run still ends (a list that never shows an order delays it, never loses it)."""

@@ -1,5 +1,7 @@
 """`bwmigrate status --state postgresql://HOST/DATABASE`: every plan of the fleet (its job, the
 worker driving it, progress, request rate, failures) and the fleet's totals, as text or JSON.
+Plans whose state is in the database without being in the fleet (run with `bwmigrate run PLAN
+--state URL`) are listed too, marked `"in_fleet": false` (job "outside"), and counted.
 
 Reads the registry, procrastinate's jobs and each plan's own schema (read-only, through
 `Store`); writes nothing.
@@ -23,19 +25,34 @@ def read_fleet(database: Any) -> dict[str, Any]:
     import anyio
 
     from orchestrator.cutover.fleet import job_states, translated_errors
-    from orchestrator.state.fleet_registry import read_plans
+    from orchestrator.state.fleet_registry import FleetPlan, read_plan_states, read_plans
 
     registered = read_plans(database)
     with translated_errors(database):
         jobs = anyio.run(job_states, database)
     plans = [_plan_entry(p, jobs.get(p.name), database) for p in registered]
+    known = {p.name for p in registered}
+    for name, facts in sorted(read_plan_states(database).items()):
+        if name not in known:
+            outside = FleetPlan(name, facts.get("account_id", ""), facts.get("plan_path", ""),
+                                "", 0, 0.0)  # fmt: skip
+            plans.append(_plan_entry(outside, ("outside", 0), database) | {"in_fleet": False})
     totals: dict[str, Any] = {"plans": len(plans), "numbers": 0, "requests": 0}
     totals |= dict.fromkeys(_COUNTED, 0)
     for entry in plans:
         for key in ("numbers", "requests", *_COUNTED):
             totals[key] += entry[key]
-    totals["finished_plans"] = sum(1 for e in plans if e["job"] == "succeeded")
+    totals["finished_plans"] = sum(1 for e in plans if _finished(e))
+    totals["outside_plans"] = sum(1 for e in plans if not e["in_fleet"])
     return {"database": database.url, "plans": plans, "totals": totals}
+
+
+def _finished(entry: dict[str, Any]) -> bool:
+    """A fleet plan is finished when its job succeeded; a plan run outside the fleet when no
+    run holds it and none of its numbers is pending."""
+    if entry["in_fleet"]:
+        return bool(entry["job"] == "succeeded")
+    return entry["owner"] is None and entry["pending"] == 0 and entry["numbers"] > 0
 
 
 def _plan_entry(plan: Any, job: tuple[str, int] | None, database: Any) -> dict[str, Any]:
@@ -46,7 +63,7 @@ def _plan_entry(plan: Any, job: tuple[str, int] | None, database: Any) -> dict[s
         "name": plan.name, "account_id": plan.account_id, "numbers": plan.numbers,
         "job": job[0] if job else "none", "attempts": job[1] if job else 0,
         "owner": None, "last_worker": plan.last_worker, "last_exit": plan.last_exit,
-        "requests": 0, "rate_per_s": 0.0, **dict.fromkeys(_COUNTED, 0),
+        "requests": 0, "rate_per_s": 0.0, "in_fleet": True, **dict.fromkeys(_COUNTED, 0),
     }  # fmt: skip
     location = database.for_plan(plan.name)
     if not Store.exists(location):
@@ -82,10 +99,13 @@ def show_fleet(database: Any, as_json: bool) -> None:
              f"{t['finished_plans']} finished; {counted(t['numbers'], 'number')}: "
              f"{t['succeeded']} succeeded, {t['failed']} failed, {t['pending']} pending, "
              f"{look_at} to look at; {t['requests']} requests"]  # fmt: skip
+    if t["outside_plans"]:
+        lines[0] += f"; {counted(t['outside_plans'], 'plan')} run outside the fleet"
     for p in fleet["plans"]:
         owner = p["owner"] or (f"last {p['last_worker']}" if p["last_worker"] else "-")
+        job = p["job"] if p["in_fleet"] else "outside the fleet (bwmigrate run)"
         lines.append(
-            f"  {p['name']} (account {p['account_id']}): {p['job']}, worker {owner}, "
+            f"  {p['name']} (account {p['account_id']}): {job}, worker {owner}, "
             f"{p['succeeded']}/{p['numbers']} succeeded, {p['failed']} failed, "
             f"{p['pending']} pending, {p['rate_per_s']} req/s"
         )

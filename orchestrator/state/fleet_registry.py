@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.errors import InputError
-from orchestrator.state.postgres import PgLocation, pg_error
+from orchestrator.state.postgres import SCHEMA_PREFIX, PgLocation, pg_error
 
 SCHEMA = "bwm_fleet"
 _DDL = (
@@ -127,3 +127,40 @@ def record_exit(database: PgLocation, name: str, exit_code: int, worker: str) ->
         raise pg_error(database, exc) from exc
     finally:
         conn.close()
+
+
+def read_plan_states(database: PgLocation) -> dict[str, dict[str, str]]:
+    """Every plan whose state is in this database, registered in the fleet or not (a plan run
+    with `bwmigrate run PLAN --state URL` has a schema but no registry row): by plan name, its
+    `meta` facts `account_id` and `plan_path`. Read in one query over the plans' schemas."""
+    import psycopg
+    from psycopg import sql
+
+    conn = _connect(database)
+    try:
+        schemas = [
+            row[0]
+            for row in conn.execute(
+                "SELECT table_schema FROM information_schema.tables WHERE table_name='meta' "
+                "AND table_schema LIKE %s AND table_schema <> %s ORDER BY table_schema",
+                (f"{SCHEMA_PREFIX}%", SCHEMA),
+            ).fetchall()
+        ]
+        if not schemas:
+            return {}
+        query = sql.SQL(" UNION ALL ").join(
+            sql.SQL(
+                "SELECT {schema}, key, value FROM {meta} "
+                "WHERE key IN ('plan_name', 'account_id', 'plan_path')"
+            ).format(schema=sql.Literal(s), meta=sql.Identifier(s, "meta"))
+            for s in schemas
+        )
+        rows = conn.execute(query).fetchall()
+    except psycopg.Error as exc:
+        raise pg_error(database, exc) from exc
+    finally:
+        conn.close()
+    facts: dict[str, dict[str, str]] = {}
+    for schema, key, value in rows:
+        facts.setdefault(schema, {})[key] = value
+    return {f["plan_name"]: f for f in facts.values() if "plan_name" in f}

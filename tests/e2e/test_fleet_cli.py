@@ -179,3 +179,35 @@ def test_sigterm_stops_a_worker_once_its_plans_end_and_leaves_the_rest_queued(
     jobs = {p["name"]: p["job"] for p in _fleet_status(database)["plans"]}
     assert jobs[driven[0]] == "succeeded", jobs
     assert sorted(jobs.values()) == ["succeeded", "todo", "todo"], jobs
+
+
+def test_fleet_status_lists_a_plan_run_outside_the_fleet_beside_the_fleets_own(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan run with `bwmigrate run PLAN --state URL` (never `fleet add`ed) shares the
+    database: `status --state URL` lists it, marked outside the fleet, and counts it."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(2)
+    sandbox.seed(sandbox_accounts(accounts))
+    inside = write_fleet_plan(tmp_path / "in", 0, accounts[0], 10, 20)
+    outside = write_fleet_plan(tmp_path / "out", 1, accounts[1], 15, 20)
+    target = ("--target", sandbox.v2_url, "--yes")
+    added = subprocess.run(cli_args("fleet", "add", str(inside), "--state", database, *target),
+                           env=ENV, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    ran = subprocess.run(cli_args("run", str(outside), "--state", database, *target),
+                         env=ENV, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    fleet = _fleet_status(database)
+    plans = {p["name"]: p for p in fleet["plans"]}
+    assert sorted(plans) == ["fleet-0", "fleet-1"], fleet
+    assert (plans["fleet-1"]["in_fleet"], plans["fleet-1"]["job"]) == (False, "outside")
+    assert (plans["fleet-1"]["account_id"], plans["fleet-1"]["succeeded"]) == (accounts[1], 15)
+    assert (plans["fleet-0"]["in_fleet"], plans["fleet-0"]["job"]) == (True, "todo")
+    totals = fleet["totals"]
+    assert (totals["plans"], totals["outside_plans"], totals["finished_plans"]) == (2, 1, 1)
+    assert (totals["numbers"], totals["succeeded"], totals["pending"]) == (25, 15, 10)
+    text = subprocess.run(cli_args("status", "--state", database), env=ENV,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert "1 plan run outside the fleet" in text.stdout.splitlines()[0], text.stdout
+    assert "fleet-1 (account 9900102): outside the fleet (bwmigrate run)" in text.stdout

@@ -3,6 +3,7 @@
     python bench/chaos.py --kills 100                 # 10,000 numbers (the acceptance run)
     python bench/chaos.py --kills 10 --numbers 2000   # a quicker look
     python bench/chaos.py --kills 100 --seed 1234     # replay: same plan, faults, kill schedule
+    python bench/chaos.py --fleet --kills 100         # a fleet on PostgreSQL: workers SIGKILLed
 
 What it does, all as child processes (`nice` it on a shared machine):
 
@@ -104,36 +105,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def fault_args(faults: dict[str, Any]) -> list[str]:
+    """The `bwmigrate sandbox` fault options for these faults."""
+    options = {
+        "--fault-5xx": "error_rate", "--fault-429": "throttle_rate", "--fault-reset": "reset_rate",
+        "--fault-latency": "latency_rate", "--latency-s": "latency_s",
+        "--fault-drop": "drop_after_commit_rate", "--drop-mode": "drop_mode",
+        "--fault-slow-order": "slow_order_rate", "--slow-order-s": "slow_order_s",
+        "--list-lag-s": "list_lag_s",
+    }  # fmt: skip
+    return [arg for option, key in options.items() for arg in (option, str(faults[key]))]
+
+
 def sandbox_args(seed: int, s: Settings, faults: dict[str, Any]) -> list[str]:
-    """The `bwmigrate sandbox` options for these faults."""
-    return [
-        "--seed",
-        str(seed),
-        "--order-delay-s",
-        str(s.order_delay_s),
-        "--rate-limit",
-        str(s.sandbox_limit_per_s),
-        "--fault-5xx",
-        str(faults["error_rate"]),
-        "--fault-429",
-        str(faults["throttle_rate"]),
-        "--fault-reset",
-        str(faults["reset_rate"]),
-        "--fault-latency",
-        str(faults["latency_rate"]),
-        "--latency-s",
-        str(faults["latency_s"]),
-        "--fault-drop",
-        str(faults["drop_after_commit_rate"]),
-        "--drop-mode",
-        faults["drop_mode"],
-        "--fault-slow-order",
-        str(faults["slow_order_rate"]),
-        "--slow-order-s",
-        str(faults["slow_order_s"]),
-        "--list-lag-s",
-        str(faults["list_lag_s"]),
-    ]
+    """The `bwmigrate sandbox` options for these settings and faults."""
+    return ["--seed", str(seed), "--order-delay-s", str(s.order_delay_s),
+            "--rate-limit", str(s.sandbox_limit_per_s), *fault_args(faults)]  # fmt: skip
 
 
 def check_plan(plan: support.ChaosPlan) -> None:
@@ -285,10 +272,19 @@ def main() -> int:
         help="follow orders by order notifications; the sandbox drops, duplicates and reorders "
         "callbacks (section chaos-notify)",
     )
+    p.add_argument(
+        "--fleet",
+        action="store_true",
+        help="a fleet on PostgreSQL instead of one run: --numbers split over --accounts plans, "
+        "two workers, one SIGKILLed every 0.3-1.5 s (section chaos-fleet)",
+    )
+    p.add_argument("--accounts", type=int, default=8, help="with --fleet: plans (one each)")
     a = p.parse_args()
     machine_line = machine()  # before the run: the load average is the machine's, not ours
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
     print(f"chaos: seed {seed} (replay with --seed {seed})", flush=True)
+    if a.fleet:
+        return fleet_main(a, seed, machine_line)
     work = a.workdir or Path(tempfile.mkdtemp(prefix="bwmigrate-chaos-"))
     s = Settings(numbers=a.numbers, kills=a.kills, batch_size=a.batch_size, notify=a.notify)
     figures = run_chaos(seed, s, work)
@@ -300,6 +296,44 @@ def main() -> int:
     else:
         print(f"files kept in {work} (plan, state.db, runs.log, sandbox.log)")
     return 0 if figures["ok"] else 1
+
+
+# The fleet's faults: the single run's, with orders created but unanswered as a truncated
+# reply only (a 60 s hang would stall a worker's slot, not test anything more).
+FLEET_FAULTS = FAULTS | {"drop_mode": "reset"}
+
+
+def fleet_main(a: argparse.Namespace, seed: int, machine_line: str) -> int:
+    """`--fleet`: the experiment of bench/_fleet_chaos.py; print, write the docs section."""
+    from _fleet_chaos import LIMIT_PER_S, run_fleet_chaos
+
+    f = run_fleet_chaos(seed, a.kills, a.accounts, a.numbers, fault_args(FLEET_FAULTS))
+    verdict = "all promises held" if f["ok"] else "FAILED"
+    figures = [
+        ("result", verdict),
+        ("seed", str(seed)),
+        (f"plans (accounts, each limited to {LIMIT_PER_S:g} req/s)", str(f["accounts"])),
+        ("numbers (per plan)", f"{f['numbers']:,} ({f['per_plan']:,})"),
+        ("report rows", f"{f['rows']:,}"),
+        ("orders accepted by the sandbox", f"{f['orders_accepted']:,}"),
+        ("API requests", f"{f['requests']:,}"),
+        ("answers", ", ".join(f"{k}: {v:,}" for k, v in f["requests_by_status"].items())),
+        ("worker SIGKILLs (asked)", f"{f['kills']} ({f['asked_kills']})"),
+        ("surviving workers' exits; last worker's exit",
+         f"{', '.join(map(str, f['survivor_exits']))}; {f['last_exit']}"),
+        ("duplicates", str(f["duplicates"])),
+        ("lost", str(f["lost"])),
+        ("unexpected", str(f["unexpected"])),
+        ("report vs sandbox mismatches", str(f["mismatched"])),
+        ("elapsed", f"{f['elapsed_s']:.0f} s"),
+    ]  # fmt: skip
+    for key, value in figures:
+        print(f"{key:>45}: {value}")
+    print("RESULT:", "OK" if f["ok"] else "FAILED")
+    if not a.no_docs:
+        block = figures_block(command_line(), figures, machine_line=machine_line)
+        print(f"wrote {write_section('RELIABILITY.md', 'chaos-fleet', block)}")
+    return 0 if f["ok"] else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,113 @@
+"""The fleet mode of bench/chaos.py (`--fleet`): SIGKILL workers at random across a fleet on
+PostgreSQL until `kills` kills, then let one worker finish; judge by the sandbox's ledger and
+inventory (0 duplicates, 0 lost, 0 unexpected, 0 mismatched), each plan by check_cutover as
+chaos.py judges a single run.
+
+Two workers run at all times (`--stalled-after-s 2`); after a seeded random 0.3-1.5 s one of
+them is SIGKILLed (its `bwmigrate run` children die with it) and a new one started. The killed
+worker's plans go back to the queue when its heartbeat is 2 s old and resume elsewhere. The
+sandbox limits every account to 20 req/s and injects the faults it is given (chaos.py passes
+its own: 5xx, 429, resets, latency, orders created whose answer is lost).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
+
+from pgfleet import (  # noqa: E402
+    account_ids,
+    fleet_database,
+    judge_fleet,
+    sandbox_accounts,
+    write_fleet_plan,
+)
+from support import ENV, SandboxProcess, Verdict, cli_args  # noqa: E402
+
+LIMIT_PER_S = 20.0
+
+
+def _worker(database: str, folder: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        cli_args("worker", "--state", database, "--concurrency", "4", "--stalled-after-s", "2"),
+        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
+    )  # fmt: skip
+
+
+def _totals(verdicts: dict[str, Verdict]) -> dict[str, int]:
+    """Duplicates, lost, unexpected and mismatched over every plan and the fleet as a whole
+    (pgfleet.judge_fleet: each plan by check_cutover, the witness bench/chaos.py uses)."""
+    return {
+        "duplicates": sum(len(v.duplicates) for v in verdicts.values()),
+        "lost": sum(len(v.lost) for v in verdicts.values()),
+        "unexpected": sum(len(v.unexpected) for v in verdicts.values()),
+        "mismatched": sum(len(v.mismatched) for v in verdicts.values()),
+    }
+
+
+def _kill_workers(
+    database: str, folder: Path, rng: random.Random, kills: int
+) -> tuple[int, list[int]]:
+    """Two workers at all times, one SIGKILLed and replaced every 0.3-1.5 s until `kills`
+    kills (or the fleet is done first); the survivors' exits."""
+    workers, done = [_worker(database, folder), _worker(database, folder)], 0
+    while done < kills and all(w.poll() is None for w in workers):
+        time.sleep(rng.uniform(0.3, 1.5))
+        victim = workers.pop(rng.randrange(len(workers)))
+        if victim.poll() is None:
+            victim.kill()
+            done += 1
+        victim.wait()
+        workers.append(_worker(database, folder))
+    return done, [w.wait(timeout=1800) for w in workers]
+
+
+def run_fleet_chaos(
+    seed: int, kills: int, accounts: int, numbers: int, sandbox_args: list[str]
+) -> dict[str, Any]:
+    """The fleet experiment: `numbers` numbers split over `accounts` plans; its figures."""
+    rng = random.Random(seed)
+    per_plan = -(-numbers // accounts)
+    gen = fleet_database()
+    database = next(gen)
+    sandbox = SandboxProcess("--rate-limit", str(LIMIT_PER_S), "--order-delay-s", "0.2",
+                             "--seed", str(seed), *sandbox_args)  # fmt: skip
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            ids = account_ids(accounts)
+            sandbox.seed(sandbox_accounts(ids))
+            plans = [write_fleet_plan(folder / "plans", i, a, per_plan, LIMIT_PER_S)
+                     for i, a in enumerate(ids)]  # fmt: skip
+            subprocess.run(cli_args("fleet", "add", *map(str, plans), "--state", database,
+                                    "--target", sandbox.v2_url, "--yes"),
+                           env=ENV, check=True, capture_output=True)  # fmt: skip
+            done, codes = _kill_workers(database, folder, rng, kills)
+            last = subprocess.run(cli_args("worker", "--state", database), env=ENV, cwd=folder,
+                                  capture_output=True, timeout=1800)  # fmt: skip
+            verdicts = judge_fleet(sandbox, database, plans, ids, per_plan)
+            ledger = sandbox.ledger()
+    finally:
+        sandbox.stop()
+        for _ in gen:
+            pass
+    totals = _totals(verdicts)
+    return {
+        "seed": seed, "accounts": accounts, "numbers": per_plan * accounts,
+        "per_plan": per_plan, "kills": done, "asked_kills": kills, "survivor_exits": codes,
+        "last_exit": last.returncode, "orders_accepted": verdicts["fleet"].ledger_orders,
+        "requests": ledger["requests"]["total"],
+        "requests_by_status": ledger["requests"]["by_status"],
+        "rows": sum(v.rows for v in verdicts.values()), **totals,
+        "elapsed_s": round(time.monotonic() - started, 1),
+        "ok": done == kills and not any(totals.values()) and last.returncode == 0,
+    }  # fmt: skip

@@ -9,9 +9,13 @@ each importing `--numbers` numbers in orders of 5 at the account's limit), the s
 every account to `--limit-per-s`, then that many `bwmigrate worker` processes (each with
 concurrency accounts/workers) until the fleet is done. Printed: aggregate requests/s (the
 sandbox's ledger over the workers' wall time) as a fraction of the sum of the limits, CPU
-seconds per request (every worker and run process, from getrusage of the reaped children).
+per request of every worker and run process (getrusage of the reaped children), of the
+sandbox and of the PostgreSQL server (its processes' /proc counters, reaped backends
+included), and how many of the machine's cores they kept busy together.
 Then the state alone: `--orders` orders taken through intent -> submitted -> outcome on a
-SQLite file and on a PostgreSQL schema, one thread, transitions/s.
+SQLite file and on a PostgreSQL schema, one thread, transitions/s; and a plan of
+`--plan-numbers` numbers stored on SQLite, on PostgreSQL by COPY (the bulk path) and on
+PostgreSQL row by row (the baseline), numbers/s.
 
 Needs the PostgreSQL server of the tests (BWMIGRATE_TEST_PG, default 127.0.0.1:5432 `test`).
 `nice` it on a shared machine.
@@ -41,6 +45,41 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+_TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[str, int, float, float]:
+    """(command, parent pid, own CPU s, reaped children's CPU s) of a live process."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    comm = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    own = (int(fields[11]) + int(fields[12])) * _TICK_S  # utime, stime
+    reaped = (int(fields[13]) + int(fields[14])) * _TICK_S  # cutime, cstime
+    return comm, int(fields[1]), own, reaped
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds used so far by the PostgreSQL server on this machine: the postmaster with
+    its reaped backends, plus the backends alive now (0 when it cannot be seen from here)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = _proc_stat(int(entry.name))
+            except (OSError, ValueError):
+                continue
+    pg = {pid: st for pid, st in stats.items() if st[0] == "postgres"}
+    roots = [pid for pid, st in pg.items() if st[1] not in pg]
+    return sum(pg[r][2] + pg[r][3] for r in roots) + sum(
+        st[2] for pid, st in pg.items() if pid not in roots
+    )
+
+
+def sandbox_cpu_s(sandbox: SandboxProcess) -> float:
+    """CPU seconds the sandbox process has used so far."""
+    return _proc_stat(sandbox.proc.pid)[2]
+
+
 def run_fleet(workers: int, args: argparse.Namespace, folder: Path) -> dict[str, float]:
     """One fleet on a fresh database driven by `workers` workers; its figures."""
     gen = fleet_database()
@@ -57,6 +96,7 @@ def run_fleet(workers: int, args: argparse.Namespace, folder: Path) -> dict[str,
         before_requests = sandbox.ledger()["requests"]["total"]
         concurrency = str(-(-args.accounts // workers))
         cpu0, t0 = _children_cpu_s(), time.monotonic()
+        sandbox0, pg0 = sandbox_cpu_s(sandbox), postgres_cpu_s()
         procs = [subprocess.Popen(cli_args("worker", "--state", database, "--concurrency",
                                            concurrency),
                                   env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -64,6 +104,7 @@ def run_fleet(workers: int, args: argparse.Namespace, folder: Path) -> dict[str,
                  for _ in range(workers)]  # fmt: skip
         codes = [p.wait() for p in procs]
         wall_s, cpu_s = time.monotonic() - t0, _children_cpu_s() - cpu0
+        sandbox_s, pg_s = sandbox_cpu_s(sandbox) - sandbox0, postgres_cpu_s() - pg0
         requests = sandbox.ledger()["requests"]["total"] - before_requests
     finally:
         sandbox.stop()
@@ -72,7 +113,10 @@ def run_fleet(workers: int, args: argparse.Namespace, folder: Path) -> dict[str,
     limit_sum = args.accounts * args.limit_per_s
     return {"workers": workers, "exit": max(codes), "wall_s": wall_s, "requests": requests,
             "req_per_s": requests / wall_s, "fraction": requests / wall_s / limit_sum,
-            "cpu_ms_per_request": 1000 * cpu_s / max(requests, 1)}  # fmt: skip
+            "cpu_ms_per_request": 1000 * cpu_s / max(requests, 1),
+            "sandbox_ms_per_request": 1000 * sandbox_s / max(requests, 1),
+            "pg_ms_per_request": 1000 * pg_s / max(requests, 1),
+            "cores": (cpu_s + sandbox_s + pg_s) / wall_s}  # fmt: skip
 
 
 def state_transitions(orders: int) -> dict[str, float]:
@@ -106,6 +150,40 @@ def state_transitions(orders: int) -> dict[str, float]:
     return out
 
 
+def state_initialize(numbers: int) -> dict[str, float]:
+    """Numbers/s of storing a plan of `numbers` numbers (batch 100): SQLite, PostgreSQL with
+    its bulk path (COPY) and, as the baseline in the same run, PostgreSQL row by row."""
+    from planfiles import IMPORT_DETAILS
+
+    from orchestrator.plan import compile_plan, parse_plan
+    from orchestrator.state import postgres
+    from orchestrator.state.store import Store
+
+    listed = ", ".join(f'"+1919{i // 10000 + 200:03d}{i % 10000:04d}"' for i in range(numbers))
+    text = (f'name = "bench-init"\naccount_id = "9900012"\nbatch_size = 100\n[[steps]]\n'
+            f'kind = "import"\nname = "imp"\nsite_id = "743"\n{IMPORT_DETAILS}'
+            f"numbers = [{listed}]\n")  # fmt: skip
+    plan = compile_plan(parse_plan(text, "bench.toml"), lambda _name: b"")
+    out: dict[str, float] = {}
+    copy_from = postgres.COPY_FROM_ROWS
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = (("sqlite", Path(tmp) / "init.db", copy_from),
+                 ("postgresql_copy", unique_location(), copy_from),
+                 ("postgresql_rows", unique_location(), 10**12))  # fmt: skip
+        for label, where, threshold in cases:
+            postgres.COPY_FROM_ROWS = threshold
+            store = Store.open(where)
+            store.acquire_lease(pid=os.getpid(), host="bench", command="bench", now=1.0)
+            t0 = time.perf_counter()
+            store.initialize(plan, text, 1.0)
+            out[label] = numbers / (time.perf_counter() - t0)
+            store.close()
+            if not isinstance(where, Path):
+                drop_plans(where)
+    postgres.COPY_FROM_ROWS = copy_from
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=50)
@@ -113,18 +191,29 @@ def main() -> None:
     parser.add_argument("--limit-per-s", type=float, default=20)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--orders", type=int, default=500, help="orders for the state bench")
+    parser.add_argument("--plan-numbers", type=int, default=100_000,
+                        help="numbers of the plan stored by the initialize bench")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (int(w) for w in args.workers.split(",")):
             r = run_fleet(workers, args, Path(tmp))
             print(f"{r['workers']} worker(s): {r['requests']} requests in {r['wall_s']:.1f} s = "
                   f"{r['req_per_s']:.1f} req/s, {r['fraction']:.0%} of the {args.accounts} x "
-                  f"{args.limit_per_s:g} req/s limits; {r['cpu_ms_per_request']:.1f} ms CPU per "
-                  f"request; worst exit {r['exit']}", flush=True)  # fmt: skip
+                  f"{args.limit_per_s:g} req/s limits; CPU per request: workers and runs "
+                  f"{r['cpu_ms_per_request']:.1f} ms, sandbox {r['sandbox_ms_per_request']:.1f} "
+                  f"ms, PostgreSQL {r['pg_ms_per_request']:.2f} ms; {r['cores']:.2f} cores busy; "
+                  f"worst exit {r['exit']}", flush=True)  # fmt: skip
     rates = state_transitions(args.orders)
     print(
         f"state transitions/s (one writer): SQLite {rates['sqlite']:.0f}, "
         f"PostgreSQL {rates['postgresql']:.0f}"
+    )
+    init = state_initialize(args.plan_numbers)
+    ratio = init["postgresql_copy"] / init["postgresql_rows"]
+    print(
+        f"storing a plan of {args.plan_numbers:,} numbers: SQLite {init['sqlite']:,.0f}/s, "
+        f"PostgreSQL with COPY {init['postgresql_copy']:,.0f}/s, row by row "
+        f"{init['postgresql_rows']:,.0f}/s (COPY {ratio:.1f}x)"
     )
 
 

@@ -368,3 +368,33 @@ def test_finish_times_count_each_number_at_the_whole_second_after_it_finished(
         first.id, "REJECTED", [], ("7309", "The site id was not supplied."), [], now=3.4
     )
     assert store.finish_times() == [(1.0, 1), (4.0, 6)]
+
+
+def test_bulk_writes_keep_every_row_in_plan_order_on_both_backends(store: Store) -> None:
+    """Inserts of 64 rows or more take PostgreSQL's COPY path: valid, chained, refused and
+    snapshot rows all arrive, in plan order, and a second snapshot replaces the first."""
+    from orchestrator.api.number_state import NumberState
+
+    valid = [f"919200{i:04d}" for i in range(150)]
+    junk = [f"letters{i}!" for i in range(70)]
+    listed = ", ".join(f'"{n}"' for n in [*valid, *junk])
+    text = PLAN.split("numbers = [")[0] + f"numbers = [{listed}]\n"
+    assert store.initialize(_plan(text), text, now=10.0) is True
+    counts = {c.name: c for c in store.counts()}
+    assert (counts["imp"].total, counts["imp"].pending, counts["imp"].failed) == (220, 150, 70)
+    assert counts["imp:sms-on"].pending == 150
+    rows = [r for r in store.iter_report() if r.step == "imp"]
+    assert [r.e164 for r in rows if r.status == "pending"] == [f"+1{n}" for n in valid]
+    assert [(r.input, r.error_code) for r in rows if r.status == "failed"] == [
+        (j, INVALID_INPUT_CODE) for j in junk
+    ]
+    first = [NumberState(f"+1{n}", "true", site_id="743", sms="true") for n in valid[:100]]
+    second = [NumberState(f"+1{n}", "true", site_id="744", sms="false") for n in valid[50:]]
+    second.insert(0, NumberState(f"+1{valid[50]}", "true", site_id="745"))  # the later row wins
+    assert (store.save_snapshot(first, 11.0), store.save_snapshot(second, 12.0)) == (100, 101)
+    kept = store.snapshot()
+    assert len(kept) == 150
+    assert {(s.site_id, s.sms) for n, s in kept.items() if n < "+19192000050"} == {("743", "true")}
+    assert {(s.site_id, s.sms) for n, s in kept.items() if n >= "+19192000050"} == {
+        ("744", "false")
+    }

@@ -13,7 +13,8 @@ per request of every worker and run process (getrusage of the reaped children), 
 sandbox and of the PostgreSQL server (its processes' /proc counters, reaped backends
 included), and how many of the machine's cores they kept busy together.
 Then the state alone: `--orders` orders taken through intent -> submitted -> outcome on a
-SQLite file and on a PostgreSQL schema, one thread, transitions/s; and a plan of
+SQLite file and on a PostgreSQL schema, by one writer and by eight at once (a plan each),
+transitions/s; and a plan of
 `--plan-numbers` numbers stored on SQLite, on PostgreSQL by COPY (the bulk path) and on
 PostgreSQL row by row (the baseline), numbers/s.
 
@@ -29,6 +30,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -119,8 +121,10 @@ def run_fleet(workers: int, args: argparse.Namespace, folder: Path) -> dict[str,
             "cores": (cpu_s + sandbox_s + pg_s) / wall_s}  # fmt: skip
 
 
-def state_transitions(orders: int) -> dict[str, float]:
-    """Transitions/s of intent -> submitted -> outcome, SQLite file vs PostgreSQL schema."""
+def state_transitions(orders: int, writers: int) -> dict[str, float]:
+    """Transitions/s of intent -> submitted -> outcome (each committed), SQLite vs PostgreSQL:
+    `writers` threads, each on its own plan (a state file, or a plan's schema) as the runs of
+    a fleet are, `orders` orders each; all start together."""
     from planfiles import IMPORT_DETAILS
 
     from orchestrator.plan import compile_plan, parse_plan
@@ -132,21 +136,35 @@ def state_transitions(orders: int) -> dict[str, float]:
             f"numbers = [{numbers}]\n")  # fmt: skip
     plan = compile_plan(parse_plan(text, "bench.toml"), lambda _name: b"")
     out: dict[str, float] = {}
-    loc = unique_location()
+    locations = [unique_location() for _ in range(writers)]
     with tempfile.TemporaryDirectory() as tmp:
-        for label, where in (("sqlite", Path(tmp) / "bench.db"), ("postgresql", loc)):
-            store = Store.open(where)
-            store.acquire_lease(pid=os.getpid(), host="bench", command="bench", now=1.0)
-            store.initialize(plan, text, 1.0)
-            ids = [o.id for o in store.orders()]
+        files = [Path(tmp) / f"bench{i}.db" for i in range(writers)]
+        for label, places in (("sqlite", files), ("postgresql", locations)):
+            stores = [Store.open(where) for where in places]
+            for store in stores:
+                store.acquire_lease(pid=os.getpid(), host="bench", command="bench", now=1.0)
+                store.initialize(plan, text, 1.0)
+            start = threading.Barrier(writers + 1)
+
+            def drive(store: Store, start: threading.Barrier) -> None:
+                ids = [o.id for o in store.orders()]
+                start.wait()
+                for n, order_id in enumerate(ids):
+                    store.mark_submitting(order_id, 2.0)
+                    store.mark_submitted(order_id, f"r{n}", "RECEIVED", 3.0)
+                    store.record_outcome(order_id, "COMPLETE", [], None, [], 4.0)
+
+            threads = [threading.Thread(target=drive, args=(st, start)) for st in stores]
+            for t in threads:
+                t.start()
+            start.wait()
             t0 = time.perf_counter()
-            for n, order_id in enumerate(ids):
-                store.mark_submitting(order_id, 2.0)
-                store.mark_submitted(order_id, f"r{n}", "RECEIVED", 3.0)
-                store.record_outcome(order_id, "COMPLETE", [], None, [], 4.0)
-            out[label] = 3 * len(ids) / (time.perf_counter() - t0)
-            store.close()
-    drop_plans(loc)
+            for t in threads:
+                t.join()
+            out[label] = 3 * orders * writers / (time.perf_counter() - t0)
+            for store in stores:
+                store.close()
+    drop_plans(*locations)
     return out
 
 
@@ -203,11 +221,12 @@ def main() -> None:
                   f"{r['cpu_ms_per_request']:.1f} ms, sandbox {r['sandbox_ms_per_request']:.1f} "
                   f"ms, PostgreSQL {r['pg_ms_per_request']:.2f} ms; {r['cores']:.2f} cores busy; "
                   f"worst exit {r['exit']}", flush=True)  # fmt: skip
-    rates = state_transitions(args.orders)
-    print(
-        f"state transitions/s (one writer): SQLite {rates['sqlite']:.0f}, "
-        f"PostgreSQL {rates['postgresql']:.0f}"
-    )
+    for writers in (1, 8):
+        rates = state_transitions(args.orders, writers)
+        print(
+            f"state transitions/s ({writers} writer(s), a plan each, each transition committed): "
+            f"SQLite {rates['sqlite']:.0f}, PostgreSQL {rates['postgresql']:.0f}"
+        )
     init = state_initialize(args.plan_numbers)
     ratio = init["postgresql_copy"] / init["postgresql_rows"]
     print(

@@ -1,4 +1,5 @@
-"""`bwmigrate fleet add PLAN... --state postgresql://...` and `bwmigrate worker --state ...`:
+"""`bwmigrate fleet add PLAN... --state postgresql://...`, `bwmigrate fleet remove NAME...` and
+`bwmigrate worker --state ...`:
 many plans (one per account) in one PostgreSQL database, driven by any number of workers
 (`orchestrator.cutover.fleet`, on procrastinate).
 
@@ -6,6 +7,8 @@ many plans (one per account) in one PostgreSQL database, driven by any number of
 once (`--yes` skips the question), then registers the plans and queues them. `worker` drives
 queued plans, each as a `bwmigrate run` child process that dies with the worker, until no plan
 is waiting or running. The credentials come from the worker's environment, as for `run`.
+`fleet remove` takes plans out (refusing one a run or worker holds), keeping their state
+unless `--drop-state`.
 """
 
 from __future__ import annotations
@@ -78,6 +81,72 @@ def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool) -> None:
         jobs = anyio.run(add_plans, database, entries)
     click.echo(f"bwmigrate: {counted(len(jobs), 'plan')} queued; start workers with "
                f"`bwmigrate worker --state {database.url}`", err=True)  # fmt: skip
+
+
+@fleet.command("remove")
+@click.argument("names", nargs=-1, required=True)
+@state_option("The fleet's PostgreSQL database (required).")
+@click.option("--drop-state", is_flag=True,
+              help="Also delete the plans' state (numbers, orders, runs, the snapshot that "
+                   "rollback needs).")  # fmt: skip
+@click.option("--yes", is_flag=True, help="Do not ask before removing.")
+def remove(names: tuple[str, ...], state: Any, drop_state: bool, yes: bool) -> None:
+    """Take the plans NAMES out of the fleet (their waiting jobs are deleted; a plan a worker
+    is driving is refused). Their state stays, listed as outside the fleet, unless
+    --drop-state."""
+    import anyio
+
+    from orchestrator.cutover.fleet import translated_errors, withdraw_jobs
+    from orchestrator.errors import StateLockedError
+    from orchestrator.state.fleet_registry import unregister_plans
+
+    database = _fleet_database(state)
+    plans = _removable(database, names)
+    lines = [
+        f"About to remove {counted(len(names), 'plan')} from the fleet in {database.url}"
+        + (", and delete their state:" if drop_state else " (their state stays):")
+    ]
+    lines += [
+        f"  {n}: account {plans[n]['account_id']}, {plans[n]['succeeded']}/"
+        f"{plans[n]['numbers']} succeeded, {plans[n]['pending']} pending"
+        for n in names
+    ]
+    click.echo("\n".join(lines), err=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError("fleet remove: not a terminal to confirm on; pass --yes")
+        click.confirm("Remove these plans?", abort=True, err=True)
+    with translated_errors(database):
+        busy = anyio.run(withdraw_jobs, database, list(names))
+    unregister_plans(database, [n for n in names if n not in busy], drop_state=drop_state)
+    if busy:
+        raise StateLockedError(
+            f"{database.url}#{busy[0]}: a worker is driving this plan now; it stays in the "
+            "fleet (stop the worker with SIGTERM, or wait)"
+        )
+    done = "; their state deleted" if drop_state else ""
+    click.echo(f"bwmigrate: {counted(len(names), 'plan')} removed from the fleet{done}", err=True)
+
+
+def _removable(database: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The database's plans (status entries, by name), once every name is one of them and
+    no run holds any of them (a usage error, or a locked one, naming the first that fails)."""
+    from orchestrator.cli.fleet_view import read_fleet
+    from orchestrator.errors import StateLockedError
+
+    plans = {p["name"]: p for p in read_fleet(database)["plans"]}
+    for name in names:
+        if name not in plans:
+            raise InputError(
+                f"{database.url}: no plan {name!r} in this database; "
+                f"`bwmigrate status --state {database.url}` lists them"
+            )
+        if plans[name]["owner"]:
+            raise StateLockedError(
+                f"{database.url}#{name}: a run holds this plan now ({plans[name]['owner']}); "
+                "stop it, or wait for it to end"
+            )
+    return plans
 
 
 def _refuse_shared_accounts(plans: list[tuple[str, str]]) -> None:

@@ -207,3 +207,21 @@ async def job_states(database: PgLocation) -> dict[str, tuple[str, int]]:
         for job in sorted(await app.job_manager.list_jobs_async(task=TASK), key=lambda j: j.id):
             found[job.task_kwargs["name"]] = (job.status, job.attempts)
         return found
+
+
+async def withdraw_jobs(database: PgLocation, names: Sequence[str]) -> list[str]:
+    """Delete the waiting jobs of these plans (finished ones stay, as history); the names of
+    those whose job a worker is driving now (then nothing is deleted: the caller refuses)."""
+    app = build_app(database)
+    async with app.open_async():
+        if not await _has_procrastinate_schema(app):
+            return []
+        jobs = [j for j in await app.job_manager.list_jobs_async(task=TASK)
+                if j.task_kwargs["name"] in names]  # fmt: skip
+        busy = sorted({j.task_kwargs["name"] for j in jobs if j.status == "doing"})
+        if busy:
+            return busy
+        for job in (j for j in jobs if j.status == "todo"):
+            if not await app.job_manager.cancel_job_by_id_async(job.id, delete_job=True):
+                busy.append(job.task_kwargs["name"])  # taken by a worker in the meantime
+        return busy

@@ -164,3 +164,35 @@ def read_plan_states(database: PgLocation) -> dict[str, dict[str, str]]:
     for schema, key, value in rows:
         facts.setdefault(schema, {})[key] = value
     return {f["plan_name"]: f for f in facts.values() if "plan_name" in f}
+
+
+def unregister_plans(database: PgLocation, names: Sequence[str], *, drop_state: bool) -> None:
+    """Take these plans out of the fleet in one transaction, and with `drop_state` drop their
+    state too (each plan's schema: its numbers, orders, runs and snapshot)."""
+    import psycopg
+    from psycopg import sql
+
+    from orchestrator.state.postgres import schema_of
+
+    conn = _connect(database)
+    try:
+        with conn.transaction():
+            if conn.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema=%s "
+                "AND table_name='plans'",
+                (SCHEMA,),
+            ).fetchone():
+                conn.execute(
+                    f"DELETE FROM {SCHEMA}.plans WHERE name = ANY(%s)",  # noqa: S608
+                    (list(names),),
+                )
+            for name in names if drop_state else ():
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(schema_of(name))
+                    )
+                )
+    except psycopg.Error as exc:
+        raise pg_error(database, exc) from exc
+    finally:
+        conn.close()

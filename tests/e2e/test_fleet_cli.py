@@ -211,3 +211,72 @@ def test_fleet_status_lists_a_plan_run_outside_the_fleet_beside_the_fleets_own(
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert "1 plan run outside the fleet" in text.stdout.splitlines()[0], text.stdout
     assert "fleet-1 (account 9900102): outside the fleet (bwmigrate run)" in text.stdout
+
+
+def _remove(database: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`bwmigrate fleet remove ARGS --state DATABASE --yes`."""
+    return subprocess.run(cli_args("fleet", "remove", *args, "--state", database, "--yes"),
+                          env=ENV, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_fleet_remove_withdraws_a_waiting_plan_and_drop_state_deletes_a_finished_one(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A removed waiting plan is never driven (no order for its account); a removed finished
+    plan stays listed outside the fleet until --drop-state deletes its state."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(3)
+    sandbox.seed(sandbox_accounts(accounts))
+    plans = [write_fleet_plan(tmp_path / f"p{i}", i, a, 5, 20) for i, a in enumerate(accounts)]
+    added = subprocess.run(
+        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
+                 sandbox.v2_url, "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    unknown = _remove(database, "fleet-9")
+    assert unknown.returncode == 2, unknown.stderr
+    assert "no plan 'fleet-9' in this database" in unknown.stderr
+    assert _remove(database, "fleet-1").returncode == 0
+    done = subprocess.run(cli_args("worker", "--state", database), env=ENV,
+                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ordered = {o["account_id"] for o in sandbox.ledger()["orders"]}
+    assert ordered == {accounts[0], accounts[2]}
+    assert sorted(p["name"] for p in _fleet_status(database)["plans"]) == ["fleet-0", "fleet-2"]
+    assert _remove(database, "fleet-0").returncode == 0
+    kept = {p["name"]: p for p in _fleet_status(database)["plans"]}
+    assert (kept["fleet-0"]["in_fleet"], kept["fleet-0"]["succeeded"]) == (False, 5)
+    dropped = _remove(database, "fleet-0", "--drop-state")
+    assert dropped.returncode == 0, dropped.stderr
+    assert [p["name"] for p in _fleet_status(database)["plans"]] == ["fleet-2"]
+    gone = subprocess.run(cli_args("status", "--state", f"{database}#fleet-0"), env=ENV,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert gone.returncode == 2 and "no state for plan 'fleet-0'" in gone.stderr, gone.stderr
+
+
+def test_fleet_remove_refuses_a_plan_being_driven_and_removes_nothing(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a worker's run holds a plan: `fleet remove` exits 4 naming it, and the plan stays
+    in the fleet and finishes."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(1)
+    sandbox.seed(sandbox_accounts(accounts))
+    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 60, 20)
+    added = subprocess.run(
+        cli_args("fleet", "add", str(plan), "--state", database, "--target", sandbox.v2_url,
+                 "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    log = tmp_path / "worker.log"
+    worker = _worker(database, log, concurrency="1")
+    driven: list[str] = []
+    wait_for(lambda: _plans_driven_by(worker.pid, database, driven), 60, "the worker to drive")
+    refused = _remove(database, "fleet-0", "--drop-state")
+    assert refused.returncode == 4, refused.stderr
+    assert "fleet-0: a run holds this plan now" in refused.stderr
+    assert worker.wait(timeout=240) == 0, log.read_text()[-2000:]
+    plans = _fleet_status(database)["plans"]
+    assert [(p["name"], p["in_fleet"], p["succeeded"]) for p in plans] == [("fleet-0", True, 60)]

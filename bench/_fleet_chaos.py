@@ -109,5 +109,7 @@ def run_fleet_chaos(
         "requests_by_status": ledger["requests"]["by_status"],
         "rows": sum(v.rows for v in verdicts.values()), **totals,
         "elapsed_s": round(time.monotonic() - started, 1),
-        "ok": done == kills and not any(totals.values()) and last.returncode == 0,
+        # every plan finishes with no failed number: a worker that ends says 0, survivors too
+        "ok": done == kills and not any(totals.values()) and last.returncode == 0
+        and all(code == 0 for code in codes),
     }  # fmt: skip

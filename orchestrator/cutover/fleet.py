@@ -190,11 +190,15 @@ async def requeue_stalled(app: Any, stalled_after_s: float) -> int:
 
 
 async def open_jobs(app: Any) -> int:
-    """How many of the fleet's jobs are waiting or running."""
-    count = 0
-    for status in ("todo", "doing"):
-        count += len(list(await app.job_manager.list_jobs_async(task=TASK, status=status)))
-    return count
+    """How many of the fleet's jobs are waiting or running, read in one statement (two reads,
+    one per status, could both miss a job moving between them, and a worker would end early
+    while another still drives a plan)."""
+    row = await app.connector.execute_query_one_async(
+        "SELECT count(*) AS open FROM procrastinate_jobs "
+        "WHERE task_name = %(task)s AND status IN ('todo', 'doing')",
+        task=TASK,
+    )
+    return int(row["open"])
 
 
 async def job_states(database: PgLocation) -> dict[str, tuple[str, int]]:

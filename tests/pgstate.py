@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
+import pytest
 
 from orchestrator.state.postgres import PgLocation
 
@@ -33,3 +35,10 @@ def pg_location() -> Iterator[PgLocation]:
         yield loc
     finally:
         drop_plans(loc)
+
+
+def pg_location_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PgLocation]:
+    """A fixture body: `pg_location` with the working directory at `folder`, so the runs'
+    audit logs go to folder/state."""
+    monkeypatch.chdir(folder)
+    yield from pg_location()

@@ -7,11 +7,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
-import pytest
 
 from orchestrator.state.postgres import PgLocation
+
+if TYPE_CHECKING:  # bench/ imports this module too, where pytest need not be installed
+    import pytest
 
 PG_URL = os.environ.get("BWMIGRATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -76,7 +76,7 @@ def judge_fleet(
         plan = ChaosPlan(path=path, steps={"imp": numbers_of(i, count)}, invalid={},
                          duplicates={}, chained={}, kinds={"imp": "import"}, sms={}, fail={},
                          campaigns={}, seed={})  # fmt: skip
-        rows = read_report(f"{database}#fleet-{i}")  # type: ignore[arg-type]
+        rows = read_report(f"{database}#fleet-{i}")
         own = {"orders": [o for o in ledger["orders"] if o["account_id"] == account]}
         verdicts[f"fleet-{i}"] = check_cutover(plan, rows, own, inventory)
     fleet = verdicts["fleet"] = Verdict(ledger_orders=len(ledger["orders"]))

@@ -6,10 +6,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from orchestrator.state.postgres import PgLocation
+
+if TYPE_CHECKING:  # bench/ imports this module too, where pytest need not be installed
+    import pytest
 
 PG_URL = os.environ.get("BWMIGRATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -33,3 +38,10 @@ def pg_location() -> Iterator[PgLocation]:
         yield loc
     finally:
         drop_plans(loc)
+
+
+def pg_location_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PgLocation]:
+    """A fixture body: `pg_location` with the working directory at `folder`, so the runs'
+    audit logs go to folder/state."""
+    monkeypatch.chdir(folder)
+    yield from pg_location()

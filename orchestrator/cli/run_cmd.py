@@ -14,6 +14,12 @@ the exit code) is `orchestrator.cutover.cutover.Cutover`. This module keeps what
 the arguments, the environment's credentials, the confirmation, the signals (the first SIGINT or
 SIGTERM stops submitting, a second cancels at once: `orchestrator.cli.stop_signal`), the
 progress view and the printing.
+
+Imports: `--help` loads no heavy library (tests/e2e/test_startup_imports.py), so what loads the
+engine, the store or the client is imported inside the function that needs it, marked `# lazy:`
+(`orchestrator.cutover.*` and `cli.verify_view` pull httpx, lxml and SQLAlchemy; `state.audit`
+and `cli.login` httpx and lxml). anyio is not heavy, and `cli.stop_signal` loads it at import
+anyway: it is imported at the top.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
 import click
 from rich.console import Console
 
@@ -76,7 +83,7 @@ def _still_to_do(left: Remaining) -> list[str]:
 def _confirm(run: RunPreview) -> None:
     """Show what a live run will change (or, resuming, what it has left) and ask first (for a
     new state file, before it is created: a "no" leaves nothing behind)."""
-    from orchestrator.state.audit import audit_path
+    from orchestrator.state.audit import audit_path  # lazy: httpx, lxml
 
     plan = run.plan
     lines = [
@@ -108,7 +115,7 @@ def _confirm(run: RunPreview) -> None:
 
 def _read_checked(path: Path) -> CheckedFile:
     """The check record in the header line of a compiled plan written by `plan --check`."""
-    from orchestrator.cutover.preflight import CheckedFile, read_check_record
+    from orchestrator.cutover.preflight import CheckedFile, read_check_record  # lazy: the engine
 
     try:
         with path.open(encoding="utf-8") as fh:
@@ -129,8 +136,8 @@ def _choose_target(
 ) -> tuple[Target, Credentials | None]:
     """The rehearsal, or the live URL with the environment's credentials (read before anything
     is opened: missing credentials are exit 2 with no state file made)."""
-    from orchestrator.cli.login import live_access
-    from orchestrator.cutover.cutover import LiveTarget, Rehearsal
+    from orchestrator.cli.login import live_access  # lazy: httpx, lxml
+    from orchestrator.cutover.cutover import LiveTarget, Rehearsal  # lazy: the engine
 
     if sandbox:
         return Rehearsal(), None
@@ -161,8 +168,8 @@ def run_plan(
     notify: NotifySettings | None = None,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
-    from orchestrator.cli.verify_view import add_checks, snapshot_progress
-    from orchestrator.cutover.cutover import Cutover
+    from orchestrator.cli.verify_view import add_checks, snapshot_progress  # lazy: the engine
+    from orchestrator.cutover.cutover import Cutover  # lazy: the engine
 
     plan = load_plan(plan_path, canary=canary)
     state_path = plan_state(state, plan.spec.name, default_state_path(plan, sandbox))
@@ -209,8 +216,6 @@ def _run_with_progress(
 ) -> RunResult:
     """Run the cutover with its progress shown (bars, plain lines or nothing) and the signals
     held from before the event loop exists until after it is gone."""
-    import anyio
-
     plain = verbosity.plain_lines(err.is_terminal)
     bars = err.is_terminal and not as_json and verbosity is Verbosity.NORMAL
     lines = PlainProgress(err.print, every_s, verbose=verbosity is Verbosity.VERBOSE)
@@ -261,7 +266,7 @@ async def _run_until_signalled(
     notify: NotifySettings | None = None,
 ) -> RunResult:
     """Run; the first SIGINT/SIGTERM stops submitting, a second one cancels at once."""
-    from orchestrator.cutover.cutover import Tuning
+    from orchestrator.cutover.cutover import Tuning  # lazy: the engine
 
     async with stop.attached():
         tuning = Tuning(notify=notify) if notify is not None else None
@@ -409,7 +414,7 @@ def _notify_settings(
     url: str | None, listen: str | None, safety_net_s: float
 ) -> NotifySettings | None:
     """`--notify-url` with `--listen HOST:PORT` (both or neither)."""
-    from orchestrator.cutover.notifications import NotifySettings  # with the run, not --help
+    from orchestrator.cutover.notifications import NotifySettings  # lazy: the engine
 
     if url is None and listen is None:
         return None

@@ -1,4 +1,10 @@
-"""`bwmigrate status`: where a migration stands, any time, even while a run is going."""
+"""`bwmigrate status`: where a migration stands, any time, even while a run is going.
+
+Imports: `--help` loads no heavy library (tests/e2e/test_startup_imports.py), so the store
+(SQLAlchemy, lxml), the report, the credentials (httpx), the live page's server (uvicorn) and
+the fleet view are imported inside the function that needs them, marked `# lazy:`; the store
+only through `_open_readonly`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,6 +22,9 @@ from orchestrator.cli.progress import print_summary
 from orchestrator.errors import StateFileError
 from orchestrator.state.postgres import PgLocation, StateLocation
 from orchestrator.text import counted, printable
+
+if TYPE_CHECKING:
+    from orchestrator.state.store import Store
 
 
 @click.command()
@@ -42,13 +51,11 @@ def status(state: StateLocation | None, as_json: bool, serve: bool, host: str, p
     first line on stdout.
     """
     if isinstance(state, PgLocation) and state.plan is None and not serve:
-        from orchestrator.cli.fleet_view import show_fleet
+        from orchestrator.cli.fleet_view import show_fleet  # lazy: the store
 
         show_fleet(state, as_json)
         return
     path = state or default_state_file()
-    from orchestrator.cutover.report import summary  # the store loads with the command
-
     if serve:
         if as_json:
             raise click.UsageError("--serve serves a page: not with --json")
@@ -57,11 +64,25 @@ def status(state: StateLocation | None, as_json: bool, serve: bool, host: str, p
     if host != "127.0.0.1" or port:
         raise click.UsageError("--host and --port go with --serve")
     parts, damage = _read_what_can_be_read(path)
-    counts, orders, runs = parts["counts"], parts["orders"], parts["runs"]
-    meta, holder = parts["meta"], parts["holder"]
+    obj = _build_status(parts, path)
+    if damage is not None:
+        obj["unreadable"] = sorted(damage.parts)
+    if as_json:
+        click.echo(json.dumps(obj, indent=2))
+        _raise_damage(damage)
+        return
+    _print_status(obj, parts["counts"], parts["orders"], parts["meta"], parts["holder"], path)
+    _raise_damage(damage)
+
+
+def _build_status(parts: dict[str, Any], path: StateLocation) -> dict[str, Any]:
+    """The status object (`--json`) of what `_read_what_can_be_read` read."""
+    from orchestrator.cutover.report import summary  # lazy: the store
+
+    counts, orders, runs, meta = parts["counts"], parts["orders"], parts["runs"], parts["meta"]
     now = time.time()
     elapsed = sum((r["ended_at"] or now) - r["started_at"] for r in runs)
-    obj = summary(
+    return summary(
         counts,
         orders_submitted=orders.get("submitted", 0) + orders.get("done", 0),
         orders_terminal=orders.get("done", 0),
@@ -73,20 +94,12 @@ def status(state: StateLocation | None, as_json: bool, serve: bool, host: str, p
             "state": str(path),
             "plan": {"name": meta.get("plan_name"), "hash": meta.get("plan_hash")},
             "target": _shown_target(meta),
-            "running": holder is not None,
+            "running": parts["holder"] is not None,
             "runs": len(runs),
             "orders_by_state": orders,
             "budget": _budget(meta),
         },
     )
-    if damage is not None:
-        obj["unreadable"] = sorted(damage.parts)
-    if as_json:
-        click.echo(json.dumps(obj, indent=2))
-        _raise_damage(damage)
-        return
-    _print_status(obj, counts, orders, meta, holder, path)
-    _raise_damage(damage)
 
 
 def _print_status(
@@ -117,10 +130,9 @@ def _print_status(
 
 def _serve(path: StateLocation, host: str, port: int) -> None:
     """`status --serve`: check the state file opens, then serve until SIGINT/SIGTERM."""
-    from orchestrator.cli.serve import serve_live  # uvicorn only when serving
-    from orchestrator.state.store import Store
+    from orchestrator.cli.serve import serve_live  # lazy: uvicorn, only when serving
 
-    Store.open(path, readonly=True).close()  # a missing or foreign file: one line, exit 2
+    _open_readonly(path).close()  # a missing or foreign file: one line, exit 2
 
     def ready(url: str, token: str | None) -> None:
         click.echo(url)
@@ -140,7 +152,7 @@ _EMPTY: dict[str, Any] = {"counts": [], "orders": {}, "runs": [], "meta": {}, "h
 def _shown_target(meta: dict[str, str]) -> str | None:
     """The run's target as it may be shown (a file made before URLs carrying a secret were
     refused may still hold one)."""
-    from orchestrator.api.credentials import redact_url
+    from orchestrator.api.credentials import redact_url  # lazy: httpx
 
     target = meta.get("target")
     return redact_url(target) if target is not None else None
@@ -155,11 +167,16 @@ class _Damage:
     parts: list[str]
 
 
+def _open_readonly(path: StateLocation) -> Store:
+    """The state, opened read-only (a missing or foreign file: `StateFileError`)."""
+    from orchestrator.state.store import Store  # lazy: SQLAlchemy, lxml
+
+    return Store.open(path, readonly=True)
+
+
 def _read_what_can_be_read(path: StateLocation) -> tuple[dict[str, Any], _Damage | None]:
     """Each part of the status read on its own: a damaged page loses only what lies on it."""
-    from orchestrator.state.store import Store
-
-    store = Store.open(path, readonly=True)
+    store = _open_readonly(path)
     parts, damage = dict(_EMPTY), None
     readers: dict[str, Callable[[], Any]] = {
         "counts": store.counts,

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import httpx
@@ -73,6 +74,31 @@ class SandboxProcess:
         if r.status_code != 200:
             raise RuntimeError(f"/_sandbox/seed refused the seed: {r.status_code} {r.text}")
 
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def turn_sms_off(self, number: str) -> None:
+        """An SMS-off TN option order sent behind a run's back; returns once the sandbox has
+        completed it (after its order delay)."""
+        body = (
+            "<TnOptionOrder><CustomerOrderId>behind-the-back</CustomerOrderId><TnOptionGroups>"
+            f"<TnOptionGroup><Sms>off</Sms><TelephoneNumbers><TelephoneNumber>{number}"
+            "</TelephoneNumber></TelephoneNumbers></TnOptionGroup></TnOptionGroups></TnOptionOrder>"
+        )
+        r = httpx.post(
+            f"{self.v2_url}/accounts/{ACCOUNT}/tnoptions",
+            content=body,
+            auth=("sandbox", "sandbox"),
+            headers={"Content-Type": "application/xml"},
+        )
+        assert r.status_code == 201, r.text
+        wait_for(lambda: not self.inventory()[number]["sms_enabled"], 60, "the SMS-off order")
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it lingers."""
         self.proc.send_signal(signal.SIGTERM)
@@ -93,12 +119,41 @@ def cli_args(*args: str) -> list[str]:
     return [sys.executable, "-m", "orchestrator", *args]
 
 
-def run_args(plan: Path, target: str, state: Path, *extra: str) -> list[str]:
-    """The argv of `bwmigrate run PLAN --target URL --state DB --yes EXTRA`."""
+def run_args(plan: Path, target: str, state: Path | str, *extra: str) -> list[str]:
+    """The argv of `bwmigrate run PLAN --target URL --state STATE --yes EXTRA` (STATE a state
+    file or a `postgresql://...#PLAN` URL)."""
     return cli_args("run", str(plan), "--target", target, "--state", str(state), "--yes", *extra)
 
 
-def read_report(state: Path) -> list[dict[str, Any]]:
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`bwmigrate ARGS` with the sandbox's credentials, its output captured as text."""
+    return _captured(cli_args(*args))
+
+
+def run_plan(
+    plan: Path, target: str, state: Path | str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`bwmigrate run PLAN --target URL --state STATE --yes EXTRA`, as `run_cli` runs it."""
+    return _captured(run_args(plan, target, state, *extra))
+
+
+def _captured(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, env=ENV, timeout=300)
+
+
+def seed_of_planted(hosted: list[str], in_service: list[str]) -> dict[str, Any]:
+    """The sandbox seed of a rollback test: `hosted` imported on site 486 / peer 500025 with
+    SMS on; `in_service` on site 743 / peer 303716 with SMS on and campaign CAMP0001 class M."""
+    return {"numbers": [
+        *({"number": n, "kind": "imported", "account": ACCOUNT, "site": "486",
+           "sip_peer": "500025", "sms_enabled": True} for n in hosted),
+        *({"number": n, "kind": "inservice", "account": ACCOUNT, "site": "743",
+           "sip_peer": "303716", "sms_enabled": True, "campaign_id": "CAMP0001",
+           "message_class": "M"} for n in in_service),
+    ]}  # fmt: skip
+
+
+def read_report(state: Path | str) -> list[dict[str, Any]]:
     """`bwmigrate report --format json` of a state file."""
     out = subprocess.run(
         cli_args("report", "--state", str(state), "--format", "json"),

@@ -54,11 +54,8 @@ FAULTS = (
 
 @pytest.fixture
 def faulty_sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
-    sb = SandboxProcess(*FAULTS, log=tmp_path / "sandbox.log")
-    try:
+    with SandboxProcess(*FAULTS, log=tmp_path / "sandbox.log") as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 def test_killed_and_resumed_cutover_keeps_every_promise(

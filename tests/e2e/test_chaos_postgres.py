@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgstate import PG_URL, drop_plans, unique_location
+from pgstate import PG_URL, pg_location_in
 from support import (
     SandboxProcess,
     Schedule,
@@ -36,22 +36,14 @@ FAULTS = ("--order-delay-s", "0.2", "--seed", str(SEED), "--fault-5xx", "0.03",
 
 @pytest.fixture
 def faulty_sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
-    sb = SandboxProcess(*FAULTS, log=tmp_path / "sandbox.log")
-    try:
+    with SandboxProcess(*FAULTS, log=tmp_path / "sandbox.log") as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 @pytest.fixture
 def pg_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PgLocation]:
     """A unique plan schema in the test database; the runs' audit logs go to tmp_path/state."""
-    monkeypatch.chdir(tmp_path)
-    loc = unique_location()
-    try:
-        yield loc
-    finally:
-        drop_plans(loc)
+    yield from pg_location_in(tmp_path, monkeypatch)
 
 
 def test_killed_and_resumed_cutover_on_postgresql_keeps_every_promise(
@@ -65,14 +57,14 @@ def test_killed_and_resumed_cutover_on_postgresql_keeps_every_promise(
     )  # fmt: skip
     faulty_sandbox.seed(plan.seed)
     state = str(pg_state)
-    args = run_args(plan.path, faulty_sandbox.v2_url, state, "--json", "--seed", str(SEED))  # type: ignore[arg-type]
+    args = run_args(plan.path, faulty_sandbox.v2_url, state, "--json", "--seed", str(SEED))
     schedule = Schedule(early_s=(0.3, 1.0), late_s=(1.0, 2.0), sigterm_ratio=0.3)
     log = kill_and_resume(args, rng, 3, tmp_path / "runs.log", schedule=schedule)
     assert log.problems == [], (tmp_path / "runs.log").read_text()[-3000:]
     assert log.kills == 3, log
     assert log.final_summary is not None
     assert log.final_summary["numbers"]["pending"] == 0, log.final_summary
-    rows = read_report(state)  # type: ignore[arg-type]
+    rows = read_report(state)
     verdict = check_cutover(plan, rows, faulty_sandbox.ledger(), faulty_sandbox.inventory())
     assert verdict.ok, verdict.summary()
     assert list(iter_report_problems(rows)) == []

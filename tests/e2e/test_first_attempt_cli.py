@@ -106,11 +106,8 @@ def test_a_target_refused_before_sending_leaves_no_state(tmp_path: Path, url: st
 
 @pytest.fixture
 def sandbox_proc() -> Iterator[SandboxProcess]:
-    sb = SandboxProcess("--order-delay-s", "0")
-    try:
+    with SandboxProcess("--order-delay-s", "0") as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 def test_no_confirmation_creates_no_state(tmp_path: Path) -> None:

@@ -32,11 +32,8 @@ def database() -> Iterator[str]:
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
-    sb = SandboxProcess("--order-delay-s", "0.3", log=tmp_path / "sandbox.log")
-    try:
+    with SandboxProcess("--order-delay-s", "0.3", log=tmp_path / "sandbox.log") as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 def _worker(database: str, log: Path, concurrency: str = "2") -> subprocess.Popen[bytes]:

@@ -18,11 +18,8 @@ from support import ACCOUNT, ENV, SandboxProcess, run_args
 
 @pytest.fixture
 def sandbox_proc() -> Iterator[SandboxProcess]:
-    sb = SandboxProcess("--order-delay-s", "0.2")
-    try:
+    with SandboxProcess("--order-delay-s", "0.2") as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 def _free_port() -> int:

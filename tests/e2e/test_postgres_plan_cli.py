@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pgstate import drop_plans, unique_location
-from planfiles import IMPORT_DETAILS
-from support import ACCOUNT, ENV, SandboxProcess, cli_args, run_args, wait_for
+from pgstate import pg_location_in
+from planfiles import write_cut_plan, write_import_plan
+from support import ACCOUNT, ENV, SandboxProcess, cli_args, run_cli, run_plan, seed_of_planted
 
 from orchestrator.state.postgres import PgLocation
 
@@ -22,56 +22,19 @@ IMPORTS = [f"+1919451{i:04d}" for i in range(7)]
 
 @pytest.fixture
 def sandbox_proc() -> Iterator[SandboxProcess]:
-    sb = SandboxProcess("--order-delay-s", "0.05")
-    try:
+    with SandboxProcess("--order-delay-s", "0.05") as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 @pytest.fixture
 def pg_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PgLocation]:
     """A unique plan schema in the test database; audit logs go to tmp_path/state."""
-    monkeypatch.chdir(tmp_path)
-    loc = unique_location()
-    try:
-        yield loc
-    finally:
-        drop_plans(loc)
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cli_args(*args), capture_output=True, text=True, env=ENV, timeout=300)
-
-
-def _sms_off(sb: SandboxProcess, number: str) -> None:
-    """An SMS-off TN option order sent behind the run's back, completed by the sandbox."""
-    body = (
-        "<TnOptionOrder><CustomerOrderId>behind-the-back</CustomerOrderId><TnOptionGroups>"
-        f"<TnOptionGroup><Sms>off</Sms><TelephoneNumbers><TelephoneNumber>{number}"
-        "</TelephoneNumber></TelephoneNumbers></TnOptionGroup></TnOptionGroups></TnOptionOrder>"
-    )
-    r = httpx.post(
-        f"{sb.v2_url}/accounts/{ACCOUNT}/tnoptions",
-        content=body,
-        auth=("sandbox", "sandbox"),
-        headers={"Content-Type": "application/xml"},
-    )
-    assert r.status_code == 201, r.text
-    wait_for(lambda: not sb.inventory()[number]["sms_enabled"], 60, "the SMS-off order")
+    yield from pg_location_in(tmp_path, monkeypatch)
 
 
 def _run_plan(sb: SandboxProcess, folder: Path, state: str) -> None:
-    plan = folder / "plan.toml"
-    quoted = ", ".join(f'"{n}"' for n in IMPORTS)
-    plan.write_text(
-        f'name = "pgplan"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\ncanary = 0\n'
-        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.1\n"
-        '[[steps]]\nkind = "import"\nname = "move"\nsite_id = "743"\nsip_peer_id = "303716"\n'
-        f"{IMPORT_DETAILS}enable_messaging = true\nnumbers = [{quoted}]\n"
-    )
-    run = subprocess.run(run_args(plan, sb.v2_url, state, "--json"),  # type: ignore[arg-type]
-                         capture_output=True, text=True, env=ENV, timeout=300)  # fmt: skip
+    plan = write_import_plan(folder / "plan.toml", "pgplan", ACCOUNT, IMPORTS)
+    run = run_plan(plan, sb.v2_url, state, "--json")
     assert run.returncode == 0, run.stderr
 
 
@@ -85,7 +48,7 @@ def test_report_rollback_verify_and_status_of_a_plan_on_postgresql(
     `verify` exits 1 naming the number and field; `report --html` writes the page."""
     state = str(pg_state)
     _run_plan(sandbox_proc, tmp_path, state)
-    report = _cli("report", "--state", state, "--format", "json")
+    report = run_cli("report", "--state", state, "--format", "json")
     assert report.returncode == 0, report.stderr
     rows = json.loads(report.stdout)
     in_ledger = {
@@ -96,28 +59,28 @@ def test_report_rollback_verify_and_status_of_a_plan_on_postgresql(
     assert len(rows) == len(in_ledger) == 2 * len(IMPORTS)
     assert {r["status"] for r in rows} == {"succeeded"}
     out = tmp_path / "undo" / "undo.toml"
-    rollback = _cli("rollback", "--state", state, "--out", str(out), "--json")
+    rollback = run_cli("rollback", "--state", state, "--out", str(out), "--json")
     assert rollback.returncode == 0, rollback.stderr
     steps = json.loads(rollback.stdout)["steps"]
     assert [(s["kind"], s["numbers"], s["undoes"]) for s in steps] == [("remove", 7, ["move"])]
     assert out.exists() and "pgplan-rollback" in out.read_text()
-    verify = _cli("verify", "--state", state, "--json")
+    verify = run_cli("verify", "--state", state, "--json")
     assert verify.returncode == 0, verify.stderr
     checked = json.loads(verify.stdout)
     assert checked["numbers"]["matched"] == len(IMPORTS) and checked["drift"] == []
-    status = _cli("status", "--state", state, "--json")
+    status = run_cli("status", "--state", state, "--json")
     assert status.returncode == 0, status.stderr
     shown = json.loads(status.stdout)
     assert shown["numbers"]["succeeded"] == shown["numbers"]["total"] == 2 * len(IMPORTS)
     assert (shown["plan"]["name"], shown["running"], shown["runs"]) == ("pgplan", False, 1)
-    _sms_off(sandbox_proc, IMPORTS[2])
-    drifted = _cli("verify", "--state", state, "--json")
+    sandbox_proc.turn_sms_off(IMPORTS[2])
+    drifted = run_cli("verify", "--state", state, "--json")
     assert drifted.returncode == 1, drifted.stderr
     assert json.loads(drifted.stdout)["drift"] == [{"number": IMPORTS[2], "step": "move:sms-on",
                                                     "field": "sms", "expected": "true",
                                                     "actual": "false"}]  # fmt: skip
     html = tmp_path / "report.html"
-    page = _cli("report", "--state", state, "--html", str(html))
+    page = run_cli("report", "--state", state, "--html", str(html))
     assert page.returncode == 0, page.stderr
     assert IMPORTS[0] in html.read_text()
 
@@ -151,28 +114,13 @@ def test_a_rollback_from_a_snapshot_in_postgresql_restores_what_was_there(
     plan's schema and writes the re-import where they were and SMS on with the campaign."""
     hosted = [f"+1919452{i:04d}" for i in range(3)]
     in_service = [f"+1919453{i:04d}" for i in range(3)]
-    sandbox_proc.seed({"numbers": [
-        *({"number": n, "kind": "imported", "account": ACCOUNT, "site": "486",
-           "sip_peer": "500025", "sms_enabled": True} for n in hosted),
-        *({"number": n, "kind": "inservice", "account": ACCOUNT, "site": "743",
-           "sip_peer": "303716", "sms_enabled": True, "campaign_id": "CAMP0001",
-           "message_class": "M"} for n in in_service),
-    ]})  # fmt: skip
-    quoted = {k: ", ".join(f'"{n}"' for n in v) for k, v in (("h", hosted), ("s", in_service))}
-    plan = tmp_path / "cut.toml"
-    plan.write_text(
-        f'name = "cut"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\ncanary = 0\n'
-        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.1\n"
-        f'[[steps]]\nkind = "remove"\nname = "release"\nnumbers = [{quoted["h"]}]\n'
-        f'[[steps]]\nkind = "messaging"\nname = "quiet"\nsms = "off"\n'
-        f"numbers = [{quoted['s']}]\n"
-    )
+    sandbox_proc.seed(seed_of_planted(hosted, in_service))
+    plan = write_cut_plan(tmp_path / "cut.toml", ACCOUNT, hosted, in_service)
     state = str(pg_state)
-    run = subprocess.run(run_args(plan, sandbox_proc.v2_url, state, "--json"),  # type: ignore[arg-type]
-                         capture_output=True, text=True, env=ENV, timeout=300)  # fmt: skip
+    run = run_plan(plan, sandbox_proc.v2_url, state, "--json")
     assert run.returncode == 0, run.stderr
     out = tmp_path / "undo.toml"
-    written = _cli("rollback", "--state", state, "--out", str(out), "--json")
+    written = run_cli("rollback", "--state", state, "--out", str(out), "--json")
     assert written.returncode == 0, written.stderr
     steps = {s["step"]: s["numbers"] for s in json.loads(written.stdout)["steps"]}
     assert steps == {"restore-import-1": 3, "restore-messaging-1": 3}

@@ -35,11 +35,8 @@ LINE = re.compile(
 @pytest.fixture(scope="module")
 def slow_sandbox() -> Iterator[SandboxProcess]:
     """Orders take 1.5 s: a run lasts long enough for several progress lines."""
-    sb = SandboxProcess("--order-delay-s", "1.5")
-    try:
+    with SandboxProcess("--order-delay-s", "1.5") as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 def _plan(folder: Path, prefix: str) -> Path:

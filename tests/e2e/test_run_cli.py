@@ -30,11 +30,8 @@ ACCOUNT = "9900012"
 @pytest.fixture
 def sandbox_proc(request: pytest.FixtureRequest) -> Iterator[SandboxProcess]:
     args = getattr(request, "param", ("--order-delay-s", "0.2"))
-    sb = SandboxProcess(*args)
-    try:
+    with SandboxProcess(*args) as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 def _write_plan(folder: Path, imports: int, removes: list[str], batch: int = 10) -> Path:

@@ -6,60 +6,24 @@ verified inside its own run."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from planfiles import IMPORT_DETAILS
-from support import ACCOUNT, ENV, SandboxProcess, cli_args, run_args
+from planfiles import write_cut_plan, write_import_plan
+from support import ACCOUNT, SandboxProcess, run_cli, run_plan, seed_of_planted
 
 IMPORTS = [f"+1919448{i:04d}" for i in range(12)]
 
 
 @pytest.fixture
 def sandbox_proc() -> Iterator[SandboxProcess]:
-    sb = SandboxProcess("--order-delay-s", "0.05")
-    try:
+    with SandboxProcess("--order-delay-s", "0.05") as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 def _plan(folder: Path) -> Path:
-    plan = folder / "plan.toml"
-    quoted = ", ".join(f'"{n}"' for n in IMPORTS)
-    plan.write_text(
-        f'name = "journey"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\ncanary = 0\n'
-        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.1\n"
-        '[[steps]]\nkind = "import"\nname = "move"\nsite_id = "743"\nsip_peer_id = "303716"\n'
-        f"{IMPORT_DETAILS}enable_messaging = true\nnumbers = [{quoted}]\n"
-    )
-    return plan
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cli_args(*args), capture_output=True, text=True, env=ENV, timeout=300)
-
-
-def _sms_off(sb: SandboxProcess, number: str) -> None:
-    body = (
-        "<TnOptionOrder><CustomerOrderId>behind-the-back</CustomerOrderId><TnOptionGroups>"
-        f"<TnOptionGroup><Sms>off</Sms><TelephoneNumbers><TelephoneNumber>{number}"
-        "</TelephoneNumber></TelephoneNumbers></TnOptionGroup></TnOptionGroups></TnOptionOrder>"
-    )
-    r = httpx.post(
-        f"{sb.v2_url}/accounts/{ACCOUNT}/tnoptions",
-        content=body,
-        auth=("sandbox", "sandbox"),
-        headers={"Content-Type": "application/xml"},
-    )
-    assert r.status_code == 201, r.text
-    deadline_polls = 200
-    while sb.inventory()[number]["sms_enabled"] and deadline_polls:
-        deadline_polls -= 1  # the sandbox completes the order after its order delay
-    assert not sb.inventory()[number]["sms_enabled"]
+    return write_import_plan(folder / "plan.toml", "journey", ACCOUNT, IMPORTS)
 
 
 def test_snapshot_run_verify_then_a_flipped_number_drifts(
@@ -70,20 +34,19 @@ def test_snapshot_run_verify_then_a_flipped_number_drifts(
     order sent straight to the sandbox, `verify --json --out` exits 1 naming the number, the
     step, the field, expected and actual; an existing --out file is refused without --force."""
     plan, state = _plan(tmp_path), tmp_path / "journey.db"
-    snap = _cli("snapshot", str(plan), "--target", sandbox_proc.v2_url, "--state", str(state),
-                "--json")  # fmt: skip
+    snap = run_cli("snapshot", str(plan), "--target", sandbox_proc.v2_url, "--state", str(state),
+                   "--json")  # fmt: skip
     assert snap.returncode == 0, snap.stderr
     kept = json.loads(snap.stdout)
     assert (kept["numbers"], kept["read_by_pages"], kept["requests"]["total"]) == (12, 12, 1)
-    run = subprocess.run(run_args(plan, sandbox_proc.v2_url, state, "--verify", "--json"),
-                         capture_output=True, text=True, env=ENV, timeout=300)  # fmt: skip
+    run = run_plan(plan, sandbox_proc.v2_url, state, "--verify", "--json")
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
     assert "snapshot" not in summary  # taken ahead: the run went straight to its first order
     assert summary["verify"]["numbers"]["matched"] == 12
-    _sms_off(sandbox_proc, IMPORTS[3])
+    sandbox_proc.turn_sms_off(IMPORTS[3])
     out = tmp_path / "verify.json"
-    verify = _cli("verify", "--state", str(state), "--json", "--out", str(out))
+    verify = run_cli("verify", "--state", str(state), "--json", "--out", str(out))
     assert verify.returncode == 1, verify.stderr
     result = json.loads(verify.stdout)
     assert result["numbers"] == {"checked": 12, "matched": 11, "drifted": 1, "unreadable": 0,
@@ -91,7 +54,7 @@ def test_snapshot_run_verify_then_a_flipped_number_drifts(
     assert result["drift"] == [{"number": IMPORTS[3], "step": "move:sms-on", "field": "sms",
                                 "expected": "true", "actual": "false"}]  # fmt: skip
     assert json.loads(out.read_text()) == result
-    again = _cli("verify", "--state", str(state), "--out", str(out))
+    again = run_cli("verify", "--state", str(state), "--out", str(out))
     assert again.returncode == 2 and "--force" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1  # refused before any request
 
@@ -102,17 +65,17 @@ def test_a_rehearsal_verifies_inside_its_run_with_no_drift(tmp_path: Path) -> No
     --no-snapshot none is taken. `verify` on the rehearsal's state file afterwards says in one
     line why it cannot (its sandbox is gone), exit 2."""
     plan, state = _plan(tmp_path), tmp_path / "r.db"
-    run = _cli("run", str(plan), "--sandbox", "--state", str(state), "--verify", "--json")
+    run = run_cli("run", str(plan), "--sandbox", "--state", str(state), "--verify", "--json")
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
     assert summary["snapshot"]["numbers"] == 12 and summary["snapshot"]["complete"]
     assert summary["verify"]["numbers"]["matched"] == 12
     assert summary["verify"]["drift"] == []
     assert "Snapshot: 12 of 12 numbers kept" in run.stderr
-    bare = _cli("run", str(plan), "--sandbox", "--state", str(tmp_path / "b.db"), "--json",
-                "--no-snapshot")  # fmt: skip
+    bare = run_cli("run", str(plan), "--sandbox", "--state", str(tmp_path / "b.db"), "--json",
+                   "--no-snapshot")  # fmt: skip
     assert bare.returncode == 0 and "snapshot" not in json.loads(bare.stdout)
-    later = _cli("verify", "--state", str(state))
+    later = run_cli("verify", "--state", str(state))
     assert later.returncode == 2
     assert "rehearsal" in later.stderr and "Traceback" not in later.stderr
 
@@ -128,36 +91,18 @@ def test_a_rollback_from_the_snapshot_restores_the_planted_settings(
     and the sandbox's inventory shows the planted settings again."""
     hosted = [f"+1919449{i:04d}" for i in range(3)]
     in_service = [f"+1919450{i:04d}" for i in range(3)]
-    sandbox_proc.seed({"numbers": [
-        *({"number": n, "kind": "imported", "account": ACCOUNT, "site": "486",
-           "sip_peer": "500025", "sms_enabled": True} for n in hosted),
-        *({"number": n, "kind": "inservice", "account": ACCOUNT, "site": "743",
-           "sip_peer": "303716", "sms_enabled": True, "campaign_id": "CAMP0001",
-           "message_class": "M"} for n in in_service),
-    ]})  # fmt: skip
+    sandbox_proc.seed(seed_of_planted(hosted, in_service))
     planted = {n: sandbox_proc.inventory()[n] for n in (*hosted, *in_service)}
-
-    def q(ns: list[str]) -> str:
-        return ", ".join(f'"{n}"' for n in ns)
-
-    plan = tmp_path / "cut.toml"
-    plan.write_text(
-        f'name = "cut"\naccount_id = "{ACCOUNT}"\nbatch_size = 5\ncanary = 0\n'
-        "[rate]\nrequests_per_s = 200\npoll_interval_s = 0.05\nexpected_order_s = 0.1\n"
-        f'[[steps]]\nkind = "remove"\nname = "release"\nnumbers = [{q(hosted)}]\n'
-        f'[[steps]]\nkind = "messaging"\nname = "quiet"\nsms = "off"\n'
-        f"numbers = [{q(in_service)}]\n"
-    )
+    plan = write_cut_plan(tmp_path / "cut.toml", ACCOUNT, hosted, in_service)
     state = tmp_path / "cut.db"
-    run = subprocess.run(run_args(plan, sandbox_proc.v2_url, state, "--json"),
-                         capture_output=True, text=True, env=ENV, timeout=300)  # fmt: skip
+    run = run_plan(plan, sandbox_proc.v2_url, state, "--json")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["snapshot"]["read_by_details"] == 6
     after_run = sandbox_proc.inventory()
     assert all(n not in after_run for n in hosted)
     assert {after_run[n]["campaign_id"] for n in in_service} == {None}
     out = tmp_path / "undo" / "undo.toml"
-    written = _cli("rollback", "--state", str(state), "--out", str(out), "--json")
+    written = run_cli("rollback", "--state", str(state), "--out", str(out), "--json")
     assert written.returncode == 0, written.stderr
     steps = {s["step"]: s["numbers"] for s in json.loads(written.stdout)["steps"]}
     assert steps == {"restore-import-1": 3, "restore-messaging-1": 3}
@@ -166,10 +111,7 @@ def test_a_rollback_from_the_snapshot_restores_the_planted_settings(
     assert 'a2p = { campaign_id = "CAMP0001", message_class = "M" }' in text
     form = 'body_form = "ExternalTnsOrder"'  # the subscriber is not in the snapshot
     out.write_text(text.replace(f"# {form}", form))
-    undo = subprocess.run(
-        run_args(out, sandbox_proc.v2_url, tmp_path / "undo.db", "--verify", "--json"),
-        capture_output=True, text=True, env=ENV, timeout=300,
-    )  # fmt: skip
+    undo = run_plan(out, sandbox_proc.v2_url, tmp_path / "undo.db", "--verify", "--json")
     assert undo.returncode == 0, undo.stderr
     verified = json.loads(undo.stdout)["verify"]
     assert verified["numbers"]["matched"] == 6 and verified["drift"] == []

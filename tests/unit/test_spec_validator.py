@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.api.subscription import ORDER_TYPE_OF_KIND, subscription_body
 from orchestrator.spec import (
     IMPORT_BODY_FORMS,
     Example,
@@ -541,6 +542,21 @@ def test_subscription_must_say_what_for_and_how() -> None:
         v.rule
         for v in validate_request(op, doc("Subscription", "<OrderType>bogus</OrderType>", callback))
     ] == ["enum"]
+
+
+@pytest.mark.parametrize("kind", sorted(ORDER_TYPE_OF_KIND))
+def test_the_subscription_body_bwmigrate_sends_conforms(kind: str) -> None:
+    """`subscription_body` for each order kind's OrderType (URL, expiry and Basic callback
+    credentials with characters XML escapes) validates against CreateSubscriptions; the same
+    body with a word for its expiry does not (the referee reads the callback block)."""
+    body = subscription_body(
+        ORDER_TYPE_OF_KIND[kind], "https://example.com/cb?a=1&b=2", "bwmigrate", "p<w>&'\"", 3600
+    )
+    assert validate_request("CreateSubscriptions", body) == []
+    wrong = body.replace(b"<Expiry>3600</Expiry>", b"<Expiry>soon</Expiry>")
+    assert rules(validate_request("CreateSubscriptions", wrong)) == [
+        ("type", "/Subscription/CallbackSubscription/Expiry", "Expiry")
+    ]
 
 
 # --- responses -----------------------------------------------------------------------------------

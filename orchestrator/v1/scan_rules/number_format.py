@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
 
 from orchestrator.v1.scan_rules.scanned_file import PLUS_ONE, Hit, Matcher, ScannedFile
 from orchestrator.v1.scan_rules.table import RULES_BY_ID
 
 __all__ = ["MATCHERS"]
 
-# --- BW006, BW013: area codes ----------------------------------------------------------------
+# --- BW006: area codes without a country ------------------------------------------------------
 
 _AREA_CODE = re.compile(
     r"[?&](?i:area_?code)="
@@ -40,16 +42,64 @@ def _bw006(doc: ScannedFile) -> Iterator[Hit]:
                   RULES_BY_ID["BW006"].replacement)  # fmt: skip
 
 
+# --- how each language makes an integer (BW013, BW016) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _IntForms:
+    """How one language's code makes an integer of a value (regex pieces, matched as written)."""
+
+    calls: tuple[str, ...] = ()  # `name(x)`: int(x), parseInt(x), Atoi(x)
+    parses: tuple[str, ...] = ()  # `Type.Parse(x)`, `Type.TryParse(x)`
+    casts: tuple[str, ...] = ()  # `(type) x`
+    after: tuple[str, ...] = ()  # `x.to_i`, `x.toInt()`
+
+
+# Language -> its integer forms. BW013 (an area code made an integer) and BW016 (an area code
+# cut from a number, then made an integer) both read this table; it is joined once, below.
+_INT_FORMS: dict[str, _IntForms] = {
+    "Python": _IntForms(calls=("int",)),
+    "JavaScript": _IntForms(calls=("parseInt", "Number")),
+    "Ruby": _IntForms(calls=("Integer",), after=(r"to_i\b",)),
+    "PHP": _IntForms(calls=("intval",), casts=("int", "integer")),
+    "Go": _IntForms(calls=("Atoi", "ParseInt", "ParseUint")),
+    "Java": _IntForms(calls=("parseLong", "parseShort"), casts=("long",)),
+    "C#": _IntForms(calls=("ToInt16", "ToInt32", "ToInt64"),
+                    parses=("int", "long", "Int16", "Int32", "Int64")),
+    "Kotlin": _IntForms(after=(r"toInt\(\)", r"toLong\(\)")),
+}  # fmt: skip
+_Form = Literal["calls", "parses", "casts", "after"]
+
+
+def _joined(field: _Form, *, languages: tuple[str, ...] = (), without: str = "") -> str:
+    """The `field` pieces of `_INT_FORMS` (of `languages` only, if named) as one alternation,
+    in table order, leaving out the piece `without`."""
+    pieces = (
+        piece
+        for language, forms in _INT_FORMS.items()
+        if not languages or language in languages
+        for piece in getattr(forms, field)
+        if piece != without
+    )
+    return "|".join(pieces)
+
+
+_CALLS = _joined("calls")
+_AFTER = _joined("after")
+
+# --- BW013: an area code made an integer ------------------------------------------------------
+
 _AREA = r"(?:area_?code|\bnpa\b)"  # an area code by name (NPA: the NANP's word for it)
 # Function names are matched as written (code is case-sensitive), with no space before the
-# parenthesis: prose such as "a number (NPA ...)" is no call.
+# parenthesis: prose such as "a number (NPA ...)" is no call. BW013 reads the table's calls,
+# C# parses (all but Int16, which BW016 alone has always matched), PHP casts and methods after;
+# Java's `Integer.valueOf` and the typed declarations are its own.
 _AREA_INT = re.compile(
-    r"\b(?-i:int|parseInt|Number|Integer|intval|Atoi|ParseInt|ParseUint|parseLong|parseShort"
-    rf"|ToInt16|ToInt32|ToInt64)\(\s*[^()\n]{{0,40}}?{_AREA}"
+    rf"\b(?-i:{_CALLS})\(\s*[^()\n]{{0,40}}?{_AREA}"
     rf"|\b(?:Integer|Long)\.(?:parseInt|parseLong|valueOf)\(\s*[^()\n]{{0,40}}?{_AREA}"
-    rf"|\b(?:int|long|Int32|Int64)\.(?:Parse|TryParse)\(\s*[^()\n]{{0,40}}?{_AREA}"
-    rf"|{_AREA}[\w.\[\]'\":]{{0,30}}\.(?:to_i\b|toInt\(\)|toLong\(\))"
-    rf"|\((?:int|integer)\)\s*\$\w*{_AREA}"
+    rf"|\b(?:{_joined('parses', without='Int16')})\.(?:Parse|TryParse)\(\s*[^()\n]{{0,40}}?{_AREA}"
+    rf"|{_AREA}[\w.\[\]'\":]{{0,30}}\.(?:{_AFTER})"
+    rf"|\((?:{_joined('casts', languages=('PHP',))})\)\s*\$\w*{_AREA}"
     rf"|\b(?:int|long|Integer|Long|short)\s+{_AREA}\b"
     rf"|{_AREA}\s*:\s*(?:int|number|Int|Integer|i32|i64)\b"
     rf"|{_AREA}\s+(?:int|int32|int64)\b"
@@ -80,12 +130,9 @@ _CUT = re.compile(
     r"|\b(?:mb_)?substr\(\s*(?P<subj3>\$[\w\->\[\]'\"]+)\s*,\s*(?P<a3>\d+)\s*,\s*(?P<b3>\d+)\s*\)"
 )
 # Calls and casts that make an integer of their argument, in every language the scanner reads.
-_INT_CALL = re.compile(
-    r"\b(?:int|parseInt|Number|Integer|intval|Atoi|ParseInt|ParseUint|parseLong|parseShort"
-    r"|ToInt16|ToInt32|ToInt64|(?:int|long|Int16|Int32|Int64)\.(?:Try)?Parse)\("
-)
-_INT_CAST = re.compile(r"\((?:int|integer|long)\)\s*$")
-_INT_AFTER = re.compile(r"\s*\.(?:to_i\b|toInt\(\)|toLong\(\))")
+_INT_CALL = re.compile(rf"\b(?:{_CALLS}|(?:{_joined('parses')})\.(?:Try)?Parse)\(")
+_INT_CAST = re.compile(rf"\((?:{_joined('casts')})\)\s*$")
+_INT_AFTER = re.compile(rf"\s*\.(?:{_AFTER})")
 _PHONE_WORDS = frozenset(
     {"tn", "tns", "did", "dids", "msisdn", "e164", "phone", "telephone", "tel"}
 )
@@ -147,7 +194,7 @@ def _bw016(doc: ScannedFile) -> Iterator[Hit]:
                       "as an integer", RULES_BY_ID["BW016"].replacement)  # fmt: skip
 
 
-# --- BW008, BW009: 10-digit numbers ------------------------------------------------------------
+# --- BW008, BW009: 10-digit numbers -----------------------------------------------------------
 
 _NANP = r"1?[2-9]\d{2}[2-9]\d{6}"
 _TN_ELEMENT = re.compile(rf"<(?P<tag>TelephoneNumber|FullNumber)>\s*(?P<num>{_NANP})\s*</(?P=tag)>")

@@ -26,6 +26,7 @@ from orchestrator.errors import AbortedError, ExitCode, InputError
 from orchestrator.text import counted
 
 _PR_SET_PDEATHSIG = 1
+_LINE_LIMIT = 1 << 20  # longest line relayed from a run (asyncio's default is 64 KiB)
 
 
 def _fleet_database(state: Any) -> Any:
@@ -218,13 +219,30 @@ def _fleet_exit(database: Any) -> int:
 
 async def _run_plan(plan: Any, location: Any) -> int:
     """`bwmigrate run PLAN --state URL#PLAN --target T --yes --quiet`, a child that dies with
-    this process; its exit code."""
+    this process; its exit code. Its output lines reach the worker's stdout and stderr, each
+    line whole and prefixed with `[PLAN] ` (many plans share one worker's terminal or log)."""
     import asyncio
 
     args = [sys.executable, "-m", "orchestrator", "run", plan.plan_path, "--state", str(location),
             "--target", plan.target, "--yes", "--quiet"]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(*args, preexec_fn=_die_with_parent)
+    process = await asyncio.create_subprocess_exec(
+        *args, preexec_fn=_die_with_parent,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, limit=_LINE_LIMIT,
+    )  # fmt: skip
+    prefix = f"[{plan.name}] ".encode()
+    assert process.stdout is not None and process.stderr is not None
+    await asyncio.gather(
+        _relay(process.stdout, sys.stdout.buffer, prefix),
+        _relay(process.stderr, sys.stderr.buffer, prefix),
+    )
     return await process.wait()
+
+
+async def _relay(stream: Any, out: Any, prefix: bytes) -> None:
+    """Copy a child's output to `out` line by line, each line one write with `prefix`."""
+    async for line in stream:
+        out.write(prefix + (line if line.endswith(b"\n") else line + b"\n"))
+        out.flush()
 
 
 def _die_with_parent() -> None:

@@ -149,6 +149,11 @@ def test_a_plan_that_cannot_run_is_retried_then_the_worker_says_so(
                           capture_output=True, text=True, timeout=240)  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert "1 plan could not finish (fleet-1)" in done.stderr.strip().splitlines()[-1]
+    # each run's lines reach the worker's output whole, prefixed with their plan's name
+    assert "[fleet-1] bwmigrate: error: " in done.stderr, done.stderr
+    assert "plan file not found" in done.stderr
+    summary = [line for line in done.stdout.splitlines() if "Run summary" in line]
+    assert summary and all(line.startswith("[fleet-0] ") for line in summary), done.stdout
     fleet = {p["name"]: p for p in _fleet_status(database)["plans"]}
     assert (fleet["fleet-0"]["job"], fleet["fleet-0"]["succeeded"]) == ("succeeded", 5)
     assert (fleet["fleet-1"]["job"], fleet["fleet-1"]["last_exit"]) == ("failed", 2)

@@ -163,6 +163,13 @@ def test_verbose_names_every_skipped_path_and_why(tmp_path):
     assert len(notes) == 5
 
 
+def test_a_2_mb_one_line_text_node_is_scanned_to_the_end():
+    """The hostile fixture (one 2 MB text node, Bandwidth XML) is scanned and exits 0."""
+    done = bwmigrate("scan", str(SCAN.parent / "hostile" / "huge_text_node.xml"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("0 findings in 0 files (scanned 1 file, 2.0 MB;")
+
+
 def test_usage_errors_exit_2(tmp_path):
     """Both output flags, or a missing path, are usage errors (exit 2)."""
     assert bwmigrate("scan", str(tmp_path), "--json", "--sarif").returncode == 2

@@ -12,11 +12,13 @@ sandbox's ledger over the workers' wall time) as a fraction of the sum of the li
 per request of every worker and run process (getrusage of the reaped children), of the
 sandbox and of the PostgreSQL server (its processes' /proc counters, reaped backends
 included), and how many of the machine's cores they kept busy together.
-Then the state alone: `--orders` orders taken through intent -> submitted -> outcome on a
-SQLite file and on a PostgreSQL schema, by one writer and by eight at once (a plan each),
-transitions/s; and a plan of
-`--plan-numbers` numbers stored on SQLite, on PostgreSQL by COPY (the bulk path) and on
-PostgreSQL row by row (the baseline), numbers/s.
+Then one plan's run alone at 100 and 1,000 numbers: its CPU as a fixed part and a part
+per request, PostgreSQL's CPU and commits per request (the server's CPU is the whole
+server's: run it on a quiet machine). Then the state alone: `--orders` orders taken through
+intent -> submitted -> outcome on a SQLite file and on a PostgreSQL schema, by one writer and
+by eight at once (a plan each), transitions/s; and a plan of `--plan-numbers` numbers stored
+on SQLite, on PostgreSQL by COPY (the bulk path) and on PostgreSQL row by row (the
+baseline), numbers/s.
 
 Needs the PostgreSQL server of the tests (BWMIGRATE_TEST_PG, default 127.0.0.1:5432 `test`).
 `nice` it on a shared machine.
@@ -121,6 +123,59 @@ def run_fleet(workers: int, args: argparse.Namespace, folder: Path) -> dict[str,
             "cores": (cpu_s + sandbox_s + pg_s) / wall_s}  # fmt: skip
 
 
+def run_costs(small: int, large: int, limit_per_s: float) -> dict[str, float]:
+    """One plan's run alone (state on PostgreSQL), at `small` and at `large` numbers: the
+    run's CPU split into a fixed part (start, plan, preflight, snapshot) and a part per
+    request (the difference of the two runs over the difference of their requests), and
+    PostgreSQL's CPU and commits per request."""
+    gen = fleet_database()
+    database = next(gen)
+    sandbox = SandboxProcess("--rate-limit", str(limit_per_s), "--order-delay-s", "0.2")
+    figures: list[tuple[int, float, float, int]] = []
+    try:
+        accounts = account_ids(2)
+        sandbox.seed(sandbox_accounts(accounts))
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, count in enumerate((small, large)):
+                plan = write_fleet_plan(Path(tmp), i, accounts[i], count, limit_per_s)
+                r0, c0 = sandbox.ledger()["requests"]["total"], _children_cpu_s()
+                pg0, commits0 = postgres_cpu_s(), _commits(database)
+                subprocess.run(cli_args("run", str(plan), "--state", database, "--target",
+                                        sandbox.v2_url, "--yes", "--quiet"),
+                               env=ENV, check=True, capture_output=True, cwd=tmp)  # fmt: skip
+                figures.append((sandbox.ledger()["requests"]["total"] - r0,
+                                _children_cpu_s() - c0, postgres_cpu_s() - pg0,
+                                _commits(database) - commits0))  # fmt: skip
+    finally:
+        sandbox.stop()
+        for _ in gen:
+            pass
+    (req1, cpu1, _, _), (req2, cpu2, pg2, commits2) = figures
+    per_request = (cpu2 - cpu1) / (req2 - req1)
+    return {
+        "small_requests": req1,
+        "large_requests": req2,
+        "run_ms_per_request": 1000 * per_request,
+        "run_fixed_s": cpu1 - per_request * req1,
+        "pg_ms_per_request": 1000 * pg2 / req2,
+        "commits_per_request": commits2 / req2,
+    }
+
+
+def _commits(database: str) -> int:
+    """Transactions committed so far in this database (pg_stat_database; counted late by a
+    few hundred ms, which a run of several seconds absorbs)."""
+    import psycopg
+
+    name = database.rsplit("/", 1)[1]
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def state_transitions(orders: int, writers: int) -> dict[str, float]:
     """Transitions/s of intent -> submitted -> outcome (each committed), SQLite vs PostgreSQL:
     `writers` threads, each on its own plan (a state file, or a plan's schema) as the runs of
@@ -221,6 +276,11 @@ def main() -> None:
                   f"{r['cpu_ms_per_request']:.1f} ms, sandbox {r['sandbox_ms_per_request']:.1f} "
                   f"ms, PostgreSQL {r['pg_ms_per_request']:.2f} ms; {r['cores']:.2f} cores busy; "
                   f"worst exit {r['exit']}", flush=True)  # fmt: skip
+    c = run_costs(100, 1000, args.limit_per_s)
+    print(f"one run alone ({c['small_requests']} and {c['large_requests']} requests): "
+          f"{c['run_ms_per_request']:.1f} ms CPU per request + {c['run_fixed_s']:.2f} s fixed; "
+          f"PostgreSQL {c['pg_ms_per_request']:.2f} ms CPU and "
+          f"{c['commits_per_request']:.2f} commits per request", flush=True)  # fmt: skip
     for writers in (1, 8):
         rates = state_transitions(args.orders, writers)
         print(

@@ -5,11 +5,13 @@
 
 Customers' trees hold minified code, data blobs and base64: one line of hundreds of KB. Each
 hostile file (one long word, digit run, dotted name, whitespace or quote run, base64, and
-tests/fixtures/hostile/huge_text_node.xml) and an ordinary file of the same size (the
+tests/fixtures/hostile/huge_text_node.xml; one line repeating a v1 snippet, thousands of findings
+of BW016, BW002, BW012, BW009 or BW006) and an ordinary file of the same size (the
 scan bench's filler lines) are scanned in this run with every rule on (the files talk to
 Bandwidth), in-process (`scan_text`, best of 3); the ratio hostile / ordinary is printed. A
 linear scan keeps the ratio near or below 1; a search restarting at every character of a run
-grows it with the run's length (the BW016 cut search made a 40 KB word take 55 s).
+grows it with the run's length (the BW016 cut search made a 40 KB word take 55 s), and a rule
+scanning the line back from every hit grows it with the hits (BW002 took 33 s on a 100 KB line).
 Prints only; docs/PERFORMANCE.md is not rewritten.
 """
 
@@ -39,6 +41,22 @@ RUNS: dict[str, Callable[[int], str]] = {
 }
 
 
+def repeated(unit: str) -> Callable[[int], str]:
+    """`unit` repeated on one line to n characters: a minified bundle full of v1 code."""
+    return lambda n: unit * (n // len(unit))
+
+
+# Many findings (or candidates) on one line: each rule reads the line's facts once, not per hit.
+MANY_HITS: dict[str, Callable[[int], str]] = {
+    "BW016 hits int(tn[0:3])": repeated("x=int(tn[0:3]);"),
+    "BW016 cuts, no int(": repeated("y=tn[0:3];"),
+    "BW002 hits /api/v1/addresses": repeated("/api/v1/addresses"),
+    "BW012 basicAuth": repeated("basicAuth;"),
+    "BW009 hits .length==10": repeated("a.length==10;"),
+    "BW006 hits areaCode:1": repeated("areaCode:1,"),
+}
+
+
 def ordinary(size: int) -> str:
     """Ordinary code of `size` characters: the scan bench's filler lines."""
     rng = random.Random(7)
@@ -65,7 +83,7 @@ def main() -> None:
     parser.add_argument("--kb", type=int, default=512, help="size of each file")
     args = parser.parse_args()
     size = args.kb * 1024
-    files = {name: MARKER + make(size) + "\n" for name, make in RUNS.items()}
+    files = {name: MARKER + make(size) + "\n" for name, make in {**RUNS, **MANY_HITS}.items()}
     files["hostile/huge_text_node.xml"] = HOSTILE_XML.read_text()
     baselines: dict[int, float] = {}
     worst = 0.0

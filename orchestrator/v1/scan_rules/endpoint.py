@@ -45,9 +45,13 @@ _QUERY_CHAR = re.compile(r"[\w&=%]")
 def _bw002(doc: ScannedFile) -> Iterator[Hit]:
     if "addresses" not in doc.lower:
         return
+    v2_addresses: dict[tuple[int, int], bool] = {}  # token span -> a v2 /addresses URL
     for m in _ADDRESSES.finditer(doc.text):
-        token = doc.token(m.start(), m.end())
-        if ("api/v2" in token or doc.v2_only) and "type=e911" not in token:
+        span = doc.token_span(m.start(), m.end())
+        if span not in v2_addresses:
+            token = doc.lower[span[0] : span[1]]
+            v2_addresses[span] = ("api/v2" in token or doc.v2_only) and "type=e911" not in token
+        if v2_addresses[span]:
             continue  # v2's /addresses is a new (reusable addresses) resource
         end, query = m.end("seg"), ""
         rest = doc.text[end : end + 11]
@@ -137,9 +141,15 @@ def _bw007(doc: ScannedFile) -> Iterator[Hit]:
         lines.add(doc.position(m.start())[0])
         yield Hit(m.start(), m.end(), "messaging turned on/off through sippeers/{id}/tns",
                   RULES_BY_ID["BW007"].replacement)  # fmt: skip
+    near_sippeer: dict[tuple[int, int], bool] = {}  # window span -> names a SIP peer
     for m in _MESSAGING_CODE.finditer(doc.text):
         line = doc.position(m.start())[0]
-        if line in lines or not _SIPPEER_CODE.search(doc.window(m.start(), 4)):
+        if line in lines:
+            continue
+        span = doc.window_span(m.start(), 4)
+        if span not in near_sippeer:
+            near_sippeer[span] = _SIPPEER_CODE.search(doc.lower, *span) is not None
+        if not near_sippeer[span]:
             continue
         lines.add(line)
         yield Hit(m.start(), m.end(), "messaging settings sent to a SIP peer's TN",
@@ -166,10 +176,14 @@ def _bw012(doc: ScannedFile) -> Iterator[Hit]:
     if not doc.bw:
         return
     lines: set[int] = set()
+    token_context: dict[tuple[int, int], bool] = {}  # window span -> fetches an OAuth2 token
     for m in _BASIC.finditer(doc.text):
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-        window = doc.window(start, 6)
-        if any(t in window for t in _TOKEN_CONTEXT):
+        span = doc.window_span(start, 6)
+        if span not in token_context:
+            window = doc.lower[span[0] : span[1]]
+            token_context[span] = any(t in window for t in _TOKEN_CONTEXT)
+        if token_context[span]:
             continue  # Basic with client id/secret is how the OAuth2 token is fetched
         line = doc.position(start)[0]
         if line in lines:

@@ -57,12 +57,15 @@ def scan_text(path: str, text: str) -> list[Finding]:
     """Every finding in one file's text, sorted by position."""
     doc = ScannedFile(path, text)
     findings: list[Finding] = []
+    snippets: dict[int, str] = {}  # line -> its snippet, cut once for all the line's findings
     for rule_id, matcher in _MATCHERS:
         rule = RULES_BY_ID[rule_id]
         for hit in matcher(doc):
             line, column = doc.position(hit.start)
             end_line, end_column = doc.position(hit.end)
-            snippet = doc.line_text(line).strip()[:_SNIPPET_CHARS]
+            snippet = snippets.get(line)
+            if snippet is None:
+                snippet = snippets[line] = doc.line_text(line).strip()[:_SNIPPET_CHARS]
             fix = Edit(hit.start, hit.end, hit.fix) if hit.fix is not None else None
             findings.append(
                 Finding(

@@ -12,9 +12,11 @@ Pure: a `ScannedFile` in, `Hit`s out. Imports only the standard library and its 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Literal
 
 from orchestrator.v1.scan_rules.scanned_file import PLUS_ONE, Hit, Matcher, ScannedFile
@@ -35,8 +37,12 @@ _AREA_CODE = re.compile(
 def _bw006(doc: ScannedFile) -> Iterator[Hit]:
     if not doc.bw or ("areacode" not in doc.lower and "area_code" not in doc.lower):
         return
+    with_country: dict[tuple[int, int], bool] = {}  # window span -> names countryCodeA3
     for m in _AREA_CODE.finditer(doc.text):
-        if "countrycodea3" in doc.window(m.start(), 5):
+        span = doc.window_span(m.start(), 5)
+        if span not in with_country:
+            with_country[span] = doc.lower.find("countrycodea3", *span) >= 0
+        if with_country[span]:
             continue
         yield Hit(m.start(), m.end(), "areaCode filter without countryCodeA3",
                   RULES_BY_ID["BW006"].replacement)  # fmt: skip
@@ -135,7 +141,7 @@ _CUT = re.compile(
 )
 # Calls and casts that make an integer of their argument, in every language the scanner reads.
 _INT_CALL = re.compile(rf"\b(?:{_CALLS}|(?:{_joined('parses')})\.(?:Try)?Parse)\(")
-_INT_CAST = re.compile(rf"\((?:{_joined('casts')})\)\s*$")
+_INT_CAST = re.compile(rf"(?P<cast>\((?:{_joined('casts')})\))\s*")
 _INT_AFTER = re.compile(rf"\s*\.(?:{_AFTER})")
 _PHONE_WORDS = frozenset(
     {"tn", "tns", "did", "dids", "msisdn", "e164", "phone", "telephone", "tel"}
@@ -172,28 +178,58 @@ def _cut_bounds(m: re.Match[str]) -> tuple[str, int, int]:
     return m.group("subj"), start, end
 
 
-def _inside_int_call(doc: ScannedFile, start: int, end: int) -> bool:
-    """Whether the text at [start, end) is the argument of an integer parse on its line (an
-    open `int(`, `parseInt(`, `Atoi(` ..., or a cast just before), or is followed by `.to_i`."""
-    line_start = doc.text.rfind("\n", 0, start) + 1
-    before = doc.text[line_start:start]
-    if _INT_CAST.search(before) or _INT_AFTER.match(doc.text, end):
-        return True
-    for call in reversed(list(_INT_CALL.finditer(before))):
-        inside = before[call.end() :]
-        if inside.count("(") >= inside.count(")"):
+class _IntParses:
+    """Where one line makes an integer, read once for every cut on it (a minified line holds
+    thousands): the open parentheses before a cut, the integer calls and the casts."""
+
+    def __init__(self, line: str, offset: int) -> None:
+        self.offset = offset  # of the line in the file
+        self.parens = [m.start() for m in re.finditer(r"[()]", line)]
+        self.depths = list(accumulate(1 if line[p] == "(" else -1 for p in self.parens))
+        self.call_ends = [m.end() for m in _INT_CALL.finditer(line)]
+        # The lowest depth after any call up to this one: a call is still open at a later
+        # position if the depth there is not below the depth just after the call.
+        self.lowest = list(accumulate((self.depth(c) for c in self.call_ends), min))
+        casts = list(_INT_CAST.finditer(line))
+        self.cast_ends = [m.end("cast") for m in casts]
+        self.blank_ends = [m.end() for m in casts]  # the end of the whitespace after each cast
+
+    def depth(self, at: int) -> int:
+        """Open minus closed parentheses in line[:at]."""
+        before = bisect.bisect_left(self.parens, at)
+        return self.depths[before - 1] if before else 0
+
+    def around(self, start: int) -> bool:
+        """Whether the line makes an integer of what starts at file offset `start`: an integer
+        call before it is still open, or a cast and nothing but whitespace precede it."""
+        at = start - self.offset
+        cast = bisect.bisect_right(self.cast_ends, at) - 1
+        if cast >= 0 and self.blank_ends[cast] >= at:
             return True
-    return False
+        calls = bisect.bisect_right(self.call_ends, at)
+        return calls > 0 and self.lowest[calls - 1] <= self.depth(at)
+
+
+def _inside_int_call(doc: ScannedFile, parses: dict[int, _IntParses], start: int, end: int) -> bool:
+    """Whether the text at [start, end) is the argument of an integer parse on its line (an
+    open `int(`, `parseInt(`, `Atoi(` ..., or a cast just before), or is followed by `.to_i`.
+    `parses` caches each line's `_IntParses` by the line's offset."""
+    line_start, line_end = doc.line_span(start)
+    line = parses.get(line_start)
+    if line is None:
+        line = parses[line_start] = _IntParses(doc.text[line_start:line_end], line_start)
+    return line.around(start) or _INT_AFTER.match(doc.text, end) is not None
 
 
 def _bw016(doc: ScannedFile) -> Iterator[Hit]:
     if not doc.bw:
         return
+    parses: dict[int, _IntParses] = {}
     for m in _CUT.finditer(doc.text):
         subject, start, end = _cut_bounds(m)
         if end - start != 3 or start not in (0, 1, 2, -10) or not _is_phone_number(subject):
             continue  # not 3 characters where an area code sits, or not cut from a number
-        if _inside_int_call(doc, m.start(), m.end()):
+        if _inside_int_call(doc, parses, m.start(), m.end()):
             yield Hit(m.start(), m.end(), "area code cut from a number by position and parsed "
                       "as an integer", RULES_BY_ID["BW016"].replacement)  # fmt: skip
 
@@ -247,11 +283,15 @@ _TEN_DIGITS = re.compile(
 def _bw009(doc: ScannedFile) -> Iterator[Hit]:
     if not doc.bw or "10" not in doc.text:
         return
+    v2_ready: dict[tuple[int, int], bool] = {}  # window span -> turns numbers into E.164
     for m in _TEN_DIGITS.finditer(doc.text):
         if "+" in doc.text[max(0, m.start() - 5) : m.start()]:
             continue  # an E.164 pattern such as ^\+1\d{10}$
-        near = doc.window(m.start(), 2)
-        if "e164" in near or "e.164" in near or PLUS_ONE.search(near):
+        span = doc.window_span(m.start(), 2)
+        if span not in v2_ready:
+            near = doc.lower[span[0] : span[1]]
+            v2_ready[span] = "e164" in near or "e.164" in near or bool(PLUS_ONE.search(near))
+        if v2_ready[span]:
             continue  # code turning 10 digits into E.164 is v2-ready
         yield Hit(m.start(), m.end(), "code expects 10-digit numbers",
                   RULES_BY_ID["BW009"].replacement)  # fmt: skip

@@ -44,6 +44,8 @@ class ScannedFile:
         self.v2_only = "api/v2" in low and not self.v1
         self._starts: list[int] | None = None
         self._e164: bool | None = None
+        self._newlines: list[int] | None = None  # offsets of "\n" in `lower`
+        self._stops: dict[int, list[int]] = {}  # segment of `lower` -> its token stops
 
     @property
     def e164_aware(self) -> bool:
@@ -55,45 +57,81 @@ class ScannedFile:
 
     def position(self, offset: int) -> tuple[int, int]:
         """(1-based line, 1-based column) of a character offset."""
-        if self._starts is None:
-            self._starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
-        line = bisect.bisect_right(self._starts, offset)
-        return line, offset - self._starts[line - 1] + 1
+        line = bisect.bisect_right(self._line_starts(), offset)
+        return line, offset - self._line_starts()[line - 1] + 1
 
     def line_text(self, line: int) -> str:
-        assert self._starts is not None
-        start = self._starts[line - 1]
-        end = self.text.find("\n", start)
-        return self.text[start : end if end >= 0 else len(self.text)]
+        start, end = self.line_span(self._line_starts()[line - 1])
+        return self.text[start:end]
+
+    def line_span(self, offset: int) -> tuple[int, int]:
+        """[start, end) of the line of `text` holding `offset` (a "\n" ends its own line)."""
+        starts = self._line_starts()
+        line = bisect.bisect_right(starts, offset)
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return starts[line - 1], end
 
     def window(self, offset: int, lines: int) -> str:
         """The lower-cased text `lines` lines around `offset`."""
-        start = offset
-        for _ in range(lines + 1):
-            start = self.lower.rfind("\n", 0, start)
-            if start < 0:
-                start = 0
-                break
-        end = offset
-        for _ in range(lines + 1):
-            end = self.lower.find("\n", end + 1)
-            if end < 0:
-                end = len(self.lower)
-                break
+        start, end = self.window_span(offset, lines)
         return self.lower[start:end]
+
+    def window_span(self, offset: int, lines: int) -> tuple[int, int]:
+        """[start, end) of `window(offset, lines)` in `lower`: equal spans, equal windows, so a
+        rule with many hits on one line looks at that line's window once."""
+        newlines = self._lower_newlines()
+        before = bisect.bisect_left(newlines, offset) - (lines + 1)  # the newline it starts at
+        after = bisect.bisect_left(newlines, offset + 1) + lines  # the newline it ends at
+        start = newlines[before] if before >= 0 else 0
+        end = newlines[after] if after < len(newlines) else len(self.lower)
+        return start, end
 
     def token(self, start: int, end: int) -> str:
         """The lower-cased URL-ish token holding [start, end) (up to a quote or whitespace)."""
-        left = start
-        while left > 0 and self.lower[left - 1] not in _TOKEN_STOPS:
-            left -= 1
-        right = end
-        while right < len(self.lower) and self.lower[right] not in _TOKEN_STOPS:
-            right += 1
+        left, right = self.token_span(start, end)
         return self.lower[left:right]
 
+    def token_span(self, start: int, end: int) -> tuple[int, int]:
+        """[start, end) of `token(start, end)` in `lower`: hits in one long token (a minified
+        line) share its span, found from each line's stops, listed once."""
+        newlines = self._lower_newlines()
+        segment = bisect.bisect_left(newlines, start)  # tokens never cross a newline
+        stops = self._segment_stops(segment)
+        before = bisect.bisect_left(stops, start)
+        left = stops[before - 1] + 1 if before else (newlines[segment - 1] + 1 if segment else 0)
+        segment = bisect.bisect_left(newlines, end)
+        stops = self._segment_stops(segment)
+        after = bisect.bisect_left(stops, end)
+        if after < len(stops):
+            right = stops[after]
+        else:
+            right = newlines[segment] if segment < len(newlines) else len(self.lower)
+        return left, right
 
-_TOKEN_STOPS = frozenset(" \t\r\n'\"`<>()")
+    def _line_starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        return self._starts
+
+    def _lower_newlines(self) -> list[int]:
+        # `lower` may be longer than `text` (str.lower() of "İ" is two characters): it has its own
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", self.lower)]
+        return self._newlines
+
+    def _segment_stops(self, segment: int) -> list[int]:
+        """Offsets of the token stops in the `segment`-th run of `lower` between newlines."""
+        stops = self._stops.get(segment)
+        if stops is None:
+            newlines = self._lower_newlines()
+            start = newlines[segment - 1] + 1 if segment else 0
+            end = newlines[segment] if segment < len(newlines) else len(self.lower)
+            stops = [m.start() for m in _TOKEN_STOP.finditer(self.lower, start, end)]
+            self._stops[segment] = stops
+        return stops
+
+
+_TOKEN_STOP = re.compile(r"[ \t\r\n'\"`<>()]")  # a token ends before and after these
 _BANDWIDTH_MARKERS = (
     "bandwidth", "telephonenumber", "sippeer", "sip_peer", "inservicenumber", "importtnorder",
     "externaltns", "tnoption",

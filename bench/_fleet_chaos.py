@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -36,10 +35,17 @@ LIMIT_PER_S = 20.0
 
 
 def _worker(database: str, folder: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        cli_args("worker", "--state", database, "--concurrency", "4", "--stalled-after-s", "2"),
-        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
-    )  # fmt: skip
+    """A worker; its stdout and stderr kept in `folder`/logs/worker-<pid>.log."""
+    logs = folder / "logs"
+    logs.mkdir(exist_ok=True)
+    with (logs / "starting.log").open("ab") as out:
+        proc = subprocess.Popen(
+            cli_args("worker", "--state", database, "--concurrency", "4",
+                     "--stalled-after-s", "2"),
+            env=ENV, stdout=out, stderr=subprocess.STDOUT, cwd=folder,
+        )  # fmt: skip
+    (logs / "starting.log").rename(logs / f"worker-{proc.pid}.log")
+    return proc
 
 
 def _totals(verdicts: dict[str, Verdict]) -> dict[str, int]:
@@ -67,13 +73,19 @@ def _kill_workers(
             done += 1
         victim.wait()
         workers.append(_worker(database, folder))
-    return done, [w.wait(timeout=1800) for w in workers]
+    codes = [w.wait(timeout=1800) for w in workers]
+    for w, code in zip(workers, codes, strict=True):
+        if code != 0:
+            tail = (folder / "logs" / f"worker-{w.pid}.log").read_text(errors="replace")
+            print(f"worker {w.pid} exited {code}; its last lines:\n{tail[-3000:]}", flush=True)
+    return done, codes
 
 
 def run_fleet_chaos(
-    seed: int, kills: int, accounts: int, numbers: int, sandbox_args: list[str]
+    seed: int, kills: int, accounts: int, numbers: int, sandbox_args: list[str], work: Path
 ) -> dict[str, Any]:
-    """The fleet experiment: `numbers` numbers split over `accounts` plans; its figures."""
+    """The fleet experiment: `numbers` numbers split over `accounts` plans, its files (plans,
+    every worker's output in logs/) in `work`; its figures."""
     rng = random.Random(seed)
     per_plan = -(-numbers // accounts)
     gen = fleet_database()
@@ -82,20 +94,19 @@ def run_fleet_chaos(
                              "--seed", str(seed), *sandbox_args)  # fmt: skip
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            ids = account_ids(accounts)
-            sandbox.seed(sandbox_accounts(ids))
-            plans = [write_fleet_plan(folder / "plans", i, a, per_plan, LIMIT_PER_S)
-                     for i, a in enumerate(ids)]  # fmt: skip
-            subprocess.run(cli_args("fleet", "add", *map(str, plans), "--state", database,
-                                    "--target", sandbox.v2_url, "--yes"),
-                           env=ENV, check=True, capture_output=True)  # fmt: skip
-            done, codes = _kill_workers(database, folder, rng, kills)
-            last = subprocess.run(cli_args("worker", "--state", database), env=ENV, cwd=folder,
-                                  capture_output=True, timeout=1800)  # fmt: skip
-            verdicts = judge_fleet(sandbox, database, plans, ids, per_plan)
-            ledger = sandbox.ledger()
+        ids = account_ids(accounts)
+        sandbox.seed(sandbox_accounts(ids))
+        plans = [write_fleet_plan(work / "plans", i, a, per_plan, LIMIT_PER_S)
+                 for i, a in enumerate(ids)]  # fmt: skip
+        subprocess.run(cli_args("fleet", "add", *map(str, plans), "--state", database,
+                                "--target", sandbox.v2_url, "--yes"),
+                       env=ENV, check=True, capture_output=True)  # fmt: skip
+        done, codes = _kill_workers(database, work, rng, kills)
+        last = subprocess.run(cli_args("worker", "--state", database), env=ENV, cwd=work,
+                              capture_output=True, timeout=1800)  # fmt: skip
+        (work / "logs" / "last-worker.log").write_bytes(last.stdout + last.stderr)
+        verdicts = judge_fleet(sandbox, database, plans, ids, per_plan)
+        ledger = sandbox.ledger()
     finally:
         sandbox.stop()
         for _ in gen:

@@ -307,7 +307,8 @@ def fleet_main(a: argparse.Namespace, seed: int, machine_line: str) -> int:
     """`--fleet`: the experiment of bench/_fleet_chaos.py; print, write the docs section."""
     from _fleet_chaos import LIMIT_PER_S, run_fleet_chaos
 
-    f = run_fleet_chaos(seed, a.kills, a.accounts, a.numbers, fault_args(FLEET_FAULTS))
+    work = a.workdir or Path(tempfile.mkdtemp(prefix="bwmigrate-fleet-chaos-"))
+    f = run_fleet_chaos(seed, a.kills, a.accounts, a.numbers, fault_args(FLEET_FAULTS), work)
     verdict = "all promises held" if f["ok"] else "FAILED"
     figures = [
         ("result", verdict),
@@ -333,6 +334,10 @@ def fleet_main(a: argparse.Namespace, seed: int, machine_line: str) -> int:
     if not a.no_docs:
         block = figures_block(command_line(), figures, machine_line=machine_line)
         print(f"wrote {write_section('RELIABILITY.md', 'chaos-fleet', block)}")
+    if f["ok"] and a.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"files kept in {work} (plans, logs/worker-PID.log of every worker)")
     return 0 if f["ok"] else 1
 
 

@@ -35,7 +35,8 @@ import anyio
 
 from orchestrator.errors import BwmigrateError, ExitCode
 from orchestrator.state.fleet_registry import FleetPlan, read_plans, record_exit, register_plans
-from orchestrator.state.postgres import PgLocation, pg_error
+from orchestrator.state.lease import HELD_PG
+from orchestrator.state.postgres import PgLocation, pg_error, schema_of
 
 TASK = "bwmigrate.drive_plan"
 QUEUE = "bwmigrate"
@@ -180,13 +181,40 @@ def _worker_options(settings: WorkerSettings, name: str) -> dict[str, Any]:
 
 
 async def requeue_stalled(app: Any, stalled_after_s: float) -> int:
-    """Put back in the queue the jobs of workers silent for `stalled_after_s`; how many."""
+    """Put back in the queue the jobs of workers silent for `stalled_after_s` whose run is
+    gone (the plan's lease, its advisory lock, is free); how many. A job whose run still
+    holds the lease stays: its worker is late with its heartbeat (a loaded or paused
+    machine), not dead, and a second run would only be refused ("locked") and spend the
+    job's attempts. A requeue is not a failed attempt: procrastinate counts one, taken back
+    here. A job another worker requeued first is left to it."""
+    import procrastinate.exceptions
+
     stalled = await app.job_manager.get_stalled_jobs(
         task_name=TASK, seconds_since_heartbeat=stalled_after_s
     )
+    requeued = 0
     for job in stalled:
-        await app.job_manager.retry_job(job)
-    return len(list(stalled))
+        if await plan_held(app, job.task_kwargs["name"]):
+            continue
+        try:
+            await app.job_manager.retry_job(job)
+        except procrastinate.exceptions.ConnectorException:
+            continue  # no longer `doing`: requeued by another worker, or finished
+        await app.connector.execute_query_async(
+            "UPDATE procrastinate_jobs SET attempts = greatest(attempts - 1, 0) WHERE id = %(id)s",
+            id=job.id,
+        )
+        requeued += 1
+    return requeued
+
+
+async def plan_held(app: Any, name: str) -> bool:
+    """True while a run holds plan `name`'s lease (a session advisory lock), read from
+    pg_locks without taking it."""
+    row = await app.connector.execute_query_one_async(
+        f"{HELD_PG.format(key='%(key)s')} AS held", key=schema_of(name)
+    )
+    return bool(row["held"])
 
 
 async def open_jobs(app: Any) -> int:

@@ -21,6 +21,16 @@ _HOLDER_COLUMNS = ("pid", "host", "command", "acquired_at")
 _HOLDER_SQL = "SELECT pid, host, command, acquired_at FROM lease WHERE id=1"
 _TRY_PG = "SELECT pg_try_advisory_lock(hashtext(?))"
 _UNLOCK_PG = "SELECT pg_advisory_unlock(hashtext(?))"
+# Whether some session holds the plan's advisory lock, read from pg_locks without taking it
+# (taking and dropping it to look, as a state file's lock is tested, would make a run that
+# starts at that instant fail with "locked"). A bigint key shows as classid = its high 32
+# bits, objid = its low 32 bits, objsubid = 1.
+HELD_PG = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND classid = ((hashtext({key})::bigint >> 32) & 4294967295)::oid "
+    "AND objid = (hashtext({key})::bigint & 4294967295)::oid AND objsubid = 1)"
+)
 
 
 class Lease:
@@ -76,10 +86,9 @@ class Lease:
     def _held_elsewhere(self) -> bool:
         """True when another process holds the OS lock."""
         if self._lock_path is None:
-            got = self._db.query(_TRY_PG, (str(self._db.path.schema),))[0][0]
-            if got:
-                self._db.query(_UNLOCK_PG, (str(self._db.path.schema),))
-            return not got
+            schema = str(self._db.path.schema)
+            held = self._db.query(HELD_PG.format(key="?"), (schema, schema))
+            return bool(held[0][0])
         if not self._lock_path.exists():
             return False
         fd = os.open(self._lock_path, os.O_RDONLY)

@@ -309,3 +309,40 @@ def test_fleet_remove_refuses_a_plan_being_driven_and_removes_nothing(
     assert worker.wait(timeout=240) == 0, log.read_text()[-2000:]
     plans = _fleet_status(database)["plans"]
     assert [(p["name"], p["in_fleet"], p["succeeded"]) for p in plans] == [("fleet-0", True, 60)]
+
+
+def test_a_late_heartbeat_does_not_hand_a_plan_whose_run_is_alive_to_another_worker(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker paused (SIGSTOP) past --stalled-after-s while its run goes on: the other
+    worker sees the job stalled but the plan's lease held, so it leaves the job alone (no
+    second run, no attempt spent); once resumed, the first worker finishes it; both exit 0."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(1)
+    sandbox.seed(sandbox_accounts(accounts))
+    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 300, 20)
+    added = subprocess.run(
+        cli_args("fleet", "add", str(plan), "--state", database, "--target", sandbox.v2_url,
+                 "--yes"),
+        env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = _worker(database, first_log, concurrency="1")
+    driven: list[str] = []
+    wait_for(lambda: _plans_driven_by(first.pid, database, driven), 60, "the worker to drive")
+    first.send_signal(signal.SIGSTOP)
+    try:
+        second = _worker(database, second_log, concurrency="1")
+        time.sleep(6)  # 3 x --stalled-after-s: the second worker looks at least twice
+        assert second.poll() is None, second_log.read_text()
+    finally:
+        first.send_signal(signal.SIGCONT)
+    assert first.wait(timeout=240) == 0, first_log.read_text()[-2000:]
+    assert second.wait(timeout=240) == 0, second_log.read_text()[-2000:]
+    assert "[fleet-0]" not in second_log.read_text(), second_log.read_text()[-2000:]
+    (entry,) = _fleet_status(database)["plans"]
+    assert (entry["job"], entry["attempts"], entry["succeeded"]) == ("succeeded", 1, 300)
+    assert entry["last_worker"].endswith(f":{first.pid}")
+    imports = [n for o in sandbox.ledger()["orders"] for n in o["numbers"]]
+    assert len(imports) == len(set(imports)) == 300

@@ -98,8 +98,8 @@ def build_app(database: PgLocation, runner: Runner | None = None, worker: str = 
         plan = plans[name]
         code = await runner(plan, database.for_plan(name))
         await anyio.to_thread.run_sync(record_exit, database, name, code, worker)
-        if code == ExitCode.LOCKED:  # a run of a vanished worker still holds the plan's lease
-            await anyio.sleep(LOCKED_WAIT_S)  # until the server drops it (TCP keepalives)
+        if code == ExitCode.LOCKED:  # another run holds the plan (one started outside the
+            await anyio.sleep(LOCKED_WAIT_S)  # fleet, or a vanished machine's, until dropped)
         if code not in FINISHED_EXITS:
             raise FleetRunError(f"plan {name}: the run ended with exit {code}; retried")
         return code

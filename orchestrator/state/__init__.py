@@ -1,7 +1,9 @@
 """The state wing: what happened. The SQLite state file and the audit log beside it.
 
-- `schema`: the status enums (`NumberStatus`, `OrderState`), the tables with the CHECK
-  constraints generated from them, and the records callers get instead of rows.
+- `schema`: the status enums (`NumberStatus`, `OrderState`) and the records callers get
+  instead of rows; `tables`: the sqlmodel tables with the CHECK constraints generated from the
+  enums, compiled into `ddl` (generated; what `migration` executes, so no command imports
+  sqlmodel or SQLAlchemy).
 - `store`: `Store`, the one facade callers use on a state file. Behind it, one module per
   concept: `database` (the connection, transactions, meta facts), `migration` (schema version:
   create, upgrade older files in place), `lease` (one run at a time), `stored_plan` (the plan

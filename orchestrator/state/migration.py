@@ -19,7 +19,10 @@ Any other version is refused.
 On PostgreSQL (`orchestrator.state.postgres`) a plan's schema is created at the current
 version, the DDL compiled for PostgreSQL from the same tables (same CHECK constraints).
 
-Imports the schema and the database only; knows nothing of plans or orders.
+The statements come precompiled from `orchestrator.state.ddl` (generated from the sqlmodel
+classes of `orchestrator.state.tables`), so no command imports sqlmodel or SQLAlchemy to
+create or upgrade a state. Imports the DDL and the database only; knows nothing of plans or
+orders.
 """
 
 from __future__ import annotations
@@ -27,22 +30,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.engine import Dialect
-from sqlalchemy.schema import CreateIndex, CreateTable
-from sqlmodel import SQLModel
-
 from orchestrator.errors import StateMismatchError
 from orchestrator.state.database import Database
-from orchestrator.state.schema import NumberRow, OrderRow, StepRow
-from orchestrator.state.snapshot import SnapshotRow
+from orchestrator.state.ddl import TABLES, TableDDL
 
 SCHEMA_VERSION = 4
-_DIALECT = sqlite_dialect()
-_PG_DIALECT = postgresql_dialect()  # type: ignore[no-untyped-call]
-_CONSTRAINED = (StepRow, NumberRow, OrderRow)  # the tables with CHECK constraints (version 3)
+_BY_NAME = {table.name: table for table in TABLES}
+_CONSTRAINED = ("steps", "numbers", "orders")  # the tables with CHECK constraints (version 3)
 _READABLE_AS_IS = frozenset({"2", "3"})  # read-only commands read them (no snapshot table)
 
 
@@ -84,10 +78,9 @@ def _create_schema(db: Database) -> None:
     nothing, but may lack a column or a constraint); missing ones are created. A file whose
     tables hold rows but that has no schema version was not made by bwmigrate: refused, as is.
     """
-    dialect = _PG_DIALECT if db.postgres else _DIALECT
     with db.transaction() as c:
         existing = _tables(c)
-        for table in SQLModel.metadata.sorted_tables:
+        for table in TABLES:
             if table.name in existing and _holds_rows(c, table.name):
                 raise StateMismatchError(
                     f"{db.path}: table {table.name} holds rows but the file has no schema "
@@ -95,9 +88,12 @@ def _create_schema(db: Database) -> None:
                 )
             if table.name in existing:
                 _rebuild_table(c, table)
+            elif db.postgres:
+                c.execute(table.postgresql)
+                _create_indexes(c, table.postgresql_indexes)
             else:
-                c.execute(str(CreateTable(table).compile(dialect=dialect)))
-                _create_indexes(c, table, dialect)
+                c.execute(table.sqlite)
+                _create_indexes(c, table.sqlite_indexes)
         c.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -130,15 +126,15 @@ def _add_attempted_at(c: sqlite3.Connection) -> None:
 
 def _add_checks(c: sqlite3.Connection) -> None:
     """2 -> 3: the closed-set columns get their CHECK constraints (tables rebuilt)."""
-    for model in _CONSTRAINED:
-        _rebuild_table(c, _table(model))
+    for name in _CONSTRAINED:
+        _rebuild_table(c, _BY_NAME[name])
 
 
 def _add_snapshot(c: sqlite3.Connection) -> None:
     """3 -> 4: the snapshot table (nothing else changes)."""
-    table = _table(SnapshotRow)
-    c.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=_DIALECT)))
-    _create_indexes(c, table)
+    table = _BY_NAME["snapshot"]
+    c.execute(_renamed(table, "IF NOT EXISTS snapshot"))
+    _create_indexes(c, table.sqlite_indexes)
 
 
 _UPGRADES: dict[str, Callable[[sqlite3.Connection], None]] = {
@@ -146,13 +142,6 @@ _UPGRADES: dict[str, Callable[[sqlite3.Connection], None]] = {
     "2": _add_checks,
     "3": _add_snapshot,
 }
-
-
-def _table(model: type[SQLModel]) -> Table:
-    """The sqlalchemy table of a sqlmodel class."""
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
 
 
 def _tables(c: sqlite3.Connection) -> set[str]:
@@ -170,7 +159,7 @@ def _columns(c: sqlite3.Connection, name: str) -> list[str]:
     return [r[1] for r in c.execute(f"PRAGMA table_info({name})")]
 
 
-def _rebuild_table(c: sqlite3.Connection, table: Table) -> None:
+def _rebuild_table(c: sqlite3.Connection, table: TableDDL) -> None:
     """Give `table` its current definition, keeping every row (SQLite's recipe for changes
     ALTER TABLE cannot make): create the new table, copy, drop the old one, rename, index.
 
@@ -178,18 +167,22 @@ def _rebuild_table(c: sqlite3.Connection, table: Table) -> None:
     `sqlite3.IntegrityError` and the caller's transaction leaves the file as it was.
     """
     new = f"{table.name}_rebuilt"
-    ddl = str(CreateTable(table).compile(dialect=_DIALECT))
-    head = f"CREATE TABLE {table.name} ("
-    assert ddl.lstrip().startswith(head), ddl
-    c.execute(ddl.replace(head, f"CREATE TABLE {new} (", 1))
+    c.execute(_renamed(table, new))
     kept = ", ".join(f'"{col}"' for col in _columns(c, table.name) if col in table.columns)
     c.execute(f"INSERT INTO {new} ({kept}) SELECT {kept} FROM {table.name}")  # noqa: S608
     c.execute(f"DROP TABLE {table.name}")
     c.execute(f"ALTER TABLE {new} RENAME TO {table.name}")
-    _create_indexes(c, table)
+    _create_indexes(c, table.sqlite_indexes)
 
 
-def _create_indexes(c: sqlite3.Connection, table: Table, dialect: Dialect = _DIALECT) -> None:
-    """The table's declared indexes (its UNIQUE constraints come with the table)."""
-    for index in sorted(table.indexes, key=lambda i: str(i.name)):
-        c.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
+def _renamed(table: TableDDL, name: str) -> str:
+    """`table`'s SQLite CREATE TABLE with `name` in place of its name."""
+    head = f"CREATE TABLE {table.name} ("
+    assert table.sqlite.lstrip().startswith(head), table.sqlite
+    return table.sqlite.replace(head, f"CREATE TABLE {name} (", 1)
+
+
+def _create_indexes(c: sqlite3.Connection, statements: tuple[str, ...]) -> None:
+    """A table's declared indexes, IF NOT EXISTS (its UNIQUE constraints come with the table)."""
+    for statement in statements:
+        c.execute(statement)

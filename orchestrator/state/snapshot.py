@@ -8,14 +8,14 @@ fields of `orchestrator.api.number_state.FIELDS` as text, and whether tndetails 
 
 Added in schema version 4 (an additive table: `orchestrator.state.migration` creates it on
 older files); a read-only command on an older file sees no snapshot. Rows never leave the
-wing: callers get `NumberState` records. Imports the database, the api's record and sqlmodel.
+wing: callers get `NumberState` records. The table is declared in `orchestrator.state.tables`
+(`SnapshotRow`) and created from `orchestrator.state.ddl`. Imports the database and the api's
+record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from sqlmodel import Field, SQLModel
 
 from orchestrator.api.number_state import KEPT_FIELDS, NumberState
 from orchestrator.state.database import Database
@@ -24,22 +24,6 @@ TABLE = "snapshot"
 TAKEN_AT = "snapshot_taken_at"
 TARGET = "snapshot_target"
 _COLUMNS = KEPT_FIELDS
-
-
-class SnapshotRow(SQLModel, table=True):
-    """One number as the API showed it before the run (schema version 4)."""
-
-    __tablename__ = TABLE
-    e164: str = Field(primary_key=True)
-    on_account: str
-    site_id: str | None = None
-    sip_peer_id: str | None = None
-    sms: str | None = None
-    campaign_id: str | None = None
-    message_class: str | None = None
-    hosted: str | None = None
-    detailed: int = 0
-    read_at: float = 0.0
 
 
 def has_table(db: Database) -> bool:

@@ -135,7 +135,7 @@ def _removable(database: Any, names: tuple[str, ...]) -> dict[str, Any]:
     from orchestrator.cli.fleet_view import read_fleet
     from orchestrator.errors import StateLockedError
 
-    plans = {p["name"]: p for p in read_fleet(database)["plans"]}
+    plans = {p["name"]: p for p in read_fleet(database, names)["plans"]}
     for name in names:
         if name not in plans:
             raise InputError(

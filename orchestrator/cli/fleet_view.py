@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from typing import Any
 
 import click
@@ -20,20 +21,24 @@ from orchestrator.text import counted
 _COUNTED = ("succeeded", "failed", "skipped", "needs_action", "unknown", "pending")
 
 
-def read_fleet(database: Any) -> dict[str, Any]:
-    """The fleet as one JSON-ready dict: `plans` (one entry each) and `totals`."""
+def read_fleet(database: Any, names: Collection[str] | None = None) -> dict[str, Any]:
+    """The fleet as one JSON-ready dict: `plans` (one entry each) and `totals`; with `names`,
+    only those plans are read (each entry opens its plan's schema)."""
     import anyio
 
     from orchestrator.cutover.fleet import job_states, translated_errors
     from orchestrator.state.fleet_registry import FleetPlan, read_plan_states, read_plans
 
-    registered = read_plans(database)
+    def wanted(name: str) -> bool:
+        return names is None or name in names
+
+    registered = [p for p in read_plans(database) if wanted(p.name)]
     with translated_errors(database):
         jobs = anyio.run(job_states, database)
     plans = [_plan_entry(p, jobs.get(p.name), database) for p in registered]
     known = {p.name for p in registered}
     for name, facts in sorted(read_plan_states(database).items()):
-        if name not in known:
+        if name not in known and wanted(name):
             outside = FleetPlan(name, facts.get("account_id", ""), facts.get("plan_path", ""),
                                 "", 0, 0.0)  # fmt: skip
             plans.append(_plan_entry(outside, ("outside", 0), database) | {"in_fleet": False})

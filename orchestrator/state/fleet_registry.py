@@ -54,6 +54,15 @@ def _connect(database: PgLocation) -> Any:
         raise pg_error(database, exc) from exc
 
 
+def _has_registry(conn: Any) -> bool:
+    """True when the fleet's table is in this database (a fleet was added to it once)."""
+    found = conn.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema=%s AND table_name='plans'",
+        (SCHEMA,),
+    ).fetchone()
+    return found is not None
+
+
 def register_plans(database: PgLocation, plans: Sequence[FleetPlan]) -> None:
     """Add these plans to the fleet in one transaction; a plan (or account) already in it is
     refused, naming it, and nothing is added."""
@@ -97,11 +106,7 @@ def read_plans(database: PgLocation) -> list[FleetPlan]:
 
     conn = _connect(database)
     try:
-        found = conn.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema=%s AND table_name='plans'",
-            (SCHEMA,),
-        ).fetchone()
-        if found is None:
+        if not _has_registry(conn):
             return []
         rows = conn.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.plans ORDER BY name"  # noqa: S608
@@ -177,11 +182,7 @@ def unregister_plans(database: PgLocation, names: Sequence[str], *, drop_state: 
     conn = _connect(database)
     try:
         with conn.transaction():
-            if conn.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_schema=%s "
-                "AND table_name='plans'",
-                (SCHEMA,),
-            ).fetchone():
+            if _has_registry(conn):
                 conn.execute(
                     f"DELETE FROM {SCHEMA}.plans WHERE name = ANY(%s)",  # noqa: S608
                     (list(names),),

@@ -21,7 +21,7 @@ from pgfleet import (
     sandbox_accounts,
     write_fleet_plan,
 )
-from support import ENV, SandboxProcess, cli_args, wait_for
+from support import ENV, SandboxProcess, cli_args, run_cli, wait_for
 
 PLANS, NUMBERS = 4, 40
 
@@ -55,11 +55,7 @@ def test_a_fleet_survives_a_killed_worker_with_every_number_imported_once(
     plans = [
         write_fleet_plan(tmp_path / "plans", i, a, NUMBERS, 20) for i, a in enumerate(accounts)
     ]
-    added = subprocess.run(
-        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
-                 sandbox.v2_url, "--yes"),
-        env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    added = _add_fleet(database, sandbox, *map(str, plans))
     assert added.returncode == 0, added.stderr
     log = tmp_path / "workers.log"
     doomed, survivor = _worker(database, log), _worker(database, log)
@@ -88,8 +84,7 @@ def _judge(sandbox: SandboxProcess, accounts: list[str], plans: list[Path], data
 
 def _fleet_status(database: str) -> dict[str, Any]:
     """`bwmigrate status --state DATABASE --json`."""
-    status = subprocess.run(cli_args("status", "--state", database, "--json"), env=ENV,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    status = run_cli("status", "--state", database, "--json")
     assert status.returncode == 0, status.stderr
     result: dict[str, Any] = json.loads(status.stdout)
     return result
@@ -119,10 +114,7 @@ def test_fleet_add_refuses_two_plans_of_one_account_and_registers_nothing(
     """One plan per account: exit 2, one line naming both plans; the fleet stays empty."""
     first = write_fleet_plan(tmp_path / "a", 0, "9900101", 5, 20)
     second = write_fleet_plan(tmp_path / "b", 1, "9900101", 5, 20)
-    done = subprocess.run(
-        cli_args("fleet", "add", str(first), str(second), "--state", database, "--yes"),
-        env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = run_cli("fleet", "add", str(first), str(second), "--state", database, "--yes")
     assert done.returncode == 2, done.stderr
     assert "account 9900101 is also the account of" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -138,15 +130,10 @@ def test_a_plan_that_cannot_run_is_retried_then_the_worker_says_so(
     accounts = account_ids(2)
     sandbox.seed(sandbox_accounts(accounts))
     plans = [write_fleet_plan(tmp_path / f"p{i}", i, a, 5, 20) for i, a in enumerate(accounts)]
-    added = subprocess.run(
-        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
-                 sandbox.v2_url, "--yes"),
-        env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    added = _add_fleet(database, sandbox, *map(str, plans))
     assert added.returncode == 0, added.stderr
     plans[1].unlink()
-    done = subprocess.run(cli_args("worker", "--state", database), env=ENV,
-                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    done = run_cli("worker", "--state", database)
     assert done.returncode == 3, done.stderr
     assert "1 plan could not finish (fleet-1)" in done.stderr.strip().splitlines()[-1]
     # each run's lines reach the worker's output whole, prefixed with their plan's name
@@ -167,11 +154,7 @@ def test_sigterm_stops_a_worker_once_its_plans_end_and_leaves_the_rest_queued(
     accounts = account_ids(3)
     sandbox.seed(sandbox_accounts(accounts))
     plans = [write_fleet_plan(tmp_path / "p", i, a, 60, 20) for i, a in enumerate(accounts)]
-    added = subprocess.run(
-        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
-                 sandbox.v2_url, "--yes"),
-        env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    added = _add_fleet(database, sandbox, *map(str, plans))
     assert added.returncode == 0, added.stderr
     log = tmp_path / "worker.log"
     worker = _worker(database, log, concurrency="1")
@@ -220,12 +203,9 @@ def test_fleet_status_lists_a_plan_run_outside_the_fleet_beside_the_fleets_own(
     sandbox.seed(sandbox_accounts(accounts))
     inside = write_fleet_plan(tmp_path / "in", 0, accounts[0], 10, 20)
     outside = write_fleet_plan(tmp_path / "out", 1, accounts[1], 15, 20)
-    target = ("--target", sandbox.v2_url, "--yes")
-    added = subprocess.run(cli_args("fleet", "add", str(inside), "--state", database, *target),
-                           env=ENV, capture_output=True, text=True, timeout=120)  # fmt: skip
+    added = _add_fleet(database, sandbox, str(inside))
     assert added.returncode == 0, added.stderr
-    ran = subprocess.run(cli_args("run", str(outside), "--state", database, *target),
-                         env=ENV, capture_output=True, text=True, timeout=120)  # fmt: skip
+    ran = run_cli("run", str(outside), "--state", database, "--target", sandbox.v2_url, "--yes")
     assert ran.returncode == 0, ran.stderr
     fleet = _fleet_status(database)
     plans = {p["name"]: p for p in fleet["plans"]}
@@ -236,16 +216,21 @@ def test_fleet_status_lists_a_plan_run_outside_the_fleet_beside_the_fleets_own(
     totals = fleet["totals"]
     assert (totals["plans"], totals["outside_plans"], totals["finished_plans"]) == (2, 1, 1)
     assert (totals["numbers"], totals["succeeded"], totals["pending"]) == (25, 15, 10)
-    text = subprocess.run(cli_args("status", "--state", database), env=ENV,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    text = run_cli("status", "--state", database)
     assert "1 plan run outside the fleet" in text.stdout.splitlines()[0], text.stdout
     assert "fleet-1 (account 9900102): outside the fleet (bwmigrate run)" in text.stdout
 
 
+def _add_fleet(
+    database: str, sandbox: SandboxProcess, *plans: str
+) -> subprocess.CompletedProcess[str]:
+    """`bwmigrate fleet add PLANS --state DATABASE --target SANDBOX --yes`."""
+    return run_cli("fleet", "add", *plans, "--state", database, "--target", sandbox.v2_url, "--yes")
+
+
 def _remove(database: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`bwmigrate fleet remove ARGS --state DATABASE --yes`."""
-    return subprocess.run(cli_args("fleet", "remove", *args, "--state", database, "--yes"),
-                          env=ENV, capture_output=True, text=True, timeout=120)  # fmt: skip
+    return run_cli("fleet", "remove", *args, "--state", database, "--yes")
 
 
 def test_fleet_remove_withdraws_a_waiting_plan_and_drop_state_deletes_a_finished_one(
@@ -257,18 +242,13 @@ def test_fleet_remove_withdraws_a_waiting_plan_and_drop_state_deletes_a_finished
     accounts = account_ids(3)
     sandbox.seed(sandbox_accounts(accounts))
     plans = [write_fleet_plan(tmp_path / f"p{i}", i, a, 5, 20) for i, a in enumerate(accounts)]
-    added = subprocess.run(
-        cli_args("fleet", "add", *map(str, plans), "--state", database, "--target",
-                 sandbox.v2_url, "--yes"),
-        env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    added = _add_fleet(database, sandbox, *map(str, plans))
     assert added.returncode == 0, added.stderr
     unknown = _remove(database, "fleet-9")
     assert unknown.returncode == 2, unknown.stderr
     assert "no plan 'fleet-9' in this database" in unknown.stderr
     assert _remove(database, "fleet-1").returncode == 0
-    done = subprocess.run(cli_args("worker", "--state", database), env=ENV,
-                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    done = run_cli("worker", "--state", database)
     assert done.returncode == 0, done.stderr
     ordered = {o["account_id"] for o in sandbox.ledger()["orders"]}
     assert ordered == {accounts[0], accounts[2]}
@@ -279,8 +259,7 @@ def test_fleet_remove_withdraws_a_waiting_plan_and_drop_state_deletes_a_finished
     dropped = _remove(database, "fleet-0", "--drop-state")
     assert dropped.returncode == 0, dropped.stderr
     assert [p["name"] for p in _fleet_status(database)["plans"]] == ["fleet-2"]
-    gone = subprocess.run(cli_args("status", "--state", f"{database}#fleet-0"), env=ENV,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    gone = run_cli("status", "--state", f"{database}#fleet-0")
     assert gone.returncode == 2 and "no state for plan 'fleet-0'" in gone.stderr, gone.stderr
 
 
@@ -293,11 +272,7 @@ def test_fleet_remove_refuses_a_plan_being_driven_and_removes_nothing(
     accounts = account_ids(1)
     sandbox.seed(sandbox_accounts(accounts))
     plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 60, 20)
-    added = subprocess.run(
-        cli_args("fleet", "add", str(plan), "--state", database, "--target", sandbox.v2_url,
-                 "--yes"),
-        env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    added = _add_fleet(database, sandbox, str(plan))
     assert added.returncode == 0, added.stderr
     log = tmp_path / "worker.log"
     worker = _worker(database, log, concurrency="1")
@@ -321,11 +296,7 @@ def test_a_late_heartbeat_does_not_hand_a_plan_whose_run_is_alive_to_another_wor
     accounts = account_ids(1)
     sandbox.seed(sandbox_accounts(accounts))
     plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 300, 20)
-    added = subprocess.run(
-        cli_args("fleet", "add", str(plan), "--state", database, "--target", sandbox.v2_url,
-                 "--yes"),
-        env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    added = _add_fleet(database, sandbox, str(plan))
     assert added.returncode == 0, added.stderr
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = _worker(database, first_log, concurrency="1")

@@ -5,29 +5,13 @@ and bench/ (both have tests/e2e, where `support` lives, on the path)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
-from pgstate import PG_URL
+from pgstate import fleet_database as fleet_database  # the tests and bench/ import it here
 from planfiles import IMPORT_DEFAULTS
 from support import ChaosPlan, SandboxProcess, Verdict, check_cutover, read_report
 
-ADMIN_URL = PG_URL
 SITE, SIP_PEER = "743", "303716"
-
-
-def fleet_database() -> Iterator[str]:
-    """A fixture body: a new database (its URL), dropped after the test."""
-    name = f"bwm_fleet_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def account_ids(count: int) -> list[str]:

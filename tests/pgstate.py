@@ -45,3 +45,16 @@ def pg_location_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pg
     audit logs go to folder/state."""
     monkeypatch.chdir(folder)
     yield from pg_location()
+
+
+def fleet_database() -> Iterator[str]:
+    """A fixture body: a new database (its URL), dropped after the test (a fleet's
+    procrastinate tables live in it)."""
+    name = f"bwm_fleet_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -186,8 +186,17 @@ def worker(state: Any, concurrency: int, stalled_after_s: float) -> None:
         )
     name = f"{os.uname().nodename}:{os.getpid()}"
     settings = WorkerSettings(concurrency, stalled_after_s, name=name)
+
+    def lost(plan: str) -> None:
+        click.echo(
+            f"bwmigrate: worker: plan {plan}: another worker took its job over while this one "
+            f"was silent for more than --stalled-after-s ({stalled_after_s:g} s); the plan's "
+            f"state stands as it is (`bwmigrate status --state {database.for_plan(plan)}`)",
+            err=True,
+        )
+
     with translated_errors(database):
-        stopped = anyio.run(run_worker, database, _run_plan, settings)
+        stopped = anyio.run(run_worker, database, _run_plan, settings, lost)
     if stopped:
         click.echo(
             "bwmigrate: worker: stopped; the plans it drove ended, the others wait for a worker",

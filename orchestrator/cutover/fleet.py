@@ -14,7 +14,8 @@ jobs whose worker has been silent for `stalled_after_s` and puts them back in th
 (procrastinate's stalled-job detection), and the next run of the plan resumes it by the
 exactly-once protocol (the intent committed before each POST, reconciled by CustomerOrderId).
 The run is a child process that dies with its worker (PR_SET_PDEATHSIG, set by the runner), so
-its advisory lock goes with it.
+its advisory lock goes with it. A worker that was only late (paused, overloaded) keeps its
+jobs: see `fleet_jobs`.
 
 A run that ends 0 or 1 (every number done, some failed) finishes its job; any other exit (an
 interrupted or refused run) fails the attempt and procrastinate retries it, up to
@@ -47,6 +48,7 @@ FINISHED_EXITS = frozenset({0, 1})
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 Runner = Callable[[FleetPlan, PgLocation], Awaitable[int]]
+OnLost = Callable[[str], None]
 
 
 class FleetRunError(BwmigrateError):
@@ -81,22 +83,37 @@ def translated_errors(database: PgLocation) -> Iterator[None]:
         raise pg_error(database, cause) from exc
 
 
-def build_app(database: PgLocation, runner: Runner | None = None, worker: str = "") -> Any:
-    """A procrastinate app on the fleet's database, with the one task: drive a plan."""
+def build_app(
+    database: PgLocation,
+    runner: Runner | None = None,
+    worker: str = "",
+    on_lost: OnLost | None = None,
+) -> Any:
+    """A procrastinate app on the fleet's database, with the one task: drive a plan. Its job
+    manager survives the worker being pruned while alive (`fleet_jobs`); `on_lost` hears the
+    name of a plan whose job another worker took over while this one was silent."""
     import procrastinate
 
+    from orchestrator.cutover.fleet_jobs import FleetJobManager
+
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database.url))
+    jobs = app.job_manager = FleetJobManager(app.connector, on_lost)
 
     @app.task(
         name=TASK,
         queue=QUEUE,
+        pass_context=True,
         retry=procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS, wait=RETRY_WAIT_S),
     )
-    async def drive_plan(name: str) -> int:
+    async def drive_plan(context: Any, name: str) -> int:
         assert runner is not None, "only a worker runs jobs"
         plans = {p.name: p for p in await anyio.to_thread.run_sync(read_plans, database)}
         plan = plans[name]
-        code = await runner(plan, database.for_plan(name))
+        jobs.running.add(context.job.id)
+        try:
+            code = await runner(plan, database.for_plan(name))
+        finally:
+            jobs.running.discard(context.job.id)
         await anyio.to_thread.run_sync(record_exit, database, name, code, worker)
         if code == ExitCode.LOCKED:  # another run holds the plan (one started outside the
             await anyio.sleep(LOCKED_WAIT_S)  # fleet, or a vanished machine's, until dropped)
@@ -132,13 +149,16 @@ async def _has_procrastinate_schema(app: Any) -> bool:
     return bool(rows)
 
 
-async def run_worker(database: PgLocation, runner: Runner, settings: WorkerSettings) -> bool:
+async def run_worker(
+    database: PgLocation, runner: Runner, settings: WorkerSettings, on_lost: OnLost | None = None
+) -> bool:
     """Drive the fleet's plans until no job is waiting or running anywhere (a dead worker's
     jobs are put back in the queue once its heartbeat is `stalled_after_s` old). SIGTERM or
     SIGINT stops it once the plans it drives end (procrastinate's graceful stop: it takes no
-    new plan). Returns True when it was stopped so, False when the fleet is done."""
+    new plan). `on_lost`: see `build_app`. Returns True when it was stopped so, False when
+    the fleet is done."""
     name = settings.name or f"{socket.gethostname()}"
-    app = build_app(database, runner, name)
+    app = build_app(database, runner, name, on_lost)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
 
@@ -188,6 +208,7 @@ async def requeue_stalled(app: Any, stalled_after_s: float) -> int:
     job's attempts. A requeue is not a failed attempt: procrastinate counts one, taken back
     here. A job another worker requeued first is left to it."""
     import procrastinate.exceptions
+    from procrastinate.utils import utcnow
 
     stalled = await app.job_manager.get_stalled_jobs(
         task_name=TASK, seconds_since_heartbeat=stalled_after_s
@@ -197,7 +218,7 @@ async def requeue_stalled(app: Any, stalled_after_s: float) -> int:
         if await plan_held(app, job.task_kwargs["name"]):
             continue
         try:
-            await app.job_manager.retry_job(job)
+            await app.job_manager.retry_job_by_id_async(job.id, retry_at=utcnow())
         except procrastinate.exceptions.ConnectorException:
             continue  # no longer `doing`: requeued by another worker, or finished
         await app.connector.execute_query_async(

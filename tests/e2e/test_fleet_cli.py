@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from pgfleet import (
     account_ids,
@@ -286,16 +287,31 @@ def test_fleet_remove_refuses_a_plan_being_driven_and_removes_nothing(
     assert [(p["name"], p["in_fleet"], p["succeeded"]) for p in plans] == [("fleet-0", True, 60)]
 
 
-def test_a_late_heartbeat_does_not_hand_a_plan_whose_run_is_alive_to_another_worker(
+def _job_row(database: str) -> tuple[str, int | None]:
+    """The fleet's one job: (status, worker_id), read from procrastinate's table."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        row = conn.execute("SELECT status::text, worker_id FROM procrastinate_jobs").fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def _no_traceback(*logs: Path) -> None:
+    for log in logs:
+        assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+def test_a_worker_paused_past_the_timeout_keeps_the_plan_its_run_still_drives(
     database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A worker paused (SIGSTOP) past --stalled-after-s while its run goes on: the other
-    worker sees the job stalled but the plan's lease held, so it leaves the job alone (no
-    second run, no attempt spent); once resumed, the first worker finishes it; both exit 0."""
+    worker prunes it (procrastinate clears the job's worker) and sees the job stalled but the
+    plan's lease held, so it leaves the job alone (no second run, no attempt spent). Resumed,
+    the first worker takes its job back with its next heartbeat and finishes it; both exit 0
+    with no traceback."""
     monkeypatch.chdir(tmp_path)
     accounts = account_ids(1)
     sandbox.seed(sandbox_accounts(accounts))
-    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 300, 20)
+    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 150, 4)  # a run of 15 s or more
     added = _add_fleet(database, sandbox, str(plan))
     assert added.returncode == 0, added.stderr
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
@@ -305,15 +321,54 @@ def test_a_late_heartbeat_does_not_hand_a_plan_whose_run_is_alive_to_another_wor
     first.send_signal(signal.SIGSTOP)
     try:
         second = _worker(database, second_log, concurrency="1")
-        time.sleep(6)  # 3 x --stalled-after-s: the second worker looks at least twice
+        wait_for(lambda: _job_row(database)[1] is None, 30, "the paused worker to be pruned")
+        time.sleep(4)  # 2 x --stalled-after-s more: the second worker looks again
         assert second.poll() is None, second_log.read_text()
+        assert _plans_driven_by(first.pid, database, []), "the run ended during the pause"
     finally:
         first.send_signal(signal.SIGCONT)
+    wait_for(lambda: _job_row(database)[1] is not None, 30, "the job to be taken back")
     assert first.wait(timeout=240) == 0, first_log.read_text()[-2000:]
     assert second.wait(timeout=240) == 0, second_log.read_text()[-2000:]
     assert "[fleet-0]" not in second_log.read_text(), second_log.read_text()[-2000:]
+    _no_traceback(first_log, second_log)
     (entry,) = _fleet_status(database)["plans"]
-    assert (entry["job"], entry["attempts"], entry["succeeded"]) == ("succeeded", 1, 300)
+    assert (entry["job"], entry["attempts"], entry["succeeded"]) == ("succeeded", 1, 150)
     assert entry["last_worker"].endswith(f":{first.pid}")
     imports = [n for o in sandbox.ledger()["orders"] for n in o["numbers"]]
-    assert len(imports) == len(set(imports)) == 300
+    assert len(imports) == len(set(imports)) == 150
+
+
+def test_a_worker_resumed_after_its_job_was_taken_over_says_so_and_leaves_it(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run of a paused worker ends during the pause; the other worker finds the job
+    stalled and the lease free, requeues it and finishes it (its run has nothing to do).
+    Resumed, the first worker does not finish the job a second time: it says in one line that
+    another worker took it over, with no traceback; both exit 0, every number imported once."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(1)
+    sandbox.seed(sandbox_accounts(accounts))
+    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 20, 20)
+    added = _add_fleet(database, sandbox, str(plan))
+    assert added.returncode == 0, added.stderr
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = _worker(database, first_log, concurrency="1")
+    wait_for(lambda: _plans_driven_by(first.pid, database, []), 60, "the worker to drive")
+    first.send_signal(signal.SIGSTOP)
+    try:
+        second = _worker(database, second_log, concurrency="1")
+        wait_for(lambda: _job_row(database)[0] == "succeeded", 90, "the job taken over")
+    finally:
+        first.send_signal(signal.SIGCONT)
+    assert first.wait(timeout=120) == 0, first_log.read_text()[-2000:]
+    assert second.wait(timeout=120) == 0, second_log.read_text()[-2000:]
+    assert "[fleet-0] Nothing to do: this plan already finished" in second_log.read_text()
+    assert "bwmigrate: worker: plan fleet-0: another worker took its job over" in (
+        first_log.read_text()
+    ), first_log.read_text()[-2000:]
+    _no_traceback(first_log, second_log)
+    (entry,) = _fleet_status(database)["plans"]
+    assert (entry["job"], entry["succeeded"]) == ("succeeded", 20)
+    imports = [n for o in sandbox.ledger()["orders"] for n in o["numbers"]]
+    assert len(imports) == len(set(imports)) == 20

@@ -4,6 +4,7 @@
     python bench/chaos.py --kills 10 --numbers 2000   # a quicker look
     python bench/chaos.py --kills 100 --seed 1234     # replay: same plan, faults, kill schedule
     python bench/chaos.py --fleet --kills 100         # a fleet on PostgreSQL: workers SIGKILLed
+    python bench/chaos.py --fleet --kills 100 --pauses 30   # ... and SIGSTOPped past the timeout
 
 What it does, all as child processes (`nice` it on a shared machine):
 
@@ -279,6 +280,12 @@ def main() -> int:
         "two workers, one SIGKILLed every 0.3-1.5 s (section chaos-fleet)",
     )
     p.add_argument("--accounts", type=int, default=8, help="with --fleet: plans (one each)")
+    p.add_argument(
+        "--pauses",
+        type=int,
+        default=0,
+        help="with --fleet: also SIGSTOP a worker this many times, 2.5-6 s each (late, not dead)",
+    )
     a = p.parse_args()
     machine_line = machine()  # before the run: the load average is the machine's, not ours
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
@@ -308,7 +315,9 @@ def fleet_main(a: argparse.Namespace, seed: int, machine_line: str) -> int:
     from _fleet_chaos import LIMIT_PER_S, run_fleet_chaos
 
     work = a.workdir or Path(tempfile.mkdtemp(prefix="bwmigrate-fleet-chaos-"))
-    f = run_fleet_chaos(seed, a.kills, a.accounts, a.numbers, fault_args(FLEET_FAULTS), work)
+    f = run_fleet_chaos(
+        seed, a.kills, a.accounts, a.numbers, fault_args(FLEET_FAULTS), work, a.pauses
+    )
     verdict = "all promises held" if f["ok"] else "FAILED"
     figures = [
         ("result", verdict),
@@ -320,6 +329,9 @@ def fleet_main(a: argparse.Namespace, seed: int, machine_line: str) -> int:
         ("API requests", f"{f['requests']:,}"),
         ("answers", ", ".join(f"{k}: {v:,}" for k, v in f["requests_by_status"].items())),
         ("worker SIGKILLs (asked)", f"{f['kills']} ({f['asked_kills']})"),
+        ("worker pauses past the timeout (asked)", f"{f['pauses']} ({f['asked_pauses']})"),
+        ("plans taken over from a paused worker", str(f["taken_over"])),
+        ("tracebacks in the workers' output", str(f["tracebacks"])),
         ("surviving workers' exits; last worker's exit",
          f"{', '.join(map(str, f['survivor_exits']))}; {f['last_exit']}"),
         ("duplicates", str(f["duplicates"])),

@@ -59,6 +59,11 @@ class StateMismatchError(InputError):
     """The state file was made by another plan or another schema version."""
 
 
+class EmptyStateError(StateMismatchError):
+    """A read-only command opened a state that holds nothing yet (a run is creating it, or
+    one was cut short before it stored its plan)."""
+
+
 class StateFileError(InputError):
     """SQLite failed on the state file (a damaged page, a full disk, an unreadable file): one
     line naming the file and what to do, never a traceback."""

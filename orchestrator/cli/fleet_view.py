@@ -62,6 +62,7 @@ def _finished(entry: dict[str, Any]) -> bool:
 
 def _plan_entry(plan: Any, job: tuple[str, int] | None, database: Any) -> dict[str, Any]:
     """One plan's line: registry facts, its job, and its progress read from its schema."""
+    from orchestrator.errors import EmptyStateError
     from orchestrator.state.store import Store
 
     entry: dict[str, Any] = {
@@ -71,10 +72,13 @@ def _plan_entry(plan: Any, job: tuple[str, int] | None, database: Any) -> dict[s
         "requests": 0, "rate_per_s": 0.0, "in_fleet": True, **dict.fromkeys(_COUNTED, 0),
     }  # fmt: skip
     location = database.for_plan(plan.name)
-    if not Store.exists(location):
+    try:
+        store = Store.open(location, readonly=True) if Store.exists(location) else None
+    except EmptyStateError:  # its first run is creating it now
+        store = None
+    if store is None:
         entry["pending"] = plan.numbers
         return entry
-    store = Store.open(location, readonly=True)
     try:
         counts, runs, holder = store.counts(), store.runs(), store.lease_holder()
     finally:

@@ -172,27 +172,41 @@ async def run_worker(
         loop.add_signal_handler(sig, stop)
     try:
         async with app.open_async():
-            while not stopping.is_set():
-                await requeue_stalled(app, settings.stalled_after_s)
-                current = asyncio.ensure_future(
-                    app.run_worker_async(**_worker_options(settings, name))
-                )
+            current = asyncio.ensure_future(app.run_worker_async(**_worker_options(settings, name)))
+            watcher = asyncio.ensure_future(_watch(app, settings, current))
+            try:
+                await asyncio.wait((current, watcher), return_when=asyncio.FIRST_COMPLETED)
+                if watcher.done() and watcher.exception() is not None:
+                    current.cancel()  # the database failed: take no new plan, then say so
                 with contextlib.suppress(asyncio.CancelledError):
                     await current
-                current = None
-                if stopping.is_set() or await open_jobs(app) == 0:
-                    break
-                await asyncio.sleep(settings.poll_s)
+            finally:
+                watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher  # raises what failed in it
     finally:
         for sig in _STOP_SIGNALS:
             loop.remove_signal_handler(sig)
     return stopping.is_set()
 
 
+async def _watch(app: Any, settings: WorkerSettings, worker: asyncio.Task[None]) -> None:
+    """Beside procrastinate's worker, every `poll_s`: put back in the queue the jobs of dead
+    workers (also while this worker is busy: a takeover waits for no one's queue to drain),
+    and stop the worker gracefully once no job is waiting or running anywhere."""
+    while not worker.done():
+        await requeue_stalled(app, settings.stalled_after_s)
+        if await open_jobs(app) == 0:
+            worker.cancel()  # procrastinate's graceful stop; it runs nothing now
+            return
+        await asyncio.sleep(settings.poll_s)
+
+
 def _worker_options(settings: WorkerSettings, name: str) -> dict[str, Any]:
-    """procrastinate's worker options: stop when caught up, our own signal handling."""
+    """procrastinate's worker options: poll for jobs (retries and requeued ones come back at
+    any time) until `_watch` stops it, our own signal handling."""
     return {
-        "queues": [QUEUE], "name": name, "concurrency": settings.concurrency, "wait": False,
+        "queues": [QUEUE], "name": name, "concurrency": settings.concurrency, "wait": True,
         "listen_notify": False, "install_signal_handlers": False,
         "fetch_job_polling_interval": settings.poll_s,
         "update_heartbeat_interval": max(settings.stalled_after_s / 4, 0.5),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from orchestrator.errors import StateMismatchError
+from orchestrator.errors import EmptyStateError, StateMismatchError
 from orchestrator.state.database import Database
 from orchestrator.state.ddl import TABLES, TableDDL
 
@@ -49,7 +49,7 @@ def prepare_schema(db: Database) -> None:
     meta = db.read_meta() if "meta" in db.table_names() else {}
     if not meta:
         if db.readonly:
-            raise StateMismatchError(f"{db.path}: empty state file; nothing has run yet")
+            raise EmptyStateError(f"{db.path}: empty state file; nothing has run yet")
         _create_schema(db)
         return
     version = meta.get("schema_version")

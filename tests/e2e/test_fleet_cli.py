@@ -19,10 +19,13 @@ from pgfleet import (
     account_ids,
     fleet_database,
     judge_fleet,
+    numbers_of,
     sandbox_accounts,
     write_fleet_plan,
 )
 from support import ENV, SandboxProcess, cli_args, run_cli, wait_for
+
+from orchestrator.state.postgres import schema_of
 
 PLANS, NUMBERS = 4, 40
 
@@ -287,6 +290,59 @@ def test_fleet_remove_refuses_a_plan_being_driven_and_removes_nothing(
     assert [(p["name"], p["in_fleet"], p["succeeded"]) for p in plans] == [("fleet-0", True, 60)]
 
 
+def test_fleet_status_shows_a_plan_whose_first_run_is_creating_its_state_as_pending(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan's schema exists before its tables and facts do (a run creating its state): the
+    fleet's status still answers, the plan pending with its numbers, not "empty state"."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(1)
+    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 7, 20)
+    assert _add_fleet(database, sandbox, str(plan)).returncode == 0
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema_of("fleet-0")}"')
+    (entry,) = _fleet_status(database)["plans"]
+    assert (entry["name"], entry["pending"], entry["owner"]) == ("fleet-0", 7, None)
+
+
+def _job_of(database: str, name: str) -> str:
+    """Plan `name`'s job status, as `status --json` shows it."""
+    return {p["name"]: p["job"] for p in _fleet_status(database)["plans"]}[name]
+
+
+def test_a_dead_workers_plan_is_queued_again_while_every_other_worker_is_busy(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker driving fleet-0 is SIGKILLed while the only other worker is busy with a
+    long plan (its one slot taken): fleet-0 goes back in the queue within a few heartbeats
+    anyway, not once that worker runs out of work; the survivor then drives it and every
+    number of the three plans is imported exactly once."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(3)
+    sandbox.seed(sandbox_accounts(accounts))
+    sizes = [(60, 20.0), (150, 4.0), (5, 20.0)]  # fleet-1: a run of 15 s or more
+    plans = [write_fleet_plan(tmp_path / "p", i, accounts[i], n, rate)
+             for i, (n, rate) in enumerate(sizes)]  # fmt: skip
+    added = _add_fleet(database, sandbox, *map(str, plans))
+    assert added.returncode == 0, added.stderr
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = _worker(database, first_log, concurrency="1")
+    wait_for(lambda: _plans_driven_by(first.pid, database, []), 60, "the first to drive")
+    second = _worker(database, second_log, concurrency="1")
+    busy: list[str] = []
+    wait_for(lambda: _plans_driven_by(second.pid, database, busy), 60, "the second to drive")
+    assert busy == ["fleet-1"]
+    first.kill()
+    first.wait()
+    wait_for(lambda: _job_of(database, "fleet-0") == "todo", 30, "fleet-0 queued again")
+    still: list[str] = []
+    assert _plans_driven_by(second.pid, database, still) and still == ["fleet-1"]
+    assert second.wait(timeout=240) == 0, second_log.read_text()[-2000:]
+    imports = [n for o in sandbox.ledger()["orders"] for n in o["numbers"]]
+    expected = {n for i, (count, _) in enumerate(sizes) for n in numbers_of(i, count)}
+    assert len(imports) == len(set(imports)) and set(imports) == expected
+
+
 def _job_row(database: str) -> tuple[str, int | None]:
     """The fleet's one job: (status, worker_id), read from procrastinate's table."""
     with psycopg.connect(database, autocommit=True) as conn:
@@ -303,8 +359,9 @@ def _no_traceback(*logs: Path) -> None:
 def test_a_worker_paused_past_the_timeout_keeps_the_plan_its_run_still_drives(
     database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker paused (SIGSTOP) past --stalled-after-s while its run goes on: the other
-    worker prunes it (procrastinate clears the job's worker) and sees the job stalled but the
+    """A worker paused (SIGSTOP) past --stalled-after-s while its run goes on: a worker
+    starting meanwhile prunes it (procrastinate clears the job's worker) and sees the job
+    stalled but the
     plan's lease held, so it leaves the job alone (no second run, no attempt spent). Resumed,
     the first worker takes its job back with its next heartbeat and finishes it; both exit 0
     with no traceback."""
@@ -320,6 +377,7 @@ def test_a_worker_paused_past_the_timeout_keeps_the_plan_its_run_still_drives(
     wait_for(lambda: _plans_driven_by(first.pid, database, driven), 60, "the worker to drive")
     first.send_signal(signal.SIGSTOP)
     try:
+        time.sleep(3)  # its heartbeat goes stale: the second worker prunes it as it starts
         second = _worker(database, second_log, concurrency="1")
         wait_for(lambda: _job_row(database)[1] is None, 30, "the paused worker to be pruned")
         time.sleep(4)  # 2 x --stalled-after-s more: the second worker looks again

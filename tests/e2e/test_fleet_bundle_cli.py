@@ -45,7 +45,7 @@ def _work(database: str) -> subprocess.CompletedProcess[str]:
 
 
 def _imported(sandbox: SandboxProcess, account: str) -> list[str]:
-    """Every number the sandbox's ledger has imported into `account`, in order sent, sorted."""
+    """Every number the sandbox's ledger has imported into `account` (sorted; a repeat shows)."""
     orders = sandbox.ledger()["orders"]
     return sorted(n for o in orders if o["account_id"] == account for n in o["numbers"])
 

@@ -4,8 +4,9 @@ many plans (one per account) in one PostgreSQL database, driven by any number of
 (`orchestrator.cutover.fleet`, on procrastinate).
 
 `fleet add` validates and compiles every plan as `plan` does, shows the whole fleet and asks
-once (`--yes` skips the question), then registers the plans and queues them. `worker` drives
-queued plans, each as a `bwmigrate run` child process that dies with the worker, until no plan
+once (`--yes` skips the question), then registers the plans, each with its text and number
+files as compiled, and queues them. `worker` drives queued plans, each as a `bwmigrate run`
+child process that dies with the worker and reads its plan from the registry, until no plan
 is waiting or running. The credentials come from the worker's environment, as for `run`.
 `fleet remove` takes plans out (refusing one a run or worker holds), keeping their state
 unless `--drop-state`.
@@ -56,18 +57,19 @@ def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool) -> None:
     """Register PLANS (each validated and compiled as `plan` does) and queue them."""
     import anyio
 
-    from orchestrator.cli.loading import load_plan
+    from orchestrator.cli.loading import load_plan_source
     from orchestrator.cutover.fleet import add_plans, translated_errors
     from orchestrator.state.fleet_registry import FleetPlan
 
     database = _fleet_database(state)
-    compiled = [(path, load_plan(path)) for path in plans]
-    _refuse_shared_accounts([(str(path), c.spec.account_id) for path, c in compiled])
+    loaded = [(path, load_plan_source(path)) for path in plans]
+    _refuse_shared_accounts([(str(path), p.plan.spec.account_id) for path, p in loaded])
     now = time.time()
     entries = [
-        FleetPlan(c.spec.name, c.spec.account_id, str(path.resolve()), target.rstrip("/"),
-                  sum(len(s.numbers) for s in c.steps), now)
-        for path, c in compiled
+        FleetPlan(p.plan.spec.name, p.plan.spec.account_id, str(path.resolve()),
+                  target.rstrip("/"), sum(len(s.numbers) for s in p.plan.steps), now,
+                  plan_text=p.text, files=p.files)
+        for path, p in loaded
     ]  # fmt: skip
     lines = [f"About to add {counted(len(entries), 'plan')} to the fleet in {database.url}, "
              f"to run against {target}:"]  # fmt: skip
@@ -228,12 +230,17 @@ def _fleet_exit(database: Any) -> int:
 
 async def _run_plan(plan: Any, location: Any) -> int:
     """`bwmigrate run PLAN --state URL#PLAN --target T --yes --quiet`, a child that dies with
-    this process; its exit code. Its output lines reach the worker's stdout and stderr, each
-    line whole and prefixed with `[PLAN] ` (many plans share one worker's terminal or log)."""
+    this process; its exit code. A plan whose text the fleet stores runs from the registry
+    (`--plan-from-fleet`: what `fleet add` showed, needing no file on this machine); one
+    registered before plans travelled in the database, from its file. Its output lines reach
+    the worker's stdout and stderr, each line whole and prefixed with `[PLAN] ` (many plans
+    share one worker's terminal or log)."""
     import asyncio
 
     args = [sys.executable, "-m", "orchestrator", "run", plan.plan_path, "--state", str(location),
             "--target", plan.target, "--yes", "--quiet"]  # fmt: skip
+    if plan.plan_text is not None:
+        args.append("--plan-from-fleet")
     process = await asyncio.create_subprocess_exec(
         *args, preexec_fn=_die_with_parent,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, limit=_LINE_LIMIT,

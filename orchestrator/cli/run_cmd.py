@@ -35,7 +35,7 @@ import anyio
 import click
 from rich.console import Console
 
-from orchestrator.cli.loading import load_plan, read_plan_text
+from orchestrator.cli.loading import LoadedPlan, load_plan_from, load_plan_source
 from orchestrator.cli.options import (
     DEFAULT_TARGET,
     json_option,
@@ -48,7 +48,7 @@ from orchestrator.cli.stop_signal import StopSignal
 from orchestrator.cli.verbosity import Verbosity, progress_every_s
 from orchestrator.errors import InputError
 from orchestrator.plan import MAX_BATCH_SIZE, CompiledPlan
-from orchestrator.state.postgres import StateLocation
+from orchestrator.state.postgres import PgLocation, StateLocation
 from orchestrator.text import counted, printable
 
 if TYPE_CHECKING:  # the engine, the store and the client load when a run starts, not for --help
@@ -166,12 +166,14 @@ def run_plan(
     verify: bool = False,
     snapshot: bool = True,
     notify: NotifySettings | None = None,
+    plan_from_fleet: bool = False,
 ) -> int:
     """Everything `bwmigrate run` does, returning the exit code."""
     from orchestrator.cli.verify_view import add_checks, snapshot_progress  # lazy: the engine
     from orchestrator.cutover.cutover import Cutover  # lazy: the engine
 
-    plan = load_plan(plan_path, canary=canary)
+    loaded = _load_plan(plan_path, state, canary, plan_from_fleet)
+    plan = loaded.plan
     state_path = plan_state(state, plan.spec.name, default_state_path(plan, sandbox))
     where, credentials = _choose_target(sandbox, target, environ)
     # Plain text, never wrapped: the last line ("bwmigrate: aborted: ...") is read by scripts,
@@ -183,7 +185,7 @@ def run_plan(
         plan,
         state_path,
         where,
-        plan_text=read_plan_text(plan_path),
+        plan_text=loaded.text,
         checked=checked_file,
         command=f"bwmigrate run {plan_path}",
         on_note=err.print,
@@ -202,6 +204,29 @@ def run_plan(
         code = add_checks(cutover.checks, result.summary, int(result.exit_code), err)
         _print_result(result, cutover, as_json, err)
         return code
+
+
+def _load_plan(
+    plan_path: Path, state: StateLocation | None, canary: int | None, from_fleet: bool
+) -> LoadedPlan:
+    """PLAN with its number files beside it; or, with `--plan-from-fleet` (a worker's run),
+    PLAN's text and number files as `fleet add` stored them in the `--state` database."""
+    if not from_fleet:
+        return load_plan_source(plan_path, canary=canary)
+    from orchestrator.state.fleet_registry import read_plan_source
+
+    if not isinstance(state, PgLocation) or state.plan is None:
+        raise InputError(
+            "--plan-from-fleet: the plan is read from a fleet's database; pass "
+            "--state postgresql://HOST/DATABASE#PLAN"
+        )
+    source = read_plan_source(state, state.plan)
+    if source is None:
+        raise InputError(
+            f"{state.url}: the fleet holds no stored plan {state.plan!r}; add it with "
+            f"`bwmigrate fleet add {plan_path} --state {state.url}`"
+        )
+    return load_plan_from(*source, str(plan_path), canary=canary)
 
 
 def _run_with_progress(
@@ -362,6 +387,7 @@ def _print_result(result: RunResult, cutover: Cutover, as_json: bool, err: Conso
     help="With --notify-url: an order silent this long is read directly (a lost callback "
     "delays, never loses).",
 )
+@click.option("--plan-from-fleet", is_flag=True, hidden=True)  # a worker's run: fleet_cmd.py
 def run(
     plan_path: Path,
     sandbox: bool,
@@ -379,6 +405,7 @@ def run(
     notify_url: str | None,
     listen: str | None,
     safety_net_s: float,
+    plan_from_fleet: bool,
 ) -> None:
     """Execute PLAN: import, remove and TN option orders, checkpointed per number.
 
@@ -406,6 +433,7 @@ def run(
             verify=verify,
             snapshot=not no_snapshot,
             notify=_notify_settings(notify_url, listen, safety_net_s),
+            plan_from_fleet=plan_from_fleet,
         )
     )
 

@@ -1,18 +1,21 @@
-"""The fleet's registry in a PostgreSQL state database: which plans the fleet holds, where
-each plan file is, the target it runs against, and how its last run ended.
+"""The fleet's registry in a PostgreSQL state database: which plans the fleet holds, each
+plan's text and number files as `fleet add` compiled them, the target it runs against, and how
+its last run ended.
 
-One table, `bwm_fleet.plans`, beside the plans' own schemas (`orchestrator.state.postgres`);
-each plan's progress stays in its schema (read through `Store`), the work queue in
-procrastinate's tables (`orchestrator.cutover.fleet`). Registering is one multi-row insert in
-one transaction: a fleet is added whole or not at all.
+Two tables, `bwm_fleet.plans` and `bwm_fleet.plan_files` (a plan's number files, by the name
+the plan gives them), beside the plans' own schemas (`orchestrator.state.postgres`); each
+plan's progress stays in its schema (read through `Store`), the work queue in procrastinate's
+tables (`orchestrator.cutover.fleet`). Registering is one transaction: a fleet is added whole
+or not at all. A registry made before plans travelled in it (no `plan_text`, no `plan_files`)
+gains them at the next `fleet add`; its plans keep running from their `plan_path`.
 
 psycopg is imported lazily. Imports the errors and `postgres` only; rows never leave here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.errors import InputError
@@ -25,9 +28,13 @@ _DDL = (
     " name TEXT PRIMARY KEY, account_id TEXT NOT NULL UNIQUE, plan_path TEXT NOT NULL,"
     " target TEXT NOT NULL, numbers INTEGER NOT NULL CHECK (numbers >= 0),"
     " added_at DOUBLE PRECISION NOT NULL, last_exit INTEGER, last_worker TEXT)",
+    f"ALTER TABLE {SCHEMA}.plans ADD COLUMN IF NOT EXISTS plan_text TEXT",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.plan_files ("
+    f" plan TEXT NOT NULL REFERENCES {SCHEMA}.plans (name) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, content BYTEA NOT NULL, PRIMARY KEY (plan, name))",
 )
 _COLUMNS = ("name", "account_id", "plan_path", "target", "numbers", "added_at", "last_exit",
-            "last_worker")  # fmt: skip
+            "last_worker", "plan_text")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,9 @@ class FleetPlan:
     added_at: float
     last_exit: int | None = None
     last_worker: str | None = None
+    plan_text: str | None = None  # None: registered before plans travelled; run from plan_path
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False)  # registered only:
+    # `read_plans` leaves them out, `read_plan_source` reads them for the plan's run
 
 
 def _connect(database: PgLocation) -> Any:
@@ -54,13 +64,15 @@ def _connect(database: PgLocation) -> Any:
         raise pg_error(database, exc) from exc
 
 
-def _has_registry(conn: Any) -> bool:
-    """True when the fleet's table is in this database (a fleet was added to it once)."""
-    found = conn.execute(
-        "SELECT 1 FROM information_schema.tables WHERE table_schema=%s AND table_name='plans'",
+def _registry_columns(conn: Any) -> set[str]:
+    """The columns of the fleet's table (none when no fleet was ever added to this database;
+    no `plan_text` when the registry predates plans travelling in it)."""
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema=%s AND table_name='plans'",
         (SCHEMA,),
-    ).fetchone()
-    return found is not None
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def register_plans(database: PgLocation, plans: Sequence[FleetPlan]) -> None:
@@ -85,37 +97,74 @@ def register_plans(database: PgLocation, plans: Sequence[FleetPlan]) -> None:
                     f"{account}); one plan per account: `bwmigrate status --state "
                     f"{database.url}` lists the fleet"
                 )
-            with conn.cursor() as cur:
-                cur.executemany(
-                    f"INSERT INTO {SCHEMA}.plans ({', '.join(_COLUMNS[:6])}) "  # noqa: S608
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    [
-                        (p.name, p.account_id, p.plan_path, p.target, p.numbers, p.added_at)
-                        for p in plans
-                    ],
-                )
+            _insert_plans(conn, plans)
     except psycopg.Error as exc:
         raise pg_error(database, exc) from exc
     finally:
         conn.close()
 
 
+def _insert_plans(conn: Any, plans: Sequence[FleetPlan]) -> None:
+    """The plans' rows, then every number file of every plan, each a pipelined batch."""
+    columns = (*_COLUMNS[:6], "plan_text")
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {SCHEMA}.plans ({', '.join(columns)}) "  # noqa: S608 - fixed names
+            f"VALUES ({', '.join(['%s'] * len(columns))})",
+            [
+                (p.name, p.account_id, p.plan_path, p.target, p.numbers, p.added_at, p.plan_text)
+                for p in plans
+            ],
+        )
+        cur.executemany(
+            f"INSERT INTO {SCHEMA}.plan_files (plan, name, content) "  # noqa: S608
+            "VALUES (%s, %s, %s)",
+            [(p.name, name, data) for p in plans for name, data in p.files.items()],
+        )
+
+
 def read_plans(database: PgLocation) -> list[FleetPlan]:
-    """Every plan of the fleet, by name (none when no fleet was added to this database)."""
+    """Every plan of the fleet, by name (none when no fleet was added to this database), with
+    its text but not its number files."""
     import psycopg
 
     conn = _connect(database)
     try:
-        if not _has_registry(conn):
+        columns = _registry_columns(conn)
+        if not columns:
             return []
+        wanted = [c if c in columns else "NULL" for c in _COLUMNS]
         rows = conn.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.plans ORDER BY name"  # noqa: S608
+            f"SELECT {', '.join(wanted)} FROM {SCHEMA}.plans ORDER BY name"  # noqa: S608
         ).fetchall()
     except psycopg.Error as exc:
         raise pg_error(database, exc) from exc
     finally:
         conn.close()
     return [FleetPlan(*row) for row in rows]
+
+
+def read_plan_source(database: PgLocation, name: str) -> tuple[str, dict[str, bytes]] | None:
+    """Plan `name`'s text and number files (by the name the plan gives them) as `fleet add`
+    stored them, read in one statement; None when the fleet holds no stored text for it."""
+    import psycopg
+
+    conn = _connect(database)
+    try:
+        if "plan_text" not in _registry_columns(conn):
+            return None
+        rows = conn.execute(
+            f"SELECT p.plan_text, f.name, f.content FROM {SCHEMA}.plans p "  # noqa: S608
+            f"LEFT JOIN {SCHEMA}.plan_files f ON f.plan = p.name WHERE p.name = %s",
+            (name,),
+        ).fetchall()
+    except psycopg.Error as exc:
+        raise pg_error(database, exc) from exc
+    finally:
+        conn.close()
+    if not rows or rows[0][0] is None:
+        return None
+    return rows[0][0], {file: bytes(data) for _, file, data in rows if file is not None}
 
 
 def record_exit(database: PgLocation, name: str, exit_code: int, worker: str) -> None:
@@ -182,7 +231,7 @@ def unregister_plans(database: PgLocation, names: Sequence[str], *, drop_state: 
     conn = _connect(database)
     try:
         with conn.transaction():
-            if _has_registry(conn):
+            if _registry_columns(conn):
                 conn.execute(
                     f"DELETE FROM {SCHEMA}.plans WHERE name = ANY(%s)",  # noqa: S608
                     (list(names),),

@@ -128,14 +128,17 @@ def test_fleet_add_refuses_two_plans_of_one_account_and_registers_nothing(
 def test_a_plan_that_cannot_run_is_retried_then_the_worker_says_so(
     database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A plan whose file vanished after `fleet add`: its job is retried, then fails; the worker
-    ends with exit 3 naming it, and the other plan is done."""
+    """A plan registered without its text (as before plans travelled in the database, so it
+    runs from its file) whose file vanished after `fleet add`: its job is retried, then fails;
+    the worker ends with exit 3 naming it, and the other plan is done."""
     monkeypatch.chdir(tmp_path)
     accounts = account_ids(2)
     sandbox.seed(sandbox_accounts(accounts))
     plans = [write_fleet_plan(tmp_path / f"p{i}", i, a, 5, 20) for i, a in enumerate(accounts)]
     added = _add_fleet(database, sandbox, *map(str, plans))
     assert added.returncode == 0, added.stderr
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("UPDATE bwm_fleet.plans SET plan_text = NULL WHERE name = 'fleet-1'")
     plans[1].unlink()
     done = run_cli("worker", "--state", database)
     assert done.returncode == 3, done.stderr

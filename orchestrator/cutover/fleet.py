@@ -172,6 +172,8 @@ async def run_worker(
         loop.add_signal_handler(sig, stop)
     try:
         async with app.open_async():
+            if stopping.is_set():  # signalled while connecting: take no plan
+                return True
             current = asyncio.ensure_future(app.run_worker_async(**_worker_options(settings, name)))
             watcher = asyncio.ensure_future(_watch(app, settings, current))
             try:

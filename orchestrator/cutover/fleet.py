@@ -193,15 +193,19 @@ async def run_worker(
 
 
 async def _watch(app: Any, settings: WorkerSettings, worker: asyncio.Task[None]) -> None:
-    """Beside procrastinate's worker, every `poll_s`: put back in the queue the jobs of dead
-    workers (also while this worker is busy: a takeover waits for no one's queue to drain),
-    and stop the worker gracefully once no job is waiting or running anywhere."""
+    """Beside procrastinate's worker, every `poll_s` (or a quarter of `stalled_after_s`):
+    beat for this worker while its plans run (`FleetJobManager.keep_alive`: also through a
+    graceful stop), put back in the queue the jobs of dead workers (also while this worker is
+    busy: a takeover waits for no one's queue to drain), and stop the worker gracefully once
+    no job is waiting or running anywhere."""
+    every = min(settings.poll_s, max(settings.stalled_after_s / 4, 0.25))
     while not worker.done():
+        await app.job_manager.keep_alive()
         await requeue_stalled(app, settings.stalled_after_s)
         if await open_jobs(app) == 0:
             worker.cancel()  # procrastinate's graceful stop; it runs nothing now
             return
-        await asyncio.sleep(settings.poll_s)
+        await asyncio.sleep(every)
 
 
 def _worker_options(settings: WorkerSettings, name: str) -> dict[str, Any]:

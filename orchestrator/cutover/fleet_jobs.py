@@ -13,6 +13,8 @@ cases in procrastinate-org/procrastinate#1518. Here:
 - the heartbeat re-registers a pruned worker under its own id and takes back the jobs it is
   still running whose `worker_id` was cleared (unless another worker has requeued them);
 - a fetch makes sure the worker's row exists first;
+- `keep_alive` (the fleet's watcher calls it) beats while jobs run, also while procrastinate's
+  graceful stop waits for them with its own heartbeat cancelled;
 - finishing or retrying a job is done only while the job is still this worker's (`doing`,
   with its `worker_id` or none: a fetch always sets one, so no other worker has it); a job
   another worker requeued while this one was silent is left as that worker has it, and
@@ -54,6 +56,15 @@ class FleetJobManager(manager.JobManager):
         super().__init__(connector)
         self.running: set[int] = set()
         self._on_lost = on_lost
+        self._worker_id: int | None = None
+
+    async def keep_alive(self) -> None:
+        """The heartbeat while this process runs jobs, whatever procrastinate's worker does:
+        its graceful stop cancels its own heartbeat before waiting for the running jobs (a
+        SIGTERMed worker draining its plans would look dead to the others; upstream:
+        procrastinate-org/procrastinate#1585). Called by the fleet's watcher."""
+        if self.running and self._worker_id is not None:
+            await self.update_heartbeat(self._worker_id)
 
     async def update_heartbeat(self, worker_id: int) -> None:
         """The heartbeat, re-registering a pruned worker and taking back its running jobs."""
@@ -65,6 +76,7 @@ class FleetJobManager(manager.JobManager):
 
     async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> jobs.Job | None:
         """A job for this worker, its row made sure of first (it may have been pruned)."""
+        self._worker_id = worker_id
         await self.connector.execute_query_async(_REGISTER, worker_id=worker_id)
         return await super().fetch_job(queues, worker_id)
 

@@ -41,10 +41,13 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
         yield sb
 
 
-def _worker(database: str, log: Path, concurrency: str = "2") -> subprocess.Popen[bytes]:
+def _worker(
+    database: str, log: Path, concurrency: str = "2", stalled_after_s: str = "2"
+) -> subprocess.Popen[bytes]:
     args = cli_args(
-        "worker", "--state", database, "--concurrency", concurrency, "--stalled-after-s", "2"
-    )
+        "worker", "--state", database, "--concurrency", concurrency,
+        "--stalled-after-s", stalled_after_s,
+    )  # fmt: skip
     with log.open("ab") as err:
         return subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
 
@@ -181,6 +184,36 @@ def test_sigterm_stops_a_worker_once_its_plans_end_and_leaves_the_rest_queued(
         n: "todo" for n in jobs if n not in started
     }
     assert "todo" in jobs.values(), jobs
+
+
+def test_a_worker_draining_after_sigterm_keeps_its_heartbeat(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """procrastinate's graceful stop cancels its heartbeat before it waits for the running
+    jobs: a SIGTERMed worker whose plan runs on would look dead to the others after
+    --stalled-after-s. Ours keeps beating: 1.5 x the timeout after the signal, with the run
+    still going, its job is not stalled; the plan finishes in one attempt, exit 130."""
+    monkeypatch.chdir(tmp_path)
+    accounts = account_ids(1)
+    sandbox.seed(sandbox_accounts(accounts))
+    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 150, 4)  # a run of 15 s or more
+    assert _add_fleet(database, sandbox, str(plan)).returncode == 0
+    log = tmp_path / "worker.log"
+    worker = _worker(database, log, concurrency="1", stalled_after_s="4")
+    wait_for(lambda: _plans_driven_by(worker.pid, database, []), 60, "the worker to drive")
+    worker.send_signal(signal.SIGTERM)
+    time.sleep(6)
+    assert _plans_driven_by(worker.pid, database, []), "the run ended too soon to tell"
+    with psycopg.connect(database, autocommit=True) as conn:
+        stalled = conn.execute(
+            "SELECT count(*) FROM procrastinate_jobs j LEFT JOIN procrastinate_workers w "
+            "ON w.id = j.worker_id WHERE j.status = 'doing' AND "
+            "(w.id IS NULL OR w.last_heartbeat < now() - interval '4 seconds')"
+        ).fetchone()
+    assert stalled == (0,)
+    assert worker.wait(timeout=120) == 130, log.read_text()[-2000:]
+    (entry,) = _fleet_status(database)["plans"]
+    assert (entry["job"], entry["attempts"], entry["succeeded"]) == ("succeeded", 1, 150)
 
 
 def _first_run_started(database: str, names: list[str]) -> dict[str, float]:

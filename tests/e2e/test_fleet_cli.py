@@ -194,10 +194,7 @@ def test_a_worker_draining_after_sigterm_keeps_its_heartbeat(
     --stalled-after-s. Ours keeps beating: 1.5 x the timeout after the signal, with the run
     still going, its job is not stalled; the plan finishes in one attempt, exit 130."""
     monkeypatch.chdir(tmp_path)
-    accounts = account_ids(1)
-    sandbox.seed(sandbox_accounts(accounts))
-    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 150, 4)  # a run of 15 s or more
-    assert _add_fleet(database, sandbox, str(plan)).returncode == 0
+    _one_plan_fleet(database, sandbox, tmp_path, 150, 4)  # a run of 15 s or more
     log = tmp_path / "worker.log"
     worker = _worker(database, log, concurrency="1", stalled_after_s="4")
     wait_for(lambda: _plans_driven_by(worker.pid, database, []), 60, "the worker to drive")
@@ -268,6 +265,16 @@ def _add_fleet(
     return run_cli("fleet", "add", *plans, "--state", database, "--target", sandbox.v2_url, "--yes")
 
 
+def _one_plan_fleet(database: str, sandbox: SandboxProcess, folder: Path, numbers: int,
+                    rate_per_s: float) -> None:  # fmt: skip
+    """`fleet-0`, `numbers` numbers at `rate_per_s` into a new account, added to the fleet."""
+    accounts = account_ids(1)
+    sandbox.seed(sandbox_accounts(accounts))
+    plan = write_fleet_plan(folder / "p", 0, accounts[0], numbers, rate_per_s)
+    added = _add_fleet(database, sandbox, str(plan))
+    assert added.returncode == 0, added.stderr
+
+
 def _remove(database: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`bwmigrate fleet remove ARGS --state DATABASE --yes`."""
     return run_cli("fleet", "remove", *args, "--state", database, "--yes")
@@ -309,11 +316,7 @@ def test_fleet_remove_refuses_a_plan_being_driven_and_removes_nothing(
     """While a worker's run holds a plan: `fleet remove` exits 4 naming it, and the plan stays
     in the fleet and finishes."""
     monkeypatch.chdir(tmp_path)
-    accounts = account_ids(1)
-    sandbox.seed(sandbox_accounts(accounts))
-    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 60, 20)
-    added = _add_fleet(database, sandbox, str(plan))
-    assert added.returncode == 0, added.stderr
+    _one_plan_fleet(database, sandbox, tmp_path, 60, 20)
     log = tmp_path / "worker.log"
     worker = _worker(database, log, concurrency="1")
     driven: list[str] = []
@@ -402,11 +405,7 @@ def test_a_worker_paused_past_the_timeout_keeps_the_plan_its_run_still_drives(
     the first worker takes its job back with its next heartbeat and finishes it; both exit 0
     with no traceback."""
     monkeypatch.chdir(tmp_path)
-    accounts = account_ids(1)
-    sandbox.seed(sandbox_accounts(accounts))
-    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 150, 4)  # a run of 15 s or more
-    added = _add_fleet(database, sandbox, str(plan))
-    assert added.returncode == 0, added.stderr
+    _one_plan_fleet(database, sandbox, tmp_path, 150, 4)  # a run of 15 s or more
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = _worker(database, first_log, concurrency="1")
     driven: list[str] = []
@@ -441,11 +440,7 @@ def test_a_worker_resumed_after_its_job_was_taken_over_says_so_and_leaves_it(
     Resumed, the first worker does not finish the job a second time: it says in one line that
     another worker took it over, with no traceback; both exit 0, every number imported once."""
     monkeypatch.chdir(tmp_path)
-    accounts = account_ids(1)
-    sandbox.seed(sandbox_accounts(accounts))
-    plan = write_fleet_plan(tmp_path / "p", 0, accounts[0], 20, 20)
-    added = _add_fleet(database, sandbox, str(plan))
-    assert added.returncode == 0, added.stderr
+    _one_plan_fleet(database, sandbox, tmp_path, 20, 20)
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = _worker(database, first_log, concurrency="1")
     wait_for(lambda: _plans_driven_by(first.pid, database, []), 60, "the worker to drive")

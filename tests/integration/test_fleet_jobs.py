@@ -58,6 +58,19 @@ async def _prune_everyone(app: Any) -> None:
     await app.job_manager.prune_stalled_workers(0)
 
 
+async def _fetched_then_pruned(app: Any) -> tuple[Any, jobs.Job]:
+    """A worker registers and fetches a job, then is pruned while alive; its manager, the job."""
+    manager = app.job_manager
+    job = await manager.fetch_job([QUEUE], await manager.register_worker())
+    assert job is not None
+    await _prune_everyone(app)
+    return manager, job
+
+
+def _status(database: PgLocation, job: jobs.Job) -> list[tuple[Any, ...]]:
+    return _rows(database, f"SELECT status::text FROM procrastinate_jobs WHERE id = {job.id}")
+
+
 async def test_a_pruned_worker_fetches_under_its_own_id(
     app: tuple[Any, list[str]], database: PgLocation
 ) -> None:
@@ -94,11 +107,7 @@ async def test_a_job_requeued_by_another_worker_is_not_finished_again(
     app: tuple[Any, list[str]], database: PgLocation
 ) -> None:
     worker_app, lost = app
-    manager = worker_app.job_manager
-    worker = await manager.register_worker()
-    job = await manager.fetch_job([QUEUE], worker)
-    assert job is not None
-    await _prune_everyone(worker_app)
+    manager, job = await _fetched_then_pruned(worker_app)
     other = await manager.register_worker()
     await manager.retry_job_by_id_async(job.id, retry_at=utcnow())
     taken = await manager.fetch_job([QUEUE], other)
@@ -109,9 +118,7 @@ async def test_a_job_requeued_by_another_worker_is_not_finished_again(
     assert _rows(database, f"SELECT status::text, worker_id FROM procrastinate_jobs "
                            f"WHERE id = {job.id}") == [("doing", other)]  # fmt: skip
     await manager.finish_job(taken, jobs.Status.SUCCEEDED, delete_job=False)
-    assert _rows(database, f"SELECT status::text FROM procrastinate_jobs WHERE id = {job.id}") == [
-        ("succeeded",)
-    ]
+    assert _status(database, job) == [("succeeded",)]
     assert lost == ["p0", "p0"]
 
 
@@ -119,13 +126,7 @@ async def test_a_pruned_worker_still_finishes_the_job_nobody_took(
     app: tuple[Any, list[str]], database: PgLocation
 ) -> None:
     worker_app, lost = app
-    manager = worker_app.job_manager
-    worker = await manager.register_worker()
-    job = await manager.fetch_job([QUEUE], worker)
-    assert job is not None
-    await _prune_everyone(worker_app)
+    manager, job = await _fetched_then_pruned(worker_app)
     await manager.finish_job(job, jobs.Status.SUCCEEDED, delete_job=False)
     assert lost == []
-    assert _rows(database, f"SELECT status::text FROM procrastinate_jobs WHERE id = {job.id}") == [
-        ("succeeded",)
-    ]
+    assert _status(database, job) == [("succeeded",)]

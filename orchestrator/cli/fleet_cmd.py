@@ -5,7 +5,8 @@ many plans (one per account) in one PostgreSQL database, driven by any number of
 
 `fleet add` validates and compiles every plan as `plan` does, shows the whole fleet and asks
 once (`--yes` skips the question), then registers the plans, each with its text and number
-files as compiled, and queues them. `worker` drives queued plans, each as a `bwmigrate run`
+files as compiled, and queues them (`--replace`: a corrected plan in place of one of the same
+name that took no effect). `worker` drives queued plans, each as a `bwmigrate run`
 child process that dies with the worker and reads its plan from the registry, until no plan
 is waiting or running. The credentials come from the worker's environment, as for `run`.
 `fleet remove` takes plans out (refusing one a run or worker holds), keeping their state
@@ -53,7 +54,13 @@ def fleet() -> None:
 @state_option("The fleet's PostgreSQL database (required).")
 @click.option("--target", default=DEFAULT_TARGET, show_default=True, help="The v2 API URL.")
 @click.option("--yes", is_flag=True, help="Do not ask before registering the fleet.")
-def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool) -> None:
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the plans of the same name (and account) the fleet holds, if they took no "
+    "effect: a corrected plan, queued again if its job ended.",
+)
+def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool, replace: bool) -> None:
     """Register PLANS (each validated and compiled as `plan` does) and queue them."""
     import anyio
 
@@ -71,9 +78,11 @@ def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool) -> None:
                   plan_text=p.text, files=p.files)
         for path, p in loaded
     ]  # fmt: skip
+    replacing = _replaceable(database, entries) if replace else []
     lines = [f"About to add {counted(len(entries), 'plan')} to the fleet in {database.url}, "
              f"to run against {target}:"]  # fmt: skip
     lines += [f"  {e.name}: account {e.account_id}, {counted(e.numbers, 'number')}"
+              + (" (replaces the plan of that name)" if e.name in replacing else "")
               for e in entries]  # fmt: skip
     click.echo("\n".join(lines), err=True)
     if not yes:
@@ -81,9 +90,65 @@ def add(plans: tuple[Path, ...], state: Any, target: str, yes: bool) -> None:
             raise InputError("fleet add: not a terminal to confirm on; pass --yes")
         click.confirm("Add this fleet?", abort=True, err=True)
     with translated_errors(database):
-        jobs = anyio.run(add_plans, database, entries)
-    click.echo(f"bwmigrate: {counted(len(jobs), 'plan')} queued; start workers with "
-               f"`bwmigrate worker --state {database.url}`", err=True)  # fmt: skip
+        jobs = anyio.run(add_plans, database, entries, replacing)
+    waiting = len(entries) - len(jobs)
+    click.echo(f"bwmigrate: {counted(len(jobs), 'plan')} queued"
+               + (f" ({waiting} replaced in the job already waiting)" if waiting else "")
+               + f"; start workers with `bwmigrate worker --state {database.url}`",
+               err=True)  # fmt: skip
+
+
+def _replaceable(database: Any, entries: list[Any]) -> list[str]:
+    """The names of `entries` the fleet already holds, once each may be replaced: same
+    account, no run holding it or worker driving it (else exit 4), and nothing of it took
+    effect (no number succeeded or sent, no order sent: a run would refuse the changed plan)."""
+    from orchestrator.cli.fleet_view import read_fleet
+    from orchestrator.errors import StateLockedError
+
+    held = {p["name"]: p for p in read_fleet(database, [e.name for e in entries])["plans"]}
+    for entry in (e for e in entries if e.name in held):
+        plan = held[entry.name]
+        where = f"{database.url}#{entry.name}"
+        if plan["account_id"] != entry.account_id:
+            raise InputError(
+                f"{where}: the fleet's plan is for account {plan['account_id']}, this one for "
+                f"{entry.account_id}; `bwmigrate fleet remove {entry.name}` it first"
+            )
+        if plan["owner"] or plan["job"] == "doing":
+            raise StateLockedError(
+                f"{where}: a worker is driving this plan now; it cannot be replaced (stop the "
+                "worker with SIGTERM, or wait)"
+            )
+        if effect := _effect(database.for_plan(entry.name)):
+            raise InputError(
+                f"{where}: this plan took effect ({effect}); a changed plan would be refused. "
+                "Put the changes in a plan of their own, for another account or after this "
+                "one finishes"
+            )
+    return [e.name for e in entries if e.name in held]
+
+
+def _effect(location: Any) -> str:
+    """What of a plan's state took effect ("" when nothing did, or it has no state yet)."""
+    from orchestrator.errors import EmptyStateError
+    from orchestrator.state.store import Store
+
+    try:
+        store = Store.open(location, readonly=True) if Store.exists(location) else None
+    except EmptyStateError:
+        return ""
+    if store is None:
+        return ""
+    try:
+        counts, orders = store.counts(), store.order_counts()
+    finally:
+        store.close()
+    done = sum(c.succeeded + c.needs_action + c.unknown + c.in_order for c in counts)
+    sent = orders.get("submitting", 0) + orders.get("submitted", 0)
+    return ", ".join(
+        part for part in (counted(done, "number") + " done or sent" if done else "",
+                          counted(sent, "order") + " sent" if sent else "") if part
+    )  # fmt: skip
 
 
 @fleet.command("remove")

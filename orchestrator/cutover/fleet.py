@@ -124,21 +124,30 @@ def build_app(
     return app
 
 
-async def add_plans(database: PgLocation, plans: Sequence[FleetPlan]) -> list[int]:
-    """Register the plans and queue one job per plan (procrastinate's tables are created on
-    the first fleet of a database). Returns the job ids."""
-    await anyio.to_thread.run_sync(register_plans, database, plans)
+async def add_plans(
+    database: PgLocation, plans: Sequence[FleetPlan], replacing: Sequence[str] = ()
+) -> list[int]:
+    """Register the plans (replacing those named in `replacing`) and queue one job per plan
+    (procrastinate's tables are created on the first fleet of a database). A replaced plan
+    whose job still waits keeps it (the job reads the plan when it runs). Returns the ids of
+    the jobs queued."""
+    import procrastinate.exceptions
+
+    await anyio.to_thread.run_sync(register_plans, database, plans, replacing)
     app = build_app(database)
     async with app.open_async():
         if not await _has_procrastinate_schema(app):
             await app.schema_manager.apply_schema_async()
         task = app.tasks[TASK]
-        return [
-            await task.configure(
-                lock=f"account:{p.account_id}", queueing_lock=f"plan:{p.name}"
-            ).defer_async(name=p.name)
-            for p in plans
-        ]
+        queued = []
+        for p in plans:
+            job = task.configure(lock=f"account:{p.account_id}", queueing_lock=f"plan:{p.name}")
+            try:
+                queued.append(await job.defer_async(name=p.name))
+            except procrastinate.exceptions.AlreadyEnqueued:
+                if p.name not in replacing:
+                    raise
+        return queued
 
 
 async def _has_procrastinate_schema(app: Any) -> bool:

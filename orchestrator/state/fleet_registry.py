@@ -75,9 +75,13 @@ def _registry_columns(conn: Any) -> set[str]:
     return {row[0] for row in rows}
 
 
-def register_plans(database: PgLocation, plans: Sequence[FleetPlan]) -> None:
+def register_plans(
+    database: PgLocation, plans: Sequence[FleetPlan], replacing: Sequence[str] = ()
+) -> None:
     """Add these plans to the fleet in one transaction; a plan (or account) already in it is
-    refused, naming it, and nothing is added."""
+    refused, naming it, and nothing is added, except the plans named in `replacing`: their
+    rows and number files are replaced (same name, same account; the caller has checked that
+    they took no effect)."""
     import psycopg
 
     conn = _connect(database)
@@ -87,16 +91,21 @@ def register_plans(database: PgLocation, plans: Sequence[FleetPlan]) -> None:
                 conn.execute(ddl)
             taken = conn.execute(
                 f"SELECT name, account_id FROM {SCHEMA}.plans "  # noqa: S608 - fixed names
-                "WHERE name = ANY(%s) OR account_id = ANY(%s)",
-                ([p.name for p in plans], [p.account_id for p in plans]),
+                "WHERE (name = ANY(%s) OR account_id = ANY(%s)) AND NOT name = ANY(%s)",
+                ([p.name for p in plans], [p.account_id for p in plans], list(replacing)),
             ).fetchall()
             if taken:
                 name, account = taken[0]
                 raise InputError(
                     f"{database.url}: the fleet already holds plan {name!r} (account "
                     f"{account}); one plan per account: `bwmigrate status --state "
-                    f"{database.url}` lists the fleet"
+                    f"{database.url}` lists the fleet (`fleet add --replace` replaces a plan "
+                    "of the same name and account that took no effect)"
                 )
+            conn.execute(  # plan_files go with their plan (ON DELETE CASCADE)
+                f"DELETE FROM {SCHEMA}.plans WHERE name = ANY(%s)",  # noqa: S608
+                (list(replacing),),
+            )
             _insert_plans(conn, plans)
     except psycopg.Error as exc:
         raise pg_error(database, exc) from exc

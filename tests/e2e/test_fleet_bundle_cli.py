@@ -127,3 +127,81 @@ def test_plan_from_fleet_needs_a_fleet_database_that_holds_the_plan(
     assert "--state postgresql://HOST/DATABASE#PLAN" in sqlite.stderr
     assert "the fleet holds no stored plan 'fleet-9'" in unknown.stderr, unknown.stderr
     assert not (tmp_path / "s.db").exists()
+
+
+def _replace(
+    database: str, sandbox: SandboxProcess, plan: Path
+) -> subprocess.CompletedProcess[str]:
+    """`bwmigrate fleet add PLAN --replace --state DATABASE --target SANDBOX --yes`."""
+    return run_cli("fleet", "add", str(plan), "--replace", "--state", database,
+                   "--target", sandbox.v2_url, "--yes")  # fmt: skip
+
+
+def _grow(plan: Path, count: int) -> None:
+    """Plan `fleet-0`'s number file now holds its first `count` numbers."""
+    (plan.parent / "n0.txt").write_text("\n".join(numbers_of(0, count)) + "\n")
+
+
+def test_fleet_add_replace_swaps_a_waiting_plan_and_is_required_to(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan corrected before any worker ran it: `fleet add` again is refused (exit 2, naming
+    --replace); with `--replace` its waiting job runs the corrected plan, once."""
+    monkeypatch.chdir(tmp_path)
+    (account,) = account_ids(1)
+    sandbox.seed(sandbox_accounts([account]))
+    plan = write_fleet_plan(tmp_path / "plans", 0, account, 10, 20)
+    _add(database, sandbox, plan)
+    _grow(plan, 12)
+    again = run_cli("fleet", "add", str(plan), "--state", database, "--target", sandbox.v2_url,
+                    "--yes")  # fmt: skip
+    assert again.returncode == 2 and "fleet add --replace" in again.stderr, again.stderr
+    replaced = _replace(database, sandbox, plan)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "fleet-0: account" in replaced.stderr and "(replaces the plan" in replaced.stderr
+    assert "0 plans queued (1 replaced in the job already waiting)" in replaced.stderr
+    _work(database)
+    assert _imported(sandbox, account) == sorted(numbers_of(0, 12))
+
+
+def test_fleet_add_replace_queues_again_a_corrected_plan_whose_runs_failed(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan naming a site the account does not have: its runs fail, its job fails, the
+    worker exits 3. Corrected and added with `--replace`, it is queued again and imported."""
+    monkeypatch.chdir(tmp_path)
+    (account,) = account_ids(1)
+    sandbox.seed(sandbox_accounts([account]))
+    plan = write_fleet_plan(tmp_path / "plans", 0, account, 8, 20)
+    good = plan.read_text()
+    plan.write_text(good.replace('site_id = "743"', 'site_id = "999"'))
+    _add(database, sandbox, plan)
+    failed = run_cli("worker", "--state", database)
+    assert failed.returncode == 3, failed.stderr[-2000:]
+    assert _imported(sandbox, account) == []
+    plan.write_text(good)
+    replaced = _replace(database, sandbox, plan)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "1 plan queued;" in replaced.stderr, replaced.stderr
+    _work(database)
+    assert _imported(sandbox, account) == sorted(numbers_of(0, 8))
+
+
+def test_fleet_add_replace_refuses_a_plan_that_took_effect_and_changes_nothing(
+    database: str, sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan whose numbers were imported cannot be replaced: exit 2 saying what took effect;
+    the stored plan is unchanged (a worker has nothing more to do)."""
+    monkeypatch.chdir(tmp_path)
+    (account,) = account_ids(1)
+    sandbox.seed(sandbox_accounts([account]))
+    plan = write_fleet_plan(tmp_path / "plans", 0, account, 6, 20)
+    _add(database, sandbox, plan)
+    _work(database)
+    _grow(plan, 9)
+    refused = _replace(database, sandbox, plan)
+    assert refused.returncode == 2, refused.stderr
+    assert "this plan took effect (6 numbers done or sent" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1  # before the fleet is shown
+    _work(database)
+    assert _imported(sandbox, account) == sorted(numbers_of(0, 6))

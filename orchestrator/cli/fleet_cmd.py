@@ -130,25 +130,18 @@ def _replaceable(database: Any, entries: list[Any]) -> list[str]:
 
 def _effect(location: Any) -> str:
     """What of a plan's state took effect ("" when nothing did, or it has no state yet)."""
-    from orchestrator.errors import EmptyStateError
-    from orchestrator.state.store import Store
+    from orchestrator.cli.fleet_view import open_plan_state
 
-    try:
-        store = Store.open(location, readonly=True) if Store.exists(location) else None
-    except EmptyStateError:
-        return ""
+    store = open_plan_state(location)
     if store is None:
         return ""
     try:
-        counts, orders = store.counts(), store.order_counts()
+        numbers, orders = store.effect()
     finally:
         store.close()
-    done = sum(c.succeeded + c.needs_action + c.unknown + c.in_order for c in counts)
-    sent = orders.get("submitting", 0) + orders.get("submitted", 0)
-    return ", ".join(
-        part for part in (counted(done, "number") + " done or sent" if done else "",
-                          counted(sent, "order") + " sent" if sent else "") if part
-    )  # fmt: skip
+    parts = [counted(numbers, "number") + " done or sent" if numbers else "",
+             counted(orders, "order") + " sent" if orders else ""]  # fmt: skip
+    return ", ".join(p for p in parts if p)
 
 
 @fleet.command("remove")

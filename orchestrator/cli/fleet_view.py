@@ -60,22 +60,27 @@ def _finished(entry: dict[str, Any]) -> bool:
     return entry["owner"] is None and entry["pending"] == 0 and entry["numbers"] > 0
 
 
-def _plan_entry(plan: Any, job: tuple[str, int] | None, database: Any) -> dict[str, Any]:
-    """One plan's line: registry facts, its job, and its progress read from its schema."""
+def open_plan_state(location: Any) -> Any:
+    """A plan's state opened read-only, or None while it has none (no schema yet, or its first
+    run is creating it now)."""
     from orchestrator.errors import EmptyStateError
     from orchestrator.state.store import Store
 
+    try:
+        return Store.open(location, readonly=True) if Store.exists(location) else None
+    except EmptyStateError:
+        return None
+
+
+def _plan_entry(plan: Any, job: tuple[str, int] | None, database: Any) -> dict[str, Any]:
+    """One plan's line: registry facts, its job, and its progress read from its schema."""
     entry: dict[str, Any] = {
         "name": plan.name, "account_id": plan.account_id, "numbers": plan.numbers,
         "job": job[0] if job else "none", "attempts": job[1] if job else 0,
         "owner": None, "last_worker": plan.last_worker, "last_exit": plan.last_exit,
         "requests": 0, "rate_per_s": 0.0, "in_fleet": True, **dict.fromkeys(_COUNTED, 0),
     }  # fmt: skip
-    location = database.for_plan(plan.name)
-    try:
-        store = Store.open(location, readonly=True) if Store.exists(location) else None
-    except EmptyStateError:  # its first run is creating it now
-        store = None
+    store = open_plan_state(database.for_plan(plan.name))
     if store is None:
         entry["pending"] = plan.numbers
         return entry

@@ -3,8 +3,8 @@ stalled timeout (a paused process, an overloaded or suspended machine) and comes
 crashes nor robs the worker that took its job over.
 
 procrastinate deletes the row of a worker whose heartbeat is older than the timeout (every
-worker does at its start, and ours start often: `run_worker` calls it again each time the
-queue is empty). The worker itself does not know: its heartbeat then updates no row, its
+worker does at its start: a worker started while another is paused prunes it). The worker
+itself does not know: its heartbeat then updates no row, its
 running jobs have lost their `worker_id` (the foreign key is ON DELETE SET NULL) and look
 stalled to every other worker for as long as they run, and its next fetch names a worker that
 no longer exists (a foreign-key violation). Upstream describes the neighbouring orphaned-job

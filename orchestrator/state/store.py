@@ -246,6 +246,11 @@ class Store:
         """Per-step number counts by status."""
         return tally.count_numbers(self._db, self.steps())
 
+    def effect(self) -> tuple[int, int]:
+        """Numbers and orders of the stored plan that took effect (a changed plan could not
+        replace it): `stored_plan.effect`."""
+        return stored_plan.effect(self._db)
+
     def order_counts(self) -> dict[str, int]:
         """Orders by protocol state."""
         return tally.count_orders(self._db)

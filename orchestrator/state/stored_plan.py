@@ -91,28 +91,44 @@ def store_plan(
     return True
 
 
+# What of a stored plan took effect: numbers that succeeded (or need action, have an unknown
+# outcome, sit in an order being sent) and orders being or sent without an outcome.
+TOOK_EFFECT = (
+    NumberStatus.SUCCEEDED,
+    NumberStatus.NEEDS_ACTION,
+    NumberStatus.UNKNOWN,
+    NumberStatus.IN_ORDER,
+)
+SENT_ORDERS = (OrderState.SUBMITTING, OrderState.SUBMITTED)
+
+
+def effect(db: Database) -> tuple[int, int]:
+    """How many numbers and orders of the stored plan took effect (`TOOK_EFFECT`,
+    `SENT_ORDERS`); (0, 0) when a changed plan may replace it."""
+    numbers = db.query(
+        "SELECT count(*) FROM numbers WHERE status IN (?, ?, ?, ?)",
+        [s.value for s in TOOK_EFFECT],
+    )[0][0]
+    orders = db.query(
+        "SELECT count(*) FROM orders WHERE state IN (?, ?)", [s.value for s in SENT_ORDERS]
+    )[0][0]
+    return int(numbers), int(orders)
+
+
 def discard_plan_without_effect(db: Database, plan_hash: str) -> bool:
     """Drop the stored plan when `plan_hash` differs and nothing of it took effect.
 
-    Nothing took effect when no number succeeded (or needs action, or has an unknown outcome,
-    or sits in an order being sent) and no order is being or has been sent without an outcome.
+    Nothing took effect when no number is in `TOOK_EFFECT` and no order in `SENT_ORDERS`.
     Runs and meta facts other than the plan's (such as the target) are kept.
     """
     stored = db.read_meta().get("plan_hash")
     if stored is None or stored == plan_hash:
         return False
-    took_effect = (
-        NumberStatus.SUCCEEDED,
-        NumberStatus.NEEDS_ACTION,
-        NumberStatus.UNKNOWN,
-        NumberStatus.IN_ORDER,
-    )
-    open_states = (OrderState.SUBMITTING, OrderState.SUBMITTED)
     with db.transaction() as c:
         if c.execute(
             "SELECT EXISTS (SELECT 1 FROM numbers WHERE status IN (?, ?, ?, ?)) "
             "OR EXISTS (SELECT 1 FROM orders WHERE state IN (?, ?))",
-            [s.value for s in (*took_effect, *open_states)],
+            [s.value for s in (*TOOK_EFFECT, *SENT_ORDERS)],
         ).fetchone()[0]:
             return False
         for table in ("numbers", "orders", "steps"):
